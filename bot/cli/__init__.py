@@ -1,0 +1,39 @@
+"""The `dallebot` command line: one small module per group of subcommands.
+
+Each module in COMMAND_MODULES exposes `register(subparsers)`, which adds its subcommands and
+sets `func` on them. Modules are imported only when the CLI starts, so importing `bot` stays
+cheap and free of side effects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "bot.cli.generate",  # dallebot generate
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dallebot", description="A DALL·E Mini–style image bot.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    return int(args.func(args) or 0)
