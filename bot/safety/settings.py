@@ -1,0 +1,68 @@
+"""The `safety:` section of config.yaml: what each gate checks, its threshold, and what happens.
+
+Both gates are on by default. Switching one off takes an explicit `enabled: false`, and the
+filter logs a warning when it is built that way. Every model rejects unknown keys, so a typo
+such as `treshold` fails at start naming the key.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PlatformName = Literal["web", "discord", "x"]
+
+
+class PromptGateSettings(BaseModel):
+    """The prompt gate, run before a request is queued (no GPU time is spent on a refused prompt)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    threshold: float = Field(
+        0.5, gt=0.0, le=1.0, description="classifier score at or above which a prompt is refused"
+    )
+    deny: list[str] = Field(
+        default_factory=list,
+        description="operator's extra words or phrases to refuse; whole words after normalisation, "
+        "a trailing * matches any ending (e.g. 'grope*')",
+    )
+    allow: list[str] = Field(
+        default_factory=list,
+        description="operator's words or phrases that never count against a prompt (e.g. a place name); "
+        "whole words after normalisation",
+    )
+
+    @field_validator("deny", "allow")
+    @classmethod
+    def _no_blank_entries(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            if not entry.strip().rstrip("*").strip():
+                raise ValueError(f"blank entry {entry!r}: list words or phrases, one per item")
+        return entries
+
+
+class ImageGateSettings(BaseModel):
+    """The image gate, run on every generated image before anything is posted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    threshold: float = Field(
+        0.8, gt=0.0, le=1.0, description="Open-NSFW probability at or above which an image is flagged"
+    )
+    spoiler_in_nsfw_channels: list[PlatformName] = Field(
+        default_factory=list,
+        description="platforms where a flagged image may be posted behind a spoiler in a channel the "
+        "platform marks NSFW (only Discord has such channels); everywhere else it is blocked",
+    )
+
+
+class SafetySettings(BaseModel):
+    """Policy for the prompt and image gates; nested by the core as `safety:` in config.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: PromptGateSettings = Field(default_factory=PromptGateSettings)
+    image: ImageGateSettings = Field(default_factory=ImageGateSettings)
