@@ -1,0 +1,111 @@
+"""How a `FastDecoder.step` is executed: eager, compiled, CUDA-graph replayed, or both.
+
+Every feature falls back where it is unavailable, and says so once in the log:
+- no CUDA device -> no graph; the step runs eagerly (the CPU path stays correct);
+- `torch.compile` missing a backend (no Triton, no C compiler) or failing -> the eager step;
+- graph capture failing -> the (compiled or eager) step replayed without a graph.
+
+A graph is captured per decoder (per batch capacity): the decoder's buffers keep their addresses,
+and the step updates positions and tokens in place, so replaying the graph N times decodes N
+tokens with no host synchronisation in between.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from generation.fast.decoder import FastDecoder
+
+log = logging.getLogger(__name__)
+
+Compile = Literal["off", "default", "max-autotune-no-cudagraphs"]
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """Which accelerations to try; each is skipped (logged) where unavailable."""
+
+    cuda_graph: bool = True
+    compile: Compile = "off"
+
+
+class StepRunner:
+    """Runs `decoder.step` the fastest available way; `run(n)` advances every slot n tokens."""
+
+    def __init__(self, decoder: FastDecoder, options: RunnerOptions | None = None) -> None:
+        self.decoder = decoder
+        self.options = options or RunnerOptions()
+        self._step: Callable[[], None] = decoder.step
+        self._graph: torch.cuda.CUDAGraph | None = None
+        self.mode = "eager"
+        if self.options.compile != "off":
+            self._try_compile()
+        if self.options.cuda_graph and decoder.device.type == "cuda":
+            self._try_capture()
+
+    def run(self, steps: int) -> None:
+        """Advance all slots by `steps` tokens (asynchronous on CUDA)."""
+        with torch.inference_mode():
+            if self._graph is not None:
+                for _ in range(steps):
+                    self._graph.replay()
+            else:
+                for _ in range(steps):
+                    self._step()
+
+    def _try_compile(self) -> None:
+        try:
+            compiled = torch.compile(
+                self.decoder.step, fullgraph=True, dynamic=False, mode=self.options.compile
+            )
+            with torch.inference_mode():
+                _with_restored_state(self.decoder, compiled)  # compile now, not in the timed loop
+        except Exception as exc:  # any backend failure: fall back, say why
+            log.warning("torch.compile unavailable (%s: %s); using the eager step", type(exc).__name__, exc)
+            return
+        self._step = compiled
+        self.mode = "compiled"
+
+    def _try_capture(self) -> None:
+        try:
+            stream = torch.cuda.Stream(device=self.decoder.device)
+            stream.wait_stream(torch.cuda.current_stream(self.decoder.device))
+            with torch.inference_mode(), torch.cuda.stream(stream):
+                for _ in range(2):  # warm-up: kernels chosen, workspaces allocated
+                    _with_restored_state(self.decoder, self._step)
+            torch.cuda.current_stream(self.decoder.device).wait_stream(stream)
+            graph = torch.cuda.CUDAGraph()
+            saved = _save_state(self.decoder)
+            with torch.inference_mode(), torch.cuda.graph(graph):
+                self._step()
+            _restore_state(self.decoder, saved)
+        except Exception as exc:
+            log.warning("CUDA graph capture failed (%s: %s); replaying the step without a graph",
+                        type(exc).__name__, exc)
+            return
+        self._graph = graph
+        self.mode += "+graph"
+
+
+_STATE = ("position", "previous", "tokens", "k_cache", "v_cache")
+
+
+def _save_state(decoder: FastDecoder) -> dict[str, torch.Tensor]:
+    return {name: getattr(decoder, name).clone() for name in _STATE}
+
+
+def _restore_state(decoder: FastDecoder, saved: dict[str, torch.Tensor]) -> None:
+    for name, value in saved.items():
+        getattr(decoder, name).copy_(value)
+
+
+def _with_restored_state(decoder: FastDecoder, step: Callable[[], None]) -> None:
+    """Run one step for its side effects on compilation/allocation only, then undo it."""
+    saved = _save_state(decoder)
+    step()
+    _restore_state(decoder, saved)
