@@ -1,0 +1,72 @@
+"""Generated images as PNG bytes, pruned by age and by total size (oldest first).
+
+An image whose delivery is still owed is never pruned: the reply must be able to carry it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from bot.domain import Request, Status
+from storage.models import deliveries, images, requests, to_request
+from storage.records import ImageRetention
+from storage.sql import insert
+
+
+def save(connection: Connection, request_id: int, png: bytes, now: datetime) -> None:
+    stmt = insert(connection, images).values(
+        request_id=request_id, png=png, size_bytes=len(png), created_at=now
+    )
+    connection.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["request_id"], set_={"png": png, "size_bytes": len(png), "created_at": now}
+        )
+    )
+
+
+def get(connection: Connection, request_id: int) -> bytes | None:
+    return connection.execute(
+        select(images.c.png).where(images.c.request_id == request_id)
+    ).scalar_one_or_none()
+
+
+def recent(connection: Connection, limit: int, platform: str | None) -> list[Request]:
+    stmt = (
+        select(requests)
+        .join(images, images.c.request_id == requests.c.id)
+        .where(requests.c.status == Status.DONE.value)
+        .order_by(requests.c.id.desc())
+        .limit(limit)
+    )
+    if platform is not None:
+        stmt = stmt.where(requests.c.platform == platform)
+    return [to_request(row) for row in connection.execute(stmt)]
+
+
+def prune(connection: Connection, retention: ImageRetention, now: datetime) -> int:
+    """Delete images past the age limit, then the oldest until under the size limit."""
+    owed = select(deliveries.c.request_id).where(deliveries.c.state.in_(("pending", "sending")))
+    candidates = connection.execute(
+        select(images.c.request_id, images.c.size_bytes, images.c.created_at)
+        .where(images.c.request_id.not_in(owed))
+        .order_by(images.c.created_at, images.c.request_id)
+    ).all()
+    total = connection.execute(select(func.coalesce(func.sum(images.c.size_bytes), 0))).scalar_one()
+    oldest_kept = (
+        None if retention.max_age_seconds is None else now - timedelta(seconds=retention.max_age_seconds)
+    )
+    doomed: list[int] = []
+    for row in candidates:
+        too_old = oldest_kept is not None and row.created_at < oldest_kept
+        too_big = retention.max_total_bytes is not None and total > retention.max_total_bytes
+        if not (too_old or too_big):
+            break  # sorted oldest first: nothing later is older, and the size is within the limit
+        doomed.append(row.request_id)
+        total -= row.size_bytes
+    for start in range(0, len(doomed), 500):
+        chunk = doomed[start : start + 500]
+        connection.execute(delete(images).where(images.c.request_id.in_(chunk)))
+        connection.execute(update(requests).where(requests.c.id.in_(chunk)).values(result_ref=None))
+    return len(doomed)

@@ -1,0 +1,174 @@
+"""Admission control, all persisted: bans, global queue cap, per-user in-flight cap, sliding window.
+
+Usage rows record the images each accepted request counted, so the window is exact across
+restarts. On PostgreSQL a per-user advisory lock serializes one user's concurrent submits (the
+checks then the insert); SQLite's `BEGIN IMMEDIATE` already serializes every writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, delete, select, text
+
+from bot.domain import NewRequest, QuotaPolicy, Rejected, RejectionReason, Status
+from storage.models import bans, quota_usage, requests
+from storage.queue import ACTIVE
+from storage.records import QuotaStatus
+from storage.sql import count, insert
+
+
+def lock_users(connection: Connection, users: Iterable[tuple[str, str]]) -> None:
+    """PostgreSQL: take each user's advisory lock in a fixed order (no deadlock between batches)."""
+    if connection.dialect.name != "postgresql":
+        return
+    for platform, user_id in sorted(set(users)):
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"{platform}:{user_id}"}
+        )
+
+
+def ban_reason(connection: Connection, platform: str, user_id: str) -> str | None:
+    """The ban's reason ("" when none was given), or None when the user is not banned."""
+    return connection.execute(
+        select(bans.c.reason).where(bans.c.platform == platform, bans.c.user_id == user_id)
+    ).scalar_one_or_none()
+
+
+def banned_rejection(reason: str) -> Rejected:
+    suffix = f" ({reason})" if reason else ""
+    return Rejected(RejectionReason.BANNED, f"You are not allowed to use this bot{suffix}.")
+
+
+def check(
+    connection: Connection,
+    new: NewRequest,
+    quota: QuotaPolicy | None,
+    queue_cap: int | None,
+    now: datetime,
+) -> Rejected | None:
+    """Queue cap → in-flight cap → sliding window; None when the request may be queued."""
+    if queue_cap is not None:
+        queued = count(connection, requests, requests.c.status == Status.QUEUED.value)
+        if queued >= queue_cap:
+            return Rejected(
+                RejectionReason.QUEUE_FULL,
+                "The queue is full right now, so this request was not taken. "
+                "Please try again in a few minutes.",
+            )
+    if quota is None:
+        return None
+    in_flight = _in_flight(connection, new.platform.value, new.user_id)
+    if in_flight >= quota.max_in_flight:
+        return Rejected(
+            RejectionReason.TOO_MANY_IN_FLIGHT,
+            f"You already have {in_flight} request(s) waiting or running; "
+            "send the next one when one of them is done.",
+        )
+    wanted = new.options.images
+    usage = _window(connection, new.platform.value, new.user_id, quota, now)
+    used = sum(images for images, _ in usage)
+    if used + wanted <= quota.images_per_window:
+        return None
+    window = timedelta(seconds=quota.window_seconds)
+    retry_after = None
+    if wanted <= quota.images_per_window:
+        freed = 0
+        for images, used_at in usage:  # oldest first: when has enough left the window?
+            freed += images
+            if used + wanted - freed <= quota.images_per_window:
+                retry_after = used_at + window
+                break
+    when = f" Try again after {retry_after:%H:%M} UTC." if retry_after else ""
+    return Rejected(
+        RejectionReason.QUOTA_EXCEEDED,
+        f"You have used {used} of your {quota.images_per_window} images for this "
+        f"{_describe(quota.window_seconds)}.{when}",
+        retry_after=retry_after,
+    )
+
+
+def record_usage(connection: Connection, new: NewRequest, request_id: int, now: datetime) -> None:
+    connection.execute(
+        quota_usage.insert().values(
+            platform=new.platform.value,
+            user_id=new.user_id,
+            request_id=request_id,
+            images=new.options.images,
+            used_at=now,
+        )
+    )
+
+
+def refund(connection: Connection, request_ids: Iterable[int]) -> None:
+    """A request that failed for good gives its images back (the failure was not the user's)."""
+    ids = list(request_ids)
+    if ids:
+        connection.execute(delete(quota_usage).where(quota_usage.c.request_id.in_(ids)))
+
+
+def status(
+    connection: Connection, platform: str, user_id: str, policy: QuotaPolicy, now: datetime
+) -> QuotaStatus:
+    usage = _window(connection, platform, user_id, policy, now)
+    used = sum(images for images, _ in usage)
+    refills_at = usage[0][1] + timedelta(seconds=policy.window_seconds) if usage else None
+    return QuotaStatus(
+        used=used,
+        remaining=max(0, policy.images_per_window - used),
+        refills_at=refills_at,
+        in_flight=_in_flight(connection, platform, user_id),
+    )
+
+
+def reset(connection: Connection, platform: str, user_id: str) -> None:
+    connection.execute(
+        delete(quota_usage).where(quota_usage.c.platform == platform, quota_usage.c.user_id == user_id)
+    )
+
+
+def ban(connection: Connection, platform: str, user_id: str, reason: str, now: datetime) -> None:
+    stmt = insert(connection, bans).values(platform=platform, user_id=user_id, reason=reason, created_at=now)
+    connection.execute(
+        stmt.on_conflict_do_update(index_elements=["platform", "user_id"], set_={"reason": reason})
+    )
+
+
+def unban(connection: Connection, platform: str, user_id: str) -> None:
+    connection.execute(delete(bans).where(bans.c.platform == platform, bans.c.user_id == user_id))
+
+
+def _in_flight(connection: Connection, platform: str, user_id: str) -> int:
+    return count(
+        connection,
+        requests,
+        requests.c.platform == platform,
+        requests.c.user_id == user_id,
+        requests.c.status.in_(ACTIVE),
+    )
+
+
+def _window(
+    connection: Connection, platform: str, user_id: str, policy: QuotaPolicy, now: datetime
+) -> list[tuple[int, datetime]]:
+    """(images, used_at) counted in the window ending now, oldest first."""
+    start = now - timedelta(seconds=policy.window_seconds)
+    rows = connection.execute(
+        select(quota_usage.c.images, quota_usage.c.used_at)
+        .where(
+            quota_usage.c.platform == platform,
+            quota_usage.c.user_id == user_id,
+            quota_usage.c.used_at > start,
+        )
+        .order_by(quota_usage.c.used_at, quota_usage.c.id)
+    ).all()
+    return [(row.images, row.used_at) for row in rows]
+
+
+def _describe(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        return "day" if seconds == 86400 else f"{seconds // 86400} days"
+    if seconds % 3600 == 0:
+        return "hour" if seconds == 3600 else f"{seconds // 3600} hours"
+    return f"{max(1, round(seconds / 60))} minutes"

@@ -1,0 +1,422 @@
+"""Store: the one storage interface the bot uses, over SQLite or PostgreSQL.
+
+Each public method is one transaction (writers begin with `BEGIN IMMEDIATE` on SQLite) and either
+commits everything it does or nothing. The clock is injected so leases, backoff, quotas and
+retention are tested without sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+
+from bot.domain import Accepted, NewRequest, Platform, QuotaPolicy, Rejected, Request, Status
+from storage import cursors, images, outbox, queue, quotas, schema
+from storage.db import make_engine, transaction
+from storage.models import requests, safety_decisions
+from storage.records import Claim, Delivery, ImageRetention, QueueStats, QuotaStatus
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Cursor = tuple[str, str, str]  # (platform, key, value)
+RECENT = timedelta(hours=24)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Requests, claims, outbox, images, quotas, bans and cursors in one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock = utc_now,
+        max_attempts: int = 3,
+        image_retention: ImageRetention | None = None,
+        backoff_seconds: float = 5.0,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.image_retention = image_retention or ImageRetention()
+        self.backoff_seconds = backoff_seconds
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with transaction(self.engine, write=True) as connection:
+            yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with transaction(self.engine, write=False) as connection:
+            yield connection
+
+    def _now(self) -> datetime:
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the storage clock must return timezone-aware UTC datetimes")
+        return now
+
+    # -- ingest -------------------------------------------------------------------------------
+
+    def enqueue(
+        self, new: NewRequest, *, quota: QuotaPolicy | None, queue_cap: int | None
+    ) -> Accepted | Rejected:
+        """Ban → duplicate → queue cap → in-flight cap → window quota → insert, in one transaction."""
+        return self.enqueue_many([new], quota=quota, queue_cap=queue_cap, cursor=None)[0]
+
+    def enqueue_many(
+        self,
+        news: list[NewRequest],
+        *,
+        quota: QuotaPolicy | None,
+        queue_cap: int | None,
+        cursor: Cursor | None = None,
+    ) -> list[Accepted | Rejected]:
+        """Enqueue a page of requests and advance `cursor` in the same transaction."""
+        now = self._now()
+        with self._write() as connection:
+            quotas.lock_users(connection, ((new.platform.value, new.user_id) for new in news))
+            outcomes = [self._admit(connection, new, quota, queue_cap, now) for new in news]
+            if cursor is not None:
+                cursors.put(connection, *cursor, now)
+        return outcomes
+
+    def _admit(
+        self,
+        connection: Connection,
+        new: NewRequest,
+        quota: QuotaPolicy | None,
+        queue_cap: int | None,
+        now: datetime,
+    ) -> Accepted | Rejected:
+        reason = quotas.ban_reason(connection, new.platform.value, new.user_id)
+        if reason is not None:
+            return quotas.banned_rejection(reason)
+        existing = queue.find(connection, new.platform.value, new.external_id)
+        if existing is not None:
+            return self._accepted(connection, existing.id, now, duplicate=True)
+        rejected = quotas.check(connection, new, quota, queue_cap, now)
+        if rejected is not None:
+            return rejected
+        request_id = queue.insert_request(connection, new, now)
+        if request_id is None:  # inserted by a concurrent transaction since the lookup above
+            existing = queue.find(connection, new.platform.value, new.external_id)
+            assert existing is not None
+            return self._accepted(connection, existing.id, now, duplicate=True)
+        quotas.record_usage(connection, new, request_id, now)
+        return self._accepted(connection, request_id, now, duplicate=False)
+
+    def _accepted(
+        self, connection: Connection, request_id: int, now: datetime, *, duplicate: bool
+    ) -> Accepted:
+        position = queue.position(connection, request_id)
+        return Accepted(
+            request_id=request_id,
+            position=position,
+            eta_seconds=queue.eta_seconds(connection, position, now),
+            duplicate=duplicate,
+        )
+
+    def record_rejection(self, new: NewRequest, rejected: Rejected) -> int:
+        """Store a REJECTED request and owe the user one reply; a repeat returns the first row's id."""
+        now = self._now()
+        with self._write() as connection:
+            request_id = queue.insert_request(
+                connection, new, now, status=Status.REJECTED, last_error=rejected.reason.value
+            )
+            if request_id is None:
+                existing = queue.find(connection, new.platform.value, new.external_id)
+                assert existing is not None
+                return existing.id
+            outbox.add(connection, request_id, new.platform.value, "rejection", rejected.message, now)
+            return request_id
+
+    # -- claims -------------------------------------------------------------------------------
+
+    def claim(self, worker_id: str, *, limit: int = 1, lease_seconds: float = 60) -> list[Claim]:
+        """Claim up to `limit` queued requests, oldest first, each with a lease and a fencing token."""
+        with self._write() as connection:
+            return queue.claim(connection, worker_id, limit, lease_seconds, self._now())
+
+    def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
+        """Extend the lease; False when the claim was lost (reaped, or claimed by another worker)."""
+        with self._write() as connection:
+            return queue.heartbeat(connection, claim, lease_seconds, self._now())
+
+    def complete(
+        self, claim: Claim, *, image_png: bytes, seconds: float, safety: list[dict[str, Any]] | None = None
+    ) -> bool:
+        """DONE + image + outbox entry (+ safety records) at once; False, nothing written, if fenced out."""
+        now = self._now()
+        with self._write() as connection:
+            if not queue.mark_done(connection, claim, seconds, now):
+                log.warning("request %s: late result from a lost claim dropped", claim.request.id)
+                return False
+            images.save(connection, claim.request.id, image_png, now)
+            outbox.add(connection, claim.request.id, claim.request.platform.value, "image", None, now)
+            for decision in safety or ():
+                self._insert_safety(connection, claim.request.id, now, **decision)
+            return True
+
+    def fail(self, claim: Claim, error: str, *, retryable: bool = True) -> bool:
+        """Re-queue after a backoff, or (not retryable / last attempt) fail and owe a failure notice."""
+        now = self._now()
+        final = not retryable or claim.request.attempts >= self.max_attempts
+        with self._write() as connection:
+            changed = queue.requeue_or_fail(
+                connection,
+                queue.fenced(claim),
+                attempts=claim.request.attempts,
+                error=error,
+                final=final,
+                backoff_seconds=self.backoff_seconds,
+                now=now,
+            )
+            if changed and final:
+                self._owe_failure(connection, claim.request.id, claim.request.platform.value, error, now)
+            return changed
+
+    def release(self, claim: Claim) -> bool:
+        """Shutdown: back to the queue now, the attempt not counted."""
+        with self._write() as connection:
+            return queue.release(connection, claim, self._now())
+
+    def reap(self) -> int:
+        """Expired leases → queued with backoff, or failed after the last attempt; returns how many."""
+        now = self._now()
+        with self._write() as connection:
+            reaped = 0
+            for row in queue.expired(connection, now):
+                final = row.attempts >= self.max_attempts
+                error = f"worker {row.lease_owner} stopped renewing its lease (attempt {row.attempts})"
+                where = (requests.c.id == row.id) & (requests.c.token == row.token)
+                where &= requests.c.status == Status.RUNNING.value
+                if queue.requeue_or_fail(
+                    connection,
+                    where,
+                    attempts=row.attempts,
+                    error=error,
+                    final=final,
+                    backoff_seconds=self.backoff_seconds,
+                    now=now,
+                ):
+                    reaped += 1
+                    if final:
+                        self._owe_failure(connection, row.id, row.platform, error, now)
+            if reaped:
+                log.info("reaped %d request(s) with expired leases", reaped)
+            return reaped
+
+    def _owe_failure(
+        self, connection: Connection, request_id: int, platform: str, error: str, now: datetime
+    ) -> None:
+        outbox.add(connection, request_id, platform, "failure", error[: queue.MAX_ERROR_CHARS], now)
+        quotas.refund(connection, [request_id])
+
+    # -- safety -------------------------------------------------------------------------------
+
+    def record_safety(
+        self, request_id: int, gate: str, score: float, threshold: float, flagged: bool, action: str
+    ) -> None:
+        """Keep why a prompt or image was let through, spoilered or blocked."""
+        now = self._now()
+        with self._write() as connection:
+            self._insert_safety(
+                connection,
+                request_id,
+                now,
+                gate=gate,
+                score=score,
+                threshold=threshold,
+                flagged=flagged,
+                action=action,
+            )
+
+    def safety_decisions(self, request_id: int) -> list[dict[str, Any]]:
+        with self._read() as connection:
+            rows = connection.execute(
+                select(safety_decisions)
+                .where(safety_decisions.c.request_id == request_id)
+                .order_by(safety_decisions.c.id)
+            ).all()
+        return [dict(row._mapping) for row in rows]
+
+    @staticmethod
+    def _insert_safety(
+        connection: Connection,
+        request_id: int,
+        now: datetime,
+        *,
+        gate: str,
+        score: float,
+        threshold: float,
+        flagged: bool,
+        action: str,
+    ) -> None:
+        connection.execute(
+            safety_decisions.insert().values(
+                request_id=request_id,
+                gate=gate,
+                score=float(score),
+                threshold=float(threshold),
+                flagged=bool(flagged),
+                action=action,
+                created_at=now,
+            )
+        )
+
+    # -- outbox -------------------------------------------------------------------------------
+
+    def pending_deliveries(self, platform: Platform, *, limit: int = 20) -> list[Delivery]:
+        """Replies owed on `platform`: "sending" ones first (reconcile them), then due "pending" ones."""
+        with self._read() as connection:
+            return outbox.pending(connection, Platform(platform).value, limit, self._now())
+
+    def begin_delivery(self, request_id: int) -> bool:
+        """pending → sending (attempts + 1); False when someone else is sending it or it is done."""
+        with self._write() as connection:
+            return outbox.begin(connection, request_id, self._now())
+
+    def finish_delivery(self, request_id: int, posted_message_id: str) -> None:
+        with self._write() as connection:
+            outbox.finish(connection, request_id, posted_message_id, self._now())
+
+    def retry_delivery(self, request_id: int, error: str, *, not_before: datetime | None = None) -> None:
+        """Back to pending (due at `not_before`, default now) after a failure known not to have posted."""
+        now = self._now()
+        with self._write() as connection:
+            outbox.retry(connection, request_id, error, not_before or now, now)
+
+    def fail_delivery(self, request_id: int, error: str) -> None:
+        with self._write() as connection:
+            outbox.fail(connection, request_id, error, self._now())
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get_request(self, request_id: int) -> Request | None:
+        with self._read() as connection:
+            return queue.get(connection, request_id)
+
+    def find_request(self, platform: Platform, external_id: str) -> Request | None:
+        with self._read() as connection:
+            return queue.find(connection, Platform(platform).value, external_id)
+
+    def get_image(self, request_id: int) -> bytes | None:
+        with self._read() as connection:
+            return images.get(connection, request_id)
+
+    def recent_images(self, limit: int = 24, platform: Platform | None = None) -> list[Request]:
+        with self._read() as connection:
+            return images.recent(connection, limit, None if platform is None else Platform(platform).value)
+
+    def position(self, request_id: int) -> int:
+        with self._read() as connection:
+            return queue.position(connection, request_id)
+
+    def eta_seconds(self, request_id: int) -> float | None:
+        with self._read() as connection:
+            return queue.eta_seconds(connection, queue.position(connection, request_id), self._now())
+
+    def stats(self) -> QueueStats:
+        since = self._now() - RECENT
+        with self._read() as connection:
+            by_platform = queue.counts_by_platform(connection, since)
+        total: dict[str, int] = {}
+        for counts in by_platform.values():
+            for status, n in counts.items():
+                total[status] = total.get(status, 0) + n
+        return QueueStats(
+            queued=total.get(Status.QUEUED.value, 0),
+            running=total.get(Status.RUNNING.value, 0),
+            failed_recent=total.get(Status.FAILED.value, 0),
+            done_recent=total.get(Status.DONE.value, 0),
+            by_platform=by_platform,
+        )
+
+    # -- quotas, bans, cursors ----------------------------------------------------------------
+
+    def quota_status(self, platform: Platform, user_id: str, policy: QuotaPolicy) -> QuotaStatus:
+        with self._read() as connection:
+            return quotas.status(connection, Platform(platform).value, user_id, policy, self._now())
+
+    def reset_quota(self, platform: Platform, user_id: str) -> None:
+        with self._write() as connection:
+            quotas.reset(connection, Platform(platform).value, user_id)
+
+    def ban(self, platform: Platform, user_id: str, reason: str = "") -> None:
+        with self._write() as connection:
+            quotas.ban(connection, Platform(platform).value, user_id, reason, self._now())
+
+    def unban(self, platform: Platform, user_id: str) -> None:
+        with self._write() as connection:
+            quotas.unban(connection, Platform(platform).value, user_id)
+
+    def is_banned(self, platform: Platform, user_id: str) -> bool:
+        with self._read() as connection:
+            return quotas.ban_reason(connection, Platform(platform).value, user_id) is not None
+
+    def get_cursor(self, platform: Platform | str, key: str) -> str | None:
+        with self._read() as connection:
+            return cursors.get(connection, str(platform), key)
+
+    def set_cursor(self, platform: Platform | str, key: str, value: str) -> None:
+        with self._write() as connection:
+            cursors.put(connection, str(platform), key, value, self._now())
+
+    # -- housekeeping -------------------------------------------------------------------------
+
+    def prune_images(self) -> int:
+        """Apply the image retention limits; returns how many images were deleted."""
+        with self._write() as connection:
+            return images.prune(connection, self.image_retention, self._now())
+
+    def count_requests(self, status: Status | None = None) -> int:
+        with self._read() as connection:
+            stmt = select(func.count()).select_from(requests)
+            if status is not None:
+                stmt = stmt.where(requests.c.status == Status(status).value)
+            return connection.execute(stmt).scalar_one()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(
+    url: str,
+    *,
+    clock: Clock | None = None,
+    upgrade: bool = True,
+    max_attempts: int = 3,
+    image_retention: ImageRetention | None = None,
+    busy_timeout: float = 5.0,
+    backoff_seconds: float = 5.0,
+) -> Store:
+    """Connect to `url`, bring its schema to the newest version (or check it), return a Store."""
+    engine = make_engine(url, busy_timeout=busy_timeout)
+    try:
+        if upgrade:
+            schema.upgrade(engine)
+        else:
+            schema.require_head(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(
+        engine,
+        clock=clock or utc_now,
+        max_attempts=max_attempts,
+        image_retention=image_retention,
+        backoff_seconds=backoff_seconds,
+    )
