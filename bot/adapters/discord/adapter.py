@@ -1,0 +1,367 @@
+"""`DiscordAdapter`: the core's view of Discord — start/stop the client, deliver, reconcile, progress.
+
+Where a result goes, in order (each step only if the one before cannot be used):
+  1. the interaction's own "thinking" message, edited into the result — while its token lives
+     (15 minutes);
+  2. the mention's status reply, edited into the result — while this process remembers it;
+  3. a new message in the request's channel, replying to the original where Discord still has it;
+  4. a DM to the requester (channel gone, or the bot may not post there);
+  5. nothing: `DeliveryError("permanent")`, so the core records the failure instead of looping.
+Errors are classified once, in `_classify`: 429 → retryable after its reset; 5xx and network
+errors → ambiguous where a message may have been created; 401/403/404 → never retried as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import aiohttp
+import discord
+
+from bot.adapters.base import Adapter, DeliveryError, Service
+from bot.adapters.discord import text
+from bot.adapters.discord.client import DallebotClient
+from bot.adapters.discord.views import result_view
+from bot.domain import Platform, Request
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.commands import Limits
+    from bot.adapters.discord.ingest import Waiting
+    from bot.adapters.discord.settings import DiscordSettings
+    from storage import Delivery
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_AFTER = 5.0  # seconds, when a 429 carries no reset time
+_EXPIRED_TOKEN_CODES = {50027, 10015}  # invalid webhook token / unknown webhook: the 15 minutes are over
+
+
+@dataclass
+class _Post:
+    """One message to send: built fresh for each attempt (a discord.File can be read only once)."""
+
+    content: str
+    png: bytes | None = None
+    spoiler: bool = False
+    alt_text: str = ""
+    view: discord.ui.View | None = None
+
+    def files(self) -> list[discord.File]:
+        if self.png is None:
+            return []
+        return [
+            discord.File(
+                io.BytesIO(self.png), "dallebot.png", description=self.alt_text, spoiler=self.spoiler
+            )
+        ]
+
+    def kwargs(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"content": self.content, "attachments": self.files()}
+        if self.view is not None:
+            extra["view"] = self.view
+        return extra
+
+
+class _Unusable(Exception):
+    """This route cannot carry the post (expired token, deleted channel, no permission): try the next."""
+
+
+class DiscordAdapter(Adapter):
+    platform: ClassVar[Platform] = Platform.DISCORD
+    inline_rejections: ClassVar[bool] = True  # interactions and mentions are answered at once
+
+    def __init__(
+        self,
+        settings: DiscordSettings,
+        limits: Limits,
+        token: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.limits = limits
+        self._token = token
+        self._clock = clock or discord.utils.utcnow
+        self.client: DallebotClient | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def build_client(self, service: Service) -> DallebotClient:
+        """The client, wired to the service; `start` connects it (tests hand it to simcord instead)."""
+        self.client = DallebotClient(self.settings, self.limits, service)
+        return self.client
+
+    async def start(self, service: Service) -> None:
+        client = self.build_client(service)
+        self._task = asyncio.create_task(client.start(self._token), name="discord-client")
+        ready = asyncio.create_task(client.wait_until_ready())
+        done, _ = await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task in done:  # login failed (bad token, no network): say so at start, not later
+            ready.cancel()
+            self._task.result()
+            raise RuntimeError("the Discord client stopped before it was ready")
+
+    async def stop(self) -> None:
+        if self.client is not None and not self.client.is_closed():
+            await self.client.close()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def describe(self) -> str:
+        where = f"dev guild {self.settings.dev_guild_id}" if self.settings.dev_guild_id else "global commands"
+        return f"discord: enabled ({where}, mentions {'on' if self.settings.respond_to_mentions else 'off'})"
+
+    def _client(self) -> DallebotClient:
+        if self.client is None:
+            raise DeliveryError(
+                "retryable", "the Discord client is not started yet", retry_after=DEFAULT_RETRY_AFTER
+            )
+        return self.client
+
+    # ------------------------------------------------------------------ delivery
+
+    async def deliver(self, delivery: Delivery) -> str:
+        client = self._client()
+        request = delivery.request
+        waiting = client.tracker.get(request.external_id)
+        if waiting is None:
+            return await self._post_elsewhere(
+                client, request, await self._compose(client, delivery, mention=True)
+            )
+        async with waiting.lock:
+            posted = await self._deliver_to_waiting(client, waiting, delivery)
+            if posted is None:
+                posted = await self._post_elsewhere(
+                    client, request, await self._compose(client, delivery, mention=True)
+                )
+            waiting.done = True
+        client.tracker.forget(request.external_id)
+        return posted
+
+    async def _deliver_to_waiting(
+        self, client: DallebotClient, waiting: Waiting, delivery: Delivery
+    ) -> str | None:
+        """Edit the message the user is already looking at; None if neither it nor its token is usable."""
+        post = await self._compose(client, delivery, mention=False)
+        interaction = waiting.interaction
+        if interaction is not None and not interaction.is_expired():
+            try:
+                message = await _attempt(interaction.edit_original_response(**post.kwargs()), creates=False)
+                return str(message.id)
+            except _Unusable as why:
+                log.info(
+                    "request %s: interaction unusable (%s); posting to the channel", delivery.request.id, why
+                )
+        if waiting.status_message is not None:
+            try:
+                message = await _attempt(waiting.status_message.edit(**post.kwargs()), creates=False)
+                return str(message.id)
+            except _Unusable as why:
+                log.info("request %s: status reply unusable (%s); posting anew", delivery.request.id, why)
+        return None
+
+    async def _post_elsewhere(self, client: DallebotClient, request: Request, post: _Post) -> str:
+        """A new message in the request's channel, else a DM, else a permanent failure."""
+        try:
+            channel = await _channel(client, request)
+            reference = None
+            message_id = request.reply_to.get("message_id")
+            if message_id:
+                reference = discord.MessageReference(
+                    message_id=int(message_id), channel_id=channel.id, fail_if_not_exists=False
+                )
+            files = post.files()
+            message = await _attempt(
+                channel.send(
+                    content=post.content,
+                    files=files,
+                    view=post.view or discord.utils.MISSING,
+                    reference=reference or discord.utils.MISSING,
+                ),
+                creates=True,
+            )
+            return str(message.id)
+        except _Unusable as why:
+            log.info("request %s: channel unusable (%s); trying a DM", request.id, why)
+        if post.spoiler:  # flagged images are shown only in NSFW channels, never in DMs
+            post = _Post(text.blocked(request))
+        try:
+            user = client.get_user(int(request.user_id)) or await _attempt(
+                client.fetch_user(int(request.user_id)), creates=False
+            )
+            message = await _attempt(
+                user.send(content=post.content, files=post.files(), view=post.view or discord.utils.MISSING),
+                creates=True,
+            )
+            return str(message.id)
+        except _Unusable as why:
+            raise DeliveryError(
+                "permanent",
+                f"cannot post to channel {request.reply_to.get('channel_id')} "
+                f"nor DM user {request.user_id}: {why}",
+            ) from None
+
+    async def _compose(self, client: DallebotClient, delivery: Delivery, *, mention: bool) -> _Post:
+        request = delivery.request
+        if delivery.kind == "failure":
+            return _Post(text.failure(request, delivery.message))
+        if delivery.kind == "rejection":
+            return _Post(f"<@{request.user_id}> {text.rejection_line(delivery.message)}")
+        elapsed = (self._clock() - request.created_at).total_seconds() if request.created_at else None
+        spoiler = _wants_spoiler(delivery)
+        if spoiler and not await self._spoiler_allowed(client, request):
+            log.warning("request %s: flagged image withheld (channel not NSFW or not allowed)", request.id)
+            return _Post(text.blocked(request))
+        return _Post(
+            content=text.caption(request, seconds=elapsed, spoiler=spoiler, mention=mention),
+            png=delivery.image_png,
+            spoiler=spoiler,
+            alt_text=text.alt_text(request.prompt),
+            view=result_view(request.external_id, request.user_id),
+        )
+
+    async def _spoiler_allowed(self, client: DallebotClient, request: Request) -> bool:
+        """Re-checked at posting time: the channel may have lost its NSFW mark since the request."""
+        try:
+            channel = await _channel(client, request)
+        except (_Unusable, DeliveryError):
+            return False
+        is_nsfw = getattr(channel, "is_nsfw", None)
+        if not callable(is_nsfw) or not is_nsfw():
+            return False
+        return (await client.channels.get(channel.id)).nsfw_images
+
+    # ------------------------------------------------------------------ reconcile and progress
+
+    async def reconcile(self, request: Request) -> str | None:
+        """Find the bot's post for this request (its text carries "request #<id>") after an ambiguous send."""
+        client = self._client()
+        marker = re.compile(rf"request #{request.id}\b")
+        waiting = client.tracker.get(request.external_id)
+        if waiting is not None and waiting.interaction is not None and not waiting.interaction.is_expired():
+            try:
+                original = await waiting.interaction.original_response()
+                if marker.search(original.content):
+                    return str(original.id)
+            except discord.HTTPException:
+                pass
+        places: list[Any] = []
+        with contextlib.suppress(_Unusable, DeliveryError):
+            places.append(await _channel(client, request))
+        user = client.get_user(int(request.user_id))
+        if user is not None and user.dm_channel is not None:
+            places.append(user.dm_channel)
+        after = (
+            discord.Object(id=discord.utils.time_snowflake(request.created_at))
+            if request.created_at
+            else None
+        )
+        for place in places:
+            try:
+                async for message in place.history(limit=100, after=after):
+                    if message.author.id == client.user.id and marker.search(message.content):
+                        return str(message.id)
+            except (discord.Forbidden, discord.NotFound):
+                continue
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+                raise DeliveryError(
+                    "retryable", f"could not read channel history to reconcile: {error}"
+                ) from error
+        return None
+
+    async def progress(self, request: Request, *, position: int, eta_seconds: float | None) -> None:
+        """Edit the waiting message when the position or ETA changed, at most once per interval."""
+        if self.client is None:
+            return
+        waiting = self.client.tracker.get(request.external_id)
+        if waiting is None or waiting.done:
+            return
+        content = text.queued(position=position, eta=eta_seconds)
+        now = self._clock()
+        if content == waiting.shown:
+            return
+        if waiting.edited_at is not None and (now - waiting.edited_at).total_seconds() < (
+            self.settings.progress_interval_seconds
+        ):
+            return
+        async with waiting.lock:
+            if waiting.done:
+                return
+            try:
+                if waiting.interaction is not None and not waiting.interaction.is_expired():
+                    await waiting.interaction.edit_original_response(content=content)
+                elif waiting.status_message is not None:
+                    await waiting.status_message.edit(content=content)
+                else:
+                    return
+            except discord.HTTPException as error:  # best effort: the result will still come
+                log.info("request %s: progress edit failed: %s", request.id, error)
+                return
+            waiting.shown = content
+            waiting.edited_at = now
+
+
+def _wants_spoiler(delivery: Delivery) -> bool:
+    """The worker marks an image it allowed only behind a spoiler in the delivery's message."""
+    return bool(delivery.message) and "spoiler" in delivery.message.lower()
+
+
+async def _channel(client: DallebotClient, request: Request) -> Any:
+    raw = request.reply_to.get("channel_id")
+    if not raw:
+        raise _Unusable("the request has no channel")
+    channel = client.get_channel(int(raw))
+    if channel is not None:
+        return channel
+    return await _attempt(client.fetch_channel(int(raw)), creates=False)
+
+
+async def _attempt(call: Any, *, creates: bool) -> Any:
+    """Await one Discord call, turning its failure into `_Unusable` or a classified `DeliveryError`."""
+    try:
+        return await call
+    except discord.RateLimited as error:  # longer than the client will wait in place
+        raise DeliveryError(
+            "retryable", f"rate limited by Discord: {error}", retry_after=error.retry_after
+        ) from error
+    except discord.HTTPException as error:
+        raise _classify(error, creates=creates) from error
+    except (aiohttp.ClientError, TimeoutError, ConnectionError) as error:
+        kind = "ambiguous" if creates else "retryable"
+        raise DeliveryError(kind, f"network error talking to Discord: {error!r}") from error
+
+
+def _classify(error: discord.HTTPException, *, creates: bool) -> Exception:
+    status, code = error.status, error.code
+    if status == 429:
+        return DeliveryError(
+            "retryable", f"rate limited by Discord: {error}", retry_after=_retry_after(error)
+        )
+    if status >= 500:
+        # The request reached Discord: a created message may exist. An edit can simply be repeated.
+        return DeliveryError("ambiguous" if creates else "retryable", f"Discord server error: {error}")
+    if status in (401, 403, 404) or code in _EXPIRED_TOKEN_CODES:
+        return _Unusable(f"{status} {error.text or error}".strip())
+    return DeliveryError("permanent", f"Discord refused the post ({status}/{code}): {error.text or error}")
+
+
+def _retry_after(error: discord.HTTPException) -> float:
+    headers = getattr(error.response, "headers", None) or {}
+    for name in ("Retry-After", "X-RateLimit-Reset-After"):
+        value = headers.get(name)
+        if value is not None:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                pass
+    return DEFAULT_RETRY_AFTER

@@ -1,0 +1,119 @@
+"""What the bot says on Discord: pure functions from domain values to message text.
+
+Kept apart from discord.py so the wording can be tested (and changed) without a client.
+Times are shown with Discord's `<t:epoch:R>` markup, which each reader's client renders in
+their own timezone ("in 12 minutes").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from bot.domain import Accepted, Rejected, Request
+
+MAX_CONTENT = 2000  # Discord's message content limit
+MAX_ALT_TEXT = 1024  # attachment description limit
+
+_MENTION = re.compile(r"<@!?(\d+)>")
+
+
+def relative_time(when: datetime) -> str:
+    """Discord timestamp markup that renders as "in 5 minutes" for every reader."""
+    return f"<t:{int(when.timestamp())}:R>"
+
+
+def format_eta(eta_seconds: float | None) -> str:
+    if eta_seconds is None:
+        return "unknown"
+    if eta_seconds < 60:
+        return f"~{max(1, round(eta_seconds))} s"
+    return f"~{round(eta_seconds / 60)} min"
+
+
+def queued(accepted: Accepted | None = None, *, position: int | None = None, eta: float | None = None) -> str:
+    """The waiting message: queue position and ETA, edited in place while the request waits."""
+    if accepted is not None:
+        position, eta = accepted.position, accepted.eta_seconds
+    if position is None or position <= 0:
+        return "🎨 Generating your image now…"
+    ahead = position - 1
+    ahead_text = "you're next" if ahead == 0 else f"{ahead} ahead of you"
+    return f"⏳ Queued — position {position} ({ahead_text}), ETA {format_eta(eta)}."
+
+
+def rejection(rejected: Rejected) -> str:
+    """Why a request was refused and, where there is one, when to try again."""
+    text = f"❌ {rejected.message}"
+    if rejected.retry_after is not None:
+        text += f"\nYou can try again {relative_time(rejected.retry_after)}."
+    return text[:MAX_CONTENT]
+
+
+def rejection_line(message: str | None) -> str:
+    return f"❌ {message or 'This request was refused.'}"
+
+
+def quote(prompt: str, limit: int = 300) -> str:
+    """A prompt safe to echo: mentions neutralised, markdown escaped, length capped."""
+    prompt = _MENTION.sub(lambda m: f"@{m.group(1)}", prompt).replace("@everyone", "@\u200beveryone")
+    prompt = prompt.replace("@here", "@\u200bhere")
+    prompt = re.sub(r"([*_`~|>\\])", r"\\\1", prompt)
+    return prompt if len(prompt) <= limit else prompt[: limit - 1] + "…"
+
+
+def caption(
+    request: Request, *, seconds: float | None = None, spoiler: bool = False, mention: bool = False
+) -> str:
+    """The message under a delivered image: the prompt, its seed and how long it took."""
+    details = []
+    if request.options.seed is not None:
+        details.append(f"seed {request.options.seed}")
+    if request.options.images > 1:
+        details.append(f"{request.options.images} images")
+    if seconds is not None:
+        details.append(f"{seconds:.1f} s")
+    details.append(f"request #{request.id}")
+    lines = [f"**{quote(request.prompt)}**", " · ".join(details)]
+    if mention:  # posted outside the interaction: say whose it is
+        lines[0] = f"<@{request.user_id}> {lines[0]}"
+    if spoiler:
+        lines.append("⚠️ The safety filter flagged this image; it is behind a spoiler.")
+    return "\n".join(lines)[:MAX_CONTENT]
+
+
+def alt_text(prompt: str) -> str:
+    return prompt[:MAX_ALT_TEXT]
+
+
+def failure(request: Request, message: str | None) -> str:
+    reason = message or "the image could not be generated"
+    line = f"<@{request.user_id}> ❌ Sorry — request #{request.id} (**{quote(request.prompt)}**) failed"
+    return f"{line}: {reason}"[:MAX_CONTENT]
+
+
+def blocked(request: Request) -> str:
+    return (
+        f"<@{request.user_id}> 🚫 The image for request #{request.id} (**{quote(request.prompt)}**) was "
+        "withheld by the safety filter. Try rewording the prompt."
+    )[:MAX_CONTENT]
+
+
+def quota(status: Any, now: datetime) -> str:
+    """`/quota`: remaining images and when they refill (status is storage's QuotaStatus)."""
+    text = f"You have **{status.remaining}** image(s) left ({status.used} used)"
+    if status.in_flight:
+        text += f", {status.in_flight} in progress"
+    text += "."
+    if status.refills_at is not None and status.refills_at > now:
+        text += f" Your next image refills {relative_time(status.refills_at)}."
+    return text
+
+
+def queue(stats: Any, eta_seconds: float | None) -> str:
+    """`/queue`: how deep the queue is and how long a new request would wait."""
+    text = f"📋 {stats.queued} waiting, {stats.running} generating."
+    if eta_seconds is not None:
+        text += f" A new request would be ready in {format_eta(eta_seconds)}."
+    return text
