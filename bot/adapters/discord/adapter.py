@@ -97,7 +97,7 @@ class DiscordAdapter(Adapter):
 
     def build_client(self, service: Service) -> DallebotClient:
         """The client, wired to the service; `start` connects it (tests hand it to simcord instead)."""
-        self.client = DallebotClient(self.settings, self.limits, service)
+        self.client = DallebotClient(self.settings, self.limits, service, clock=self._clock)
         return self.client
 
     async def start(self, service: Service) -> None:
@@ -284,31 +284,8 @@ class DiscordAdapter(Adapter):
         if self.client is None:
             return
         waiting = self.client.tracker.get(request.external_id)
-        if waiting is None or waiting.done:
-            return
-        content = text.queued(position=position, eta=eta_seconds)
-        now = self._clock()
-        if content == waiting.shown:
-            return
-        if waiting.edited_at is not None and (now - waiting.edited_at).total_seconds() < (
-            self.settings.progress_interval_seconds
-        ):
-            return
-        async with waiting.lock:
-            if waiting.done:
-                return
-            try:
-                if waiting.interaction is not None and not waiting.interaction.is_expired():
-                    await waiting.interaction.edit_original_response(content=content)
-                elif waiting.status_message is not None:
-                    await waiting.status_message.edit(content=content)
-                else:
-                    return
-            except discord.HTTPException as error:  # best effort: the result will still come
-                log.info("request %s: progress edit failed: %s", request.id, error)
-                return
-            waiting.shown = content
-            waiting.edited_at = now
+        if waiting is not None:
+            await self.client.progress.show(waiting, position=position, eta_seconds=eta_seconds)
 
 
 def _wants_spoiler(delivery: Delivery) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -11,6 +14,7 @@ from discord import app_commands
 from bot.adapters.discord.channels import ChannelSettingsStore
 from bot.adapters.discord.commands import Limits, all_commands
 from bot.adapters.discord.ingest import Ingest, Tracker
+from bot.adapters.discord.progress import ProgressUpdater
 from bot.adapters.discord.views import DeleteButton, RerollButton
 
 if TYPE_CHECKING:
@@ -42,6 +46,7 @@ class DallebotClient(discord.Client):
         service: object,
         *,
         tracker: Tracker | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(
             intents=intents(),
@@ -61,6 +66,10 @@ class DallebotClient(discord.Client):
             self.channels,
             require_channel_enabled=settings.require_channel_enabled,
         )
+        self.progress = ProgressUpdater(
+            service, self.tracker, interval_seconds=settings.progress_interval_seconds, clock=clock
+        )
+        self._progress_task: asyncio.Task[None] | None = None
         self.tree = app_commands.CommandTree(self)
         for command in all_commands(limits):
             self.tree.add_command(command)
@@ -68,6 +77,7 @@ class DallebotClient(discord.Client):
     async def setup_hook(self) -> None:
         # Buttons on any earlier message are parsed back from their custom_id: they survive restarts.
         self.add_dynamic_items(RerollButton, DeleteButton)
+        self._progress_task = asyncio.create_task(self.progress.run(), name="discord-progress")
         guild_id = self.settings.dev_guild_id
         if guild_id is not None:
             guild = discord.Object(id=guild_id)
@@ -77,6 +87,13 @@ class DallebotClient(discord.Client):
         else:
             synced = await self.tree.sync()
             log.info("synced %d global slash commands (they can take up to an hour to appear)", len(synced))
+
+    async def close(self) -> None:
+        if self._progress_task is not None:
+            self._progress_task.cancel()
+            await asyncio.gather(self._progress_task, return_exceptions=True)
+            self._progress_task = None
+        await super().close()
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %d guilds", self.user, len(self.guilds))

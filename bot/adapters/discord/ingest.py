@@ -15,7 +15,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -274,7 +274,7 @@ class Ingest:
                 log.warning("could not show the queue position for %s", waiting.external_id)
                 return
             waiting.shown = content
-            waiting.edited_at = datetime.now(UTC)
+            waiting.edited_at = discord.utils.utcnow()
 
     async def _reply(self, message: discord.Message, content: str) -> discord.Message | None:
         try:
