@@ -67,16 +67,28 @@ class FastDecoder:
         self.layer_weights: list[tuple[torch.Tensor, ...]] = []
         for i in range(L):
             p = f"layers.{i}."
-            self.layer_weights.append((
-                get(p + "pre_self_attn_layer_norm.weight"), get(p + "pre_self_attn_layer_norm.bias"),
-                self.qkv[i], get(p + "self_attn.out_proj.weight"),
-                get(p + "self_attn_layer_norm.weight"), get(p + "self_attn_layer_norm.bias"),
-                get(p + "pre_encoder_attn_layer_norm.weight"), get(p + "pre_encoder_attn_layer_norm.bias"),
-                get(p + "encoder_attn.q_proj.weight"), get(p + "encoder_attn.out_proj.weight"),
-                get(p + "encoder_attn_layer_norm.weight"), get(p + "encoder_attn_layer_norm.bias"),
-                get(p + "glu.ln0.weight"), get(p + "glu.ln0.bias"), self.glu01[i],
-                get(p + "glu.ln1.weight"), get(p + "glu.ln1.bias"), get(p + "glu.fc2.weight"),
-            ))
+            self.layer_weights.append(
+                (
+                    get(p + "pre_self_attn_layer_norm.weight"),
+                    get(p + "pre_self_attn_layer_norm.bias"),
+                    self.qkv[i],
+                    get(p + "self_attn.out_proj.weight"),
+                    get(p + "self_attn_layer_norm.weight"),
+                    get(p + "self_attn_layer_norm.bias"),
+                    get(p + "pre_encoder_attn_layer_norm.weight"),
+                    get(p + "pre_encoder_attn_layer_norm.bias"),
+                    get(p + "encoder_attn.q_proj.weight"),
+                    get(p + "encoder_attn.out_proj.weight"),
+                    get(p + "encoder_attn_layer_norm.weight"),
+                    get(p + "encoder_attn_layer_norm.bias"),
+                    get(p + "glu.ln0.weight"),
+                    get(p + "glu.ln0.bias"),
+                    self.glu01[i],
+                    get(p + "glu.ln1.weight"),
+                    get(p + "glu.ln1.bias"),
+                    get(p + "glu.fc2.weight"),
+                )
+            )
         # Cross-attention K/V projections of all layers stacked: one product per admitted request.
         self.cross_kv_weight = [
             torch.cat([get(f"layers.{i}.encoder_attn.{x}_proj.weight") for x in "kv"]) for i in range(L)
@@ -90,10 +102,12 @@ class FastDecoder:
         # Per-slot state. Rows: [0:B] unconditional, [B:2B] conditional.
         B, R = capacity, 2 * capacity
         zeros = dict(device=device, dtype=dtype)
-        self.k_cache = torch.zeros(L, R, h, S, hd, **zeros)  # (L, R, nh, S, hs)
-        self.v_cache = torch.zeros(L, R, h, S, hd, **zeros)
-        self.cross_k = torch.zeros(L, R, h, T, hd, **zeros)  # (L, R, nh, T, hs)
-        self.cross_v = torch.zeros(L, R, h, T, hd, **zeros)
+        # One allocation per layer (not views of one tensor): a compiled layer function sees the
+        # same tensor layout for every layer and is compiled once.
+        self.k_cache = [torch.zeros(R, h, S, hd, **zeros) for _ in range(L)]  # L × (R, nh, S, hs)
+        self.v_cache = [torch.zeros(R, h, S, hd, **zeros) for _ in range(L)]
+        self.cross_k = [torch.zeros(R, h, T, hd, **zeros) for _ in range(L)]  # L × (R, nh, T, hs)
+        self.cross_v = [torch.zeros(R, h, T, hd, **zeros) for _ in range(L)]
         self.cross_bias = torch.zeros(R, 1, 1, T, **zeros)  # 0 where the text token is real, -inf at pad
         self.position = torch.full((B,), S, dtype=torch.long, device=device)  # S = idle/finished
         self.previous = torch.zeros(B, dtype=torch.long, device=device)
@@ -144,8 +158,8 @@ class FastDecoder:
         for i in range(L):
             kv = states @ self.cross_kv_weight[i].T  # (2n, T, 2d)
             kv = kv.view(2 * n, T, 2, h, hd).permute(2, 0, 3, 1, 4)  # (2, 2n, nh, T, hs)
-            self.cross_k[i, rows] = kv[0]
-            self.cross_v[i, rows] = kv[1]
+            self.cross_k[i][rows] = kv[0]
+            self.cross_v[i][rows] = kv[1]
         bias = torch.zeros(2 * n, 1, 1, T, device=self.device, dtype=self.dtype)
         self.cross_bias[rows] = bias.masked_fill(~text_mask.view(2 * n, 1, 1, T), float("-inf"))
         self.noise[slots] = float("-inf")
@@ -165,12 +179,31 @@ class FastDecoder:
         )
         for i in range(self.config.decoder_layers):
             x = self.layer_fn(
-                x, row_position, self_bias, self.cross_bias, self.k_cache[i], self.v_cache[i],
-                self.cross_k[i], self.cross_v[i], self.layer_weights[i], self.config.heads, self.eps,
+                x,
+                row_position,
+                self_bias,
+                self.cross_bias,
+                self.k_cache[i],
+                self.v_cache[i],
+                self.cross_k[i],
+                self.cross_v[i],
+                self.layer_weights[i],
+                self.config.heads,
+                self.eps,
             )
         self.head_fn(
-            x, self.final_ln[0], self.final_ln[1], self.lm_head, self.eps, self.cond_scale, self.top_k,
-            self.inv_temperature, self.noise, self.position, self.previous, self.tokens,
+            x,
+            self.final_ln[0],
+            self.final_ln[1],
+            self.lm_head,
+            self.eps,
+            self.cond_scale,
+            self.top_k,
+            self.inv_temperature,
+            self.noise,
+            self.position,
+            self.previous,
+            self.tokens,
         )
 
 
@@ -179,8 +212,13 @@ class FastDecoder:
 
 
 def embed_step(
-    previous: torch.Tensor, position: torch.Tensor, embed_tokens: torch.Tensor,
-    embed_positions: torch.Tensor, ln_weight: torch.Tensor, ln_bias: torch.Tensor, eps: float,
+    previous: torch.Tensor,
+    position: torch.Tensor,
+    embed_tokens: torch.Tensor,
+    embed_positions: torch.Tensor,
+    ln_weight: torch.Tensor,
+    ln_bias: torch.Tensor,
+    eps: float,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """-> x (R, d), row positions (R,), self-attention bias (R, 1, 1, S) with -inf past each row's step."""
     S = embed_positions.shape[0]
@@ -194,13 +232,39 @@ def embed_step(
 
 
 def layer_step(
-    x: torch.Tensor, row_position: torch.Tensor, self_bias: torch.Tensor, cross_bias: torch.Tensor,
-    k_cache: torch.Tensor, v_cache: torch.Tensor, cross_k: torch.Tensor, cross_v: torch.Tensor,
-    w: tuple[torch.Tensor, ...], heads: int, eps: float,
+    x: torch.Tensor,
+    row_position: torch.Tensor,
+    self_bias: torch.Tensor,
+    cross_bias: torch.Tensor,
+    k_cache: torch.Tensor,
+    v_cache: torch.Tensor,
+    cross_k: torch.Tensor,
+    cross_v: torch.Tensor,
+    w: tuple[torch.Tensor, ...],
+    heads: int,
+    eps: float,
 ) -> torch.Tensor:
     """One decoder layer for one new position per row. x (R, d) -> (R, d); writes k/v into the caches."""
-    (ln_pre_self_w, ln_pre_self_b, qkv, self_out, ln_self_w, ln_self_b, ln_pre_cross_w, ln_pre_cross_b,
-     cross_q, cross_out, ln_cross_w, ln_cross_b, ln0_w, ln0_b, glu01, ln1_w, ln1_b, fc2) = w
+    (
+        ln_pre_self_w,
+        ln_pre_self_b,
+        qkv,
+        self_out,
+        ln_self_w,
+        ln_self_b,
+        ln_pre_cross_w,
+        ln_pre_cross_b,
+        cross_q,
+        cross_out,
+        ln_cross_w,
+        ln_cross_b,
+        ln0_w,
+        ln0_b,
+        glu01,
+        ln1_w,
+        ln1_b,
+        fc2,
+    ) = w
     R, d = x.shape
     hd = d // heads
     # self-attention over the static cache
@@ -220,9 +284,18 @@ def layer_step(
 
 
 def head_step(
-    x: torch.Tensor, ln_weight: torch.Tensor, ln_bias: torch.Tensor, lm_head: torch.Tensor, eps: float,
-    cond_scale: torch.Tensor, top_k: torch.Tensor, inv_temperature: torch.Tensor, noise: torch.Tensor,
-    position: torch.Tensor, previous: torch.Tensor, tokens: torch.Tensor,
+    x: torch.Tensor,
+    ln_weight: torch.Tensor,
+    ln_bias: torch.Tensor,
+    lm_head: torch.Tensor,
+    eps: float,
+    cond_scale: torch.Tensor,
+    top_k: torch.Tensor,
+    inv_temperature: torch.Tensor,
+    noise: torch.Tensor,
+    position: torch.Tensor,
+    previous: torch.Tensor,
+    tokens: torch.Tensor,
 ) -> None:
     """final LN -> logits -> guidance -> top-k sample; writes the token, advances positions in place."""
     S = noise.shape[1]

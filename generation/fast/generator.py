@@ -38,8 +38,13 @@ class FastGenerator:
     """generate(text_tokens, …) -> image tokens, same contract as the reference path's sampler."""
 
     def __init__(
-        self, config: BartConfig, encoder: nn.Module, decoder: nn.Module, *,
-        options: RunnerOptions | None = None, max_batch: int = CAPACITIES[-1],
+        self,
+        config: BartConfig,
+        encoder: nn.Module,
+        decoder: nn.Module,
+        *,
+        options: RunnerOptions | None = None,
+        max_batch: int = CAPACITIES[-1],
     ) -> None:
         self.config = config
         self.encoder = encoder
@@ -107,24 +112,48 @@ class FastGenerator:
         n_images = prompts * images_per_prompt
         image_prompt = torch.arange(prompts).repeat_interleave(images_per_prompt)  # (N,)
         noise = sampler.draw_noise(
-            seeds, [images_per_prompt] * prompts, [top_k] * prompts,
-            steps=cfg.image_tokens, vocab=cfg.image_vocab_size, device=self.device,
+            seeds,
+            [images_per_prompt] * prompts,
+            [top_k] * prompts,
+            steps=cfg.image_tokens,
+            vocab=cfg.image_vocab_size,
+            device=self.device,
         )
         out = []
         for first in range(0, n_images, self.max_batch):
             chunk = slice(first, min(n_images, first + self.max_batch))
             prompt_rows = image_prompt[chunk].to(self.device) + 1  # encoder row of each image
-            out.append(self._decode(
-                states, mask, prompt_rows, noise[chunk], top_k=top_k, temperature=temperature,
-                cond_scale=cond_scale, start_token=cfg.start_token if start_token is None else start_token,
-                on_step=on_step, step_interval=step_interval, first=first,
-            ))
+            out.append(
+                self._decode(
+                    states,
+                    mask,
+                    prompt_rows,
+                    noise[chunk],
+                    top_k=top_k,
+                    temperature=temperature,
+                    cond_scale=cond_scale,
+                    start_token=cfg.start_token if start_token is None else start_token,
+                    on_step=on_step,
+                    step_interval=step_interval,
+                    first=first,
+                )
+            )
         return torch.cat(out)
 
     def _decode(
-        self, states: torch.Tensor, mask: torch.Tensor, prompt_rows: torch.Tensor, noise: torch.Tensor, *,
-        top_k: int, temperature: float, cond_scale: float, start_token: int,
-        on_step: Callable[[int, torch.Tensor], None] | None, step_interval: int, first: int,
+        self,
+        states: torch.Tensor,
+        mask: torch.Tensor,
+        prompt_rows: torch.Tensor,
+        noise: torch.Tensor,
+        *,
+        top_k: int,
+        temperature: float,
+        cond_scale: float,
+        start_token: int,
+        on_step: Callable[[int, torch.Tensor], None] | None,
+        step_interval: int,
+        first: int,
     ) -> torch.Tensor:
         n = prompt_rows.shape[0]
         fast, runner = self.runner(n, top_k)
@@ -132,9 +161,14 @@ class FastGenerator:
         rows = torch.cat([torch.zeros_like(prompt_rows), prompt_rows])  # (2n,) uncond rows read row 0
         slots = torch.arange(n, device=self.device)
         fast.admit(  # … then the n images start at step 0
-            slots, states[rows], mask[rows], noise=noise,
-            top_k=torch.full((n,), top_k), temperature=torch.full((n,), float(temperature)),
-            cond_scale=torch.full((n,), float(cond_scale)), start_token=start_token,
+            slots,
+            states[rows],
+            mask[rows],
+            noise=noise,
+            top_k=torch.full((n,), top_k),
+            temperature=torch.full((n,), float(temperature)),
+            cond_scale=torch.full((n,), float(cond_scale)),
+            start_token=start_token,
         )
         done = 0
         total = self.config.image_tokens

@@ -23,15 +23,22 @@ from generation.fast.decoder import FastDecoder
 
 log = logging.getLogger(__name__)
 
-Compile = Literal["off", "default", "max-autotune-no-cudagraphs"]
+Compile = Literal["off", "parts", "step"]
 
 
 @dataclass(frozen=True)
 class RunnerOptions:
-    """Which accelerations to try; each is skipped (logged) where unavailable."""
+    """Which accelerations to try; each is skipped (logged) where unavailable.
+
+    compile: "off"; "parts" compiles the embedding, the layer (once, shared by every layer) and the
+    head separately (short compile); "step" compiles the whole step as one graph (fuses across
+    layers, compiles longer). compile_backend/compile_mode go to `torch.compile`.
+    """
 
     cuda_graph: bool = True
     compile: Compile = "off"
+    compile_backend: str = "inductor"
+    compile_mode: str | None = None
 
 
 class StepRunner:
@@ -50,7 +57,7 @@ class StepRunner:
 
     def run(self, steps: int) -> None:
         """Advance all slots by `steps` tokens (asynchronous on CUDA)."""
-        with torch.inference_mode():
+        with torch.no_grad():
             if self._graph is not None:
                 for _ in range(steps):
                     self._graph.replay()
@@ -59,40 +66,51 @@ class StepRunner:
                     self._step()
 
     def _try_compile(self) -> None:
+        d, opts = self.decoder, self.options
+        kwargs = dict(fullgraph=True, dynamic=False, backend=opts.compile_backend, mode=opts.compile_mode)
+        original = (d.embed_fn, d.layer_fn, d.head_fn, self._step)
         try:
-            compiled = torch.compile(
-                self.decoder.step, fullgraph=True, dynamic=False, mode=self.options.compile
-            )
-            with torch.inference_mode():
-                _with_restored_state(self.decoder, compiled)  # compile now, not in the timed loop
+            if opts.compile == "parts":
+                d.embed_fn = torch.compile(d.embed_fn, **kwargs)
+                d.layer_fn = torch.compile(d.layer_fn, **kwargs)
+                d.head_fn = torch.compile(d.head_fn, **kwargs)
+            else:
+                self._step = torch.compile(d.step, **kwargs)
+            with torch.no_grad():
+                _with_restored_state(d, self._step)  # compile now, not in the timed loop
         except Exception as exc:  # any backend failure: fall back, say why
             log.warning("torch.compile unavailable (%s: %s); using the eager step", type(exc).__name__, exc)
+            d.embed_fn, d.layer_fn, d.head_fn, self._step = original
             return
-        self._step = compiled
-        self.mode = "compiled"
+        self.mode = f"compiled-{opts.compile}"
 
     def _try_capture(self) -> None:
         try:
             stream = torch.cuda.Stream(device=self.decoder.device)
             stream.wait_stream(torch.cuda.current_stream(self.decoder.device))
-            with torch.inference_mode(), torch.cuda.stream(stream):
+            with torch.no_grad(), torch.cuda.stream(stream):
                 for _ in range(2):  # warm-up: kernels chosen, workspaces allocated
                     _with_restored_state(self.decoder, self._step)
             torch.cuda.current_stream(self.decoder.device).wait_stream(stream)
             graph = torch.cuda.CUDAGraph()
             saved = _save_state(self.decoder)
-            with torch.inference_mode(), torch.cuda.graph(graph):
+            with torch.no_grad(), torch.cuda.graph(graph):
                 self._step()
             _restore_state(self.decoder, saved)
         except Exception as exc:
-            log.warning("CUDA graph capture failed (%s: %s); replaying the step without a graph",
-                        type(exc).__name__, exc)
+            log.warning(
+                "CUDA graph capture failed (%s: %s); replaying the step without a graph",
+                type(exc).__name__,
+                exc,
+            )
             return
         self._graph = graph
         self.mode += "+graph"
 
 
-_STATE = ("position", "previous", "tokens", "k_cache", "v_cache")
+# Warm-up and capture run while every slot is idle: an idle slot's cache content is never read
+# (a slot's position masks what it has not written), so only these need restoring.
+_STATE = ("position", "previous", "tokens")
 
 
 def _save_state(decoder: FastDecoder) -> dict[str, torch.Tensor]:

@@ -30,7 +30,12 @@ def candidate_count(top_k: int, vocab: int) -> int:
 
 
 def draw_noise(
-    seeds: Sequence[int], images: Sequence[int], top_ks: Sequence[int], *, steps: int, vocab: int,
+    seeds: Sequence[int],
+    images: Sequence[int],
+    top_ks: Sequence[int],
+    *,
+    steps: int,
+    vocab: int,
     device: torch.device | str,
 ) -> torch.Tensor:
     """Gumbel noise [sum(images), steps, kk] from one generator per request; padding is -inf.
