@@ -35,7 +35,9 @@ BART = BartConfig(
     image_tokens=16,
     start_token=32,
 )
-VQGAN = VQGANConfig(codebook_size=32, embed_dim=8, channels=(32, 32, 64), res_blocks=1, attn_levels=(2,), grid=4)
+VQGAN = VQGANConfig(
+    codebook_size=32, embed_dim=8, channels=(32, 32, 64), res_blocks=1, attn_levels=(2,), grid=4
+)
 CONFIG = ModelConfig(bart=BART, vqgan=VQGAN, name="tiny")
 
 
@@ -56,7 +58,9 @@ def components(seed: int = 0) -> Components:
     return Components(CONFIG, tokenizer(), enc.eval(), dec.eval(), vq.eval())
 
 
-def write_tokenizer_files(directory: Path, vocab_name: str = "vocab.json", merges_name: str = "merges.txt") -> None:
+def write_tokenizer_files(
+    directory: Path, vocab_name: str = "vocab.json", merges_name: str = "merges.txt"
+) -> None:
     (directory / vocab_name).write_text(json.dumps(VOCAB), encoding="utf-8")
     lines = ["#version: 0.2", *(f"{a} {b}" for a, b in MERGES)]
     (directory / merges_name).write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -69,9 +73,12 @@ def min_dalle_state_dicts(parts: Components) -> dict[str, dict[str, torch.Tensor
             for name, p in module.named_parameters():
                 if OPTIONAL_LN_WEIGHT.match(name):
                     p.fill_(1.0)
-    strip = {n: t.half() for n, t in parts.encoder.state_dict().items() if not OPTIONAL_LN_WEIGHT.match(n)}
-    strip_dec = {n: t.half() for n, t in parts.decoder.state_dict().items() if not OPTIONAL_LN_WEIGHT.match(n)}
-    return {"encoder": strip, "decoder": strip_dec, "detoker": dict(parts.vqgan.state_dict())}
+
+    def published(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+        return {n: t.half() for n, t in module.state_dict().items() if not OPTIONAL_LN_WEIGHT.match(n)}
+
+    return {"encoder": published(parts.encoder), "decoder": published(parts.decoder),
+            "detoker": dict(parts.vqgan.state_dict())}  # fmt: skip
 
 
 def write_min_dalle(root: Path, parts: Components, *, hub_names: bool = False) -> dict[str, Path]:
@@ -79,7 +86,8 @@ def write_min_dalle(root: Path, parts: Components, *, hub_names: bool = False) -
     dicts = min_dalle_state_dicts(parts)
     if hub_names:
         root.mkdir(parents=True, exist_ok=True)
-        paths = {"encoder": root / "encoder_mini.pt", "decoder": root / "decoder_mini.pt", "detoker": root / "detoker.pt"}
+        names = {"encoder": "encoder_mini.pt", "decoder": "decoder_mini.pt", "detoker": "detoker.pt"}
+        paths = {kind: root / name for kind, name in names.items()}
         write_tokenizer_files(root, "vocab_mini.json", "merges_mini.txt")
     else:
         bart, vq = root / "dalle_bart_mini", root / "vqgan"
