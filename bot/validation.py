@@ -46,6 +46,11 @@ def normalise_prompt(raw: str, limits: GenerationLimits) -> str | Rejected:
     return text
 
 
+def printable(text: str) -> str:
+    """`text` with every refused character replaced by U+FFFD (for logs and rejection records)."""
+    return "".join("\ufffd" if unicodedata.category(char) in _REFUSED_CATEGORIES else char for char in text)
+
+
 def _too_long(length: int, limits: GenerationLimits) -> Rejected:
     return Rejected(
         RejectionReason.PROMPT_TOO_LONG,

@@ -1,0 +1,247 @@
+"""`submit`: the one door every platform's requests come through.
+
+validate (length, empty, invisible/control characters, option ranges) → prompt safety gate →
+ban → duplicate → queue cap → in-flight cap → quota → enqueue. The last five happen inside one
+storage transaction (`Store.enqueue`), so a restart between rapid requests cannot let extra ones
+through. Every rejection is recorded (audit, and the outbox tells background-ingested users once).
+
+Storage is synchronous; its calls run on a small thread pool so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from bot.config import Settings
+from bot.domain import (
+    Accepted,
+    NewRequest,
+    Options,
+    Outcome,
+    Platform,
+    Rejected,
+    RejectionReason,
+    Request,
+    Status,
+)
+from bot.metrics import Metrics
+from bot.validation import printable, validate
+from storage import StorageError
+
+if TYPE_CHECKING:
+    from bot.safety import SafetyFilter
+    from storage import QueueStats, QuotaStatus, Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+UNAVAILABLE_MESSAGE = (
+    "The bot cannot take requests right now (its storage is unavailable). Try again in a few minutes."
+)
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A stored request with where it stands in the queue, for progress displays."""
+
+    request: Request
+    position: int  # 1 = next; 0 = running or finished
+    eta_seconds: float | None
+
+
+class BotService:
+    """Implements `bot.adapters.base.Service` over a `Store` and the prompt gate."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        safety: SafetyFilter | None,
+        *,
+        metrics: Metrics | None = None,
+        on_enqueued: Callable[[], None] | None = None,
+        db_threads: int = 4,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.safety = safety
+        self.metrics = metrics or Metrics()
+        self._on_enqueued = on_enqueued  # wakes an in-process worker so it need not poll
+        self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="dallebot-db")
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one storage call off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db, lambda: fn(*args, **kwargs))
+
+    def close(self) -> None:
+        self._db.shutdown(wait=True)
+
+    # -- submit -------------------------------------------------------------------------------
+
+    async def submit(self, new: NewRequest, *, trusted: bool = False) -> Outcome:
+        """Validate, gate and enqueue one request; `trusted` (the daily prompt) skips the quota."""
+        return await self.call(self.submit_sync, new, trusted=trusted)
+
+    def submit_sync(self, new: NewRequest, *, trusted: bool = False) -> Outcome:
+        """`submit` for callers already off the event loop (the daily job, the benchmark)."""
+        try:
+            previous = self.store.find_request(new.platform, new.external_id)
+            if previous is not None:
+                return self._replay(previous)
+            checked = self._check(new)
+            if isinstance(checked, Rejected):
+                return self._reject(self._for_record(new), checked)
+            outcome = self.store.enqueue(
+                checked,
+                quota=None if trusted else self.settings.quotas.policy_for(new.platform),
+                queue_cap=self.settings.queue.cap,
+            )
+        except StorageError as error:
+            log.error("submit %s/%s: storage unavailable: %s", new.platform, new.external_id, error)
+            return self._count(Rejected(RejectionReason.UNAVAILABLE, UNAVAILABLE_MESSAGE))
+        if isinstance(outcome, Rejected):  # ban / cap / quota, decided inside the transaction
+            return self._reject(checked, outcome)
+        self._accepted(new.platform, outcome)
+        return outcome
+
+    async def submit_many(
+        self, news: Sequence[NewRequest], *, cursor: tuple[str, str] | None = None
+    ) -> list[Outcome]:
+        """Submit a page of events; the cursor (key, value) is stored in the same transaction."""
+        return await self.call(self._submit_many_sync, list(news), cursor)
+
+    def _submit_many_sync(self, news: list[NewRequest], cursor: tuple[str, str] | None) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(news)
+        to_enqueue: list[tuple[int, NewRequest]] = []
+        try:
+            for index, new in enumerate(news):
+                previous = self.store.find_request(new.platform, new.external_id)
+                if previous is not None:
+                    outcomes[index] = self._replay(previous)
+                    continue
+                checked = self._check(new)
+                if isinstance(checked, Rejected):
+                    # Recorded before the cursor moves: a crash here re-reads the page, finds the row.
+                    outcomes[index] = self._reject(self._for_record(new), checked)
+                else:
+                    to_enqueue.append((index, checked))
+            platform = news[0].platform if news else None
+            store_cursor = (platform, *cursor) if cursor and platform else None
+            if to_enqueue or store_cursor:
+                results = self.store.enqueue_many(
+                    [new for _, new in to_enqueue],
+                    quota=self.settings.quotas.policy_for(platform) if platform else None,
+                    queue_cap=self.settings.queue.cap,
+                    cursor=store_cursor,
+                )
+                for (index, new), outcome in zip(to_enqueue, results, strict=True):
+                    if isinstance(outcome, Rejected):
+                        outcomes[index] = self._reject(new, outcome)
+                    else:
+                        self._accepted(new.platform, outcome)
+                        outcomes[index] = outcome
+        except StorageError as error:
+            log.error("submit_many: storage unavailable, nothing stored, cursor not advanced: %s", error)
+            raise
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _check(self, new: NewRequest) -> NewRequest | Rejected:
+        checked = validate(new, self.settings.generation.limits)
+        if isinstance(checked, Rejected) or self.safety is None:
+            return checked
+        verdict = self.safety.check_prompt(checked.prompt)
+        if not verdict.allowed:
+            return Rejected(
+                RejectionReason.UNSAFE_PROMPT,
+                f"This prompt was refused by the content filter ({verdict.reason}). Try a different prompt.",
+            )
+        return checked
+
+    def _for_record(self, new: NewRequest) -> NewRequest:
+        """An invalid request made safe to store: bounded, printable prompt; options dropped (NaN…)."""
+        limit = self.settings.generation.limits.max_prompt_chars
+        prompt = new.prompt if isinstance(new.prompt, str) else ""
+        return replace(new, prompt=printable(prompt[: limit + 1]), options=Options())
+
+    def _reject(self, new: NewRequest, rejected: Rejected) -> Rejected:
+        """Keep the rejection (audit; the outbox owes background-ingested users one reply)."""
+        self.store.record_rejection(new, rejected)
+        return self._count(rejected)
+
+    def _count(self, rejected: Rejected) -> Rejected:
+        self.metrics.rejections.labels(reason=rejected.reason.value).inc()
+        return rejected
+
+    def _accepted(self, platform: Platform, accepted: Accepted) -> None:
+        if not accepted.duplicate:
+            self.metrics.submitted.labels(platform=platform.value).inc()
+            if self._on_enqueued is not None:
+                self._on_enqueued()
+
+    def _replay(self, previous: Request) -> Outcome:
+        """The answer already given for this platform id: a redelivered event changes nothing."""
+        if previous.status is Status.REJECTED:  # storage keeps the reason's value in last_error
+            try:
+                reason = RejectionReason(previous.last_error)
+            except ValueError:
+                reason = RejectionReason.UNAVAILABLE
+            return Rejected(reason, "This request was already refused; send a new one.")
+        return Accepted(
+            previous.id,
+            self.store.position(previous.id),
+            self.store.eta_seconds(previous.id),
+            duplicate=True,
+        )
+
+    # -- what adapters may read -----------------------------------------------------------------
+
+    async def get_cursor(self, platform: Platform, key: str) -> str | None:
+        return await self.call(self.store.get_cursor, platform, key)
+
+    async def find_request(self, platform: Platform, external_id: str) -> Request | None:
+        return await self.call(self.store.find_request, platform, external_id)
+
+    async def quota_status(self, platform: Platform, user_id: str) -> QuotaStatus:
+        return await self.call(
+            self.store.quota_status, platform, user_id, self.settings.quotas.policy_for(platform)
+        )
+
+    async def view(self, request_id: int) -> RequestView | None:
+        """A request with its queue position and ETA."""
+        return await self.call(self._view_sync, request_id)
+
+    def _view_sync(self, request_id: int) -> RequestView | None:
+        request = self.store.get_request(request_id)
+        if request is None:
+            return None
+        if request.status is Status.QUEUED:
+            return RequestView(request, self.store.position(request_id), self.store.eta_seconds(request_id))
+        return RequestView(request, 0, None)
+
+    async def queue_stats(self) -> QueueStats:
+        return await self.call(self.store.stats)
+
+    async def set_cursor(self, platform: Platform, key: str, value: str) -> None:
+        await self.call(self.store.set_cursor, platform, key, value)
+
+    async def ban(self, platform: Platform, user_id: str, *, reason: str = "") -> None:
+        log.info("banned %s user %s", platform, user_id)
+        await self.call(self.store.ban, platform, user_id, reason)
+
+    async def unban(self, platform: Platform, user_id: str) -> None:
+        await self.call(self.store.unban, platform, user_id)
+
+    async def reset_quota(self, platform: Platform, user_id: str) -> None:
+        await self.call(self.store.reset_quota, platform, user_id)
+
+    async def get_image(self, request_id: int) -> bytes | None:
+        return await self.call(self.store.get_image, request_id)
+
+    async def recent_images(self, limit: int) -> list[Request]:
+        return await self.call(self.store.recent_images, limit)
