@@ -76,16 +76,20 @@ def claim(
 ) -> list[Claim]:
     """Move up to `limit` claimable queued requests (oldest first) to running for `worker_id`."""
     expires = now + timedelta(seconds=lease_seconds)
+    # Materialized so the pick runs exactly once: PostgreSQL may otherwise rescan a subquery and,
+    # skipping rows this very statement locked, update more than `limit` rows.
     pick = (
         select(requests.c.id)
         .where(requests.c.status == Status.QUEUED.value, requests.c.not_before <= now)
         .order_by(requests.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite's BEGIN IMMEDIATE serializes
+        .cte("picked")
+        .prefix_with("MATERIALIZED")
     )
     stmt = (
         update(requests)
-        .where(requests.c.id.in_(pick), requests.c.status == Status.QUEUED.value)
+        .where(requests.c.id == pick.c.id, requests.c.status == Status.QUEUED.value)
         .values(
             status=Status.RUNNING.value,
             lease_owner=worker_id,
