@@ -289,8 +289,15 @@ class DiscordAdapter(Adapter):
 
 
 def _wants_spoiler(delivery: Delivery) -> bool:
-    """The worker marks an image it allowed only behind a spoiler in the delivery's message."""
-    return bool(delivery.message) and "spoiler" in delivery.message.lower()
+    """Whether the image gate allowed this image only behind a spoiler.
+
+    The outbox entry's message carries the worker's decision where storage records one. Without it,
+    an image from a channel where flagged images are allowed (`nsfw` in reply_to) may be a flagged
+    one, so it is spoilered: the safe side of not knowing.
+    """
+    if delivery.message:
+        return "spoiler" in delivery.message.lower()
+    return delivery.request.reply_to.get("nsfw") == "true"
 
 
 async def _channel(client: DallebotClient, request: Request) -> Any:

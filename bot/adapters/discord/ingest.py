@@ -14,7 +14,7 @@ import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +121,8 @@ class Ingest:
         await self._imagine(interaction, prompt, options)
 
     async def _imagine(self, interaction: discord.Interaction, prompt: str, options: Options) -> None:
+        if options.seed is None:  # chosen here so the caption can show it and the user can reuse it
+            options = replace(options, seed=self._random_seed())
         try:
             callback = await interaction.response.defer(thinking=True)
         except discord.HTTPException as error:  # 40060 already acknowledged / 10062 unknown: not ours
@@ -199,6 +201,7 @@ class Ingest:
             user_name=message.author.name,
             prompt=prompt,
             reply_to=reply_to,
+            options=Options(seed=self._random_seed()),
         )
         waiting = self.tracker.add(Waiting(new.external_id, message.author.id))
         outcome = await self._submit(new)

@@ -46,8 +46,9 @@ def queued(accepted: Accepted | None = None, *, position: int | None = None, eta
 def rejection(rejected: Rejected) -> str:
     """Why a request was refused and, where there is one, when to try again."""
     text = f"❌ {rejected.message}"
-    if rejected.retry_after is not None:
-        text += f"\nYou can try again {relative_time(rejected.retry_after)}."
+    if rejected.retry_after is not None:  # rendered in each reader's own timezone
+        when = relative_time(rejected.retry_after)
+        text += f" ({when})" if "try again" in text.lower() else f"\nYou can try again {when}."
     return text[:MAX_CONTENT]
 
 
@@ -73,7 +74,7 @@ def caption(
     if request.options.images > 1:
         details.append(f"{request.options.images} images")
     if seconds is not None:
-        details.append(f"{seconds:.1f} s")
+        details.append(f"took {seconds:.1f} s")
     details.append(f"request #{request.id}")
     lines = [f"**{quote(request.prompt)}**", " · ".join(details)]
     if mention:  # posted outside the interaction: say whose it is

@@ -1,0 +1,179 @@
+"""A Discord world for the adapter's tests: simcord's fake Discord, a real SQLite store, the real service.
+
+Only the boundary is faked: Discord (simcord runs discord.py's real client against it) and the GPU
+(`finish` stores a tiny PNG as if a worker had generated it). Submit, quotas, the outbox and the
+core's delivery loop are the real ones.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import discord
+import pytest
+import simcord
+from PIL import Image
+
+from bot.adapters.discord.adapter import DiscordAdapter
+from bot.config import Settings
+from bot.delivery import DeliveryLoop
+from bot.domain import Platform, Request
+from bot.service import BotService
+from storage import Store, open_store
+
+
+class Service(BotService):
+    """The real service plus the moderator pass-throughs the adapter asks of it.
+
+    BotService does not (yet) expose ban / unban / reset_quota / set_cursor / queue_stats; each is
+    one line over the store, added here so the tests exercise the real storage behind them.
+    """
+
+    async def ban(self, platform: Platform, user_id: str, reason: str = "") -> None:
+        await self.call(self.store.ban, platform, user_id, reason)
+
+    async def unban(self, platform: Platform, user_id: str) -> None:
+        await self.call(self.store.unban, platform, user_id)
+
+    async def reset_quota(self, platform: Platform, user_id: str) -> None:
+        await self.call(self.store.reset_quota, platform, user_id)
+
+    async def set_cursor(self, platform: Platform, key: str, value: str) -> None:
+        await self.call(self.store.set_cursor, platform, key, value)
+
+    async def queue_stats(self) -> Any:
+        return await self.call(self.store.stats)
+
+
+@dataclass
+class Verdict:
+    allowed: bool
+    reason: str
+
+
+class WordFilter:
+    """Prompt gate stand-in (the safety package's filter is another helper's): refuses one word."""
+
+    def check_prompt(self, text: str) -> Verdict:
+        return Verdict("forbidden" not in text.lower(), "blocked word")
+
+
+def png(color: str = "red") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), color).save(out, format="PNG")
+    return out.getvalue()
+
+
+@dataclass
+class World:
+    env: simcord.Env
+    store: Store
+    service: Service
+    adapter: DiscordAdapter
+    loop: DeliveryLoop
+    guild: Any
+    channel: Any
+    alice: Any
+    mod: Any
+
+    @property
+    def client(self) -> discord.Client:
+        return self.env.bot
+
+    def requests(self) -> list[Request]:
+        found = []
+        for request_id in range(1, 200):
+            request = self.store.get_request(request_id)
+            if request is None:
+                break
+            found.append(request)
+        return found
+
+    def finish(self, *, message_png: bytes | None = None) -> list[int]:
+        """Act as the GPU worker: complete every queued request with a tiny image."""
+        done = []
+        for claim in self.store.claim("test-worker", limit=50):
+            self.store.complete(claim, image_png=message_png or png(), seconds=1.5)
+            done.append(claim.request_id)
+        return done
+
+    def fail_all(self, error: str) -> list[int]:
+        failed = []
+        for claim in self.store.claim("test-worker", limit=50):
+            self.store.fail(claim, error, retryable=False)
+            failed.append(claim.request_id)
+        return failed
+
+    async def deliver(self) -> int:
+        """One pass of the core's real delivery loop, then let the bot settle."""
+        handled = await self.loop.run_once()
+        await self.env.settle()
+        return handled
+
+    async def restart(self) -> None:
+        """A new process: a fresh client (empty memory) against the same Discord and database."""
+        await self.env.restart_bot(self.adapter.build_client(self.service))
+
+
+def make_settings(**discord: Any) -> Settings:
+    return Settings.model_validate(
+        {
+            "discord": {"enabled": True, **discord},
+            "quotas": {"images_per_window": 3, "window_seconds": 3600, "max_in_flight": 2},
+            "generation": {"limits": {"max_images": 4, "max_prompt_chars": 100}},
+        }
+    )
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def clock() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+async def store(tmp_path, clock):
+    store = open_store(f"sqlite:///{tmp_path / 'bot.db'}", clock=lambda: clock["env"].now())
+    yield store
+    store.close()
+
+
+@pytest.fixture
+async def service(store, settings):
+    service = Service(store, settings, WordFilter())
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def adapter(settings) -> DiscordAdapter:
+    return DiscordAdapter(settings.discord, settings.generation.limits, "unused-token")
+
+
+@pytest.fixture
+async def env(adapter, service, clock):
+    """simcord's fake Discord running our client (the simcord plugin selects its clock per test)."""
+    env = simcord.Env(adapter.build_client(service))
+    clock["env"] = env
+    await env.start()
+    yield env
+    await env.shutdown()
+    env.raise_errors()
+
+
+@pytest.fixture
+def world(env, store, service, adapter, clock) -> World:
+    guild = env.create_guild()
+    channel = guild.create_text_channel("art")
+    alice = guild.add_member(env.create_user("alice"))
+    mods = guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
+    mod = guild.add_member(env.create_user("mod"), roles=[mods])
+    loop = DeliveryLoop(service, {Platform.DISCORD: adapter}, clock=lambda: clock["env"].now())
+    return World(env, store, service, adapter, loop, guild, channel, alice, mod)
