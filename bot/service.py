@@ -159,7 +159,7 @@ class BotService:
         if not verdict.allowed:
             return Rejected(
                 RejectionReason.UNSAFE_PROMPT,
-                f"This prompt was refused by the content filter ({verdict.reason}). Try a different prompt.",
+                verdict.reason or "This prompt was refused by the content filter. Try a different prompt.",
             )
         return checked
 

@@ -32,9 +32,10 @@ class PipelineCall:
 class StandInPipeline:
     """Instant, deterministic images: colour = hash(prompt, seed, image index)."""
 
-    def __init__(self, *, size: int = 8, fail_on: str | None = None) -> None:
+    def __init__(self, *, size: int = 8, fail_on: str | None = None, red_on: str | None = None) -> None:
         self.size = size
         self.fail_on = fail_on  # a prompt containing this raises, like an out-of-memory error would
+        self.red_on = red_on  # a prompt containing this makes pure red images (StandInSafety flags them)
         self.calls: list[PipelineCall] = []
         self.entered = threading.Event()  # set when a call starts
         self.gate: threading.Event | None = None  # when set to an unset Event, calls wait on it
@@ -66,7 +67,11 @@ class StandInPipeline:
         if self.fail_on is not None and any(self.fail_on in prompt for prompt in prompts):
             raise RuntimeError("CUDA out of memory (stand-in)")
         return [  # prompt-major, like the real pipeline
-            Image.new("RGB", (self.size, self.size), self.colour(prompt, s, index))
+            Image.new(
+                "RGB",
+                (self.size, self.size),
+                (255, 0, 0) if self.red_on and self.red_on in prompt else self.colour(prompt, s, index),
+            )
             for prompt, s in zip(prompts, seeds, strict=True)
             for index in range(images_per_prompt)
         ]
@@ -97,7 +102,7 @@ class StandInSafety:
         )
 
     def check_image(self, image: Image.Image) -> StandInVerdict:
-        from bot.safety import SafetyUnavailable
+        from bot.safety.filter import SafetyUnavailable
 
         self.image_checks += 1
         if self.unavailable:

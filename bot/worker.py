@@ -1,0 +1,343 @@
+"""The GPU worker: claim → generate (batched) → image gate → store result + outbox entry.
+
+One thread owns the pipeline (and so the GPU): it loads it, and every generation call happens on
+it. A second, small thread heartbeats the leases of the requests being generated, so a long batch
+is never mistaken for a dead worker, while a killed worker's leases expire and storage re-queues
+them (at-least-once; fencing tokens drop a zombie's late result).
+
+Requests claimed together are grouped by the options that must be shared within one pipeline call
+(images per prompt, top_k, temperature, cond_scale); each group is one call with one seed per
+request. When a batched call raises, each request is retried alone, so one poison request fails
+by itself (after the configured attempts) while the others complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from io import BytesIO
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PIL import Image
+
+from bot.config import Settings
+from bot.metrics import Metrics
+
+if TYPE_CHECKING:
+    from bot.safety import SafetyFilter
+    from storage import Claim, Store
+
+log = logging.getLogger(__name__)
+
+BLOCKED_MESSAGE = "The generated image was blocked by the safety filter. Try a different prompt."
+UNAVAILABLE_GATE = "the image safety check is unavailable; nothing was posted"
+_ACTION_RANK = {"post": 0, "spoiler": 1, "block": 2}
+
+
+class ImagePipeline(Protocol):
+    """What the worker needs of `generation.Pipeline` (tests pass a stand-in with this signature)."""
+
+    def __call__(
+        self,
+        prompts: list[str],
+        *,
+        images_per_prompt: int = 1,
+        seed: int | list[int] | None = None,
+        top_k: int = 50,
+        temperature: float = 0.7,
+        cond_scale: float = 10.0,
+    ) -> list[Image.Image]: ...
+
+
+@dataclass(frozen=True)
+class _BatchKey:
+    images: int
+    top_k: int
+    temperature: float
+    cond_scale: float
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{random.randrange(16**6):06x}"
+
+
+def grid(images: Sequence[Image.Image]) -> Image.Image:
+    """Tile images into a near-square grid (one image is returned as is)."""
+    if len(images) == 1:
+        return images[0]
+    columns = math.ceil(math.sqrt(len(images)))
+    rows = math.ceil(len(images) / columns)
+    width, height = images[0].size
+    sheet = Image.new("RGB", (columns * width, rows * height), "white")
+    for index, image in enumerate(images):
+        sheet.paste(image, ((index % columns) * width, (index // columns) * height))
+    return sheet
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = BytesIO()
+    image.convert("RGB").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class Worker:
+    """Claims and generates in its own thread; `start` returns once the pipeline is loaded."""
+
+    def __init__(
+        self,
+        store: Store,
+        load_pipeline: Callable[[], ImagePipeline],
+        safety: SafetyFilter,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        metrics: Metrics | None = None,
+        on_completed: Callable[[], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.safety = safety
+        self.settings = settings
+        self.worker_id = worker_id or default_worker_id()
+        self.metrics = metrics or Metrics()
+        self._load_pipeline = load_pipeline
+        self._pipeline: ImagePipeline | None = None
+        self._on_completed = on_completed  # wakes the delivery loop of this process
+        self._rng = rng or random.SystemRandom()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._in_flight: dict[int, Claim] = {}  # request id → claim being generated
+        self._lost: set[int] = set()  # request ids whose lease another worker now holds
+        self._thread: threading.Thread | None = None
+        self._heartbeat_thread: threading.Thread | None = None
+        self._last_reap = -math.inf
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the pipeline on the worker thread and begin claiming; raise if loading fails."""
+        loaded: Future[None] = Future()
+        self._thread = threading.Thread(target=self._main, args=(loaded,), name="dallebot-gpu", daemon=True)
+        self._thread.start()
+        loaded.result()  # re-raises the loading error here, in the caller
+        self._heartbeat_thread = threading.Thread(
+            target=self._heartbeat_loop, name="dallebot-heartbeat", daemon=True
+        )
+        self._heartbeat_thread.start()
+        log.info("worker %s started (batch size %d)", self.worker_id, self.settings.worker.batch_size)
+
+    def wake(self) -> None:
+        """A request was enqueued: claim now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, grace_seconds: float | None = None) -> None:
+        """Stop claiming; let the running call finish within `grace_seconds`, else release its claims."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(grace_seconds)
+            if self._thread.is_alive():
+                released = self.release_in_flight()
+                log.warning(
+                    "worker %s: stopped mid-generation; released %d request(s)", self.worker_id, released
+                )
+        if self._heartbeat_thread is not None:
+            self._heartbeat_thread.join()
+        log.info("worker %s stopped", self.worker_id)
+
+    def release_in_flight(self) -> int:
+        """Hand every claim this worker holds back to the queue (the attempt is not counted)."""
+        with self._lock:
+            claims = list(self._in_flight.values())
+            self._in_flight.clear()
+        return sum(1 for claim in claims if self.store.release(claim))
+
+    def _main(self, loaded: Future[None]) -> None:
+        try:
+            self._pipeline = self._load_pipeline()
+        except BaseException as error:  # handed to start()'s caller, which reports it
+            loaded.set_exception(error)
+            return
+        loaded.set_result(None)
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:
+                log.exception("worker %s: unexpected error; continuing", self.worker_id)
+                worked = 0
+            if not worked:
+                self._wake.wait(self.settings.worker.poll_seconds)
+                self._wake.clear()
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stop.wait(self.settings.worker.heartbeat_seconds):
+            self.heartbeat()
+        # One last beat: a call still finishing after stop keeps its lease until it completes.
+        self.heartbeat()
+
+    # -- one round ------------------------------------------------------------------------------
+
+    def heartbeat(self) -> None:
+        """Extend the lease of every claim being generated; note the ones lost to another worker."""
+        with self._lock:
+            claims = list(self._in_flight.values())
+        for claim in claims:
+            try:
+                alive = self.store.heartbeat(claim, self.settings.worker.lease_seconds)
+            except Exception as error:
+                log.warning("heartbeat for request %d failed: %s", claim.request_id, error)
+                continue
+            if not alive:
+                log.warning(
+                    "request %d: lease lost to another worker; its result will be dropped", claim.request_id
+                )
+                with self._lock:
+                    self._lost.add(claim.request_id)
+
+    def run_once(self) -> int:
+        """Reap expired leases now and then, claim up to a batch, generate it; return how many."""
+        if self._pipeline is None:
+            self._pipeline = self._load_pipeline()
+        now = time.monotonic()
+        if now - self._last_reap >= self.settings.worker.lease_seconds / 2:
+            self._last_reap = now
+            if reaped := self.store.reap():
+                log.info("re-queued or failed %d request(s) whose worker stopped heartbeating", reaped)
+        claims = self.store.claim(
+            self.worker_id,
+            limit=self.settings.worker.batch_size,
+            lease_seconds=self.settings.worker.lease_seconds,
+        )
+        if not claims:
+            return 0
+        with self._lock:
+            self._in_flight.update((claim.request_id, claim) for claim in claims)
+        groups: dict[_BatchKey, list[Claim]] = {}
+        for claim in claims:
+            groups.setdefault(self._batch_key(claim), []).append(claim)
+        for key, group in groups.items():
+            if self._stop.is_set():  # shutting down: what has not started goes back to the queue
+                for claim in group:
+                    self._forget(claim)
+                    self.store.release(claim)
+                continue
+            self._generate(key, group)
+        return len(claims)
+
+    def _batch_key(self, claim: Claim) -> _BatchKey:
+        options = claim.request.options
+        defaults = self.settings.generation.defaults
+        return _BatchKey(
+            images=options.images,
+            top_k=options.top_k if options.top_k is not None else defaults.top_k,
+            temperature=options.temperature if options.temperature is not None else defaults.temperature,
+            cond_scale=options.cond_scale if options.cond_scale is not None else defaults.cond_scale,
+        )
+
+    def _generate(self, key: _BatchKey, group: list[Claim]) -> None:
+        assert self._pipeline is not None
+        seeds = [
+            claim.request.options.seed
+            if claim.request.options.seed is not None
+            else self._rng.randrange(2**31)
+            for claim in group
+        ]
+        started = time.perf_counter()
+        try:
+            images = self._pipeline(
+                [claim.request.prompt for claim in group],
+                images_per_prompt=key.images,
+                seed=seeds,
+                top_k=key.top_k,
+                temperature=key.temperature,
+                cond_scale=key.cond_scale,
+            )
+            if len(images) != len(group) * key.images:
+                raise RuntimeError(f"pipeline returned {len(images)} images for {len(group)}×{key.images}")
+        except Exception as error:
+            if len(group) > 1:  # find the request that fails; the others should not pay for it
+                log.warning("batch of %d failed (%s); retrying each request alone", len(group), error)
+                for claim in group:
+                    self._generate(key, [claim])
+                return
+            claim = group[0]
+            log.warning("request %d: generation failed: %s", claim.request_id, error)
+            self._forget(claim)
+            self.store.fail(claim, f"generation failed: {type(error).__name__}: {error}", retryable=True)
+            return
+        seconds = time.perf_counter() - started
+        self.metrics.generation_seconds.observe(seconds)
+        self.metrics.batch_size.observe(len(group))
+        for index, claim in enumerate(group):
+            self._finish(claim, images[index * key.images : (index + 1) * key.images], seconds)
+        if self._on_completed is not None:
+            self._on_completed()
+
+    def _finish(self, claim: Claim, images: list[Image.Image], seconds: float) -> None:
+        """Image gate (fail-closed), then the result and its outbox entry in one transaction."""
+        from bot.safety.filter import SafetyUnavailable
+
+        request = claim.request
+        nsfw_channel = request.reply_to.get("nsfw") == "true"
+        safety: list[dict[str, Any]] = []
+        tiles: list[Image.Image] = []
+        worst = "post"
+        try:
+            for image in images:
+                verdict = self.safety.check_image(image)
+                action = self.safety.image_action(
+                    verdict, platform=request.platform.value, nsfw_channel=nsfw_channel
+                )
+                safety.append(
+                    {
+                        "gate": "image",
+                        "score": verdict.score,
+                        "threshold": verdict.threshold,
+                        "flagged": not verdict.allowed,
+                        "action": action,
+                    }
+                )
+                # A blocked tile of a grid is blanked; the rest may still be shown.
+                tiles.append(Image.new("RGB", image.size, (128, 128, 128)) if action == "block" else image)
+                if _ACTION_RANK[action] > _ACTION_RANK[worst]:
+                    worst = action
+        except SafetyUnavailable as error:
+            log.error("request %d: %s: %s", request.id, UNAVAILABLE_GATE, error)
+            self._forget(claim)
+            self.store.fail(claim, UNAVAILABLE_GATE, retryable=True)
+            return
+        self._forget(claim)
+        if all(entry["action"] == "block" for entry in safety):
+            for entry in safety:
+                self.store.record_safety(
+                    request.id,
+                    entry["gate"],
+                    entry["score"],
+                    entry["threshold"],
+                    entry["flagged"],
+                    entry["action"],
+                )
+            self.store.fail(claim, BLOCKED_MESSAGE, retryable=False)
+            return
+        with self._lock:
+            lost = request.id in self._lost
+            self._lost.discard(request.id)
+        if not self.store.complete(claim, image_png=png_bytes(grid(tiles)), seconds=seconds, safety=safety):
+            log.warning(
+                "request %d: result dropped, another worker holds it%s",
+                request.id,
+                " (lease was lost)" if lost else "",
+            )
+
+    def _forget(self, claim: Claim) -> None:
+        with self._lock:
+            self._in_flight.pop(claim.request_id, None)
