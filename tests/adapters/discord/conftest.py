@@ -8,8 +8,8 @@ core's delivery loop are the real ones.
 from __future__ import annotations
 
 import io
+import shutil
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import discord
@@ -21,6 +21,8 @@ from bot.adapters.discord.adapter import DiscordAdapter
 from bot.config import Settings
 from bot.delivery import DeliveryLoop
 from bot.domain import Platform, Request
+from bot.safety.filter import SafetyFilter
+from bot.safety.settings import SafetySettings
 from bot.service import BotService
 from storage import Store, open_store
 
@@ -46,19 +48,6 @@ class Service(BotService):
 
     async def queue_stats(self) -> Any:
         return await self.call(self.store.stats)
-
-
-@dataclass
-class Verdict:
-    allowed: bool
-    reason: str
-
-
-class WordFilter:
-    """Prompt gate stand-in (the safety package's filter is another helper's): refuses one word."""
-
-    def check_prompt(self, text: str) -> Verdict:
-        return Verdict("forbidden" not in text.lower(), "blocked word")
 
 
 def png(color: str = "red") -> bytes:
@@ -138,16 +127,32 @@ def clock() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory):
+    """One migrated SQLite file per session; each test gets a copy (migrating costs ~0.3 s)."""
+    path = tmp_path_factory.mktemp("template") / "bot.db"
+    open_store(f"sqlite:///{path}").close()
+    return path
+
+
 @pytest.fixture
-async def store(tmp_path, clock):
-    store = open_store(f"sqlite:///{tmp_path / 'bot.db'}", clock=lambda: clock["env"].now())
+async def store(tmp_path, clock, migrated_db):
+    shutil.copy(migrated_db, tmp_path / "bot.db")
+    store = open_store(f"sqlite:///{tmp_path / 'bot.db'}", clock=lambda: clock["env"].now(), upgrade=False)
     yield store
     store.close()
 
 
+@pytest.fixture(scope="session")
+def safety() -> SafetyFilter:
+    """The real prompt gate with one operator deny word; the image gate belongs to the worker."""
+    settings = SafetySettings.model_validate({"prompt": {"deny": ["forbidden"]}, "image": {"enabled": False}})
+    return SafetyFilter.from_settings(settings)
+
+
 @pytest.fixture
-async def service(store, settings):
-    service = Service(store, settings, WordFilter())
+async def service(store, settings, safety):
+    service = Service(store, settings, safety)
     yield service
     service.close()
 

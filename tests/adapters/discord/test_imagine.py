@@ -91,7 +91,7 @@ async def test_unsafe_prompt_is_refused_ephemerally_and_never_queued(world):
 
     [followup] = refused.followups
     assert followup.ephemeral
-    assert "content filter" in followup.content
+    assert "Please rephrase it" in followup.content  # the prompt gate's reason, shown as is
     assert world.channel.history() == []
     assert [r.status for r in world.requests()] == [Status.REJECTED]  # recorded for the audit only
 
