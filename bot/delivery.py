@@ -1,0 +1,178 @@
+"""The outbox loop: hands each finished request to its platform's adapter, effectively once.
+
+For every pending outbox entry of every running adapter:
+  * state "sending" means an earlier attempt may have posted (a crash, a timeout after sending):
+    `reconcile` first, and only deliver again when the platform shows no earlier post;
+  * `begin_delivery` marks it "sending" (attempts + 1) before `deliver` is called, and the posted
+    id is stored right after, so a crash in between is caught by the reconcile above;
+  * errors are classified by the adapter (`DeliveryError`): retryable → back to pending after its
+    `retry_after` or a backoff; ambiguous → left "sending", so the next round reconciles;
+    permanent → failed, the error kept, never retried. Anything else is treated as ambiguous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.adapters.base import Adapter, DeliveryError
+from bot.domain import Platform
+from bot.metrics import Metrics
+
+if TYPE_CHECKING:
+    from bot.service import BotService
+    from storage import Delivery
+
+log = logging.getLogger(__name__)
+
+INLINE_ANSWER = "inline"  # posted id of a rejection the adapter answered when it was submitted
+
+
+def backoff_seconds(attempts: int, *, base: float = 2.0, cap: float = 300.0) -> float:
+    """Exponential backoff after `attempts` failed tries: 2, 4, 8 … up to 5 minutes."""
+    return min(cap, base ** max(1, attempts))
+
+
+class DeliveryLoop:
+    """Polls the outbox (or is woken by the worker) and drives each adapter."""
+
+    def __init__(
+        self,
+        service: BotService,
+        adapters: Mapping[Platform, Adapter],
+        *,
+        poll_seconds: float = 0.5,
+        max_attempts: int = 12,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.service = service
+        self.store = service.store
+        self.adapters = dict(adapters)
+        self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
+        self.clock = clock
+        self.metrics = metrics or service.metrics
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # An ambiguous entry stays "sending"; this keeps it from being reconciled in a tight loop.
+        self._not_before: dict[int, datetime] = {}
+
+    def wake_threadsafe(self) -> None:
+        """Called from the worker thread when a result was stored."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set; an entry being posted when it is set is finished first."""
+        self._loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("delivery round failed; trying again")
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def run_once(self) -> int:
+        """One pass over every platform's pending entries; returns how many were acted on."""
+        handled = 0
+        for platform, adapter in self.adapters.items():
+            deliveries = await self.service.call(self.store.pending_deliveries, platform, limit=20)
+            for delivery in deliveries:
+                handled += await self.handle(adapter, delivery)
+        return handled
+
+    async def handle(self, adapter: Adapter, delivery: Delivery) -> int:
+        """Reconcile or deliver one entry; 1 if something changed, 0 if it is waiting."""
+        request_id = delivery.request.id
+        not_before = self._not_before.get(request_id)
+        if not_before is not None and self.clock() < not_before:
+            return 0
+        if delivery.kind == "rejection" and adapter.inline_rejections:
+            await self.service.call(self.store.finish_delivery, request_id, INLINE_ANSWER)
+            return 1
+        if delivery.state == "sending":
+            try:
+                posted = await adapter.reconcile(delivery.request)
+            except Exception as error:
+                self._defer(request_id, delivery.attempts, f"reconcile failed: {error}")
+                return 0
+            if posted is not None:
+                log.info("request %d: an earlier post landed (%s); not posting again", request_id, posted)
+                await self._finished(adapter, request_id, posted, "reconciled")
+                return 1
+            # Nothing landed: safe to post again, so it goes back to pending for begin_delivery.
+            await self.service.call(
+                self.store.retry_delivery, request_id, "reconciled: no earlier post found", not_before=None
+            )
+        if delivery.attempts >= self.max_attempts:
+            await self.service.call(
+                self.store.fail_delivery, request_id, f"gave up after {delivery.attempts} delivery attempts"
+            )
+            self._count(adapter, "failed")
+            return 1
+        if not await self.service.call(self.store.begin_delivery, request_id):
+            return 0  # another process took it
+        try:
+            posted = await adapter.deliver(delivery)
+        except DeliveryError as error:
+            await self._failed(adapter, delivery, error)
+            return 1
+        except Exception as error:  # unknown: it may have posted, so never resend without reconciling
+            log.exception("request %d: %s adapter raised; will reconcile", request_id, adapter.platform)
+            await self._failed(
+                adapter, delivery, DeliveryError("ambiguous", f"{type(error).__name__}: {error}")
+            )
+            return 1
+        await self._finished(adapter, request_id, posted, "delivered")
+        return 1
+
+    async def _finished(self, adapter: Adapter, request_id: int, posted: str, outcome: str) -> None:
+        self._not_before.pop(request_id, None)
+        await self.service.call(self.store.finish_delivery, request_id, posted)
+        self._count(adapter, outcome)
+
+    async def _failed(self, adapter: Adapter, delivery: Delivery, error: DeliveryError) -> None:
+        request_id = delivery.request.id
+        attempts = delivery.attempts + 1  # begin_delivery counted this one
+        if error.kind == "permanent":
+            log.warning("request %d: %s delivery failed for good: %s", request_id, adapter.platform, error)
+            self._not_before.pop(request_id, None)
+            await self.service.call(self.store.fail_delivery, request_id, error.message)
+            self._count(adapter, "failed")
+        elif error.kind == "retryable":
+            delay = error.retry_after if error.retry_after is not None else backoff_seconds(attempts)
+            log.info(
+                "request %d: %s delivery will be retried in %.0fs: %s",
+                request_id,
+                adapter.platform,
+                delay,
+                error,
+            )
+            not_before = self.clock() + timedelta(seconds=delay)
+            self._not_before[request_id] = not_before
+            await self.service.call(
+                self.store.retry_delivery, request_id, error.message, not_before=not_before
+            )
+            self._count(adapter, "retry")
+        else:
+            self._defer(request_id, attempts, error.message)
+            self._count(adapter, "ambiguous")
+
+    def _defer(self, request_id: int, attempts: int, why: str) -> None:
+        delay = backoff_seconds(attempts)
+        log.warning("request %d: delivery outcome unknown (%s); reconciling in %.0fs", request_id, why, delay)
+        self._not_before[request_id] = self.clock() + timedelta(seconds=delay)
+
+    def _count(self, adapter: Adapter, outcome: str) -> None:
+        self.metrics.deliveries.labels(platform=adapter.platform.value, outcome=outcome).inc()
