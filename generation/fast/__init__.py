@@ -7,6 +7,9 @@ distribution otherwise); on a machine without CUDA it runs eagerly and stays cor
 
 from generation.fast.decoder import FastDecoder
 from generation.fast.generator import FastGenerator, FastVQGAN
+from generation.fast.pipeline import FastPipeline, accelerate
 from generation.fast.runner import RunnerOptions, StepRunner
 
-__all__ = ["FastDecoder", "FastGenerator", "FastVQGAN", "RunnerOptions", "StepRunner"]
+__all__ = [
+    "FastDecoder", "FastGenerator", "FastPipeline", "FastVQGAN", "RunnerOptions", "StepRunner", "accelerate",
+]

@@ -112,10 +112,10 @@ class FastDecoder:
         self.position = torch.full((B,), S, dtype=torch.long, device=device)  # S = idle/finished
         self.previous = torch.zeros(B, dtype=torch.long, device=device)
         self.cond_scale = torch.zeros(B, device=device)
-        self.inv_temperature = torch.ones(B, device=device)
+        self.temperature = torch.ones(B, device=device)
         self.top_k = torch.ones(B, dtype=torch.long, device=device)
-        kk = sampler.candidate_count(self.max_candidates, config.image_vocab_size)
-        self.noise = torch.full((B, S, kk), float("-inf"), device=device)  # Gumbel, per slot & step
+        self.candidates = sampler.candidate_count(self.max_candidates, config.image_vocab_size)
+        self.uniforms = torch.zeros(B, S, device=device)  # one draw per slot and step
         self.tokens = torch.zeros(B, S + 1, dtype=torch.long, device=device)  # column S: finished rows
         # The step's parts; `runner` may swap in compiled versions.
         self.embed_fn = embed_step
@@ -139,7 +139,7 @@ class FastDecoder:
         encoder_states: torch.Tensor,
         text_mask: torch.Tensor,
         *,
-        noise: torch.Tensor,
+        uniforms: torch.Tensor,
         top_k: torch.Tensor,
         temperature: torch.Tensor,
         cond_scale: torch.Tensor,
@@ -148,7 +148,8 @@ class FastDecoder:
         """Start new images in `slots` [n] at step 0.
 
         encoder_states [2n, T, d]: rows [0:n] unconditional, [n:2n] conditional (the n images'
-        own rows, repeated per image); text_mask [2n, T] bool; noise [n, S, kk'] Gumbel (kk' ≤ kk).
+        own rows, repeated per image); text_mask [2n, T] bool;
+        uniforms [n, S]: each image's draws (`generation.sampling.draw_uniforms`).
         """
         n = slots.shape[0]
         L, h, hd = self.config.decoder_layers, self.config.heads, self.config.head_dim
@@ -162,10 +163,9 @@ class FastDecoder:
             self.cross_v[i][rows] = kv[1]
         bias = torch.zeros(2 * n, 1, 1, T, device=self.device, dtype=self.dtype)
         self.cross_bias[rows] = bias.masked_fill(~text_mask.view(2 * n, 1, 1, T), float("-inf"))
-        self.noise[slots] = float("-inf")
-        self.noise[slots, :, : noise.shape[-1]] = noise.to(self.device)
+        self.uniforms[slots] = uniforms.to(self.device, torch.float32)
         self.top_k[slots] = top_k.to(self.device)
-        self.inv_temperature[slots] = 1.0 / temperature.to(self.device, torch.float32)
+        self.temperature[slots] = temperature.to(self.device, torch.float32)
         self.cond_scale[slots] = cond_scale.to(self.device, torch.float32)
         self.previous[slots] = start_token
         self.position[slots] = 0
@@ -199,8 +199,9 @@ class FastDecoder:
             self.eps,
             self.cond_scale,
             self.top_k,
-            self.inv_temperature,
-            self.noise,
+            self.temperature,
+            self.uniforms,
+            self.candidates,
             self.position,
             self.previous,
             self.tokens,
@@ -291,18 +292,20 @@ def head_step(
     eps: float,
     cond_scale: torch.Tensor,
     top_k: torch.Tensor,
-    inv_temperature: torch.Tensor,
-    noise: torch.Tensor,
+    temperature: torch.Tensor,
+    uniforms: torch.Tensor,
+    candidates: int,
     position: torch.Tensor,
     previous: torch.Tensor,
     tokens: torch.Tensor,
 ) -> None:
     """final LN -> logits -> guidance -> top-k sample; writes the token, advances positions in place."""
-    S = noise.shape[1]
+    S = uniforms.shape[1]
     logits = _ln(x, ln_weight, ln_bias, eps) @ lm_head.T  # (R, V)
     guided = sampler.guide(logits, cond_scale)  # (B, V)
     slots = torch.arange(position.shape[0], device=x.device)
-    token = sampler.sample_top_k(guided, top_k, inv_temperature, noise[slots, position.clamp(max=S - 1)])
+    uniform = uniforms[slots, position.clamp(max=S - 1)]  # (B,)
+    token = sampler.sample_top_k(guided, top_k, temperature, uniform, candidates)
     tokens[slots, position] = token  # finished slots (position == S) write to the spare column
     previous.copy_(token)
     position.copy_((position + 1).clamp(max=S))
