@@ -113,6 +113,7 @@ class Worker:
         self._on_completed = on_completed  # wakes the delivery loop of this process
         self._rng = rng or random.SystemRandom()
         self._stop = threading.Event()
+        self._force = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._in_flight: dict[int, Claim] = {}  # request id → claim being generated
@@ -144,7 +145,9 @@ class Worker:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(grace_seconds)
+            deadline = math.inf if grace_seconds is None else time.monotonic() + grace_seconds
+            while self._thread.is_alive() and not self._force.is_set() and time.monotonic() < deadline:
+                self._thread.join(min(0.1, max(0.0, deadline - time.monotonic())))
             if self._thread.is_alive():
                 released = self.release_in_flight()
                 log.warning(
@@ -153,6 +156,10 @@ class Worker:
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join()
         log.info("worker %s stopped", self.worker_id)
+
+    def force_stop(self) -> None:
+        """Cut a `stop` short: the running call's claims are released now (a second Ctrl-C)."""
+        self._force.set()
 
     def release_in_flight(self) -> int:
         """Hand every claim this worker holds back to the queue (the attempt is not counted)."""

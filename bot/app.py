@@ -1,0 +1,266 @@
+"""The composition root: reads settings and environment, builds everything once, injects it.
+
+    app = BotApp(settings, os.environ, workers=1)
+    await app.start()        # storage, safety, service, worker(s), adapters, delivery, daily
+    await app.stop()         # receiving stops, the running batch finishes or is released,
+                             # the post in flight completes; nothing is half-posted
+
+Nothing here runs at import. Tests pass their own store, pipeline loader and safety filter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.adapters.base import Adapter, MissingSecret
+from bot.config import Settings
+from bot.delivery import DeliveryLoop
+from bot.domain import Platform
+from bot.metrics import Metrics
+from bot.service import BotService
+from bot.worker import ImagePipeline, Worker, default_worker_id
+
+if TYPE_CHECKING:
+    from bot.safety import SafetyFilter
+    from storage import Store
+
+log = logging.getLogger(__name__)
+
+ADAPTER_PACKAGES = {
+    Platform.WEB: "bot.adapters.web",
+    Platform.DISCORD: "bot.adapters.discord",
+    Platform.X: "bot.adapters.x",
+}
+
+
+class StartupError(Exception):
+    """The bot cannot start as configured; the message says which setting or file to fix."""
+
+
+@dataclass(frozen=True)
+class PlatformPlan:
+    """What `check-config` reports for one platform: will it run, and why (never a secret)."""
+
+    platform: Platform
+    adapter: Adapter | None
+    reason: str
+    error: bool = False
+
+
+@dataclass
+class Plan:
+    platforms: list[PlatformPlan] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [item.reason for item in self.platforms if item.error]
+
+    @property
+    def adapters(self) -> dict[Platform, Adapter]:
+        return {item.platform: item.adapter for item in self.platforms if item.adapter is not None}
+
+
+def plan_adapters(settings: Settings, env: Mapping[str, str], *, metrics: Metrics | None = None) -> Plan:
+    """Build each platform's adapter (nothing connects yet) and say why the others are off."""
+    plan = Plan()
+    for platform, package in ADAPTER_PACKAGES.items():
+        module = importlib.import_module(package)
+        kwargs: dict[str, Any] = {"metrics": metrics} if platform is Platform.WEB else {}
+        try:
+            adapter = module.build_adapter(settings, env, **kwargs)
+        except MissingSecret as error:
+            plan.platforms.append(PlatformPlan(platform, None, str(error), error=True))
+            continue
+        if adapter is not None:
+            plan.platforms.append(PlatformPlan(platform, adapter, adapter.describe()))
+            continue
+        section = getattr(settings, platform.value)
+        missing = [name for name in getattr(module, "REQUIRED_ENV", ()) if not env.get(name)]
+        if not getattr(section, "enabled", True):
+            plan.platforms.append(
+                PlatformPlan(platform, None, f"{platform.value}: off ({platform.value}.enabled is false)")
+            )
+            continue
+        # Enabled in config.yaml but not built: a missing secret, which is the operator's to fix.
+        reason = module.missing_reason(settings, env) if hasattr(module, "missing_reason") else None
+        if reason is None and missing:
+            reason = f"environment variable(s) {', '.join(missing)} not set"
+        why = f"{platform.value}: enabled in config.yaml but cannot start: {reason or 'see the log'}"
+        plan.platforms.append(PlatformPlan(platform, None, why, error=True))
+    return plan
+
+
+def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
+    """Loads generation.model (None: the embedded model) on the calling (worker) thread."""
+    generation = settings.generation
+
+    def load() -> ImagePipeline:
+        from generation import ModelLoadError, load_pipeline
+
+        try:
+            return load_pipeline(
+                generation.model,
+                device=None if generation.device == "auto" else generation.device,
+                dtype=None if generation.dtype == "auto" else generation.dtype,
+            )
+        except (ModelLoadError, FileNotFoundError) as error:
+            where = generation.model or "the embedded model (generation/embedded/model/)"
+            raise StartupError(
+                f"cannot load {where}: {error}. Set generation.model in config.yaml to a model "
+                "directory, or run `dallebot run --workers 0` to start the front ends only."
+            ) from error
+        except ValueError as error:  # bad device / dtype
+            raise StartupError(f"generation.device / generation.dtype in config.yaml: {error}") from error
+
+    return load
+
+
+def open_configured_store(settings: Settings, env: Mapping[str, str], **kwargs: Any) -> Store:
+    """The store at storage.url (or DALLEBOT_DATABASE_URL), schema brought up to date."""
+    from storage import ImageRetention, StorageError, open_store
+
+    days = settings.storage.image_retention_days
+    try:
+        return open_store(
+            settings.database_url(env),
+            max_attempts=settings.worker.max_attempts,
+            image_retention=ImageRetention(max_age_seconds=None if days is None else days * 86400.0),
+            **kwargs,
+        )
+    except StorageError as error:
+        raise StartupError(f"storage.url in config.yaml: {error}") from error
+
+
+class BotApp:
+    """Everything `dallebot run` starts, in one process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        env: Mapping[str, str],
+        *,
+        workers: int = 1,
+        store: Store | None = None,
+        load_pipeline: Callable[[], ImagePipeline] | None = None,
+        safety: SafetyFilter | None = None,
+        adapters: Mapping[Platform, Adapter] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        shutdown_grace_seconds: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.env = env
+        self.workers_wanted = workers
+        self.metrics = Metrics()
+        self._store = store
+        self._load_pipeline = load_pipeline or embedded_pipeline_loader(settings)
+        self._safety = safety
+        self._adapters = dict(adapters) if adapters is not None else None
+        self._clock = clock
+        # A batch that is still running after this is released back to the queue (another worker or
+        # the next start generates it); by default one lease, the longest a heartbeat-less job waits.
+        self.shutdown_grace_seconds = shutdown_grace_seconds or settings.worker.lease_seconds
+        self.store: Store | None = None
+        self.service: BotService | None = None
+        self.adapters: dict[Platform, Adapter] = {}
+        self.workers: list[Worker] = []
+        self.delivery: DeliveryLoop | None = None
+        self._stop_delivery = asyncio.Event()
+        self._delivery_task: asyncio.Task[None] | None = None
+        self._started_adapters: list[Adapter] = []
+
+    async def start(self) -> None:
+        """Build and start everything; on failure, stop what was started and raise StartupError."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        # 1. storage and safety
+        self.store = self._store or await asyncio.to_thread(open_configured_store, self.settings, self.env)
+        safety = self._safety or await asyncio.to_thread(self._build_safety)
+        # 2. adapters (built, not yet started)
+        if self._adapters is None:
+            plan = plan_adapters(self.settings, self.env, metrics=self.metrics)
+            if plan.errors:
+                raise StartupError("\n".join(plan.errors))
+            self._adapters = plan.adapters
+        self.adapters = self._adapters
+        # 3. service, worker(s), delivery
+        self.service = BotService(
+            self.store, self.settings, safety, metrics=self.metrics, on_enqueued=self._wake
+        )
+        self.metrics.on_scrape(self._refresh_queue_metrics)
+        self.delivery = DeliveryLoop(
+            self.service,
+            self.adapters,
+            poll_seconds=self.settings.worker.poll_seconds,
+            metrics=self.metrics,
+            **({"clock": self._clock} if self._clock else {}),
+        )
+        for index in range(self.workers_wanted):
+            worker = Worker(
+                self.store,
+                self._load_pipeline,
+                safety,
+                self.settings,
+                metrics=self.metrics,
+                on_completed=self.delivery.wake_threadsafe,
+                worker_id=f"{default_worker_id()}/{index}",
+            )
+            await asyncio.to_thread(worker.start)  # loading the model blocks; raises with the reason
+            self.workers.append(worker)
+        self._delivery_task = asyncio.create_task(self.delivery.run(self._stop_delivery), name="delivery")
+        # 4. front ends last: a request can only arrive once everything behind it runs
+        for adapter in self.adapters.values():
+            await adapter.start(self.service)
+            self._started_adapters.append(adapter)
+            log.info("started %s", adapter.describe())
+        if not self.workers:
+            log.info("no worker in this process (--workers 0): run `dallebot worker` to generate")
+
+    def _build_safety(self) -> SafetyFilter:
+        from bot.safety import SafetyFilter
+
+        return SafetyFilter.from_settings(self.settings.safety)
+
+    def _wake(self) -> None:
+        for worker in self.workers:
+            worker.wake()
+
+    def _refresh_queue_metrics(self) -> None:
+        if self.store is None:
+            return
+        stats = self.store.stats()
+        self.metrics.queue_depth.set(stats.queued)
+        self.metrics.running.set(stats.running)
+
+    async def stop(self) -> None:
+        """Stop workers (finish or release), then deliveries, then front ends; safe to call twice."""
+        grace = self.shutdown_grace_seconds
+        for worker in self.workers:
+            await asyncio.to_thread(worker.stop, grace)
+        self.workers.clear()
+        if self._delivery_task is not None:
+            self._stop_delivery.set()
+            await self._delivery_task  # the post in flight completes and is recorded
+            self._delivery_task = None
+        for adapter in reversed(self._started_adapters):
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping the %s adapter failed", adapter.platform)
+        self._started_adapters.clear()
+        if self.service is not None:
+            self.service.close()
+            self.service = None
+        if self.store is not None and self._store is None:
+            self.store.close()
+        self.store = None

@@ -1,0 +1,221 @@
+"""`dallebot run`, `dallebot worker`, `dallebot check-config`: start the bot, or say what would start."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: Any) -> None:
+    run = subparsers.add_parser("run", help="start the bot: worker, delivery and every enabled platform")
+    _config_option(run)
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="generation threads in this process, each with its own model copy (0: front ends only)",
+    )
+    run.set_defaults(func=run_command)
+
+    worker = subparsers.add_parser("worker", help="generate only: claim queued requests from the database")
+    _config_option(worker)
+    worker.set_defaults(func=worker_command)
+
+    check = subparsers.add_parser("check-config", help="validate config.yaml and say what would run and why")
+    _config_option(check)
+    check.set_defaults(func=check_config_command)
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=None, help="config file (default: ./config.yaml)")
+
+
+def _load(args: argparse.Namespace) -> Settings | None:
+    try:
+        return load_settings(args.config)
+    except ConfigError as error:
+        print(f"config error:\n{error}", file=sys.stderr)
+        return None
+
+
+# -- run ----------------------------------------------------------------------------------------
+
+
+def run_command(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    if settings is None:
+        return 2
+    if args.workers < 0:
+        print("--workers must be 0 or more", file=sys.stderr)
+        return 2
+    return asyncio.run(_run(settings, args.workers))
+
+
+async def _run(settings: Settings, workers: int) -> int:
+    from bot.adapters.web import WebAdapter
+    from bot.app import BotApp, StartupError
+
+    app = BotApp(settings, os.environ, workers=workers)
+    stop = _stop_on_signals(on_second=lambda: [worker.force_stop() for worker in app.workers])
+    try:
+        await app.start()
+    except StartupError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 1
+    for adapter in app.adapters.values():
+        if isinstance(adapter, WebAdapter):
+            print(f"dallebot playground: {adapter.url}  (Ctrl-C to stop)", flush=True)
+    await stop.wait()
+    print("stopping: the image being generated is finished (Ctrl-C again to release it)…", flush=True)
+    await app.stop()
+    return 0
+
+
+def _stop_on_signals(*, on_second: Any) -> asyncio.Event:
+    """SIGINT/SIGTERM set the returned event; a second one calls `on_second` (stop waiting)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def handle() -> None:
+        if stop.is_set():
+            on_second()
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, handle)
+    return stop
+
+
+# -- worker -------------------------------------------------------------------------------------
+
+
+def worker_command(args: argparse.Namespace) -> int:
+    """One generation worker against the configured database, until SIGINT/SIGTERM."""
+    settings = _load(args)
+    if settings is None:
+        return 2
+    import threading
+
+    from bot.app import StartupError, embedded_pipeline_loader, open_configured_store
+    from bot.safety import SafetyFilter
+    from bot.worker import Worker
+
+    try:
+        store = open_configured_store(settings, os.environ)
+    except StartupError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 1
+    stopped = threading.Event()
+    worker = Worker(
+        store, embedded_pipeline_loader(settings), SafetyFilter.from_settings(settings.safety), settings
+    )
+
+    def handle(signum: int, frame: Any) -> None:
+        if stopped.is_set():
+            worker.force_stop()
+        stopped.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    try:
+        worker.start()
+    except StartupError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        store.close()
+        return 1
+    print(f"worker {worker.worker_id} generating from {_safe_url(settings)}  (Ctrl-C to stop)", flush=True)
+    stopped.wait()
+    worker.stop(settings.worker.lease_seconds)
+    store.close()
+    return 0
+
+
+# -- check-config -------------------------------------------------------------------------------
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = settings.database_url(os.environ)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable storage.url)"
+
+
+def describe(settings: Settings, env: dict[str, str] | os._Environ[str]) -> tuple[list[str], list[str]]:
+    """What `dallebot run` would start, one line each, and the errors that would stop it."""
+    from bot.app import plan_adapters
+
+    lines: list[str] = []
+    errors: list[str] = []
+    source = " (from DALLEBOT_DATABASE_URL)" if env.get("DALLEBOT_DATABASE_URL") else ""
+    lines.append(f"storage: {_safe_url(settings)}{source}")
+    gen = settings.generation
+    if gen.model is None:
+        from generation.loading import CONFIG_FILE, EMBEDDED_MODEL_DIR
+
+        where = f"the embedded model ({EMBEDDED_MODEL_DIR})"
+        if not (EMBEDDED_MODEL_DIR / CONFIG_FILE).is_file():
+            errors.append(
+                f"generation.model: the embedded model is not in {EMBEDDED_MODEL_DIR} yet; set "
+                "generation.model to a model directory, or use --workers 0 and run workers elsewhere"
+            )
+    else:
+        where = gen.model
+        if not Path(gen.model).is_dir():
+            errors.append(f"generation.model: {gen.model} is not a directory")
+    lines.append(f"generation: {where}, device {gen.device}, dtype {gen.dtype}")
+    w = settings.worker
+    lines.append(
+        f"worker: batches of up to {w.batch_size}, lease {w.lease_seconds:g}s "
+        f"(heartbeat {w.heartbeat_seconds:g}s), {w.max_attempts} attempts"
+    )
+    q = settings.quotas
+    lines.append(
+        f"quotas: {q.images_per_window} images per {q.window_seconds}s, {q.max_in_flight} in flight per user"
+        + "".join(
+            f"; {platform.value}: {policy.images_per_window}/{policy.window_seconds}s, {policy.max_in_flight}"
+            for platform in q.per_platform
+            for policy in [q.policy_for(platform)]
+        )
+    )
+    lines.append(f"queue: cap {settings.queue.cap}")
+    s = settings.safety
+    lines.append(
+        f"safety: prompt gate {'on' if s.prompt.enabled else 'OFF'} (threshold {s.prompt.threshold}), "
+        f"image gate {'on' if s.image.enabled else 'OFF'} (threshold {s.image.threshold})"
+    )
+    plan = plan_adapters(settings, env)
+    for item in plan.platforms:
+        (errors if item.error else lines).append(item.reason)
+    if not plan.adapters and not plan.errors:
+        errors.append("no platform would run: enable web (web.enabled) or one with its secrets")
+    daily = settings.daily
+    when = f"at {daily.time} {daily.timezone}" if daily.enabled else "off (daily.enabled is false)"
+    lines.append(f"daily: {when}")
+    return lines, errors
+
+
+def check_config_command(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    if settings is None:
+        return 2
+    lines, errors = describe(settings, os.environ)
+    print(f"config: {args.config or 'config.yaml'} is valid")
+    for line in lines:
+        print(f"  {line}")
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if errors else 0

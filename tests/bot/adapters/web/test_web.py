@@ -1,0 +1,151 @@
+"""The web playground over HTTP, with the whole bot behind it (stand-in pipeline, real gates)."""
+
+from __future__ import annotations
+
+import asyncio
+from io import BytesIO
+from typing import Any
+
+import aiohttp
+from PIL import Image
+from yarl import URL
+
+from bot.adapters.web import WebAdapter
+from bot.app import BotApp
+from bot.domain import NewRequest, Platform
+from tests.bot.fakes import StandInPipeline
+
+
+def session_() -> aiohttp.ClientSession:
+    """A client that keeps cookies from 127.0.0.1, as a browser does (aiohttp's default refuses)."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+def web_url(app: BotApp) -> str:
+    adapter = app.adapters[Platform.WEB]
+    assert isinstance(adapter, WebAdapter) and adapter.url
+    return adapter.url.rstrip("/")
+
+
+async def wait_for_image(session: aiohttp.ClientSession, base: str, request_id: int) -> dict[str, Any]:
+    """Poll the status endpoint like the page does, until the image is shown (or 10 s pass)."""
+    async with asyncio.timeout(10):
+        while True:
+            async with session.get(f"{base}/api/requests/{request_id}") as response:
+                status = await response.json()
+            if status["image_url"] or status["status"] in ("failed", "rejected"):
+                return status
+            await asyncio.sleep(0.02)
+
+
+async def test_prompt_to_image_through_queue_generation_gates_and_delivery(
+    running_app: BotApp, pipeline: StandInPipeline
+) -> None:
+    base = web_url(running_app)
+    async with session_() as session:
+        async with session.post(
+            f"{base}/api/requests", json={"prompt": "a lighthouse", "seed": 3}
+        ) as response:
+            assert response.status == 202
+            accepted = await response.json()
+        assert accepted["status"] == "queued" and accepted["position"] >= 0
+        status = await wait_for_image(session, base, accepted["request_id"])
+        assert status["status"] == "done" and status["prompt"] == "a lighthouse"
+        async with session.get(base + status["image_url"]) as response:
+            assert response.content_type == "image/png"
+            image = Image.open(BytesIO(await response.read())).convert("RGB")
+        assert image.getpixel((0, 0)) == StandInPipeline.colour("a lighthouse", 3)
+        async with session.get(f"{base}/api/gallery") as response:
+            gallery = await response.json()
+        assert [item["request_id"] for item in gallery] == [accepted["request_id"]]
+        async with session.get(f"{base}/api/quota") as response:
+            quota = await response.json()
+        assert (quota["used"], quota["remaining"], quota["images_per_window"]) == (1, 2, 3)
+    assert pipeline.calls[0].prompts == ["a lighthouse"]
+    stored = running_app.store.get_request(accepted["request_id"])  # type: ignore[union-attr]
+    assert stored.posted_message_id == f"web:{stored.id}"  # type: ignore[union-attr]
+    assert [d["gate"] for d in running_app.store.safety_decisions(stored.id)] == ["image"]  # type: ignore[union-attr]
+
+
+async def test_rejections_carry_their_reason(running_app: BotApp, pipeline: StandInPipeline) -> None:
+    base = web_url(running_app)
+    async with session_() as session:
+        async with session.post(f"{base}/api/requests", json={"prompt": "\u200b \u200b"}) as response:
+            assert response.status == 422
+            body = await response.json()
+        assert body["reason"] == "empty_prompt" and body["message"]
+        async with session.post(f"{base}/api/requests", json={"prompt": "a nude portrait"}) as response:
+            body = await response.json()
+        assert body["reason"] == "unsafe_prompt"  # the real prompt gate
+        for n in range(3):
+            async with session.post(f"{base}/api/requests", json={"prompt": f"fox {n}"}) as response:
+                assert response.status == 202
+        async with session.post(f"{base}/api/requests", json={"prompt": "one too many"}) as response:
+            assert response.status == 429
+            body = await response.json()
+        # whichever limit bites first (the three may still be in flight), the user is told
+        assert body["reason"] in ("quota_exceeded", "too_many_in_flight") and body["message"]
+        if body["reason"] == "quota_exceeded":
+            assert body["retry_after"]
+        async with session.post(f"{base}/api/requests", data="prompt=x") as response:
+            assert response.status == 415  # a cross-site form post cannot submit
+        async with session.post(f"{base}/api/requests", json={"prompt": "x", "evil": 1}) as response:
+            assert response.status == 400
+    assert all("nude" not in p for call in pipeline.calls for p in call.prompts)
+
+
+async def test_each_browser_is_its_own_user(running_app: BotApp) -> None:
+    base = web_url(running_app)
+    users = []
+    for _ in range(2):
+        async with session_() as session:
+            for n in range(3):
+                async with session.post(f"{base}/api/requests", json={"prompt": f"cat {n}"}) as response:
+                    assert response.status == 202
+            async with session.get(f"{base}/api/quota") as response:
+                assert (await response.json())["remaining"] == 0
+            users.append(session.cookie_jar.filter_cookies(URL(base))["dallebot_user"].value)
+    assert users[0] != users[1]
+
+
+async def test_same_client_id_twice_is_one_request(running_app: BotApp) -> None:
+    base = web_url(running_app)
+    async with session_() as session:
+        bodies = []
+        for _ in range(2):
+            async with session.post(
+                f"{base}/api/requests", json={"prompt": "owl", "id": "abc-1"}
+            ) as response:
+                bodies.append(await response.json())
+    assert bodies[0]["request_id"] == bodies[1]["request_id"] and bodies[1]["duplicate"]
+
+
+async def test_health_and_metrics(running_app: BotApp) -> None:
+    base = web_url(running_app)
+    async with session_() as session:
+        async with session.post(f"{base}/api/requests", json={"prompt": ""}) as response:
+            assert response.status == 422
+        async with session.post(f"{base}/api/requests", json={"prompt": "heron", "seed": 1}) as response:
+            request_id = (await response.json())["request_id"]
+        await wait_for_image(session, base, request_id)
+        async with session.get(f"{base}/healthz") as response:
+            assert response.status == 200 and (await response.json())["status"] == "ok"
+        async with session.get(f"{base}/metrics") as response:
+            text = await response.text()
+    assert "dallebot_queue_depth 0.0" in text
+    assert 'dallebot_rejections_total{reason="empty_prompt"} 1.0' in text
+    assert "dallebot_generation_seconds_count 1.0" in text
+
+
+async def test_gallery_includes_daily_images_from_every_platform(running_app: BotApp) -> None:
+    service = running_app.service
+    assert service is not None
+    outcome = await service.submit(
+        NewRequest(Platform.WEB, "daily:2026-01-01", "daily", "the daily prompt"), trusted=True
+    )
+    base = web_url(running_app)
+    async with session_() as session:
+        await wait_for_image(session, base, outcome.request_id)  # type: ignore[union-attr]
+        async with session.get(f"{base}/api/gallery") as response:
+            gallery = await response.json()
+    assert gallery[0]["daily"] is True and gallery[0]["prompt"] == "the daily prompt"
