@@ -21,7 +21,7 @@ class PromptGateSettings(BaseModel):
 
     enabled: bool = True
     threshold: float = Field(
-        0.5, gt=0.0, le=1.0, description="classifier score at or above which a prompt is refused"
+        0.7, gt=0.0, le=1.0, description="classifier score at or above which a prompt is refused"
     )
     deny: list[str] = Field(
         default_factory=list,

@@ -1,0 +1,161 @@
+"""`dallebot eval safety`: recall and false positives on the labelled prompts, and gate speeds.
+
+Headline figures are on the held-out "test" rows (the classifier never trained on them) and
+their generated evasions; figures over all rows are printed too. The image part scores ordinary
+generated-looking pictures (flat colours, shapes, noise, blocky VQGAN-like output, and any PNGs
+in --images) and times the classifier. Figures are printed; the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from bot.safety.evasions import Example, evasions, load_examples
+from bot.safety.filter import SafetyFilter
+from bot.safety.settings import SafetySettings
+
+
+@dataclass(frozen=True)
+class PromptFigures:
+    unsafe: int
+    caught: int
+    safe: int
+    false_positives: int
+    missed: tuple[str, ...]
+    wrongly_refused: tuple[str, ...]
+
+    @property
+    def unsafe_recall(self) -> float:
+        return self.caught / self.unsafe if self.unsafe else 1.0
+
+    @property
+    def safe_false_positive_rate(self) -> float:
+        return self.false_positives / self.safe if self.safe else 0.0
+
+
+def labelled_set(flagged: Callable[[str], bool]) -> list[Example]:
+    """The labelled prompts plus one evasion of each unsafe prompt per technique."""
+    base = load_examples()
+    return base + [v for e in base if e.unsafe for v in evasions(e, flagged)]
+
+
+def prompt_figures(refuses: Callable[[str], bool], examples: Iterable[Example]) -> PromptFigures:
+    """Count what `refuses` gets right on `examples`."""
+    unsafe = [e for e in examples if e.unsafe]
+    safe = [e for e in examples if not e.unsafe] if not isinstance(examples, list) else None
+    examples = list(examples) if safe is None else examples
+    safe = [e for e in examples if not e.unsafe]
+    unsafe = [e for e in examples if e.unsafe]
+    missed = tuple(e.text for e in unsafe if not refuses(e.text))
+    wrong = tuple(e.text for e in safe if refuses(e.text))
+    return PromptFigures(len(unsafe), len(unsafe) - len(missed), len(safe), len(wrong), missed, wrong)
+
+
+def ordinary_images(size: int = 256, seed: int = 0) -> dict[str, Image.Image]:
+    """Pictures like the ones this bot generates and nothing explicit: flat colours, shapes, noise."""
+    rng = np.random.default_rng(seed)
+    images: dict[str, Image.Image] = {}
+    palette = [(255, 0, 0), (0, 128, 255), (20, 160, 60), (250, 220, 40), (20, 20, 20), (255, 255, 255),
+               (230, 190, 160), (200, 150, 120), (120, 80, 60)]  # fmt: skip
+    for rgb in palette:
+        images[f"flat {rgb}"] = Image.new("RGB", (size, size), rgb)
+    for i in range(8):
+        background = tuple(int(v) for v in rng.integers(0, 256, 3))
+        image = Image.new("RGB", (size, size), background)
+        draw = ImageDraw.Draw(image)
+        for _ in range(4):
+            x0, y0 = (int(v) for v in rng.integers(0, size // 2, 2))
+            x1, y1 = x0 + int(rng.integers(30, size // 2)), y0 + int(rng.integers(30, size // 2))
+            fill = tuple(int(v) for v in rng.integers(0, 256, 3))
+            (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x0, y0, x1, y1), fill=fill)
+        images[f"shapes {i}"] = image
+    for i in range(4):
+        images[f"noise {i}"] = Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8))
+    for i in range(8):  # a 16×16 grid of codes decoded to 256×256 looks roughly like this
+        grid = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+        blocky = Image.fromarray(grid).resize((size, size), Image.Resampling.NEAREST)
+        images[f"vqgan-like {i}"] = blocky.filter(ImageFilter.GaussianBlur(int(rng.integers(1, 8))))
+    return images
+
+
+def _time_ms(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm up
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats * 1000
+
+
+def run(images_dir: Path | None = None, *, show_misses: int = 10) -> dict[str, float]:
+    """Print the figures and return the headline ones (held-out prompts, all images)."""
+    settings = SafetySettings()
+    safety = SafetyFilter.from_settings(settings)
+    assert safety.lexicon is not None and safety.prompt_model is not None
+    examples = labelled_set(safety.lexicon.flags)
+
+    def refuses(text: str) -> bool:
+        return not safety.check_prompt(text).allowed
+
+    print(f"labelled prompts: {len(load_examples())} written + {len(examples) - len(load_examples())} "
+          f"generated evasions = {len(examples)}")  # fmt: skip
+    held_out = [e for e in examples if e.split == "test"]
+    headline = prompt_figures(refuses, held_out)
+    for name, subset in (("held-out (test rows)", held_out), ("all rows", examples)):
+        f = headline if subset is held_out else prompt_figures(refuses, subset)
+        print(f"{name:22} unsafe recall {f.unsafe_recall:6.1%} ({f.caught}/{f.unsafe})   "
+              f"safe false positives {f.safe_false_positive_rate:5.1%} ({f.false_positives}/{f.safe})")  # fmt: skip
+    for kind in ["plain", *sorted({e.kind for e in examples} - {"plain"})]:
+        f = prompt_figures(refuses, [e for e in held_out if e.kind == kind and e.unsafe])
+        print(f"  held-out {kind:12} recall {f.unsafe_recall:6.1%} ({f.caught}/{f.unsafe})")
+    # Each half of the gate alone, on the held-out rows, to show what each contributes.
+    lexicon, model = safety.lexicon, safety.prompt_model
+    from bot.safety.normalize import normalize
+
+    list_only = prompt_figures(lambda t: lexicon.flags(t), held_out)
+    model_only = prompt_figures(
+        lambda t: model.score(lexicon.match(normalize(t)).tokens) >= settings.prompt.threshold, held_out
+    )
+    print(f"  word list alone:  recall {list_only.unsafe_recall:6.1%}, false positives "
+          f"{list_only.safe_false_positive_rate:5.1%}")  # fmt: skip
+    print(f"  classifier alone: recall {model_only.unsafe_recall:6.1%}, false positives "
+          f"{model_only.safe_false_positive_rate:5.1%}")  # fmt: skip
+    for text in headline.missed[:show_misses]:
+        print(f"  missed:  {text!r}")
+    for text in headline.wrongly_refused[:show_misses]:
+        print(f"  refused: {text!r}")
+
+    texts = [e.text for e in examples]
+    prompt_ms = _time_ms(lambda: [safety.check_prompt(t) for t in texts], repeats=3) / len(texts)
+    print(f"prompt gate: {prompt_ms:.3f} ms per prompt (mean over {len(texts)} prompts)")
+
+    images = ordinary_images()
+    if images_dir is not None:
+        for path in sorted(images_dir.glob("*.png")):
+            with Image.open(path) as image:
+                images[path.name] = image.convert("RGB")
+    threshold = settings.image.threshold
+    scores = {name: safety.check_image(image).score for name, image in images.items()}
+    flagged = [name for name, score in scores.items() if score >= threshold]
+    worst = max(scores, key=scores.__getitem__)
+    print(f"image gate: {len(images)} ordinary images, {len(flagged)} flagged at threshold {threshold}; "
+          f"highest {scores[worst]:.3f} ({worst}), median {statistics.median(scores.values()):.3f}")  # fmt: skip
+    sample = list(images.values())[:8]
+    image_ms = _time_ms(lambda: [safety.check_image(i) for i in sample], repeats=3) / len(sample)
+    print(f"image gate: {image_ms:.1f} ms per 256×256 image (Open-NSFW, onnxruntime CPU, 1 thread)")
+
+    result = {
+        "unsafe_recall": round(headline.unsafe_recall, 4),
+        "safe_false_positive_rate": round(headline.safe_false_positive_rate, 4),
+        "prompt_ms": round(prompt_ms, 4),
+        "image_ms": round(image_ms, 2),
+    }
+    print(json.dumps(result))
+    return result
