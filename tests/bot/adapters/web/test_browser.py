@@ -1,0 +1,94 @@
+"""End to end in a real headless browser: type a prompt in the playground, see the image.
+
+Debian's chromium driven by Playwright's Python API (never `playwright install`). Without
+/usr/bin/chromium the test skips locally, saying so, and fails when CI is set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.web import WebAdapter
+from bot.app import BotApp
+from bot.domain import Platform, Status
+from tests.bot.fakes import StandInPipeline
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def browser_page():  # type: ignore[no-untyped-def]
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            await browser.close()
+
+
+async def test_page_shows_queue_then_the_image_then_the_gallery(
+    running_app: BotApp, pipeline: StandInPipeline, browser_page
+) -> None:  # type: ignore[no-untyped-def]
+    page = browser_page
+    adapter = running_app.adapters[Platform.WEB]
+    assert isinstance(adapter, WebAdapter) and adapter.url
+    await page.goto(adapter.url)
+    await page.wait_for_function("document.getElementById('quota').textContent.includes('3 of 3')")
+
+    await page.fill("#prompt", "a paper boat at dawn")
+    await page.click("#submit")
+
+    # the request went through queue → generation → image gate → delivery, and the page shows it
+    await page.wait_for_selector("#result:not([hidden])")
+    await page.wait_for_function(
+        "(() => { const i = document.getElementById('result'); return i.complete && i.naturalWidth > 0; })()"
+    )
+    assert await page.get_attribute("#result", "alt") == "a paper boat at dawn"
+    assert "Done" in await page.text_content("#status")
+    src = await page.get_attribute("#result", "src")
+    request_id = int(src.split("/")[-1].removesuffix(".png"))
+    stored = running_app.store.get_request(request_id)  # type: ignore[union-attr]
+    assert (
+        stored is not None
+        and stored.status is Status.DONE
+        and stored.posted_message_id == f"web:{request_id}"
+    )
+    assert pipeline.calls[0].prompts == ["a paper boat at dawn"]
+    await page.wait_for_function("document.getElementById('quota').textContent.includes('2 of 3')")
+    await page.wait_for_selector("#gallery figure img")
+    assert "a paper boat at dawn" in await page.text_content("#gallery")
+
+
+async def test_page_shows_a_rejection_with_its_reason(running_app: BotApp, browser_page) -> None:  # type: ignore[no-untyped-def]
+    page = browser_page
+    adapter = running_app.adapters[Platform.WEB]
+    assert isinstance(adapter, WebAdapter) and adapter.url
+    await page.goto(adapter.url)
+    await page.fill("#prompt", "a nude figure")
+    await page.click("#submit")
+    await page.wait_for_function("document.getElementById('rejection').textContent.length > 0")
+    text = await page.text_content("#rejection")
+    assert "unsafe_prompt" in text
+    assert await page.is_hidden("#result")
