@@ -73,6 +73,7 @@ class DallebotClient(discord.Client):
         self.tree = app_commands.CommandTree(self)
         for command in all_commands(limits):
             self.tree.add_command(command)
+        self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
         # Buttons on any earlier message are parsed back from their custom_id: they survive restarts.
@@ -94,6 +95,23 @@ class DallebotClient(discord.Client):
             await asyncio.gather(self._progress_task, return_exceptions=True)
             self._progress_task = None
         await super().close()
+
+    async def _on_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """A refused check has already answered; anything else gets a short apology, the log the rest."""
+        if isinstance(error, app_commands.CheckFailure):
+            return
+        name = interaction.command.qualified_name if interaction.command else "?"
+        log.error("command %s failed", name, exc_info=error)
+        apology = "Something went wrong on my side; please try again in a minute."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(apology, ephemeral=True)
+            else:
+                await interaction.response.send_message(apology, ephemeral=True)
+        except discord.HTTPException:
+            pass
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %d guilds", self.user, len(self.guilds))

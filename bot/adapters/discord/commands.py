@@ -7,7 +7,6 @@ values from the closure, not names it could resolve later.
 """
 
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 import discord
@@ -22,7 +21,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_SEED = 2**32 - 1
-MODERATOR_PERMISSIONS = discord.Permissions(manage_messages=True, moderate_members=True)
+# Discord shows a command by default only to members holding *every* permission listed here, so it
+# names one; the runtime check below also accepts Timeout Members (a server can re-grant either way).
+MODERATOR_PERMISSIONS = discord.Permissions(manage_messages=True)
 
 
 class Limits(Protocol):
@@ -66,7 +67,7 @@ def imagine_command(limits: Limits) -> app_commands.Command:
 async def quota_command(interaction: discord.Interaction) -> None:
     client: DallebotClient = interaction.client  # type: ignore[assignment]
     status = await client.service.quota_status(Platform.DISCORD, str(interaction.user.id))
-    await interaction.response.send_message(text.quota(status, datetime.now(UTC)), ephemeral=True)
+    await interaction.response.send_message(text.quota(status, discord.utils.utcnow()), ephemeral=True)
 
 
 @app_commands.command(name="queue", description="How busy the bot is, and where your requests stand")

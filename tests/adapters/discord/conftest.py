@@ -163,14 +163,16 @@ def adapter(settings) -> DiscordAdapter:
 
 
 @pytest.fixture
-async def env(adapter, service, clock):
-    """simcord's fake Discord running our client (the simcord plugin selects its clock per test)."""
-    env = simcord.Env(adapter.build_client(service))
-    clock["env"] = env
-    await env.start()
-    yield env
-    await env.shutdown()
-    env.raise_errors()
+def simcord_bot(adapter, service) -> discord.Client:
+    """Our client, wired to the real service; simcord's plugin runs it as `simcord_env`."""
+    return adapter.build_client(service)
+
+
+@pytest.fixture
+def env(simcord_env, clock) -> simcord.Env:
+    """simcord's fake Discord (errors the bot swallowed fail the test unless a test inspected them)."""
+    clock["env"] = simcord_env
+    return simcord_env
 
 
 @pytest.fixture
