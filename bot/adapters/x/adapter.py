@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 280
 RECONCILE_PAGES = 5  # the bot's own posts since the mention, 100 a page
+NOT_POSTED = "not-posted"  # stored as the posted id of a notice the bot chose not to send
 
 
 def _short(text: str, limit: int = MAX_TEXT) -> str:
@@ -107,10 +108,10 @@ class XAdapter(Adapter):
                 request.id,
                 request.external_id,
             )
-            return ""
+            return NOT_POSTED
         if delivery.kind == "rejection" and not self.settings.reply_to_rejections:
             log.info("x: rejection of request %d not posted (x.reply_to_rejections is off)", request.id)
-            return ""
+            return NOT_POSTED
         message = delivery.message or "Sorry, this request could not be completed."
         return await self._post(text=_short(message), in_reply_to=tweet_id, request=request)
 

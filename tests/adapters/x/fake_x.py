@@ -115,8 +115,10 @@ class FakeX:
         return post
 
     def fail(self, endpoint: str, *kinds: str) -> None:
-        """Queue faults for the next calls to `endpoint`: "ok" (none), "429", "500", "connection_error",
-        "timeout_after_commit" (the server does the work, the client sees a read timeout)."""
+        """Queue faults for the next calls to `endpoint`.
+
+        "ok" (none), "429", "403", "500", "connection_error", "timeout_after_commit" (the server
+        does the work, the client sees a read timeout)."""
         self.faults[endpoint].extend(kinds)
 
     def calls_to(self, endpoint: str) -> list[Call]:
@@ -157,6 +159,14 @@ class FakeX:
             headers = {"x-rate-limit-reset": str(self.rate_limit_reset), "x-rate-limit-remaining": "0"}
             return self._answer(
                 request, url.path, 429, {"code": 88, "message": "Rate limit exceeded"}, endpoint, headers
+            )
+        if fault == "403":
+            return self._answer(
+                request,
+                url.path,
+                403,
+                {"code": 453, "message": "You currently have access to a subset of X API V2 endpoints"},
+                endpoint,
             )
         if fault == "500":
             return self._answer(request, url.path, 503, {"code": 131, "message": "Internal error"}, endpoint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from bot.adapters.x.parsing import BotAccount
 from bot.adapters.x.poller import CURSOR_KEY, MentionPoller, RateLimited
 from bot.adapters.x.settings import XSettings
-from bot.domain import Platform, Status
+from bot.domain import Platform
 from storage import Store
 from tests.adapters.x.conftest import Clock, make_adapter, make_service, make_store
 from tests.adapters.x.fake_x import BOT_ID, BOT_NAME, KEYS, FakeX
@@ -215,5 +216,24 @@ class _Stop(Exception):
     pass
 
 
-def test_status_enum_is_what_storage_returns() -> None:  # guards the helper above against a renamed enum
-    assert Status.QUEUED.value == "queued"
+async def test_adapter_start_polls_as_the_keys_account_until_stopped(
+    fake_x: FakeX, service, store, clock
+) -> None:
+    fake_x.user("7", "carol")
+    fake_x.mention(f"@{BOT_NAME} a cat", author="7")
+    adapter = make_adapter(clock, skip_backlog_on_first_start=False)
+    polled = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        polled.set()
+        await asyncio.Event().wait()  # until cancelled by stop()
+
+    adapter.sleep = sleep
+    await adapter.start(service)
+    await asyncio.wait_for(polled.wait(), timeout=10)
+    await adapter.stop()
+    await adapter.stop()  # idempotent
+
+    assert adapter.bot == BOT
+    assert "@dallebot" in adapter.describe()
+    assert fake_x.calls_to("GET /2/users/me") and store.count_requests() == 1

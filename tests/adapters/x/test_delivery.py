@@ -1,0 +1,200 @@
+"""Posting to the fake X through the core's real outbox loop: one reply per request, whatever fails."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+
+from bot.adapters.base import DeliveryError
+from bot.adapters.x.adapter import NOT_POSTED, XAdapter
+from bot.delivery import DeliveryLoop
+from bot.domain import NewRequest, Platform, Rejected
+from storage import Store
+from tests.adapters.x.conftest import Clock, make_adapter
+from tests.adapters.x.fake_x import BOT_NAME, FakeX
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def finished(service, store: Store, fake_x: FakeX, prompt: str = "a red fox", **mention: object) -> int:
+    """A mention on the fake X, ingested and generated: its image is owed in the outbox."""
+    fake_x.user("7", "carol")
+    fake_x.user("8", "erin")
+    tweet_id = fake_x.mention(f"@{BOT_NAME} {prompt}", author="7", **mention)
+    exclude = {"exclude_user_ids": "8"} if "@erin" in prompt else {}
+    new = NewRequest(
+        Platform.X, tweet_id, "7", prompt, "carol", {"tweet_id": tweet_id, "author_id": "7", **exclude}
+    )
+    outcome = await service.submit(new)
+    assert not isinstance(outcome, Rejected), outcome
+    (claim,) = store.claim("worker-1")
+    assert store.complete(claim, image_png=png(), seconds=1.0)
+    return claim.request.id
+
+
+async def deliver_all(loop: DeliveryLoop, clock: Clock, rounds: int = 6) -> None:
+    """Outbox rounds with the clock moved past any backoff between them."""
+    for _ in range(rounds):
+        await loop.run_once()
+        clock.now += timedelta(minutes=10)
+
+
+def loop_for(service, adapter: XAdapter, clock: Clock) -> DeliveryLoop:
+    return DeliveryLoop(service, {Platform.X: adapter}, clock=clock)
+
+
+async def test_image_reply_uploads_sets_alt_text_and_replies_to_the_author_only(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter
+) -> None:
+    request_id = await finished(service, store, fake_x, prompt="a red fox @erin")
+    await deliver_all(loop_for(service, adapter, clock), clock, rounds=1)
+
+    (upload,) = fake_x.calls_to("POST /2/media/upload")
+    assert upload.body["media_category"] == "tweet_image"
+    assert upload.body["media"] == png()
+    (metadata,) = fake_x.calls_to("POST /2/media/metadata")
+    media_id = metadata.body["id"]
+    assert metadata.body == {"id": media_id, "metadata": {"alt_text": {"text": "a red fox @erin"}}}
+    (post,) = fake_x.calls_to("POST /2/tweets")
+    tweet_id = store.get_request(request_id).external_id
+    assert post.body == {
+        "text": "",
+        "media": {"media_ids": [media_id]},
+        "reply": {"in_reply_to_tweet_id": tweet_id, "exclude_reply_user_ids": ["8"]},
+    }
+    assert store.get_request(request_id).posted_message_id == fake_x.posts[0]["id"]
+    assert store.pending_deliveries(Platform.X) == []
+
+
+async def test_network_error_during_upload_is_retried_and_posts_once(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter
+) -> None:
+    request_id = await finished(service, store, fake_x)
+    fake_x.fail("POST /2/media/upload", "connection_error")
+
+    (delivery,) = store.pending_deliveries(Platform.X)
+    with pytest.raises(DeliveryError) as failed:
+        await adapter.deliver(delivery)
+    assert failed.value.kind == "retryable"
+    assert fake_x.calls_to("POST /2/tweets") == []  # no post without an uploaded image
+
+    await deliver_all(loop_for(service, adapter, clock), clock)
+    assert len(fake_x.posts) == 1
+    assert store.get_request(request_id).posted_message_id == fake_x.posts[0]["id"]
+
+
+async def test_timeout_after_a_post_that_landed_does_not_post_again(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter
+) -> None:
+    request_id = await finished(service, store, fake_x)
+    fake_x.fail("POST /2/tweets", "timeout_after_commit")
+
+    await deliver_all(loop_for(service, adapter, clock), clock)
+
+    assert len(fake_x.posts) == 1  # X has it once…
+    assert store.get_request(request_id).posted_message_id == fake_x.posts[0]["id"]  # …and the bot knows it
+    (lookup, *_) = fake_x.calls_to("GET /2/users/{id}/tweets")
+    assert lookup.query["since_id"] == store.get_request(request_id).external_id
+    assert store.pending_deliveries(Platform.X) == []
+
+
+async def test_timeout_when_the_post_did_not_land_posts_after_reconciling(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter
+) -> None:
+    request_id = await finished(service, store, fake_x)
+    fake_x.fail("POST /2/tweets", "500")  # the server failed: unknown to the bot whether it posted
+
+    await deliver_all(loop_for(service, adapter, clock), clock)
+
+    assert len(fake_x.posts) == 1
+    assert len(fake_x.calls_to("GET /2/users/{id}/tweets")) >= 1  # looked before posting again
+    assert store.get_request(request_id).posted_message_id == fake_x.posts[0]["id"]
+
+
+async def test_rate_limited_post_waits_for_the_reset_then_posts_once(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter
+) -> None:
+    await finished(service, store, fake_x)
+    fake_x.rate_limit_reset = int(clock.now.timestamp()) + 600
+    fake_x.fail("POST /2/tweets", "429")
+
+    (delivery,) = store.pending_deliveries(Platform.X)
+    with pytest.raises(DeliveryError) as limited:
+        await adapter.deliver(delivery)
+    assert (limited.value.kind, limited.value.retry_after) == ("retryable", pytest.approx(601))
+
+    await deliver_all(loop_for(service, adapter, clock), clock)
+    assert len(fake_x.posts) == 1
+
+
+async def test_forbidden_post_fails_for_good_without_a_retry_loop(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter
+) -> None:
+    await finished(service, store, fake_x)
+    (delivery,) = store.pending_deliveries(Platform.X)
+    fake_x.fail("POST /2/tweets", "403")
+    with pytest.raises(DeliveryError) as refused:
+        await adapter.deliver(delivery)
+    assert refused.value.kind == "permanent"
+
+
+async def test_a_rejected_mention_gets_one_short_text_reply(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter
+) -> None:
+    fake_x.user("7", "carol")
+    tweet_id = fake_x.mention(f"@{BOT_NAME}", author="7")  # nothing to draw
+    new = NewRequest(Platform.X, tweet_id, "7", "", "carol", {"tweet_id": tweet_id, "author_id": "7"})
+    assert isinstance(await service.submit(new), Rejected)
+    assert isinstance(await service.submit(new), Rejected)  # the same mention read twice
+
+    await deliver_all(loop_for(service, adapter, clock), clock)
+
+    (reply,) = fake_x.calls_to("POST /2/tweets")
+    assert reply.body["reply"] == {"in_reply_to_tweet_id": tweet_id}
+    assert "media" not in reply.body
+    assert 0 < len(reply.body["text"]) <= 280
+
+
+async def test_rejection_replies_can_be_turned_off(
+    fake_x: FakeX, service, store: Store, clock: Clock
+) -> None:
+    adapter = make_adapter(clock, reply_to_rejections=False)
+    fake_x.user("7", "carol")
+    tweet_id = fake_x.mention(f"@{BOT_NAME}", author="7")
+    new = NewRequest(Platform.X, tweet_id, "7", "", "carol", {"tweet_id": tweet_id, "author_id": "7"})
+    request_id = (await service.submit(new), store.find_request(Platform.X, tweet_id).id)[1]
+
+    await deliver_all(loop_for(service, adapter, clock), clock)
+
+    assert fake_x.calls_to("POST /2/tweets") == []
+    assert store.get_request(request_id).posted_message_id == NOT_POSTED
+    assert store.pending_deliveries(Platform.X) == []
+
+
+async def test_daily_post_is_a_new_post_and_is_found_again_after_a_timeout(
+    fake_x: FakeX, service, store: Store, clock: Clock
+) -> None:
+    adapter = make_adapter(clock, daily_text="Today's prompt: {prompt} #dallebot")
+    new = NewRequest(
+        Platform.X, "daily:2026-11-26", "daily", "a lighthouse & a storm", "daily", {"daily": "2026-11-26"}
+    )
+    await service.submit(new, trusted=True)
+    (claim,) = store.claim("worker-1")
+    store.complete(claim, image_png=png(), seconds=1.0)
+    fake_x.fail("POST /2/tweets", "timeout_after_commit")
+
+    await deliver_all(loop_for(service, adapter, clock), clock)
+
+    (post,) = fake_x.posts
+    assert post["request"]["text"] == "Today's prompt: a lighthouse & a storm #dallebot"
+    assert "reply" not in post["request"]
+    assert store.get_request(claim.request.id).posted_message_id == post["id"]
+    (lookup, *_) = fake_x.calls_to("GET /2/users/{id}/tweets")
+    assert lookup.query["exclude"] == "replies,retweets"
