@@ -27,29 +27,6 @@ from bot.service import BotService
 from storage import Store, open_store
 
 
-class Service(BotService):
-    """The real service plus the moderator pass-throughs the adapter asks of it.
-
-    BotService does not (yet) expose ban / unban / reset_quota / set_cursor / queue_stats; each is
-    one line over the store, added here so the tests exercise the real storage behind them.
-    """
-
-    async def ban(self, platform: Platform, user_id: str, reason: str = "") -> None:
-        await self.call(self.store.ban, platform, user_id, reason)
-
-    async def unban(self, platform: Platform, user_id: str) -> None:
-        await self.call(self.store.unban, platform, user_id)
-
-    async def reset_quota(self, platform: Platform, user_id: str) -> None:
-        await self.call(self.store.reset_quota, platform, user_id)
-
-    async def set_cursor(self, platform: Platform, key: str, value: str) -> None:
-        await self.call(self.store.set_cursor, platform, key, value)
-
-    async def queue_stats(self) -> Any:
-        return await self.call(self.store.stats)
-
-
 def png(color: str = "red") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), color).save(out, format="PNG")
@@ -60,7 +37,7 @@ def png(color: str = "red") -> bytes:
 class World:
     env: simcord.Env
     store: Store
-    service: Service
+    service: BotService
     adapter: DiscordAdapter
     loop: DeliveryLoop
     guild: Any
@@ -152,7 +129,7 @@ def safety() -> SafetyFilter:
 
 @pytest.fixture
 async def service(store, settings, safety):
-    service = Service(store, settings, safety)
+    service = BotService(store, settings, safety)
     yield service
     service.close()
 
