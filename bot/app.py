@@ -27,7 +27,7 @@ from bot.service import BotService
 from bot.worker import ImagePipeline, Worker, default_worker_id
 
 if TYPE_CHECKING:
-    from bot.safety import SafetyFilter
+    from bot.safety.filter import SafetyFilter
     from storage import Store
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ class BotApp:
             log.info("no worker in this process (--workers 0): run `dallebot worker` to generate")
 
     def _build_safety(self) -> SafetyFilter:
-        from bot.safety import SafetyFilter
+        from bot.safety.filter import SafetyFilter
 
         return SafetyFilter.from_settings(self.settings.safety)
 

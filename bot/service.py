@@ -34,7 +34,7 @@ from bot.validation import printable, validate
 from storage import StorageError
 
 if TYPE_CHECKING:
-    from bot.safety import SafetyFilter
+    from bot.safety.filter import SafetyFilter
     from storage import QueueStats, QuotaStatus, Store
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.metrics import Metrics
 
 if TYPE_CHECKING:
-    from bot.safety import SafetyFilter
+    from bot.safety.filter import SafetyFilter
     from storage import Claim, Store
 
 log = logging.getLogger(__name__)

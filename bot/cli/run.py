@@ -108,7 +108,7 @@ def worker_command(args: argparse.Namespace) -> int:
     import threading
 
     from bot.app import StartupError, embedded_pipeline_loader, open_configured_store
-    from bot.safety import SafetyFilter
+    from bot.safety.filter import SafetyFilter
     from bot.worker import Worker
 
     try:

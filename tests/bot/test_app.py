@@ -1,0 +1,148 @@
+"""The composition root and `dallebot run | check-config`: what starts, what refuses to, and how it stops."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.app import BotApp, StartupError, plan_adapters
+from bot.cli import main
+from bot.cli.run import describe
+from bot.config import parse_settings
+from bot.domain import NewRequest, Platform, Status
+from bot.safety.filter import SafetyFilter
+from storage import open_store
+from tests.bot.fakes import StandInPipeline
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_with_no_secrets_only_the_playground_runs() -> None:
+    plan = plan_adapters(parse_settings({}), {})
+    assert list(plan.adapters) == [Platform.WEB]
+    assert plan.errors == []
+    reasons = {item.platform: item.reason for item in plan.platforms}
+    assert "discord.enabled is false" in reasons[Platform.DISCORD]
+    assert "x.enabled is false" in reasons[Platform.X]
+
+
+@pytest.mark.parametrize(
+    ("section", "env_var"),
+    [("discord", "DISCORD_TOKEN"), ("x", "X_API_KEY")],
+)
+def test_enabled_platform_without_its_secret_is_a_config_error(section: str, env_var: str) -> None:
+    settings = parse_settings({section: {"enabled": True}})
+    _, errors = describe(settings, {})
+    assert any(env_var in error for error in errors), errors
+    assert all("secret-value" not in error for error in errors)
+
+
+def test_secret_present_enables_the_platform_without_logging_it() -> None:
+    settings = parse_settings({"discord": {"enabled": True}})
+    plan = plan_adapters(settings, {"DISCORD_TOKEN": "secret-value"})
+    assert Platform.DISCORD in plan.adapters
+    assert all("secret-value" not in item.reason for item in plan.platforms)
+
+
+async def test_start_refuses_an_enabled_platform_without_its_secret(
+    tmp_path: Path, real_safety: SafetyFilter
+) -> None:
+    settings = parse_settings({"discord": {"enabled": True}, "web": {"port": 0}})
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    app = BotApp(settings, {}, workers=0, store=store, safety=real_safety)
+    with pytest.raises(StartupError, match="DISCORD_TOKEN"):
+        await app.start()
+    store.close()
+
+
+async def test_missing_model_fails_with_a_clear_message(tmp_path: Path, real_safety: SafetyFilter) -> None:
+    settings = parse_settings({"generation": {"model": str(tmp_path / "no-model")}, "web": {"port": 0}})
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    app = BotApp(settings, {}, workers=1, store=store, safety=real_safety)
+    with pytest.raises(StartupError, match=r"cannot load .*no-model.*generation\.model"):
+        await app.start()
+    assert app.adapters == {} or not app._started_adapters  # no front end was left listening
+    store.close()
+
+
+def test_check_config_names_an_unknown_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("web:\n  prot: 8080\n")
+    assert main(["check-config", "--config", str(config)]) == 2
+    assert "web.prot: unknown key" in capsys.readouterr().err
+
+
+def test_check_config_says_what_will_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"generation:\n  model: {tmp_path}\nweb:\n  port: 8099\n")
+    assert main(["check-config", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "web: playground on http://127.0.0.1:8099/" in out
+    assert "discord: off" in out and "x: off" in out and "daily: off" in out
+
+
+async def test_stop_during_a_job_finishes_it_and_posts_nothing_half_way(
+    tmp_path: Path, real_safety: SafetyFilter
+) -> None:
+    """Row 17 through the whole app: the job completes, its delivery waits whole for the next start."""
+    pipeline = StandInPipeline()
+    pipeline.gate = threading.Event()
+    settings = parse_settings({"web": {"port": 0}, "worker": {"poll_seconds": 0.05}})
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    app = BotApp(settings, {}, workers=1, store=store, load_pipeline=lambda: pipeline, safety=real_safety)
+    await app.start()
+    assert app.service is not None
+    outcome = await app.service.submit(NewRequest(Platform.WEB, "e1", "u1", "a kite"))
+    assert await asyncio.to_thread(pipeline.entered.wait, 10)
+    stopping = asyncio.create_task(app.stop())
+    await asyncio.sleep(0.1)
+    assert not stopping.done()  # waiting for the running job, not abandoning it
+    pipeline.gate.set()
+    await asyncio.wait_for(stopping, 10)
+    request = store.get_request(outcome.request_id)  # type: ignore[union-attr]
+    assert request is not None and request.status is Status.DONE
+    assert {d.state for d in store.pending_deliveries(Platform.WEB)} <= {"pending"}
+    store.close()
+
+
+def _run_cli(tmp_path: Path, config: str, *args: str) -> subprocess.Popen[str]:
+    path = tmp_path / "config.yaml"
+    path.write_text(config)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(path), *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_run_without_a_model_exits_with_the_reason(tmp_path: Path) -> None:
+    process = _run_cli(tmp_path, f"generation:\n  model: {tmp_path / 'nothing'}\nweb:\n  port: 0\n")
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert "cannot start: cannot load" in err and "generation.model" in err
+
+
+def test_run_front_ends_only_prints_the_url_and_stops_on_sigterm(tmp_path: Path) -> None:
+    process = _run_cli(tmp_path, "storage:\n  url: sqlite:///bot.db\nweb:\n  port: 0\n", "--workers", "0")
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # blocks until the playground listens
+        assert line.startswith("dallebot playground: http://127.0.0.1:"), line
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "stopping" in out
+    assert (tmp_path / "bot.db").exists()
