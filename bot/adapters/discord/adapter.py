@@ -35,6 +35,7 @@ from bot.domain import Platform, Request
 if TYPE_CHECKING:
     from bot.adapters.discord.commands import Limits
     from bot.adapters.discord.ingest import Waiting
+    from bot.adapters.discord.ports import DiscordService
     from bot.adapters.discord.settings import DiscordSettings
     from storage import Delivery
 
@@ -95,13 +96,13 @@ class DiscordAdapter(Adapter):
 
     # ------------------------------------------------------------------ lifecycle
 
-    def build_client(self, service: Service) -> DallebotClient:
+    def build_client(self, service: DiscordService) -> DallebotClient:
         """The client, wired to the service; `start` connects it (tests hand it to simcord instead)."""
         self.client = DallebotClient(self.settings, self.limits, service, clock=self._clock)
         return self.client
 
     async def start(self, service: Service) -> None:
-        client = self.build_client(service)
+        client = self.build_client(service)  # type: ignore[arg-type]  # the core passes a BotService
         self._task = asyncio.create_task(client.start(self._token), name="discord-client")
         ready = asyncio.create_task(client.wait_until_ready())
         done, _ = await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)

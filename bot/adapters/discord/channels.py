@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.domain import Platform
 
 if TYPE_CHECKING:
-    from bot.adapters.base import Service
+    from bot.adapters.discord.ports import DiscordService
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class ChannelSettings:
 class ChannelSettingsStore:
     """Get and change one channel's settings; unknown channels have the defaults."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: DiscordService) -> None:
         self._service = service
         self._cache: dict[int, ChannelSettings] = {}
 

@@ -18,6 +18,7 @@ from bot.adapters.discord.progress import ProgressUpdater
 from bot.adapters.discord.views import DeleteButton, RerollButton
 
 if TYPE_CHECKING:
+    from bot.adapters.discord.ports import DiscordService
     from bot.adapters.discord.settings import DiscordSettings
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class DallebotClient(discord.Client):
         self,
         settings: DiscordSettings,
         limits: Limits,
-        service: object,
+        service: DiscordService,
         *,
         tracker: Tracker | None = None,
         clock: Callable[[], datetime] | None = None,
@@ -58,10 +59,10 @@ class DallebotClient(discord.Client):
         self.settings = settings
         self.service = service
         self.tracker = tracker or Tracker()
-        self.channels = ChannelSettingsStore(service)  # type: ignore[arg-type]
+        self.channels = ChannelSettingsStore(service)
         self.require_channel_enabled = settings.require_channel_enabled
         self.ingest = Ingest(
-            service,  # type: ignore[arg-type]
+            service,
             self.tracker,
             self.channels,
             require_channel_enabled=settings.require_channel_enabled,

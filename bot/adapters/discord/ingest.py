@@ -25,7 +25,7 @@ from bot.adapters.discord.channels import ChannelSettingsStore
 from bot.domain import Accepted, NewRequest, Options, Platform, Rejected, RejectionReason
 
 if TYPE_CHECKING:
-    from bot.adapters.base import Service
+    from bot.adapters.discord.ports import DiscordService
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class Ingest:
 
     def __init__(
         self,
-        service: Service,
+        service: DiscordService,
         tracker: Tracker,
         channels: ChannelSettingsStore,
         *,

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -19,6 +19,7 @@ from bot.adapters.discord import text
 
 if TYPE_CHECKING:
     from bot.adapters.discord.ingest import Tracker, Waiting
+    from bot.adapters.discord.ports import DiscordService
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 class ProgressUpdater:
     def __init__(
         self,
-        service: Any,
+        service: DiscordService,
         tracker: Tracker,
         *,
         interval_seconds: float,
