@@ -1,7 +1,8 @@
 """`dallebot eval safety`: recall and false positives on the labelled prompts, and gate speeds.
 
-Headline figures are on the held-out "test" rows (the classifier never trained on them) and
-their generated evasions; figures over all rows are printed too. The image part scores ordinary
+Headline figures are on the held-out "test" rows and their generated evasions: the classifier
+never trained on them and nothing was tuned on them. Figures on the rows it trained on are
+printed too, for comparison. The image part scores ordinary
 generated-looking pictures (flat colours, shapes, noise, blocky VQGAN-like output, and any PNGs
 in --images) and times the classifier. Figures are printed; the last line is one JSON object.
 """
@@ -20,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from bot.safety.evasions import Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
+from bot.safety.normalize import normalize
 from bot.safety.settings import SafetySettings
 
 
@@ -49,9 +51,7 @@ def labelled_set(flagged: Callable[[str], bool]) -> list[Example]:
 
 def prompt_figures(refuses: Callable[[str], bool], examples: Iterable[Example]) -> PromptFigures:
     """Count what `refuses` gets right on `examples`."""
-    unsafe = [e for e in examples if e.unsafe]
-    safe = [e for e in examples if not e.unsafe] if not isinstance(examples, list) else None
-    examples = list(examples) if safe is None else examples
+    examples = list(examples)
     safe = [e for e in examples if not e.unsafe]
     unsafe = [e for e in examples if e.unsafe]
     missed = tuple(e.text for e in unsafe if not refuses(e.text))
@@ -108,21 +108,22 @@ def run(images_dir: Path | None = None, *, show_misses: int = 10) -> dict[str, f
           f"generated evasions = {len(examples)}")  # fmt: skip
     held_out = [e for e in examples if e.split == "test"]
     headline = prompt_figures(refuses, held_out)
-    for name, subset in (("held-out (test rows)", held_out), ("all rows", examples)):
-        f = headline if subset is held_out else prompt_figures(refuses, subset)
-        print(f"{name:22} unsafe recall {f.unsafe_recall:6.1%} ({f.caught}/{f.unsafe})   "
-              f"safe false positives {f.safe_false_positive_rate:5.1%} ({f.false_positives}/{f.safe})")  # fmt: skip
+    seen = prompt_figures(refuses, [e for e in examples if e.split != "test"])
+    for name, f in (("test (held out)", headline), ("train+dev (trained on)", seen)):
+        print(f"{name:24} unsafe recall {f.unsafe_recall:6.1%} ({f.caught}/{f.unsafe})   "
+              f"safe false positives {f.safe_false_positive_rate:5.1%} "
+              f"({f.false_positives}/{f.safe})")  # fmt: skip
     for kind in ["plain", *sorted({e.kind for e in examples} - {"plain"})]:
         f = prompt_figures(refuses, [e for e in held_out if e.kind == kind and e.unsafe])
-        print(f"  held-out {kind:12} recall {f.unsafe_recall:6.1%} ({f.caught}/{f.unsafe})")
+        print(f"  test {kind:12} recall {f.unsafe_recall:6.1%} ({f.caught}/{f.unsafe})")
     # Each half of the gate alone, on the held-out rows, to show what each contributes.
     lexicon, model = safety.lexicon, safety.prompt_model
-    from bot.safety.normalize import normalize
 
     list_only = prompt_figures(lambda t: lexicon.flags(t), held_out)
     model_only = prompt_figures(
         lambda t: model.score(lexicon.match(normalize(t)).tokens) >= settings.prompt.threshold, held_out
     )
+    print("  each half alone on the test rows:")
     print(f"  word list alone:  recall {list_only.unsafe_recall:6.1%}, false positives "
           f"{list_only.safe_false_positive_rate:5.1%}")  # fmt: skip
     print(f"  classifier alone: recall {model_only.unsafe_recall:6.1%}, false positives "
@@ -145,8 +146,9 @@ def run(images_dir: Path | None = None, *, show_misses: int = 10) -> dict[str, f
     scores = {name: safety.check_image(image).score for name, image in images.items()}
     flagged = [name for name, score in scores.items() if score >= threshold]
     worst = max(scores, key=scores.__getitem__)
+    median = statistics.median(scores.values())
     print(f"image gate: {len(images)} ordinary images, {len(flagged)} flagged at threshold {threshold}; "
-          f"highest {scores[worst]:.3f} ({worst}), median {statistics.median(scores.values()):.3f}")  # fmt: skip
+          f"highest {scores[worst]:.3f} ({worst}), median {median:.3f}")  # fmt: skip
     sample = list(images.values())[:8]
     image_ms = _time_ms(lambda: [safety.check_image(i) for i in sample], repeats=3) / len(sample)
     print(f"image gate: {image_ms:.1f} ms per 256×256 image (Open-NSFW, onnxruntime CPU, 1 thread)")

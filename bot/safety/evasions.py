@@ -29,7 +29,7 @@ _EMOJI = ("🍑", "🔥", "💋", "✨", "😉")
 class Example:
     text: str
     unsafe: bool
-    split: str  # "train" or "test"
+    split: str  # "train", "dev" or "test" (see data/prompts.tsv)
     kind: str  # "plain" or the evasion technique
 
 
@@ -41,7 +41,7 @@ def load_examples() -> list[Example]:
         if not line.strip() or line.startswith("#"):
             continue
         label, split, prompt = line.split("\t")
-        if label not in ("safe", "unsafe") or split not in ("train", "test"):
+        if label not in ("safe", "unsafe") or split not in ("train", "dev", "test"):
             raise ValueError(f"prompts.tsv: bad label or split in line {line!r}")
         out.append(Example(prompt, label == "unsafe", split, "plain"))
     return out

@@ -159,8 +159,8 @@ class Lexicon:
         """Join the pieces of a spaced-out word ("n u d e", "nak ed", "ma sturbating", "cou ple").
 
         A window joins only if the result is a word of the lists or a known word and at least one
-        piece is not a real word, so "pen is" and "an us" stay apart. Two pieces may be long; three or four must
-        be short (at most five letters each); longer runs must be single letters.
+        piece is not a real word, so "pen is" and "an us" stay apart. Two pieces may be long;
+        three or four must be short (at most five letters each); longer runs must be single letters.
         """
         unreal = [not self._real(t) for t in tokens]
         if not any(unreal):
