@@ -89,7 +89,7 @@ class _Seen:
 
 def prompt_from_mention(content: str) -> str:
     """The prompt in '@bot a cat in a hat': the message without its mentions."""
-    return _MENTION.sub(" ", content).strip()
+    return " ".join(_MENTION.sub(" ", content).split())
 
 
 class Ingest:
