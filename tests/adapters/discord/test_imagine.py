@@ -124,3 +124,29 @@ async def test_in_flight_cap_rejection(world):
 @pytest.fixture
 def settings():
     return make_settings(progress_interval_seconds=10)
+
+
+async def test_progress_never_overwrites_a_delivered_result(world):
+    result = await world.alice.slash(world.channel, "imagine", prompt="done fast", seed=1)
+    world.finish()
+    await world.deliver()
+    caption = result.response.content
+
+    await world.env.advance_time(world.adapter.settings.progress_interval_seconds * 3)
+
+    assert result.response.content == caption
+    assert result.response.attachments
+
+
+async def test_mention_status_reply_is_edited_with_the_position(world):
+    mention = world.client.user.mention
+    await world.mod.send(world.channel, f"{mention} first")
+    await world.alice.send(world.channel, f"{mention} second")
+    status = world.channel.last_message
+    assert "position 2" in status.content
+
+    world.store.claim("test-worker", limit=1)
+    await world.env.advance_time(world.adapter.settings.progress_interval_seconds)
+
+    [edited] = [m for m in world.channel.history() if m.id == status.id]
+    assert "position 1" in edited.content
