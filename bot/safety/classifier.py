@@ -44,6 +44,7 @@ class PromptModel:
 
     weights: dict[str, float]
     bias: float
+    data_sha256: str = ""  # digest of the training data it was fitted to (see train.py)
 
     def score(self, words: Sequence[str]) -> float:
         """P(unsafe) for a prompt's canonical words."""
@@ -56,12 +57,17 @@ class PromptModel:
 
     def to_json(self) -> str:
         weights = {k: round(v, 4) for k, v in sorted(self.weights.items()) if abs(v) >= 1e-3}
-        return json.dumps({"bias": round(self.bias, 4), "weights": weights}, indent=0, sort_keys=True)
+        data = {"bias": round(self.bias, 4), "data_sha256": self.data_sha256, "weights": weights}
+        return json.dumps(data, indent=0, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> PromptModel:
         data = json.loads(text)
-        return cls(weights={str(k): float(v) for k, v in data["weights"].items()}, bias=float(data["bias"]))
+        return cls(
+            weights={str(k): float(v) for k, v in data["weights"].items()},
+            bias=float(data["bias"]),
+            data_sha256=str(data.get("data_sha256", "")),
+        )
 
     @classmethod
     def packaged(cls) -> PromptModel:

@@ -6,6 +6,8 @@ Trains on the "train" and "dev" rows of data/prompts.tsv and their generated eva
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +19,20 @@ from bot.safety.wordlists import Lexicon
 TRAINING_SPLITS = ("train", "dev")
 
 
+def training_data_sha256(splits: tuple[str, ...] = TRAINING_SPLITS) -> str:
+    """Digest of what the model learns from: the rows of `splits` and the word lists.
+
+    The packaged model stores it, so a test notices a model left stale by a data change.
+    """
+    digest = hashlib.sha256()
+    for example in load_examples():
+        if example.split in splits:
+            digest.update(f"{example.unsafe}\t{example.text}\n".encode())
+    for name in ("deny.txt", "allow.txt", "common.txt"):
+        digest.update(resources.files("bot.safety").joinpath("data", name).read_bytes())
+    return digest.hexdigest()
+
+
 def train_packaged_model(splits: tuple[str, ...] = TRAINING_SPLITS) -> PromptModel:
     """The model `python -m bot.safety.train` writes, built from the given splits."""
     examples = [e for e in load_examples() if e.split in splits]
@@ -24,7 +40,7 @@ def train_packaged_model(splits: tuple[str, ...] = TRAINING_SPLITS) -> PromptMod
     lexicon = Lexicon.build(known_words={w for e in examples for w in normalize(e.text).words})
     examples += [v for e in examples if e.unsafe for v in evasions(e, lexicon.flags)]
     rows = [(lexicon.match(normalize(e.text)).tokens, e.unsafe) for e in examples]
-    return train(rows)
+    return dataclasses.replace(train(rows), data_sha256=training_data_sha256(splits))
 
 
 def main() -> None:

@@ -1,0 +1,101 @@
+"""Deny and allow lists: whole words, prefixes, phrases, operator entries, and the repairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.safety.normalize import normalize
+from bot.safety.wordlists import Lexicon, collapse_repeats, parse_entry
+
+
+def deny_entry(lexicon: Lexicon, text: str) -> str | None:
+    term = lexicon.match(normalize(text)).deny
+    return term.entry if term else None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Scunthorpe town centre",
+        "a cocktail party",
+        "a breast stroke swimmer",
+        "a bunch of grapes",
+        "a therapist's office",
+        "a map of Essex and Sussex",
+        "a sextant on a map",
+        "a naked mole rat",
+        "a blue tit on a feeder",
+        "a pen is on the table",  # "pen is" must not join into a listed word
+        "an us flag",
+        "Bob's burgers",  # collapsing repeats must not turn "bobs" into "boobs"
+        "a titmouse",
+        "cumulus clouds",
+    ],
+)
+def test_innocent_words_pass_the_lists(lexicon: Lexicon, text: str) -> None:
+    assert deny_entry(lexicon, text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        ("a nude woman", "nude"),
+        ("pornography", "porn*"),  # prefix entry
+        ("a woman wearing nothing", "wearing nothing"),  # phrase entry
+        ("n u d e", "nude"),  # single letters spaced out
+        ("nak ed man", "naked"),  # one word split in two
+        ("ma sturbating", "masturbat*"),
+        ("nuuuuude", "nude"),  # repeated letters
+        ("l1ngerie", "lingerie"),  # 1 read as i
+        ("80085", "boobs"),  # an all-digit word read as leet
+        ("n🍑ked", "naked"),  # emoji standing in for a letter
+        ("nude,woman", "nude"),  # the split words are checked too
+        ("a d u l t film", "adult film"),  # a spaced-out phrase word joins into the phrase
+        ("a 💋 naked 🔥 woman", "naked"),
+        ("a man in his birthday 😉 suit", "birthday suit"),  # an emoji cannot break a phrase
+    ],
+)
+def test_deny_entries_match(lexicon: Lexicon, text: str, entry: str) -> None:
+    assert deny_entry(lexicon, text) == entry
+
+
+def test_allow_phrase_masks_only_its_own_words(lexicon: Lexicon) -> None:
+    assert deny_entry(lexicon, "a comet visible to the naked eye") is None
+    assert deny_entry(lexicon, "the naked eye and a nude woman") == "nude"
+
+
+def test_operator_deny_entries_are_whole_words_with_optional_prefix() -> None:
+    lexicon = Lexicon.build(extra_deny=["grope*", "Kitten Heels"])
+    assert deny_entry(lexicon, "groped hands") == "grope*"
+    assert deny_entry(lexicon, "a pair of kitten heels") == "Kitten Heels"
+    assert deny_entry(lexicon, "a kitten") is None  # a phrase needs all its words
+    assert deny_entry(lexicon, "a gropey name") == "grope*"
+    assert deny_entry(lexicon, "a microgroper") is None  # prefix entries still start at a word
+
+
+def test_operator_deny_entries_are_normalised_like_prompts() -> None:
+    lexicon = Lexicon.build(extra_deny=["ＦＯＯＢＡＲ"])
+    assert deny_entry(lexicon, "f00bar") == "ＦＯＯＢＡＲ"
+
+
+def test_operator_allow_entry_lets_a_listed_word_through() -> None:
+    assert deny_entry(Lexicon.build(), "a sexy car") == "sexy"
+    assert deny_entry(Lexicon.build(extra_allow=["sexy car"]), "a sexy car") is None
+    assert deny_entry(Lexicon.build(extra_allow=["sexy car"]), "a sexy woman") == "sexy"
+
+
+def test_match_reports_the_allow_entries_used() -> None:
+    match = Lexicon.build(extra_allow=["Scunthorpe"]).match(normalize("Scunthorpe at dawn"))
+    assert [t.entry for t in match.allowed] == ["Scunthorpe"]
+    assert match.tokens == ("at", "dawn")  # the classifier does not see masked words
+
+
+def test_parse_entry() -> None:
+    term = parse_entry(" Blow-Job* ", "config")
+    assert term is not None and term.words == ("blow", "job") and term.prefix and term.source == "config"
+    assert parse_entry("  ", "config") is None
+
+
+def test_collapse_repeats() -> None:
+    assert collapse_repeats("nuuuude") == "nude"
+    assert collapse_repeats("boobs") == "bobs"
