@@ -45,7 +45,8 @@ class Tokenizer:
             if piece not in vocab or (expected is not None and vocab[piece] != expected):
                 want = f"id {expected}" if expected is not None else "an id"
                 raise TokenizerError(f"vocab.json: '{piece}' must have {want}; wrong tokenizer files?")
-        if len(vocab) <= len(SPECIALS) + 1 or not merges:
+        pieces = [p for p in vocab if not (p.startswith("<") and p.endswith(">"))]
+        if len(pieces) < 2 or not merges:  # e.g. transformers' silent 5-special-token fallback
             raise TokenizerError(
                 f"vocab.json has {len(vocab)} entries and merges.txt {len(merges)} merges: "
                 "that is not a BPE vocabulary (wrong files?)"
