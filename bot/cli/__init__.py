@@ -15,6 +15,7 @@ import sys
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.generate",  # dallebot generate
     "bot.cli.run",  # dallebot run | worker | check-config
+    "bot.cli.daily",  # dallebot daily [--now]
     "bot.cli.eval",  # dallebot eval safety | fidelity
 )
 

@@ -257,3 +257,29 @@ def test_settings_reject_bad_time_zone_and_unknown_keys() -> None:
             daily_settings(**bad)
     with pytest.raises(ValueError, match="prompts"):
         DailySettings(enabled=True)
+
+
+def test_cli_daily_now_submits_today_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"storage: {{url: 'sqlite:///{tmp_path / 'd.db'}'}}\n"
+        "safety: {prompt: {enabled: false}, image: {enabled: false}}\n"
+        "daily: {prompts: ['a cat astronaut'], timezone: Europe/Berlin}\n",
+        encoding="utf-8",
+    )
+    assert main(["daily", "--now", "--config", str(config)]) == 0
+    assert "web: queued as request 1" in capsys.readouterr().out
+    assert main(["daily", "--now", "--config", str(config)]) == 0  # a second run: nothing new
+    assert "web: already submitted today (request 1)" in capsys.readouterr().out
+    store = open_store(f"sqlite:///{tmp_path / 'd.db'}")
+    try:
+        ((platform, external), prompt), *more = daily_rows(store).items()
+        assert (platform, prompt, more) == ("web", "a cat astronaut", [])
+        assert external in {
+            f"daily:{d}"
+            for d in (datetime.now(BERLIN).date(), datetime.now(BERLIN).date() - timedelta(days=1))
+        }
+    finally:
+        store.close()
