@@ -47,8 +47,16 @@ def load_examples() -> list[Example]:
     return out
 
 
+def _swap_some(word: str, table: dict[str, str], rng: random.Random) -> str:
+    """Swap each swappable letter with probability 0.7, and always at least one."""
+    out = "".join(table[c] if c in table and rng.random() < 0.7 else c for c in word)
+    if out == word:
+        out = "".join(table.get(c, c) for c in word)
+    return out
+
+
 def _leet(word: str, rng: random.Random) -> str:
-    return "".join(_LEET[c] if c in _LEET and rng.random() < 0.7 else c for c in word)
+    return _swap_some(word, _LEET, rng)
 
 
 def _spaced(word: str, rng: random.Random) -> str:
@@ -66,7 +74,7 @@ def _homoglyph(word: str, rng: random.Random) -> str:
     if rng.random() < 0.25:  # full-width or mathematical bold letters
         offset = rng.choice((0xFF41 - ord("a"), 0x1D41A - ord("a")))
         return "".join(chr(ord(c) + offset) if "a" <= c <= "z" else c for c in word)
-    return "".join(_HOMOGLYPHS.get(c, c) if rng.random() < 0.7 else c for c in word)
+    return _swap_some(word, _HOMOGLYPHS, rng)
 
 
 def _repeat(word: str, rng: random.Random) -> str:
