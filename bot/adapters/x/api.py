@@ -25,7 +25,7 @@ MAX_ALT_TEXT = 1000
 
 # What a mentions page asks for (names as in X's API description, version 2.167).
 MENTION_EXPANSIONS = "author_id,referenced_posts,in_reply_to_user_id,entities.mentions.username"
-MENTION_POST_FIELDS = "created_at,conversation_id,entities,text"
+MENTION_POST_FIELDS = "created_at,conversation_id,display_text_range,entities,text"
 MENTION_USER_FIELDS = "username"
 
 

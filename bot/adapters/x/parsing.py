@@ -75,6 +75,14 @@ class Includes:
         return None
 
 
+def _names_bot_visibly(post: Post, bot: BotAccount) -> bool:
+    """Whether the bot's handle is in the text the author typed, not only in X's reply prefix."""
+    text = post.get("text", "")
+    span = post.get("display_text_range")
+    visible = text[span[0] : span[1]] if span else _LEADING_MENTIONS.sub("", text)
+    return re.search(rf"@{re.escape(bot.username)}(?![A-Za-z0-9_])", visible, re.IGNORECASE) is not None
+
+
 def others_in_thread(post: Post, includes: Includes, *, author_id: str, bot_id: str) -> list[str]:
     """User ids X would add to a reply besides the author: excluded, so only the summoner is answered."""
     ids: dict[str, None] = {}
@@ -96,6 +104,8 @@ def mention_to_request(
         return None  # the bot's own posts (its replies mention the thread)
     if referenced(post, "retweeted") is not None or post.get("text", "").startswith("RT @"):
         return None  # a repost of someone else's mention: that person asked, not this one
+    if str(post.get("in_reply_to_user_id", "")) == bot.user_id and not _names_bot_visibly(post, bot):
+        return None  # a reply under the bot's own post ("thanks!", or another bot): no new request
     created = post.get("created_at")
     if created and now - datetime.fromisoformat(created.replace("Z", "+00:00")) > max_age:
         return None

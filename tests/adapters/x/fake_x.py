@@ -84,8 +84,13 @@ class FakeX:
         refs = [("replied_to", reply_to), ("quoted", quote_of), ("retweeted", retweet_of)]
         if any(ref for _, ref in refs):
             post["referenced_posts"] = [{"type": kind, "id": ref} for kind, ref in refs if ref]
-        if reply_to and reply_to in self.others:
-            post["in_reply_to_user_id"] = self.others[reply_to]["author_id"]
+        parents = {**self.others, **{p["id"]: p for p in self.posts}}
+        if reply_to and reply_to in parents:
+            post["in_reply_to_user_id"] = parents[reply_to]["author_id"]
+            # X prefixes a reply with the handles of the thread and hides them from display.
+            handle = f"@{self.users[parents[reply_to]['author_id']]} "
+            if text.startswith(handle):
+                post["display_text_range"] = [len(handle), len(text)]
         self.mentions.append(post)
         return post_id
 

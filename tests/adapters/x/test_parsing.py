@@ -145,3 +145,17 @@ def test_page_is_returned_oldest_first_without_duplicates() -> None:
     }
     news = page_to_requests(page, BOT, now=NOW, max_age=AGE)
     assert [n.prompt for n in news] == ["a", "b", "c"]
+
+
+def test_replies_under_the_bots_own_post_are_answered_only_when_it_is_named_again() -> None:
+    # X puts "@dallebot " in front of a reply to the bot and hides it (display_text_range).
+    thanks = post("@dallebot thanks!", in_reply_to_user_id=BOT.user_id, display_text_range=[10, 17])
+    assert mention_to_request(thanks, Includes({}), BOT, now=NOW, max_age=AGE) is None
+    again = post(
+        "@dallebot @dallebot a blue cat", in_reply_to_user_id=BOT.user_id, display_text_range=[10, 30]
+    )
+    new = mention_to_request(again, Includes({}), BOT, now=NOW, max_age=AGE)
+    assert new is not None and new.prompt == "a blue cat"
+    # Without display_text_range the handles in front count as X's prefix.
+    bare = post("@dallebot nice one", in_reply_to_user_id=BOT.user_id)
+    assert mention_to_request(bare, Includes({}), BOT, now=NOW, max_age=AGE) is None

@@ -237,3 +237,23 @@ async def test_adapter_start_polls_as_the_keys_account_until_stopped(
     assert adapter.bot == BOT
     assert "@dallebot" in adapter.describe()
     assert fake_x.calls_to("GET /2/users/me") and store.count_requests() == 1
+
+
+async def test_a_thank_you_under_the_bots_reply_is_not_a_new_request(
+    fake_x: FakeX, service, store, clock
+) -> None:
+    fake_x.user("7", "carol")
+    fake_x.posts.append(
+        {
+            "id": "1890000000000000001",
+            "text": "",
+            "author_id": BOT_ID,
+            "created_at": "2026-11-26T11:58:00.000Z",
+        }
+    )
+    fake_x.mention(f"@{BOT_NAME} thanks, love it!", author="7", reply_to="1890000000000000001")
+    explicit = fake_x.mention(
+        f"@{BOT_NAME} @{BOT_NAME} now a blue one", author="7", reply_to="1890000000000000001"
+    )
+    assert await poller_for(service, clock).poll_once() == 1
+    assert stored_x(store) == {explicit: "now a blue one"}
