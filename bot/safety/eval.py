@@ -10,6 +10,7 @@ in --images) and times the classifier. Figures are printed; the last line is one
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -87,11 +88,14 @@ def ordinary_images(size: int = 256, seed: int = 0) -> dict[str, Image.Image]:
 
 
 def _time_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm up
-    start = time.perf_counter()
+    """Median wall time of `fn` in ms after one warm-up call (the median shrugs off a busy CPU's spikes)."""
+    fn()
+    times = []
     for _ in range(repeats):
+        start = time.perf_counter()
         fn()
-    return (time.perf_counter() - start) / repeats * 1000
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
 
 
 def run(images_dir: Path | None = None, *, show_misses: int = 10) -> dict[str, float]:
@@ -135,7 +139,7 @@ def run(images_dir: Path | None = None, *, show_misses: int = 10) -> dict[str, f
 
     texts = [e.text for e in examples]
     prompt_ms = _time_ms(lambda: [safety.check_prompt(t) for t in texts], repeats=3) / len(texts)
-    print(f"prompt gate: {prompt_ms:.3f} ms per prompt (mean over {len(texts)} prompts)")
+    print(f"prompt gate: {prompt_ms:.3f} ms per prompt (median of 3 passes over {len(texts)} prompts)")
 
     images = ordinary_images()
     if images_dir is not None:
@@ -149,9 +153,11 @@ def run(images_dir: Path | None = None, *, show_misses: int = 10) -> dict[str, f
     median = statistics.median(scores.values())
     print(f"image gate: {len(images)} ordinary images, {len(flagged)} flagged at threshold {threshold}; "
           f"highest {scores[worst]:.3f} ({worst}), median {median:.3f}")  # fmt: skip
-    sample = list(images.values())[:8]
-    image_ms = _time_ms(lambda: [safety.check_image(i) for i in sample], repeats=3) / len(sample)
-    print(f"image gate: {image_ms:.1f} ms per 256×256 image (Open-NSFW, onnxruntime CPU, 1 thread)")
+    sample = next(iter(images.values()))
+    image_ms = _time_ms(lambda: safety.check_image(sample), repeats=20)
+    load = os.getloadavg()[0]
+    print(f"image gate: {image_ms:.1f} ms per 256×256 image, median of 20 (Open-NSFW, onnxruntime, "
+          f"1 CPU thread; load average {load:.1f} on {os.cpu_count()} CPUs)")  # fmt: skip
 
     result = {
         "unsafe_recall": round(headline.unsafe_recall, 4),
