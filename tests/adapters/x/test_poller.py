@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from bot.adapters.x.parsing import BotAccount
 from bot.adapters.x.poller import CURSOR_KEY, MentionPoller, RateLimited
 from bot.adapters.x.settings import XSettings
 from bot.domain import Platform
-from storage import Store
+from storage import StorageError, Store, open_store
 from tests.adapters.x.conftest import Clock, make_adapter, make_service, make_store
 from tests.adapters.x.fake_x import BOT_ID, BOT_NAME, KEYS, FakeX
 from tests.adapters.x.openapi import oauth1_signature_valid
@@ -257,3 +258,26 @@ async def test_a_thank_you_under_the_bots_reply_is_not_a_new_request(
     )
     assert await poller_for(service, clock).poll_once() == 1
     assert stored_x(store) == {explicit: "now a blue one"}
+
+
+async def test_locked_database_stores_nothing_and_moves_no_cursor(
+    fake_x: FakeX, db_path: Path, clock
+) -> None:
+    ids = many_mentions(fake_x, 3)
+    store = open_store(f"sqlite:///{db_path}", clock=clock, busy_timeout=0.3)
+    service = make_service(store)
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock past the timeout
+        poller = poller_for(service, clock)
+        with pytest.raises(StorageError):
+            await poller.poll_once()
+        blocker.execute("ROLLBACK")
+        assert store.count_requests() == 0 and store.get_cursor(Platform.X, CURSOR_KEY) is None
+
+        assert await poller.poll_once() == 3  # after the lock is released: nothing lost
+        assert set(stored_x(store)) == set(ids)
+    finally:
+        blocker.close()
+        service.close()
+        store.close()
