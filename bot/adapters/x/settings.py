@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # The four OAuth 1.0a user-context keys; the bearer token is optional (app-only reads are not needed).
 CREDENTIAL_ENV = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
@@ -31,6 +31,12 @@ class XSettings(BaseModel):
     daily_text: str = Field(default="Today's prompt: {prompt}", max_length=240)
     # Seconds before an X HTTP call is given up (a post that times out is reconciled, never blindly re-sent).
     request_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _back_off_upwards(self) -> XSettings:
+        if self.max_poll_interval_seconds < self.poll_interval_seconds:
+            raise ValueError("x.max_poll_interval_seconds must not be below x.poll_interval_seconds")
+        return self
 
 
 @dataclass(frozen=True, repr=False)

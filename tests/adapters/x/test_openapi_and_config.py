@@ -64,3 +64,12 @@ def test_build_adapter_needs_the_switch_and_every_key() -> None:
     adapter = build_adapter(on, KEYS)
     assert isinstance(adapter, XAdapter)
     assert KEYS["X_API_SECRET"] not in repr(adapter.api.__dict__)  # the keys never reach a repr or a log
+
+
+def test_settings_reject_unknown_keys_and_a_back_off_below_the_interval() -> None:
+    from bot.adapters.x.settings import XSettings
+
+    with pytest.raises(ValueError, match="poll_every"):
+        XSettings.model_validate({"poll_every": 10})
+    with pytest.raises(ValueError, match="max_poll_interval_seconds"):
+        XSettings(poll_interval_seconds=120, max_poll_interval_seconds=60)
