@@ -70,6 +70,7 @@ class DeliveryLoop:
         """Deliver until `stop` is set; an entry being posted when it is set is finished first."""
         self._loop = asyncio.get_running_loop()
         while not stop.is_set():
+            self._wake.clear()  # before reading the outbox: a wake-up during the read is not lost
             try:
                 handled = await self.run_once()
             except Exception:
@@ -77,7 +78,6 @@ class DeliveryLoop:
                 handled = 0
             if handled:
                 continue
-            self._wake.clear()
             waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
