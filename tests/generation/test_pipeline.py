@@ -1,0 +1,114 @@
+"""Pipeline behaviour on tiny random components: batching, seeds, determinism, caching, images."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from generation.pipeline import Pipeline, make_grid
+from tests.generation import tiny
+
+
+@pytest.fixture(scope="module")
+def pipe() -> Pipeline:
+    return Pipeline.from_components(tiny.components(), device="cpu", dtype="fp32")
+
+
+def test_prompt_in_a_batch_gets_the_tokens_it_gets_alone(pipe):
+    batched = pipe.generate_tokens(["a cat", "dogs sat", "🐱"], images_per_prompt=2, seed=[7, 8, 9])
+    assert batched.shape == (6, tiny.BART.image_tokens)
+    alone = pipe.generate_tokens(["dogs sat"], images_per_prompt=2, seed=8)
+    assert torch.equal(batched[2:4], alone)
+    first_only = pipe.generate_tokens(["dogs sat"], images_per_prompt=1, seed=8)
+    assert torch.equal(first_only[0], alone[0])
+    assert not torch.equal(alone[0], alone[1])  # images of one prompt differ
+
+
+def test_same_seed_same_tokens_and_different_seed_different(pipe):
+    a = pipe.generate_tokens("a cat", seed=1, top_k=20, temperature=1.0)
+    assert torch.equal(a, pipe.generate_tokens("a cat", seed=1, top_k=20, temperature=1.0))
+    assert not torch.equal(a, pipe.generate_tokens("a cat", seed=2, top_k=20, temperature=1.0))
+
+
+def test_top_k_1_is_deterministic_greedy(pipe):
+    a = pipe.generate_tokens("a cat", seed=1, top_k=1)
+    b = pipe.generate_tokens("a cat", seed=12345, top_k=1)
+    assert torch.equal(a, b)
+    # greedy = argmax of the guided logits, step by step through the reference (uncached) forward
+    enc, mask = pipe.encode(["a cat"])
+    seq = torch.full((2, 1), tiny.BART.start_token)
+    with torch.no_grad():
+        for _ in range(tiny.BART.image_tokens):
+            logits = pipe.decoder(seq, enc, mask)[:, -1, :32]
+            nxt = (logits[0] * (1 - 10.0) + logits[1] * 10.0).argmax()
+            seq = torch.cat([seq, nxt.repeat(2, 1)], dim=1)
+    assert torch.equal(a[0], seq[0, 1:])
+
+
+def test_start_token_is_configurable(pipe):
+    a = pipe.generate_tokens("a cat", seed=3, top_k=1, start_token=31)
+    assert not torch.equal(a, pipe.generate_tokens("a cat", seed=3, top_k=1))
+    with pytest.raises(ValueError, match="start_token"):
+        pipe.generate_tokens("a cat", start_token=33)
+
+
+def test_guidance_off_runs_only_conditional_rows(pipe):
+    tokens = pipe.generate_tokens(["a cat", "dogs"], seed=0, cond_scale=1.0)
+    assert tokens.shape == (2, 16)
+    assert tokens.max() < 32
+
+
+def test_encoder_runs_once_per_new_prompt(pipe):
+    calls = []
+    hook = pipe.encoder.register_forward_hook(lambda _m, args, _out: calls.append(args[0].shape[0]))
+    try:
+        pipe._encoded.clear()
+        pipe.generate_tokens(["dogs", "dogs"], seed=0)
+        pipe.generate_tokens(["dogs", "a cat"], seed=0)
+    finally:
+        hook.remove()
+    assert calls == [2, 1]  # unconditional row + "dogs"; then only "a cat"
+
+
+def test_on_step_sees_growing_tokens(pipe):
+    seen = []
+
+    def on_step(n, t):
+        seen.append((n, tuple(t.shape)))
+
+    tokens = pipe.generate_tokens(["a cat", "dogs"], seed=0, on_step=on_step)
+    assert seen == [(n, (2, n)) for n in range(1, 17)]
+    preview = pipe.decode_tokens(tokens[:, :8])  # partial tokens decode (rest filled)
+    assert len(preview) == 2 and preview[0].size == (16, 16)
+
+
+def test_call_returns_images_prompt_major(pipe):
+    images = pipe(["a cat", "dogs"], images_per_prompt=2, seed=[1, 2])
+    assert [im.size for im in images] == [(16, 16)] * 4
+    assert all(im.mode == "RGB" for im in images)
+    tokens = pipe.generate_tokens(["a cat", "dogs"], images_per_prompt=2, seed=[1, 2])
+    assert pipe.decode_tokens(tokens)[3].tobytes() == images[3].tobytes()
+
+
+def test_grid():
+    images = [_solid(i) for i in range(5)]
+    grid = make_grid(images)
+    assert grid.size == (3 * 16, 2 * 16)
+    assert grid.getpixel((16, 0)) == (1, 1, 1)  # second image, first row
+    assert grid.getpixel((0, 16)) == (3, 3, 3)  # fourth image starts the second row
+    assert make_grid(images, columns=5).size == (80, 16)
+
+
+def _solid(value: int):
+    from PIL import Image
+
+    return Image.new("RGB", (16, 16), (value, value, value))
+
+
+def test_default_precision_on_cpu_is_bf16():
+    p = Pipeline.from_components(tiny.components(), device="cpu")
+    assert p.dtype == torch.bfloat16
+    assert next(p.decoder.parameters()).dtype == torch.bfloat16
+    tokens = p.generate_tokens("a cat", seed=0)
+    assert tokens.shape == (1, 16) and tokens.max() < 32
+    assert p.decode_tokens(tokens)[0].size == (16, 16)
