@@ -19,13 +19,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     # -- eval safety ----------------------------------------------------------------------------
     safety = evals.add_parser("safety", help="prompt gate recall/false positives and gate speeds")
     safety.add_argument("--images", type=Path, help="also score the PNG files in this folder")
+    safety.add_argument(
+        "--config", type=Path, help="use this config file's safety: section (default: the built-in defaults)"
+    )
     safety.set_defaults(func=_safety)
 
     # -- eval fidelity: add its parser here ------------------------------------------------------
 
 
 def _safety(args: argparse.Namespace) -> int:
-    from bot.safety.eval import run
+    from bot.safety.eval import run, settings_from_file
 
-    run(args.images)
+    run(args.images, settings=settings_from_file(args.config) if args.config else None)
     return 0

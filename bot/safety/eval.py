@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 from PIL import Image, ImageDraw, ImageFilter
+from pydantic import ValidationError
 
 from bot.safety.evasions import Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
@@ -98,9 +100,15 @@ def _time_ms(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def run(images_dir: Path | None = None, *, show_misses: int = 10) -> dict[str, float]:
+def run(
+    images_dir: Path | None = None, *, settings: SafetySettings | None = None, show_misses: int = 10
+) -> dict[str, float]:
     """Print the figures and return the headline ones (held-out prompts, all images)."""
-    settings = SafetySettings()
+    settings = settings or SafetySettings()
+    if not (settings.prompt.enabled and settings.image.enabled):
+        raise ValueError(
+            "eval safety measures both gates: set safety.prompt.enabled and safety.image.enabled"
+        )
     safety = SafetyFilter.from_settings(settings)
     assert safety.lexicon is not None and safety.prompt_model is not None
     examples = labelled_set(safety.lexicon.flags)
@@ -153,6 +161,8 @@ def run(images_dir: Path | None = None, *, show_misses: int = 10) -> dict[str, f
     median = statistics.median(scores.values())
     print(f"image gate: {len(images)} ordinary images, {len(flagged)} flagged at threshold {threshold}; "
           f"highest {scores[worst]:.3f} ({worst}), median {median:.3f}")  # fmt: skip
+    for name in flagged:
+        print(f"  flagged: {name} {scores[name]:.3f}")
     sample = next(iter(images.values()))
     image_ms = _time_ms(lambda: safety.check_image(sample), repeats=20)
     load = os.getloadavg()[0]
@@ -167,3 +177,13 @@ def run(images_dir: Path | None = None, *, show_misses: int = 10) -> dict[str, f
     }
     print(json.dumps(result))
     return result
+
+
+def settings_from_file(path: Path) -> SafetySettings:
+    """The `safety:` section of a config file (absent: the defaults); errors name the file and key."""
+    with path.open(encoding="utf-8") as f:
+        data = yaml.safe_load(f) or {}
+    try:
+        return SafetySettings.model_validate(data.get("safety") or {})
+    except ValidationError as err:
+        raise SystemExit(f"{path}: invalid safety: section\n{err}") from err

@@ -8,9 +8,10 @@ import pytest
 
 from bot.cli import main
 from bot.safety.classifier import PromptModel, features, train
-from bot.safety.eval import labelled_set, prompt_figures
+from bot.safety.eval import labelled_set, prompt_figures, run, settings_from_file
 from bot.safety.evasions import TECHNIQUES, evasions, load_examples
 from bot.safety.filter import SafetyFilter
+from bot.safety.settings import SafetySettings
 from bot.safety.train import training_data_sha256
 from tests.safety.conftest import FixedScore
 
@@ -107,3 +108,18 @@ def test_cli_prints_figures_and_a_json_last_line(monkeypatch, capsys) -> None:
     assert result["unsafe_recall"] >= 0.95
     assert result["prompt_ms"] > 0 and result["image_ms"] >= 0  # the stand-in takes ~0 ms
     assert any(line.startswith("test (held out)") for line in out)
+
+
+def test_settings_from_a_config_file(tmp_path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("web: {enabled: true}\nsafety:\n  prompt: {threshold: 0.9, allow: [naked tree]}\n")
+    settings = settings_from_file(path)
+    assert settings.prompt.threshold == 0.9 and settings.prompt.allow == ["naked tree"]
+    path.write_text("safety:\n  prompt: {treshold: 0.9}\n")
+    with pytest.raises(SystemExit, match=r"config.yaml: invalid safety: section(.|\n)*prompt.treshold"):
+        settings_from_file(path)
+
+
+def test_eval_refuses_a_disabled_gate() -> None:
+    with pytest.raises(ValueError, match="both gates"):
+        run(settings=SafetySettings(image={"enabled": False}))
