@@ -1,7 +1,7 @@
 """The composition root: reads settings and environment, builds everything once, injects it.
 
     app = BotApp(settings, os.environ, workers=1)
-    await app.start()        # storage, safety, service, worker(s), adapters, delivery, daily
+    await app.start()        # storage, safety, service, worker(s), delivery, adapters, daily
     await app.stop()         # receiving stops, the running batch finishes or is released,
                              # the post in flight completes; nothing is half-posted
 
@@ -27,6 +27,7 @@ from bot.service import BotService
 from bot.worker import ImagePipeline, Worker, default_worker_id
 
 if TYPE_CHECKING:
+    from bot.daily import DailyPrompt
     from bot.safety.filter import SafetyFilter
     from storage import Store
 
@@ -173,6 +174,7 @@ class BotApp:
         self._stop_delivery = asyncio.Event()
         self._delivery_task: asyncio.Task[None] | None = None
         self._started_adapters: list[Adapter] = []
+        self.daily: DailyPrompt | None = None
 
     async def start(self) -> None:
         """Build and start everything; on failure, stop what was started and raise StartupError."""
@@ -223,6 +225,17 @@ class BotApp:
             await adapter.start(self.service)
             self._started_adapters.append(adapter)
             log.info("started %s", adapter.describe())
+        # 5. the daily prompt, scheduled on this loop (it catches up a missed minute at start)
+        if self.settings.daily.enabled:
+            from bot.daily import DailyPrompt
+
+            self.daily = DailyPrompt(
+                self.settings.daily,
+                self.service,
+                platforms=self.adapters.keys(),
+                **({"clock": self._clock} if self._clock else {}),
+            )
+            await self.daily.start()
         if not self.workers:
             log.info("no worker in this process (--workers 0): run `dallebot worker` to generate")
 
@@ -245,6 +258,9 @@ class BotApp:
     async def stop(self) -> None:
         """Stop workers (finish or release), then deliveries, then front ends; safe to call twice."""
         grace = self.shutdown_grace_seconds
+        if self.daily is not None:
+            await self.daily.stop()
+            self.daily = None
         for worker in self.workers:
             await asyncio.to_thread(worker.stop, grace)
         self.workers.clear()

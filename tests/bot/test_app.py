@@ -146,3 +146,46 @@ def test_run_front_ends_only_prints_the_url_and_stops_on_sigterm(tmp_path: Path)
     assert process.returncode == 0, err
     assert "stopping" in out
     assert (tmp_path / "bot.db").exists()
+
+
+async def test_daily_prompt_is_scheduled_and_caught_up_once(
+    tmp_path: Path, real_safety: SafetyFilter
+) -> None:
+    """Row 16 through the app: started inside the grace period, the day's prompt is submitted once."""
+    from datetime import UTC, datetime
+
+    from tests.bot.fakes import FakeClock
+
+    settings = parse_settings(
+        {
+            "web": {"port": 0},
+            "worker": {"poll_seconds": 0.05},
+            "daily": {
+                "enabled": True,
+                "time": "12:00",
+                "timezone": "UTC",
+                "prompts": ["an owl at noon"],
+                "platforms": ["web", "x"],
+            },
+        }
+    )
+    clock = FakeClock(datetime(2026, 1, 1, 12, 5, tzinfo=UTC))
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    pipeline = StandInPipeline()
+    for _ in range(2):  # a restart inside the grace period does not post it twice
+        app = BotApp(
+            settings,
+            {},
+            workers=1,
+            store=store,
+            load_pipeline=lambda: pipeline,
+            safety=real_safety,
+            clock=clock,
+        )
+        await app.start()
+        await app.stop()
+    daily = store.find_request(Platform.WEB, "daily:2026-01-01")
+    assert daily is not None and daily.prompt == "an owl at noon"
+    assert store.find_request(Platform.X, "daily:2026-01-01") is None  # x is not running
+    assert store.count_requests() == 1
+    store.close()
