@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import timedelta
 
@@ -198,3 +199,33 @@ async def test_daily_post_is_a_new_post_and_is_found_again_after_a_timeout(
     assert store.get_request(claim.request.id).posted_message_id == post["id"]
     (lookup, *_) = fake_x.calls_to("GET /2/users/{id}/tweets")
     assert lookup.query["exclude"] == "replies,retweets"
+
+
+async def test_mention_to_reply_end_to_end_answers_only_the_summoner(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter
+) -> None:
+    # Erin posted; Carol replied to it summoning the bot. The image goes to Carol's post, and Erin
+    # (whom X would add to the reply) is excluded.
+    fake_x.user("7", "carol")
+    fake_x.user("8", "erin")
+    parent = fake_x.other_post("a lighthouse in a storm", author="8")
+    mention = fake_x.mention(f"@erin @{BOT_NAME}", author="7", reply_to=parent)
+    adapter.settings = adapter.settings.model_copy(update={"skip_backlog_on_first_start": False})
+    await adapter.start(service)
+    try:
+        for _ in range(100):
+            if store.find_request(Platform.X, mention) is not None:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await adapter.stop()
+    (claim,) = store.claim("worker-1")
+    assert claim.request.prompt == "a lighthouse in a storm"
+    store.complete(claim, image_png=png(), seconds=1.0)
+    adapter = make_adapter(clock)  # stop() closed the first one's session
+
+    await deliver_all(loop_for(service, adapter, clock), clock, rounds=1)
+
+    (post,) = fake_x.calls_to("POST /2/tweets")
+    assert post.body["reply"] == {"in_reply_to_tweet_id": mention, "exclude_reply_user_ids": ["8"]}
+    assert "@" not in post.body["text"]
