@@ -160,11 +160,10 @@ class XAdapter(Adapter):
             isinstance(error, requests.ConnectionError) and "NewConnectionError" in repr(error)
         ):  # the connection never opened: nothing was sent
             return DeliveryError("retryable", f"could not reach X: {error}")
-        if not posting and isinstance(error, tweepy.TwitterServerError | requests.RequestException):
-            return DeliveryError("retryable", f"X media call failed before posting: {error}")
-        if posting:  # a 5xx, a read timeout or a dropped connection after the post was sent: it may be up
-            return DeliveryError("ambiguous", f"the post may have landed: {error}")
-        return DeliveryError("ambiguous", f"unexpected error: {error!r}")
+        if not posting:  # an upload, alt-text or lookup call: no post was made, whatever went wrong
+            return DeliveryError("retryable", f"X call failed before posting: {error!r}")
+        # A 5xx, a read timeout or a dropped connection after the post was sent: it may be up.
+        return DeliveryError("ambiguous", f"the post may have landed: {error!r}")
 
     # -- reconcile -----------------------------------------------------------------------------------
 
@@ -219,4 +218,7 @@ class XAdapter(Adapter):
             token = (page.get("meta") or {}).get("next_token")
             if not token:
                 return None
+        log.warning(
+            "x: looked through %d pages of own posts without finding a reply; posting again", RECONCILE_PAGES
+        )
         return None
