@@ -1,0 +1,48 @@
+"""`dallebot generate`: the happy path on a tiny model and each operator error (exit code 2)."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from bot.cli import main
+from generation.pipeline import Pipeline
+from tests.generation import tiny
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model")
+    Pipeline.from_components(tiny.components(), device="cpu", dtype="fp32").save_pretrained(path)
+    return path
+
+
+def test_generate_writes_a_grid_and_names_unknown_words(model_dir, tmp_path, capsys):
+    out = tmp_path / "sub" / "out.png"
+    args = ["generate", "a cat!", "--model", str(model_dir), "--seed", "3", "--grid", "2", "-o", str(out)]
+    assert main([*args, "--dtype", "fp32", "--device", "cpu", "--top-k", "5", "--cond-scale", "3"]) == 0
+    assert Image.open(out).size == (32, 16)
+    captured = capsys.readouterr()
+    assert "cat!" in captured.err and "vocabulary" in captured.err
+    assert "seed 3" in captured.out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["generate", "   "], "prompt is empty"),
+        (["generate", "日本語"], "prompt is empty"),
+        (["generate", "a cat", "--model", "/no/such/dir"], "model directory not found: /no/such/dir"),
+        (["generate", "a cat", "--device", "gpu"], "unknown device 'gpu'"),
+        (["generate", "a cat", "--grid", "0"], "--grid"),
+    ],
+)
+def test_operator_errors_exit_2(args, message, capsys):
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_model_dir(model_dir, tmp_path, capsys):
+    (tmp_path / "config.json").write_text((model_dir / "config.json").read_text())
+    assert main(["generate", "a cat", "--model", str(tmp_path), "--device", "cpu"]) == 2
+    assert "vocab.json" in capsys.readouterr().err
