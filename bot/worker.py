@@ -13,6 +13,7 @@ by itself (after the configured attempts) while the others complete.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
@@ -39,7 +40,9 @@ log = logging.getLogger(__name__)
 
 BLOCKED_MESSAGE = "The generated image was blocked by the safety filter. Try a different prompt."
 UNAVAILABLE_GATE = "the image safety check is unavailable; nothing was posted"
-_ACTION_RANK = {"post": 0, "spoiler": 1, "block": 2}
+# The delivery's message for an image the policy allows only behind a spoiler (adapters look for
+# the word "spoiler"; Discord is the only platform with NSFW channels).
+SPOILER_MESSAGE = "spoiler: the safety check flagged this image as possibly explicit"
 
 
 class ImagePipeline(Protocol):
@@ -122,6 +125,11 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._heartbeat_thread: threading.Thread | None = None
         self._last_reap = -math.inf
+        # Storage must carry the spoiler hint to the adapter; until its complete() takes a message,
+        # an image the policy would spoiler is blocked instead (fail closed).
+        self._can_spoiler = "message" in inspect.signature(store.complete).parameters
+        if not self._can_spoiler:
+            log.warning("storage cannot mark an image as spoilered; flagged images are blocked everywhere")
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -300,26 +308,20 @@ class Worker:
         nsfw_channel = request.reply_to.get("nsfw") == "true"
         safety: list[dict[str, Any]] = []
         tiles: list[Image.Image] = []
-        worst = "post"
         try:
             for image in images:
                 verdict = self.safety.check_image(image)
                 action = self.safety.image_action(
                     verdict, platform=request.platform.value, nsfw_channel=nsfw_channel
                 )
+                if action == "spoiler" and not self._can_spoiler:
+                    action = "block"  # never post a flagged image without the spoiler the policy asked for
                 safety.append(
-                    {
-                        "gate": "image",
-                        "score": verdict.score,
-                        "threshold": verdict.threshold,
-                        "flagged": not verdict.allowed,
-                        "action": action,
-                    }
-                )
+                    {"gate": "image", "score": verdict.score, "threshold": verdict.threshold,
+                     "flagged": not verdict.allowed, "action": action}
+                )  # fmt: skip
                 # A blocked tile of a grid is blanked; the rest may still be shown.
                 tiles.append(Image.new("RGB", image.size, (128, 128, 128)) if action == "block" else image)
-                if _ACTION_RANK[action] > _ACTION_RANK[worst]:
-                    worst = action
         except SafetyUnavailable as error:
             log.error("request %d: %s: %s", request.id, UNAVAILABLE_GATE, error)
             self._forget(claim)
@@ -328,20 +330,17 @@ class Worker:
         self._forget(claim)
         if all(entry["action"] == "block" for entry in safety):
             for entry in safety:
-                self.store.record_safety(
-                    request.id,
-                    entry["gate"],
-                    entry["score"],
-                    entry["threshold"],
-                    entry["flagged"],
-                    entry["action"],
-                )
+                self.store.record_safety(request.id, **entry)
             self.store.fail(claim, BLOCKED_MESSAGE, retryable=False)
             return
+        extra: dict[str, Any] = {}
+        if any(entry["action"] == "spoiler" for entry in safety):
+            extra["message"] = SPOILER_MESSAGE  # adapters put the whole picture behind a spoiler
         with self._lock:
             lost = request.id in self._lost
             self._lost.discard(request.id)
-        if not self.store.complete(claim, image_png=png_bytes(grid(tiles)), seconds=seconds, safety=safety):
+        png = png_bytes(grid(tiles))
+        if not self.store.complete(claim, image_png=png, seconds=seconds, safety=safety, **extra):
             log.warning(
                 "request %d: result dropped, another worker holds it%s",
                 request.id,

@@ -131,14 +131,40 @@ def test_flagged_image_is_blocked_and_user_told(
     assert [d["action"] for d in store.safety_decisions(blocked)] == ["block"]
 
 
-def test_flagged_image_in_an_allowed_nsfw_channel_is_posted_with_spoiler_decision(
+def test_flagged_image_in_an_allowed_nsfw_channel_is_never_posted_without_its_spoiler(
     store: Store, safety: StandInSafety, settings: Settings
 ) -> None:
     pipeline = StandInPipeline(red_on="crimson")
     request_id = enqueue(store, 1, "crimson", platform=Platform.DISCORD, reply_to={"nsfw": "true"})
-    make_worker(store, pipeline, safety, settings).run_once()
-    assert store.get_request(request_id).status is Status.DONE  # type: ignore[union-attr]
-    assert [d["action"] for d in store.safety_decisions(request_id)] == ["spoiler"]
+    worker = make_worker(store, pipeline, safety, settings)
+    worker.run_once()
+    request = store.get_request(request_id)
+    (delivery,) = store.pending_deliveries(Platform.DISCORD)
+    if worker._can_spoiler:  # storage carries the hint: posted, behind a spoiler
+        assert request is not None and request.status is Status.DONE
+        assert delivery.kind == "image" and "spoiler" in (delivery.message or "")
+        assert [d["action"] for d in store.safety_decisions(request_id)] == ["spoiler"]
+    else:  # it cannot: blocked, as everywhere else
+        assert request is not None and request.status is Status.FAILED
+        assert delivery.kind == "failure" and delivery.message == BLOCKED_MESSAGE
+        assert [d["action"] for d in store.safety_decisions(request_id)] == ["block"]
+
+
+def test_a_flagged_tile_of_a_grid_is_blanked_and_the_rest_posted(
+    store: Store, safety: StandInSafety, settings: Settings
+) -> None:
+    class OneRedTile(StandInPipeline):
+        def __call__(self, prompts, **options):  # type: ignore[no-untyped-def]
+            images = super().__call__(prompts, **options)
+            images[1] = Image.new("RGB", images[1].size, (255, 0, 0))
+            return images
+
+    request_id = enqueue(store, 1, "four foxes", seed=1, images=4)
+    make_worker(store, OneRedTile(), safety, settings).run_once()
+    sheet = Image.open(BytesIO(store.get_image(request_id))).convert("RGB")  # type: ignore[arg-type]
+    assert sheet.getpixel((0, 0)) == StandInPipeline.colour("four foxes", 1, 0)
+    assert sheet.getpixel((8, 0)) == (128, 128, 128)  # the flagged tile, blanked
+    assert [d["action"] for d in store.safety_decisions(request_id)] == ["post", "block", "post", "post"]
 
 
 def test_image_gate_failure_is_fail_closed(
