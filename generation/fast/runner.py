@@ -66,8 +66,11 @@ class StepRunner:
                     self._step()
 
     def _try_compile(self) -> None:
+        _allow_recompiles()
         d, opts = self.decoder, self.options
-        kwargs = dict(fullgraph=True, dynamic=False, backend=opts.compile_backend, mode=opts.compile_mode)
+        # dynamic=None: the first capacity compiles static; a second one recompiles with a symbolic
+        # batch size that serves every later capacity (no compile per batch bucket).
+        kwargs = dict(fullgraph=True, dynamic=None, backend=opts.compile_backend, mode=opts.compile_mode)
         original = (d.embed_fn, d.layer_fn, d.head_fn, self._step)
         try:
             if opts.compile == "parts":
@@ -127,3 +130,12 @@ def _with_restored_state(decoder: FastDecoder, step: Callable[[], None]) -> None
     saved = _save_state(decoder)
     step()
     _restore_state(decoder, saved)
+
+
+def _allow_recompiles(limit: int = 64) -> None:
+    """Raise dynamo's per-function recompile limit (8): capacities, candidate counts and model sizes
+    each add a compile of the same functions, and past the limit dynamo silently runs them eagerly."""
+    config = torch._dynamo.config
+    for name in ("recompile_limit", "cache_size_limit"):
+        if hasattr(config, name) and getattr(config, name) < limit:
+            setattr(config, name, limit)
