@@ -1,9 +1,10 @@
 """The GPU worker: claim → generate (batched) → image gate → store result + outbox entry.
 
 One thread owns the pipeline (and so the GPU): it loads it, and every generation call happens on
-it. A second, small thread heartbeats the leases of the requests being generated, so a long batch
-is never mistaken for a dead worker, while a killed worker's leases expire and storage re-queues
-them (at-least-once; fencing tokens drop a zombie's late result).
+it. A finishing thread runs the image gate, PNG encoding and the storing of one batch while the
+GPU thread generates the next. A small third thread heartbeats the leases of the requests in
+hand, so a long batch is never mistaken for a dead worker, while a killed worker's leases expire
+and storage re-queues them (at-least-once; fencing tokens drop a zombie's late result).
 
 Requests claimed together are grouped by the options that must be shared within one pipeline call
 (images per prompt, top_k, temperature, cond_scale); each group is one call with one seed per
@@ -22,7 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from typing import TYPE_CHECKING, Any, Protocol
@@ -123,6 +124,8 @@ class Worker:
         self._in_flight: dict[int, Claim] = {}  # request id → claim being generated
         self._lost: set[int] = set()  # request ids whose lease another worker now holds
         self._thread: threading.Thread | None = None
+        self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dallebot-finish")
+        self._finishing: Future[None] | None = None
         self._heartbeat_thread: threading.Thread | None = None
         self._last_reap = -math.inf
         # Storage must carry the spoiler hint to the adapter; until its complete() takes a message,
@@ -184,17 +187,30 @@ class Worker:
             loaded.set_exception(error)
             return
         loaded.set_result(None)
-        while not self._stop.is_set():
-            self._wake.clear()  # before claiming: a wake-up during the claim is not lost
-            try:
-                worked = self.run_once()
-            except Exception:
-                log.exception("worker %s: unexpected error; continuing", self.worker_id)
-                worked = 0
-            # A short batch drained the queue: claiming again at once would only take SQLite's write
-            # lock from the delivery loop. Wait for a wake-up (a submit in this process) or the poll.
-            if worked < self.settings.worker.batch_size:
-                self._wake.wait(self.settings.worker.poll_seconds)
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()  # before claiming: a wake-up during the claim is not lost
+                try:
+                    worked = self._round()  # its results are stored while the next batch generates
+                except Exception:
+                    log.exception("worker %s: unexpected error; continuing", self.worker_id)
+                    worked = 0
+                # A short batch drained the queue: claiming again at once would only take SQLite's
+                # write lock from the delivery loop. Wait for a wake-up (a submit here) or the poll.
+                if worked < self.settings.worker.batch_size:
+                    self._drain_logged()
+                    self._wake.wait(self.settings.worker.poll_seconds)
+        finally:
+            self._drain_logged()
+            self._finisher.shutdown(wait=True)
+
+    def _drain_logged(self) -> None:
+        try:
+            self.drain()
+        except Exception:
+            log.exception(
+                "worker %s: storing a batch's results failed; its leases will expire", self.worker_id
+            )
 
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(self.settings.worker.heartbeat_seconds):
@@ -222,6 +238,19 @@ class Worker:
                     self._lost.add(claim.request_id)
 
     def run_once(self) -> int:
+        """Claim up to a batch, generate it, and wait until its results are stored; return how many."""
+        try:
+            return self._round()
+        finally:
+            self.drain()
+
+    def drain(self) -> None:
+        """Wait until the batch being gated and stored (on the finishing thread) is done."""
+        pending, self._finishing = self._finishing, None
+        if pending is not None:
+            pending.result()
+
+    def _round(self) -> int:
         """Reap expired leases now and then, claim up to a batch, generate it; return how many."""
         if self._pipeline is None:
             self._pipeline = self._load_pipeline()
@@ -295,8 +324,15 @@ class Worker:
         seconds = time.perf_counter() - started
         self.metrics.generation_seconds.observe(seconds)
         self.metrics.batch_size.observe(len(group))
-        for index, claim in enumerate(group):
-            self._finish(claim, images[index * key.images : (index + 1) * key.images], seconds)
+        results = [(claim, images[i * key.images : (i + 1) * key.images]) for i, claim in enumerate(group)]
+        # The image gate and PNG encoding run on the CPU: hand them to the finishing thread so the
+        # GPU can start the next batch. At most one batch waits there (its claims stay heartbeaten).
+        self.drain()
+        self._finishing = self._finisher.submit(self._finish_all, results, seconds)
+
+    def _finish_all(self, results: list[tuple[Claim, list[Image.Image]]], seconds: float) -> None:
+        for claim, images in results:
+            self._finish(claim, images, seconds)
         if self._on_completed is not None:
             self._on_completed()
 

@@ -294,3 +294,36 @@ def test_worker_killed_mid_job_is_requeued_and_posted_once(
     assert request is not None and request.status is Status.DONE and request.attempts == 2
     assert [d.kind for d in store.pending_deliveries(Platform.WEB)] == ["image"]
     store.close()
+
+
+def test_next_batch_generates_while_the_last_one_is_gated_and_stored(
+    store: Store, safety: StandInSafety, settings: Settings
+) -> None:
+    """The GPU thread does not wait for the CPU work (image gate, PNG, storing) of the batch before."""
+    settings = settings.model_copy(update={"worker": settings.worker.model_copy(update={"batch_size": 1})})
+    second_call = threading.Event()
+    gate_open = threading.Event()
+
+    class Pipeline(StandInPipeline):
+        def __call__(self, prompts, **options):  # type: ignore[no-untyped-def]
+            images = super().__call__(prompts, **options)
+            if len(self.calls) == 2:
+                second_call.set()
+            return images
+
+    class SlowGate(StandInSafety):
+        def check_image(self, image):  # type: ignore[no-untyped-def]
+            gate_open.wait(10)
+            return super().check_image(image)
+
+    first, second = enqueue(store, 1), enqueue(store, 2)
+    worker = make_worker(store, Pipeline(), SlowGate(), settings)
+    worker.start()
+    try:
+        assert second_call.wait(10), "the second batch waited for the first one's image gate"
+        assert store.get_request(first).status is Status.RUNNING  # type: ignore[union-attr]
+        gate_open.set()
+    finally:
+        gate_open.set()
+        worker.stop(grace_seconds=10)
+    assert [store.get_request(i).status for i in (first, second)] == [Status.DONE, Status.DONE]  # type: ignore[union-attr]
