@@ -9,8 +9,9 @@ written to $OUT as soon as it exists:
 2. variants.json mini bf16, 1 image: CUDA graph over eager ops vs compiled parts vs compiled step;
                 tokens and VQGAN timed apart; the fastest mode is used below;
 3. mini.json    mini bf16: 1, 3×3, 16, best batch, peak memory; reference side by side;
-4. mega.json    mega bf16: 1, 3×3, 16; reference 3×3 side by side;
-5. vqgan.json   VQGAN decode fp16: contiguous vs channels-last (vs compiled), 1 and 16 images.
+4. arrivals.json static vs continuous batching under Poisson arrivals (mini, 1 image each);
+5. mega.json    mega bf16: 1, 3×3, 16; reference 3×3 side by side;
+6. vqgan.json   VQGAN decode fp16: contiguous vs channels-last (vs compiled), 1 and 16 images.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from generation.bench import build
 from generation.config import BartConfig, VQGANConfig
 from generation.fast import FastPipeline, RunnerOptions
-from generation.fast.bench import suite, time_call
+from generation.fast.bench import arrivals, suite, time_call
 from generation.fast.generator import FastVQGAN
 from generation.pipeline import Pipeline
 
@@ -167,7 +168,7 @@ def env() -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--budget", type=float, default=380.0, help="seconds; optional steps skip past it")
-    parser.add_argument("--skip", nargs="*", default=[], help="steps to skip: check variants mini vqgan mega")
+    parser.add_argument("--skip", nargs="*", default=[], help="check variants mini arrivals mega vqgan")
     parser.add_argument("--device", default="cuda", help="cpu only to smoke-test this script")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -195,6 +196,11 @@ def main() -> int:
         runs = guarded("mini", suite, mini, reference=True, options=options)
         if runs:
             write("mini.json", {"size": "mini", "device": str(device), "dtype": "bf16", **runs})
+    if "arrivals" not in args.skip and elapsed() < args.budget * 0.45:
+        fast = FastPipeline(mini, options=options)
+        loads = [guarded("arrivals", arrivals, fast, rate=rate, duration=2.0) for rate in (50.0, 400.0)]
+        write("arrivals.json", loads)
+        del fast
     del mini  # mega's peak memory must not count mini's weights
     gc.collect()
     if device.type == "cuda":

@@ -93,6 +93,7 @@ class ContinuousBatcher:
         if temperature <= 0:
             raise ValueError("temperature must be > 0")
         (seed,) = expand_seeds(seed, 1)
+        top_k = min(top_k, self.config.image_vocab_size)
         self._waiting.append(_Job(key, prompt, images, seed, top_k, temperature, cond_scale))
 
     @torch.no_grad()

@@ -139,6 +139,59 @@ def suite(
     return result
 
 
+def arrivals(
+    fast: FastPipeline, *, rate: float, duration: float, capacity: int = 64, join_every: int = 16,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Static batching vs continuous batching under the same seeded Poisson arrivals (1 image each).
+
+    Static: take every waiting request (up to `capacity`), decode that batch to the end, repeat.
+    Continuous: `ContinuousBatcher`, requests join every `join_every` steps. Timed to tokens on
+    the host (the VQGAN pass is the same work in both). -> per scheme: requests per second over the
+    makespan, mean / median / p95 latency from arrival to tokens.
+    """
+    from generation.fast.batching import ContinuousBatcher
+
+    rng = np.random.default_rng(seed)
+    times = np.cumsum(rng.exponential(1.0 / rate, size=int(rate * duration * 1.5) + 1))
+    times = [float(t) for t in times if t < duration]
+    prompts = [PROMPTS[i % len(PROMPTS)] + f" {i}" for i in range(len(times))]
+    batcher = ContinuousBatcher(fast, capacity=capacity, join_every=join_every)
+    fast.generate_tokens(prompts[:capacity], seed=list(range(min(capacity, len(prompts)))))  # warm-up
+    result = {}
+    for scheme in ("static", "continuous"):
+        latency: dict[int, float] = {}
+        start = time.perf_counter()
+        nxt = 0  # next request not yet handed over
+        while len(latency) < len(times):
+            now = time.perf_counter() - start
+            if scheme == "static":
+                ready = [i for i in range(nxt, len(times)) if times[i] <= now][:capacity]
+                if ready:
+                    fast.generate_tokens([prompts[i] for i in ready], seed=ready).cpu()
+                    done_at = time.perf_counter() - start
+                    latency.update({i: done_at - times[i] for i in ready})
+                    nxt = ready[-1] + 1
+                    continue
+            else:
+                while nxt < len(times) and times[nxt] <= now:
+                    batcher.submit(nxt, prompts[nxt], seed=nxt)
+                    nxt += 1
+                if batcher.busy:
+                    for done in batcher.step():
+                        latency[done.key] = time.perf_counter() - start - times[done.key]  # type: ignore[index]
+                    continue
+            if nxt < len(times):
+                time.sleep(max(0.0, times[nxt] - (time.perf_counter() - start)))
+        makespan = time.perf_counter() - start
+        values = sorted(latency.values())
+        result[scheme] = {"requests": len(values), "requests_per_second": round(len(values) / makespan, 1),
+                          "mean_latency_s": round(statistics.mean(values), 4),
+                          "median_latency_s": round(statistics.median(values), 4),
+                          "p95_latency_s": round(values[int(0.95 * (len(values) - 1))], 4)}  # fmt: skip
+    return {"rate": rate, "duration": duration, "capacity": capacity, "join_every": join_every, **result}
+
+
 def main(argv: list[str] | None = None) -> int:
     summary = __doc__.splitlines()[0]
     parser = argparse.ArgumentParser(prog="python -m generation.fast.bench", description=summary)
