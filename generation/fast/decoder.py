@@ -18,6 +18,8 @@ what a fast step needs:
 
 from __future__ import annotations
 
+import weakref
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -61,9 +63,9 @@ class FastDecoder:
         for i in range(L):
             p = f"layers.{i}."
             names = [p + f"self_attn.{x}_proj.weight" for x in "qkv"]
-            self.qkv.append(_fuse(params, names, share_weights))
+            self.qkv.append(_fuse(module, params, names, share_weights))
             names = [p + "glu.fc0.weight", p + "glu.fc1.weight"]
-            self.glu01.append(_fuse(params, names, share_weights))
+            self.glu01.append(_fuse(module, params, names, share_weights))
         self.layer_weights: list[tuple[torch.Tensor, ...]] = []
         for i in range(L):
             p = f"layers.{i}."
@@ -91,7 +93,8 @@ class FastDecoder:
             )
         # Cross-attention K/V projections of all layers stacked: one product per admitted request.
         self.cross_kv_weight = [
-            torch.cat([get(f"layers.{i}.encoder_attn.{x}_proj.weight") for x in "kv"]) for i in range(L)
+            _fuse(module, params, [f"layers.{i}.encoder_attn.{x}_proj.weight" for x in "kv"], share_weights)
+            for i in range(L)
         ]
         self.embed_tokens = get("embed_tokens.weight")
         self.embed_positions = get("embed_positions.weight")
@@ -311,13 +314,34 @@ def head_step(
     position.copy_((position + 1).clamp(max=S))
 
 
-def _fuse(params: dict[str, torch.Tensor], names: list[str], share: bool) -> torch.Tensor:
-    """Concatenate weights along dim 0; with `share`, point the parameters at views of the result."""
-    fused = torch.cat([params[n].detach() for n in names])
+# module -> names -> fused tensor whose views the module's parameters are: decoders of other
+# capacities built over the same module reuse it instead of fusing (and holding) the weights again.
+_FUSED: weakref.WeakKeyDictionary[nn.Module, dict[tuple[str, ...], torch.Tensor]]
+_FUSED = weakref.WeakKeyDictionary()
+
+
+def _fuse(module: nn.Module, params: dict[str, torch.Tensor], names: list[str], share: bool) -> torch.Tensor:
+    """Weights `names` concatenated along dim 0; with `share`, the parameters become views of it."""
+    parts = [params[n] for n in names]
+    known = _FUSED.get(module, {}).get(tuple(names))
+    if share and known is not None and _views_of(known, parts):
+        return known
+    fused = torch.cat([p.detach() for p in parts])
     if share:
         row = 0
-        for n in names:
-            p = params[n]
+        for p in parts:
             p.data = fused[row : row + p.shape[0]]
             row += p.shape[0]
+        _FUSED.setdefault(module, {})[tuple(names)] = fused
     return fused
+
+
+def _views_of(fused: torch.Tensor, parts: list[torch.Tensor]) -> bool:
+    """Are `parts` still consecutive row blocks of `fused` (not re-pointed by .to() or loading)?"""
+    row = 0
+    for p in parts:
+        block = fused[row : row + p.shape[0]]
+        if p.data_ptr() != block.data_ptr() or p.shape != block.shape or p.dtype != block.dtype:
+            return False
+        row += p.shape[0]
+    return row == fused.shape[0]

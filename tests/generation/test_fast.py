@@ -55,6 +55,8 @@ def test_weights_are_shared_and_reference_still_works() -> None:
     assert q.data_ptr() == decoder.qkv[0].data_ptr()  # a view of the fused weight, not a copy
     assert sum(p.numel() for p in ref.decoder.parameters()) == params
     assert torch.equal(ref.generate_tokens(PROMPTS[:1], top_k=1, seed=0), before)
+    other = fast.generator.runner(3, 20)[0]  # another capacity: the same fused weights, not a copy
+    assert other.qkv[0] is decoder.qkv[0] and other.cross_kv_weight[1] is decoder.cross_kv_weight[1]
 
 
 def test_image_does_not_depend_on_its_batch() -> None:
