@@ -11,6 +11,7 @@ Nothing here runs at import. Tests pass their own store, pipeline loader and saf
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 from collections.abc import Callable, Mapping
@@ -173,6 +174,7 @@ class BotApp:
         self.delivery: DeliveryLoop | None = None
         self._stop_delivery = asyncio.Event()
         self._delivery_task: asyncio.Task[None] | None = None
+        self._housekeeping_task: asyncio.Task[None] | None = None
         self._started_adapters: list[Adapter] = []
         self.daily: DailyPrompt | None = None
 
@@ -220,6 +222,8 @@ class BotApp:
             await asyncio.to_thread(worker.start)  # loading the model blocks; raises with the reason
             self.workers.append(worker)
         self._delivery_task = asyncio.create_task(self.delivery.run(self._stop_delivery), name="delivery")
+        await self._prune_images()
+        self._housekeeping_task = asyncio.create_task(self._housekeeping(), name="housekeeping")
         # 4. front ends last: a request can only arrive once everything behind it runs
         for adapter in self.adapters.values():
             await adapter.start(self.service)
@@ -238,6 +242,22 @@ class BotApp:
             await self.daily.start()
         if not self.workers:
             log.info("no worker in this process (--workers 0): run `dallebot worker` to generate")
+
+    async def _prune_images(self) -> None:
+        """Apply the image retention (storage.image_retention_days)."""
+        assert self.service is not None and self.store is not None
+        try:
+            pruned = await self.service.call(self.store.prune_images)
+        except Exception:
+            log.exception("pruning old images failed; trying again in an hour")
+            return
+        if pruned:
+            log.info("pruned %d stored image(s) past their retention", pruned)
+
+    async def _housekeeping(self, every_seconds: float = 3600.0) -> None:
+        while True:
+            await asyncio.sleep(every_seconds)
+            await self._prune_images()
 
     def _build_safety(self) -> SafetyFilter:
         from bot.safety.filter import SafetyFilter
@@ -264,6 +284,11 @@ class BotApp:
         for worker in self.workers:
             await asyncio.to_thread(worker.stop, grace)
         self.workers.clear()
+        if self._housekeeping_task is not None:
+            self._housekeeping_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping_task
+            self._housekeeping_task = None
         if self._delivery_task is not None:
             self._stop_delivery.set()
             await self._delivery_task  # the post in flight completes and is recorded

@@ -50,7 +50,8 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 from bot.domain import NewRequest, Outcome, Platform, Request
 
 if TYPE_CHECKING:  # storage is only a type here: adapters never import it at runtime
-    from storage import Delivery, QuotaStatus
+    from bot.service import RequestView
+    from storage import Delivery, QueueStats, QuotaStatus
 
 DeliveryErrorKind = Literal["retryable", "ambiguous", "permanent"]
 
@@ -107,6 +108,26 @@ class Service(Protocol):
     async def quota_status(self, platform: Platform, user_id: str) -> QuotaStatus:
         """How much of the user's quota is used and when it refills."""
         ...
+
+    async def view(self, request_id: int) -> RequestView | None:
+        """A stored request with its queue position and ETA (for progress messages)."""
+        ...
+
+    async def queue_stats(self) -> QueueStats:
+        """How many requests are queued, running, recently done or failed."""
+        ...
+
+    async def set_cursor(self, platform: Platform, key: str, value: str) -> None:
+        """Store a small piece of platform state (a cursor, a channel's settings)."""
+        ...
+
+    async def ban(self, platform: Platform, user_id: str, *, reason: str = "") -> None:
+        """Moderation: refuse this user's requests from now on."""
+        ...
+
+    async def unban(self, platform: Platform, user_id: str) -> None: ...
+
+    async def reset_quota(self, platform: Platform, user_id: str) -> None: ...
 
 
 class Adapter(ABC):

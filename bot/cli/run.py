@@ -42,6 +42,8 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> Settings | None:
+    if logging.getLogger().level > logging.DEBUG:  # alembic lists its plugins at INFO on every start
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return load_settings(args.config)
     except ConfigError as error:

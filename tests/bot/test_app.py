@@ -234,3 +234,26 @@ def test_dallebot_run_with_a_tiny_real_model_serves_an_image(tmp_path: Path) -> 
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, err
+
+
+async def test_old_images_are_pruned_when_the_app_starts(tmp_path: Path, real_safety: SafetyFilter) -> None:
+    from datetime import UTC, datetime
+
+    from storage import ImageRetention
+    from tests.bot.fakes import FakeClock
+
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    store = open_store(
+        f"sqlite:///{tmp_path / 'a.db'}", clock=clock, image_retention=ImageRetention(max_age_seconds=86400)
+    )
+    store.enqueue(NewRequest(Platform.WEB, "old", "u", "old picture"), quota=None, queue_cap=None)
+    (claim,) = store.claim("w")
+    store.complete(claim, image_png=b"\x89PNG old", seconds=0.1)
+    assert store.begin_delivery(claim.request_id)
+    store.finish_delivery(claim.request_id, "posted")  # an image still owed to its user is kept
+    clock.advance(2 * 86400)
+    app = BotApp(parse_settings({"web": {"port": 0}}), {}, workers=0, store=store, safety=real_safety)
+    await app.start()
+    await app.stop()
+    assert store.get_image(claim.request_id) is None
+    store.close()
