@@ -135,6 +135,8 @@ def _with_restored_state(decoder: FastDecoder, step: Callable[[], None]) -> None
 def _allow_recompiles(limit: int = 64) -> None:
     """Raise dynamo's per-function recompile limit (8): capacities, candidate counts and model sizes
     each add a compile of the same functions, and past the limit dynamo silently runs them eagerly."""
+    import torch._dynamo  # imported only once compiling is asked for
+
     config = torch._dynamo.config
     for name in ("recompile_limit", "cache_size_limit"):
         if hasattr(config, name) and getattr(config, name) < limit:
