@@ -112,33 +112,17 @@ async def test_stop_during_a_job_finishes_it_and_posts_nothing_half_way(
     store.close()
 
 
-def _run_cli(tmp_path: Path, config: str, *args: str) -> subprocess.Popen[str]:
+def _run_cli(tmp_path: Path, config: str, *args: str, command: str = "run") -> subprocess.Popen[str]:
     path = tmp_path / "config.yaml"
     path.write_text(config)
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(path), *args],
+        [sys.executable, "-m", "bot", command, "--config", str(path), *args],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},  # tiny model, shared cores
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def test_run_front_ends_only_prints_the_url_and_stops_on_sigterm(tmp_path: Path) -> None:
-    process = _run_cli(tmp_path, "storage:\n  url: sqlite:///bot.db\nweb:\n  port: 0\n", "--workers", "0")
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()  # blocks until the playground listens
-        assert line.startswith("dallebot playground: http://127.0.0.1:"), line
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, err
-    assert "stopping" in out
-    assert (tmp_path / "bot.db").exists()
 
 
 async def test_daily_prompt_is_scheduled_and_caught_up_once(
@@ -186,54 +170,18 @@ async def test_daily_prompt_is_scheduled_and_caught_up_once(
 
 def test_dallebot_run_with_a_tiny_real_model_serves_an_image(tmp_path: Path) -> None:
     """The real thing end to end: CLI, model loading, the real gates (Open-NSFW too), worker, web."""
-    import json
-    import time
-    import urllib.request
-
-    import torch
-
-    from generation import Pipeline
-    from tests.generation import tiny
-
-    Pipeline.from_components(tiny.components(seed=3), device="cpu", dtype=torch.float32).save_pretrained(
-        tmp_path / "model"
-    )
-    config = (
-        f"storage:\n  url: sqlite:///{tmp_path / 'bot.db'}\n"
-        f"generation:\n  model: {tmp_path / 'model'}\n  device: cpu\n  dtype: float32\n"
-        "web:\n  port: 0\n"
-    )
-    process = _run_cli(tmp_path, config)
+    process = _run_cli(tmp_path, _tiny_model_config(tmp_path))
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert line.startswith("dallebot playground: "), line + (
             process.stderr.read() if process.stderr else ""
         )
-        base = line.split()[2].rstrip("/")
-        request = urllib.request.Request(
-            f"{base}/api/requests",
-            data=json.dumps({"prompt": "cat dog", "seed": 5}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            request_id = json.load(response)["request_id"]
-        deadline = time.monotonic() + 120
-        while True:  # polling the page's status endpoint, as the browser does
-            with urllib.request.urlopen(f"{base}/api/requests/{request_id}", timeout=30) as response:
-                status = json.load(response)
-            if status["image_url"] or status["status"] == "failed" or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        assert status["status"] == "done" and status["image_url"], status
-        with urllib.request.urlopen(base + status["image_url"], timeout=30) as response:
-            assert response.read().startswith(b"\x89PNG")
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=60)
+        _post_and_wait_for_image(line.split()[2].rstrip("/"), "cat dog")
+        _stop(process)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, err
 
 
 async def test_old_images_are_pruned_when_the_app_starts(tmp_path: Path, real_safety: SafetyFilter) -> None:
@@ -257,3 +205,73 @@ async def test_old_images_are_pruned_when_the_app_starts(tmp_path: Path, real_sa
     await app.stop()
     assert store.get_image(claim.request_id) is None
     store.close()
+
+
+def _tiny_model_config(tmp_path: Path) -> str:
+    import torch
+
+    from generation import Pipeline
+    from tests.generation import tiny
+
+    if not (tmp_path / "model").exists():
+        Pipeline.from_components(tiny.components(seed=3), device="cpu", dtype=torch.float32).save_pretrained(
+            tmp_path / "model"
+        )
+    return (
+        f"storage:\n  url: sqlite:///{tmp_path / 'bot.db'}\n"
+        f"generation:\n  model: {tmp_path / 'model'}\n  device: cpu\n  dtype: float32\n"
+        "web:\n  port: 0\nworker:\n  poll_seconds: 0.1\n"
+    )
+
+
+def _post_and_wait_for_image(base: str, prompt: str) -> dict:
+    import json
+    import time
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{base}/api/requests",
+        data=json.dumps({"prompt": prompt, "seed": 5}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        request_id = json.load(response)["request_id"]
+    deadline = time.monotonic() + 120
+    while True:  # polling the page's status endpoint, as the browser does
+        with urllib.request.urlopen(f"{base}/api/requests/{request_id}", timeout=30) as response:
+            status = json.load(response)
+        if status["image_url"] or status["status"] == "failed" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status["status"] == "done" and status["image_url"], status
+    with urllib.request.urlopen(base + status["image_url"], timeout=30) as response:
+        assert response.read().startswith(b"\x89PNG")
+    return status
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    return out
+
+
+def test_front_end_process_and_worker_process_share_one_database(tmp_path: Path) -> None:
+    """`dallebot run --workers 0` takes the request, a separate `dallebot worker` generates it."""
+    config = _tiny_model_config(tmp_path)
+    front = _run_cli(tmp_path, config, "--workers", "0")
+    worker = None
+    try:
+        assert front.stdout is not None
+        line = front.stdout.readline()  # blocks until the playground listens
+        assert line.startswith("dallebot playground: http://127.0.0.1:"), line
+        worker = _run_cli(tmp_path, config, command="worker")
+        assert worker.stdout is not None
+        assert worker.stdout.readline().startswith("worker "), "the worker did not start"
+        _post_and_wait_for_image(line.split()[2].rstrip("/"), "cat dog")
+        _stop(worker)
+        assert "stopping" in _stop(front)
+    finally:
+        for process in (front, worker):
+            if process is not None and process.poll() is None:
+                process.kill()
