@@ -4,23 +4,84 @@ SQLite: WAL (readers run while one writer writes), `synchronous=NORMAL` (survive
 a busy timeout, and write transactions begun with `BEGIN IMMEDIATE` — a DEFERRED transaction that
 reads and then writes can fail with SQLITE_BUSY at once in WAL mode, whatever the timeout. pysqlite
 would emit its own BEGIN, so it is switched to autocommit and SQLAlchemy's "begin" event emits ours.
+SQLite's own busy handler waits by sleeping up to 100 ms at a time, so under many writers a waiter
+keeps missing the lock and starves past its timeout; our writers therefore first queue on a
+`WriteGate` (a file lock beside the database, polled every ≤ 2 ms), and SQLite's lock is then
+nearly always free when they ask for it.
 PostgreSQL: psycopg 3, a connect timeout, pre-ping so a restarted server is noticed.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
 import sqlite3
+import threading
+import time
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from storage.errors import translate
+from storage.errors import StorageUnavailable, translate
+
+log = logging.getLogger(__name__)
 
 WRITE_OPTION = "dallebot_write"  # execution option: begin this transaction as a writer
+_GATES: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
+
+
+class WriteGate:
+    """One writer at a time across threads and processes for a SQLite file, with a timeout."""
+
+    def __init__(self, database: str, timeout: float) -> None:
+        self.path = f"{database}-writer.lock"
+        self.timeout = timeout
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+
+    @contextmanager
+    def hold(self, url: str) -> Iterator[None]:
+        deadline = time.monotonic() + self.timeout
+        if not self._thread_lock.acquire(timeout=self.timeout):
+            raise self._timed_out(url)
+        try:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            delay = 0.0001
+            while True:
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise self._timed_out(url) from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.002)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def _timed_out(self, url: str) -> StorageUnavailable:
+        return StorageUnavailable(
+            f"the database at {url} stayed locked by another dallebot process for longer than the "
+            f"busy timeout ({self.timeout:g} s); nothing was written — retry shortly, and look for a "
+            f"stuck process holding {self.path}",
+            cause="locked",
+        )
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def normalize_url(url: str) -> str:
@@ -54,9 +115,16 @@ def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
 
 
 def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engine:
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False})
+    if database and database != ":memory:":
+        path = database.removeprefix("file:").split("?", 1)[0]
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            gate = WriteGate(path, busy_timeout)
+            os.close(os.open(gate.path, os.O_RDWR | os.O_CREAT, 0o644))
+            _GATES[engine] = gate
+        except OSError as error:  # a read-only directory: writes will say so; no gate needed
+            log.debug("no writer gate for %s: %s", path, error)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -82,11 +150,21 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engin
 @contextmanager
 def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
     """One transaction; driver errors come out as StorageError/StorageUnavailable after rollback."""
+    url = engine.url.render_as_string(hide_password=True)
+    gate = _GATES.get(engine) if write else None
     try:
-        with engine.connect() as connection:
+        with gate.hold(url) if gate else nullcontext(), engine.connect() as connection:
             if write:
                 connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 yield connection
     except DBAPIError as error:
-        raise translate(error, engine.url.render_as_string(hide_password=True)) from error
+        raise translate(error, url) from error
+
+
+def dispose(engine: Engine) -> None:
+    """Close the engine's connections (and its writer gate's file)."""
+    engine.dispose()
+    gate = _GATES.pop(engine, None)
+    if gate is not None:
+        gate.close()

@@ -6,24 +6,28 @@ An image whose delivery is still owed is never pruned: the reply must be able to
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
 from bot.domain import Request, Status
 from storage.models import deliveries, images, requests, to_request
 from storage.records import ImageRetention
-from storage.sql import insert
+from storage.sql import dialect_insert, for_dialect
+
+
+def _build_save(dialect: str) -> Any:
+    stmt = dialect_insert(dialect, images)
+    replace = {name: stmt.excluded[name] for name in ("png", "size_bytes", "created_at")}
+    return stmt.on_conflict_do_update(index_elements=["request_id"], set_=replace)
+
+
+_save = for_dialect(_build_save)
 
 
 def save(connection: Connection, request_id: int, png: bytes, now: datetime) -> None:
-    stmt = insert(connection, images).values(
-        request_id=request_id, png=png, size_bytes=len(png), created_at=now
-    )
-    connection.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["request_id"], set_={"png": png, "size_bytes": len(png), "created_at": now}
-        )
-    )
+    values = {"request_id": request_id, "png": png, "size_bytes": len(png), "created_at": now}
+    connection.execute(_save(connection), values)
 
 
 def get(connection: Connection, request_id: int) -> bytes | None:

@@ -15,7 +15,11 @@ from sqlalchemy import Connection, or_, select, update
 from storage.models import deliveries, images, requests, to_request
 from storage.queue import MAX_ERROR_CHARS
 from storage.records import Delivery, DeliveryKind
-from storage.sql import insert
+from storage.sql import dialect_insert, for_dialect
+
+_add = for_dialect(
+    lambda dialect: dialect_insert(dialect, deliveries).on_conflict_do_nothing(index_elements=["request_id"])
+)
 
 
 def add(
@@ -27,18 +31,18 @@ def add(
     now: datetime,
 ) -> None:
     """Owe one reply for this request (a second add for the same request is ignored)."""
-    stmt = insert(connection, deliveries).values(
-        request_id=request_id,
-        platform=platform,
-        kind=kind,
-        state="pending",
-        attempts=0,
-        message=message,
-        not_before=now,
-        created_at=now,
-        updated_at=now,
-    )
-    connection.execute(stmt.on_conflict_do_nothing(index_elements=["request_id"]))
+    values = {
+        "request_id": request_id,
+        "platform": platform,
+        "kind": kind,
+        "state": "pending",
+        "attempts": 0,
+        "message": message,
+        "not_before": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    connection.execute(_add(connection), values)
 
 
 def pending(connection: Connection, platform: str, limit: int, now: datetime) -> list[Delivery]:

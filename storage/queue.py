@@ -3,8 +3,8 @@
 Every function runs inside the caller's transaction. A claim bumps the row's `token`; every write
 after it matches (id, token, status running), so a worker whose lease was reaped — a "zombie" —
 changes nothing. SQLite claims with one `UPDATE … RETURNING` inside `BEGIN IMMEDIATE`;
-PostgreSQL adds `FOR UPDATE SKIP LOCKED` to the same statement's subquery so claimers never wait
-on each other.
+PostgreSQL adds `FOR UPDATE SKIP LOCKED` to the same statement's pick so claimers never wait on
+each other.
 """
 
 from __future__ import annotations
@@ -13,16 +13,79 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from bot.domain import NewRequest, Request, Status
 from storage.models import requests, to_request
 from storage.records import Claim
-from storage.sql import count, insert
+from storage.sql import dialect_insert, for_dialect
 
 ACTIVE = (Status.QUEUED.value, Status.RUNNING.value)
 ETA_SAMPLE = 20  # recent generations averaged for the ETA
 MAX_ERROR_CHARS = 2000
+QUEUED, RUNNING, DONE = Status.QUEUED.value, Status.RUNNING.value, Status.DONE.value
+R = requests.c
+
+_insert = for_dialect(
+    lambda dialect: (
+        dialect_insert(dialect, requests)
+        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+        .returning(R.id)
+    )
+)
+_find = select(requests).where(R.platform == bindparam("platform"), R.external_id == bindparam("external_id"))
+_get = select(requests).where(R.id == bindparam("id"))
+_claimable = select(R.id).where(R.status == QUEUED, R.not_before <= bindparam("now")).limit(1)
+# Materialized so the pick runs exactly once: PostgreSQL may otherwise rescan a subquery and,
+# skipping rows this very statement locked, update more than `limit` rows.
+_pick = (
+    select(R.id)
+    .where(R.status == QUEUED, R.not_before <= bindparam("now"))
+    .order_by(R.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite's BEGIN IMMEDIATE serializes
+    .cte("picked")
+    .prefix_with("MATERIALIZED")
+)
+_claim = (
+    update(requests)
+    .where(R.id == _pick.c.id, R.status == QUEUED)
+    .values(
+        status=RUNNING,
+        lease_owner=bindparam("worker"),
+        lease_expires=bindparam("expires"),
+        token=R.token + 1,
+        attempts=R.attempts + 1,
+        updated_at=bindparam("now"),
+    )
+    .returning(*requests.c)
+)
+_fence = and_(R.id == bindparam("fence_id"), R.token == bindparam("fence_token"), R.status == RUNNING)
+_heartbeat = (
+    update(requests).where(_fence).values(lease_expires=bindparam("expires"), updated_at=bindparam("now"))
+)
+_done = (
+    update(requests)
+    .where(_fence)
+    .values(
+        status=DONE,
+        result_ref=bindparam("result_ref"),
+        generation_seconds=bindparam("seconds"),
+        lease_expires=None,
+        last_error=None,
+        finished_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+_status_of = select(R.status).where(R.id == bindparam("id"))
+_ahead = select(func.count()).where(R.status == QUEUED, R.id < bindparam("id"))
+_recent_done = (
+    select(R.generation_seconds, R.lease_owner, R.finished_at)
+    .where(R.status == DONE, R.generation_seconds.is_not(None))
+    .order_by(R.id.desc())
+    .limit(ETA_SAMPLE)
+)
+_running_owners = select(R.lease_owner).where(R.status == RUNNING).distinct()
 
 
 def insert_request(
@@ -34,41 +97,38 @@ def insert_request(
     last_error: str | None = None,
 ) -> int | None:
     """Insert a request; None when (platform, external_id) already exists."""
-    stmt = (
-        insert(connection, requests)
-        .values(
-            platform=new.platform.value,
-            external_id=new.external_id,
-            user_id=new.user_id,
-            user_name=new.user_name,
-            prompt=new.prompt,
-            options=new.options.to_dict(),
-            reply_to=dict(new.reply_to),
-            status=status.value,
-            attempts=0,
-            token=0,
-            not_before=now,
-            created_at=now,
-            updated_at=now,
-            finished_at=None if status is Status.QUEUED else now,
-            last_error=last_error,
-        )
-        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-        .returning(requests.c.id)
-    )
-    return connection.execute(stmt).scalar_one_or_none()
+    values = {
+        "platform": new.platform.value,
+        "external_id": new.external_id,
+        "user_id": new.user_id,
+        "user_name": new.user_name,
+        "prompt": new.prompt,
+        "options": new.options.to_dict(),
+        "reply_to": dict(new.reply_to),
+        "status": status.value,
+        "attempts": 0,
+        "token": 0,
+        "not_before": now,
+        "created_at": now,
+        "updated_at": now,
+        "finished_at": None if status is Status.QUEUED else now,
+        "last_error": last_error,
+    }
+    return connection.execute(_insert(connection), values).scalar_one_or_none()
 
 
 def find(connection: Connection, platform: str, external_id: str) -> Request | None:
-    row = connection.execute(
-        select(requests).where(requests.c.platform == platform, requests.c.external_id == external_id)
-    ).first()
+    row = connection.execute(_find, {"platform": platform, "external_id": external_id}).first()
     return None if row is None else to_request(row)
 
 
 def get(connection: Connection, request_id: int) -> Request | None:
-    row = connection.execute(select(requests).where(requests.c.id == request_id)).first()
+    row = connection.execute(_get, {"id": request_id}).first()
     return None if row is None else to_request(row)
+
+
+def any_claimable(connection: Connection, now: datetime) -> bool:
+    return connection.execute(_claimable, {"now": now}).first() is not None
 
 
 def claim(
@@ -76,67 +136,24 @@ def claim(
 ) -> list[Claim]:
     """Move up to `limit` claimable queued requests (oldest first) to running for `worker_id`."""
     expires = now + timedelta(seconds=lease_seconds)
-    # Materialized so the pick runs exactly once: PostgreSQL may otherwise rescan a subquery and,
-    # skipping rows this very statement locked, update more than `limit` rows.
-    pick = (
-        select(requests.c.id)
-        .where(requests.c.status == Status.QUEUED.value, requests.c.not_before <= now)
-        .order_by(requests.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite's BEGIN IMMEDIATE serializes
-        .cte("picked")
-        .prefix_with("MATERIALIZED")
-    )
-    stmt = (
-        update(requests)
-        .where(requests.c.id == pick.c.id, requests.c.status == Status.QUEUED.value)
-        .values(
-            status=Status.RUNNING.value,
-            lease_owner=worker_id,
-            lease_expires=expires,
-            token=requests.c.token + 1,
-            attempts=requests.c.attempts + 1,
-            updated_at=now,
-        )
-        .returning(*requests.c)
-    )
-    rows = sorted(connection.execute(stmt).all(), key=lambda row: row.id)
+    params = {"now": now, "limit": limit, "worker": worker_id, "expires": expires}
+    rows = sorted(connection.execute(_claim, params).all(), key=lambda row: row.id)
     return [Claim(request=to_request(row), token=row.token, lease_expires=expires) for row in rows]
 
 
-def fenced(claim: Claim) -> Any:
-    """WHERE clause matching the claimed row only while this claim still holds it."""
-    return and_(
-        requests.c.id == claim.request.id,
-        requests.c.token == claim.token,
-        requests.c.status == Status.RUNNING.value,
-    )
+def fence(claim: Claim) -> dict[str, int]:
+    """Bind parameters for `_fence`: the claimed row, only while this claim still holds it."""
+    return {"fence_id": claim.request.id, "fence_token": claim.token}
 
 
 def heartbeat(connection: Connection, claim: Claim, lease_seconds: float, now: datetime) -> bool:
-    stmt = (
-        update(requests)
-        .where(fenced(claim))
-        .values(lease_expires=now + timedelta(seconds=lease_seconds), updated_at=now)
-    )
-    return connection.execute(stmt).rowcount == 1
+    params = {**fence(claim), "expires": now + timedelta(seconds=lease_seconds), "now": now}
+    return connection.execute(_heartbeat, params).rowcount == 1
 
 
 def mark_done(connection: Connection, claim: Claim, seconds: float, now: datetime) -> bool:
-    stmt = (
-        update(requests)
-        .where(fenced(claim))
-        .values(
-            status=Status.DONE.value,
-            result_ref=f"image:{claim.request.id}",
-            generation_seconds=seconds,
-            lease_expires=None,
-            last_error=None,
-            finished_at=now,
-            updated_at=now,
-        )
-    )
-    return connection.execute(stmt).rowcount == 1
+    params = {**fence(claim), "result_ref": f"image:{claim.request.id}", "seconds": seconds, "now": now}
+    return connection.execute(_done, params).rowcount == 1
 
 
 def backoff(attempts: int, base_seconds: float, max_seconds: float = 600.0) -> float:
@@ -146,7 +163,8 @@ def backoff(attempts: int, base_seconds: float, max_seconds: float = 600.0) -> f
 
 def requeue_or_fail(
     connection: Connection,
-    where: Any,
+    request_id: int,
+    token: int,
     *,
     attempts: int,
     error: str,
@@ -154,43 +172,39 @@ def requeue_or_fail(
     backoff_seconds: float,
     now: datetime,
 ) -> bool:
-    """Put the matched running row back in the queue after a backoff, or fail it for good."""
+    """Put the still-held running row back in the queue after a backoff, or fail it for good."""
     values: dict[str, Any] = {"lease_expires": None, "last_error": error[:MAX_ERROR_CHARS], "updated_at": now}
     if final:
         values.update(status=Status.FAILED.value, finished_at=now)
     else:
-        values.update(
-            status=Status.QUEUED.value,
-            not_before=now + timedelta(seconds=backoff(attempts, backoff_seconds)),
-        )
-    return connection.execute(update(requests).where(where).values(**values)).rowcount == 1
+        values.update(status=QUEUED, not_before=now + timedelta(seconds=backoff(attempts, backoff_seconds)))
+    stmt = update(requests).where(_fence).values(**values)
+    return connection.execute(stmt, {"fence_id": request_id, "fence_token": token}).rowcount == 1
 
 
 def release(connection: Connection, claim: Claim, now: datetime) -> bool:
     """Back to the queue at once; the attempt is not counted (a clean shutdown is not a failure)."""
     stmt = (
         update(requests)
-        .where(fenced(claim))
+        .where(_fence)
         .values(
-            status=Status.QUEUED.value,
-            attempts=requests.c.attempts - 1,
+            status=QUEUED,
+            attempts=R.attempts - 1,
             lease_owner=None,
             lease_expires=None,
             not_before=now,
             updated_at=now,
         )
     )
-    return connection.execute(stmt).rowcount == 1
+    return connection.execute(stmt, fence(claim)).rowcount == 1
 
 
 def expired(connection: Connection, now: datetime) -> list[Any]:
     """Running rows whose lease has run out (locked on PostgreSQL; others reap the rest)."""
     stmt = (
-        select(
-            requests.c.id, requests.c.platform, requests.c.token, requests.c.attempts, requests.c.lease_owner
-        )
-        .where(requests.c.status == Status.RUNNING.value, requests.c.lease_expires < now)
-        .order_by(requests.c.id)
+        select(R.id, R.platform, R.token, R.attempts, R.lease_owner)
+        .where(R.status == RUNNING, R.lease_expires < now)
+        .order_by(R.id)
         .with_for_update(skip_locked=True)
     )
     return list(connection.execute(stmt).all())
@@ -198,42 +212,32 @@ def expired(connection: Connection, now: datetime) -> list[Any]:
 
 def position(connection: Connection, request_id: int) -> int:
     """1 = next to run; 0 = not queued (running, finished or unknown)."""
-    row = connection.execute(select(requests.c.status).where(requests.c.id == request_id)).first()
-    if row is None or row.status != Status.QUEUED.value:
+    status = connection.execute(_status_of, {"id": request_id}).scalar_one_or_none()
+    if status != QUEUED:
         return 0
-    ahead = count(connection, requests, requests.c.status == Status.QUEUED.value, requests.c.id < request_id)
-    return ahead + 1
+    return connection.execute(_ahead, {"id": request_id}).scalar_one() + 1
 
 
 def eta_seconds(connection: Connection, position_in_queue: int, now: datetime) -> float | None:
     """Seconds until a request at this position is done, from recent generation times and workers."""
     if position_in_queue <= 0:
         return None
-    recent = connection.execute(
-        select(requests.c.generation_seconds, requests.c.lease_owner, requests.c.finished_at)
-        .where(requests.c.status == Status.DONE.value, requests.c.generation_seconds.is_not(None))
-        .order_by(requests.c.id.desc())
-        .limit(ETA_SAMPLE)
-    ).all()
+    recent = connection.execute(_recent_done).all()
     if not recent:
         return None
     average = sum(row.generation_seconds for row in recent) / len(recent)
     window = now - timedelta(minutes=10)
     workers = {row.lease_owner for row in recent if row.finished_at and row.finished_at >= window}
-    workers |= set(
-        connection.execute(
-            select(requests.c.lease_owner).where(requests.c.status == Status.RUNNING.value).distinct()
-        ).scalars()
-    )
+    workers |= set(connection.execute(_running_owners).scalars())
     return average * math.ceil(position_in_queue / max(1, len(workers)))
 
 
 def counts_by_platform(connection: Connection, since: datetime) -> dict[str, dict[str, int]]:
     """platform → status → count, for active requests and those finished since `since`."""
     stmt = (
-        select(requests.c.platform, requests.c.status, func.count())
-        .where(requests.c.status.in_(ACTIVE) | (requests.c.finished_at >= since))
-        .group_by(requests.c.platform, requests.c.status)
+        select(R.platform, R.status, func.count())
+        .where(R.status.in_(ACTIVE) | (R.finished_at >= since))
+        .group_by(R.platform, R.status)
     )
     result: dict[str, dict[str, int]] = {}
     for platform, status, n in connection.execute(stmt):

@@ -10,13 +10,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, select, text
+from sqlalchemy import Connection, bindparam, delete, func, select, text
 
 from bot.domain import NewRequest, QuotaPolicy, Rejected, RejectionReason, Status
 from storage.models import bans, quota_usage, requests
 from storage.queue import ACTIVE
 from storage.records import QuotaStatus
-from storage.sql import count, insert
+from storage.sql import insert
+
+_ban_reason = select(bans.c.reason).where(
+    bans.c.platform == bindparam("platform"), bans.c.user_id == bindparam("user_id")
+)
+_queued = select(func.count()).where(requests.c.status == Status.QUEUED.value)
+_in_flight_count = select(func.count()).where(
+    requests.c.platform == bindparam("platform"),
+    requests.c.user_id == bindparam("user_id"),
+    requests.c.status.in_(ACTIVE),
+)
+_window_rows = (
+    select(quota_usage.c.images, quota_usage.c.used_at)
+    .where(
+        quota_usage.c.platform == bindparam("platform"),
+        quota_usage.c.user_id == bindparam("user_id"),
+        quota_usage.c.used_at > bindparam("start"),
+    )
+    .order_by(quota_usage.c.used_at, quota_usage.c.id)
+)
+_record = quota_usage.insert()
 
 
 def lock_users(connection: Connection, users: Iterable[tuple[str, str]]) -> None:
@@ -31,9 +51,7 @@ def lock_users(connection: Connection, users: Iterable[tuple[str, str]]) -> None
 
 def ban_reason(connection: Connection, platform: str, user_id: str) -> str | None:
     """The ban's reason ("" when none was given), or None when the user is not banned."""
-    return connection.execute(
-        select(bans.c.reason).where(bans.c.platform == platform, bans.c.user_id == user_id)
-    ).scalar_one_or_none()
+    return connection.execute(_ban_reason, {"platform": platform, "user_id": user_id}).scalar_one_or_none()
 
 
 def banned_rejection(reason: str) -> Rejected:
@@ -50,7 +68,7 @@ def check(
 ) -> Rejected | None:
     """Queue cap → in-flight cap → sliding window; None when the request may be queued."""
     if queue_cap is not None:
-        queued = count(connection, requests, requests.c.status == Status.QUEUED.value)
+        queued = connection.execute(_queued).scalar_one()
         if queued >= queue_cap:
             return Rejected(
                 RejectionReason.QUEUE_FULL,
@@ -90,15 +108,14 @@ def check(
 
 
 def record_usage(connection: Connection, new: NewRequest, request_id: int, now: datetime) -> None:
-    connection.execute(
-        quota_usage.insert().values(
-            platform=new.platform.value,
-            user_id=new.user_id,
-            request_id=request_id,
-            images=new.options.images,
-            used_at=now,
-        )
-    )
+    values = {
+        "platform": new.platform.value,
+        "user_id": new.user_id,
+        "request_id": request_id,
+        "images": new.options.images,
+        "used_at": now,
+    }
+    connection.execute(_record, values)
 
 
 def refund(connection: Connection, request_ids: Iterable[int]) -> None:
@@ -140,13 +157,7 @@ def unban(connection: Connection, platform: str, user_id: str) -> None:
 
 
 def _in_flight(connection: Connection, platform: str, user_id: str) -> int:
-    return count(
-        connection,
-        requests,
-        requests.c.platform == platform,
-        requests.c.user_id == user_id,
-        requests.c.status.in_(ACTIVE),
-    )
+    return connection.execute(_in_flight_count, {"platform": platform, "user_id": user_id}).scalar_one()
 
 
 def _window(
@@ -154,15 +165,7 @@ def _window(
 ) -> list[tuple[int, datetime]]:
     """(images, used_at) counted in the window ending now, oldest first."""
     start = now - timedelta(seconds=policy.window_seconds)
-    rows = connection.execute(
-        select(quota_usage.c.images, quota_usage.c.used_at)
-        .where(
-            quota_usage.c.platform == platform,
-            quota_usage.c.user_id == user_id,
-            quota_usage.c.used_at > start,
-        )
-        .order_by(quota_usage.c.used_at, quota_usage.c.id)
-    ).all()
+    rows = connection.execute(_window_rows, {"platform": platform, "user_id": user_id, "start": start}).all()
     return [(row.images, row.used_at) for row in rows]
 
 

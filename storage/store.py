@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from bot.domain import Accepted, NewRequest, Platform, QuotaPolicy, Rejected, Request, Status
 from storage import cursors, images, outbox, queue, quotas, schema
-from storage.db import make_engine, transaction
+from storage.db import dispose, make_engine, transaction
 from storage.models import requests, safety_decisions
 from storage.records import Claim, Delivery, ImageRetention, QueueStats, QuotaStatus
 
@@ -147,8 +147,13 @@ class Store:
 
     def claim(self, worker_id: str, *, limit: int = 1, lease_seconds: float = 60) -> list[Claim]:
         """Claim up to `limit` queued requests, oldest first, each with a lease and a fencing token."""
+        now = self._now()
+        if self.engine.dialect.name == "sqlite":  # an idle poll should not queue for the write lock
+            with self._read() as connection:
+                if not queue.any_claimable(connection, now):
+                    return []
         with self._write() as connection:
-            return queue.claim(connection, worker_id, limit, lease_seconds, self._now())
+            return queue.claim(connection, worker_id, limit, lease_seconds, now)
 
     def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
         """Extend the lease; False when the claim was lost (reaped, or claimed by another worker)."""
@@ -177,7 +182,8 @@ class Store:
         with self._write() as connection:
             changed = queue.requeue_or_fail(
                 connection,
-                queue.fenced(claim),
+                claim.request.id,
+                claim.token,
                 attempts=claim.request.attempts,
                 error=error,
                 final=final,
@@ -201,11 +207,10 @@ class Store:
             for row in queue.expired(connection, now):
                 final = row.attempts >= self.max_attempts
                 error = f"worker {row.lease_owner} stopped renewing its lease (attempt {row.attempts})"
-                where = (requests.c.id == row.id) & (requests.c.token == row.token)
-                where &= requests.c.status == Status.RUNNING.value
                 if queue.requeue_or_fail(
                     connection,
-                    where,
+                    row.id,
+                    row.token,
                     attempts=row.attempts,
                     error=error,
                     final=final,
@@ -390,7 +395,7 @@ class Store:
             return connection.execute(stmt).scalar_one()
 
     def close(self) -> None:
-        self.engine.dispose()
+        dispose(self.engine)
 
 
 def open_store(
@@ -411,7 +416,7 @@ def open_store(
         else:
             schema.require_head(engine)
     except BaseException:
-        engine.dispose()
+        dispose(engine)
         raise
     return Store(
         engine,

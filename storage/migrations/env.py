@@ -11,7 +11,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.db import make_engine, transaction
+from storage.db import dispose, make_engine, transaction
 from storage.models import metadata
 
 
@@ -43,7 +43,7 @@ def _main() -> None:
     engine = make_engine(url)
     with transaction(engine, write=True) as connection:
         _run(connection)
-    engine.dispose()
+    dispose(engine)
 
 
 _main()

@@ -10,46 +10,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.domain import NewRequest, Options, Platform
 from storage import Store, open_store
+from tests.storage.helpers import FakeClock
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    """A settable UTC clock: tests move time instead of sleeping."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
-def new_request(
-    n: int | str, *, user: str = "u1", platform: Platform = Platform.X, images: int = 1
-) -> NewRequest:
-    return NewRequest(
-        platform=platform,
-        external_id=str(n),
-        user_id=user,
-        user_name=f"name-{user}",
-        prompt=f"prompt {n}",
-        reply_to={"tweet_id": str(n)},
-        options=Options(seed=7, images=images),
-    )
 
 
 def postgres_base_url() -> str:

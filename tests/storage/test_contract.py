@@ -16,7 +16,7 @@ from bot.domain import (
     Status,
 )
 from storage import ImageRetention, StorageError, Store
-from tests.storage.conftest import T0, FakeClock, new_request
+from tests.storage.helpers import T0, FakeClock, new_request
 
 NO_LIMITS = {"quota": None, "queue_cap": None}
 PNG = b"\x89PNG\r\n\x1a\n" + b"x" * 100
