@@ -178,7 +178,7 @@ class WebAdapter(Adapter):
     async def _status(self, request: web.Request) -> web.Response:
         assert self.service is not None
         view = await self.service.view(int(request.match_info["id"]))
-        if view is None:
+        if view is None or not _public(view.request):
             return _error(404, "no such request")
         stored = view.request
         shown = stored.status is Status.DONE and stored.posted_message_id is not None
@@ -213,7 +213,13 @@ class WebAdapter(Adapter):
 
     async def _gallery(self, request: web.Request) -> web.Response:
         assert self.service is not None
-        recent = await self.service.recent_images(self.settings.gallery_size)
+        # Read more than shown: other platforms' images are skipped, and a daily prompt posted to
+        # several platforms appears once.
+        recent, seen = [], set()
+        for item in await self.service.recent_images(self.settings.gallery_size * 4):
+            if _public(item) and item.external_id not in seen and len(recent) < self.settings.gallery_size:
+                seen.add(item.external_id)
+                recent.append(item)
         return web.json_response(
             [
                 {
@@ -230,7 +236,9 @@ class WebAdapter(Adapter):
 
     async def _image(self, request: web.Request) -> web.Response:
         assert self.service is not None
-        png = await self.service.get_image(int(request.match_info["id"]))
+        request_id = int(request.match_info["id"])
+        view = await self.service.view(request_id)
+        png = await self.service.get_image(request_id) if view and _public(view.request) else None
         if png is None:
             return _error(404, "no image for that request (not finished, blocked, or pruned)")
         return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "max-age=86400"})
@@ -247,6 +255,11 @@ class WebAdapter(Adapter):
         assert self.service is not None
         body = await self.service.call(self.metrics.exposition)
         return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+
+def _public(item: Request) -> bool:
+    """What the playground may show: its own requests and the daily prompts, never other platforms' users'."""
+    return item.platform is Platform.WEB or item.external_id.startswith("daily:")
 
 
 def _error(status: int, message: str) -> web.Response:

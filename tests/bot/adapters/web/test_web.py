@@ -12,7 +12,7 @@ from yarl import URL
 
 from bot.adapters.web import WebAdapter
 from bot.app import BotApp
-from bot.domain import NewRequest, Platform
+from bot.domain import NewRequest, Platform, Status
 from tests.bot.fakes import StandInPipeline
 
 
@@ -137,15 +137,30 @@ async def test_health_and_metrics(running_app: BotApp) -> None:
     assert "dallebot_generation_seconds_count 1.0" in text
 
 
-async def test_gallery_includes_daily_images_from_every_platform(running_app: BotApp) -> None:
-    service = running_app.service
-    assert service is not None
-    outcome = await service.submit(
-        NewRequest(Platform.WEB, "daily:2026-01-01", "daily", "the daily prompt"), trusted=True
-    )
+async def test_gallery_shows_web_and_daily_images_but_not_other_platforms_users(running_app: BotApp) -> None:
+    service, store = running_app.service, running_app.store
+    assert service is not None and store is not None
+    submitted = [
+        await service.submit(NewRequest(Platform.DISCORD, "i1", "someone", "a private discord picture")),
+        await service.submit(
+            NewRequest(Platform.DISCORD, "daily:2026-01-01", "daily", "the daily prompt"), trusted=True
+        ),
+        await service.submit(
+            NewRequest(Platform.WEB, "daily:2026-01-01", "daily", "the daily prompt"), trusted=True
+        ),
+    ]
+    ids = [outcome.request_id for outcome in submitted]  # type: ignore[union-attr]
+    async with asyncio.timeout(10):
+        while any(store.get_request(i).status is not Status.DONE for i in ids):  # type: ignore[union-attr]
+            await asyncio.sleep(0.02)
     base = web_url(running_app)
     async with session_() as session:
-        await wait_for_image(session, base, outcome.request_id)  # type: ignore[union-attr]
         async with session.get(f"{base}/api/gallery") as response:
             gallery = await response.json()
-    assert gallery[0]["daily"] is True and gallery[0]["prompt"] == "the daily prompt"
+        async with session.get(f"{base}/api/requests/{ids[0]}") as response:
+            assert response.status == 404
+        async with session.get(f"{base}/images/{ids[0]}.png") as response:
+            assert response.status == 404
+        async with session.get(f"{base}/images/{ids[1]}.png") as response:
+            assert response.status == 200
+    assert [(item["prompt"], item["daily"]) for item in gallery] == [("the daily prompt", True)]
