@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from generation.bench import PROMPTS, build, peak_memory_gb
+from generation.fast.generator import CAPACITIES
 from generation.fast.pipeline import FastPipeline
 from generation.fast.runner import RunnerOptions
 from generation.loading import resolve_device, resolve_dtype
@@ -156,8 +157,11 @@ def arrivals(
     times = np.cumsum(rng.exponential(1.0 / rate, size=int(rate * duration * 1.5) + 1))
     times = [float(t) for t in times if t < duration]
     prompts = [PROMPTS[i % len(PROMPTS)] + f" {i}" for i in range(len(times))]
+    # one decoder per batch bucket, all kept and captured before the clock starts
+    fast = FastPipeline(fast.pipeline, options=fast.generator.options, keep_decoders=len(CAPACITIES))
+    for size in (c for c in CAPACITIES if c <= capacity):
+        fast.generate_tokens(prompts[:size], seed=list(range(size)))
     batcher = ContinuousBatcher(fast, capacity=capacity, join_every=join_every)
-    fast.generate_tokens(prompts[:capacity], seed=list(range(min(capacity, len(prompts)))))  # warm-up
     result = {}
     for scheme in ("static", "continuous"):
         latency: dict[int, float] = {}

@@ -46,11 +46,13 @@ class FastGenerator:
         *,
         options: RunnerOptions | None = None,
         max_batch: int = CAPACITIES[-1],
+        keep_decoders: int = KEEP_DECODERS,
     ) -> None:
         self.config = config
         self.decoder = decoder
         self.options = options or RunnerOptions()
         self.max_batch = max_batch
+        self.keep_decoders = keep_decoders
         self._decoders: OrderedDict[tuple[int, int], tuple[FastDecoder, StepRunner]] = OrderedDict()
 
     @property
@@ -64,7 +66,7 @@ class FastGenerator:
         if key in self._decoders:
             self._decoders.move_to_end(key)
             return self._decoders[key]
-        while len(self._decoders) >= KEEP_DECODERS:
+        while len(self._decoders) >= self.keep_decoders:
             self._decoders.popitem(last=False)
         with torch.inference_mode(False):  # buffers updated in place later, in any mode
             fast = FastDecoder(self.config, self.decoder, capacity, max_candidates=top_k)

@@ -32,11 +32,13 @@ class FastPipeline:
         vqgan_compile: bool = False,
         max_batch: int = 256,
         step_interval: int = 32,
+        keep_decoders: int = 3,
     ) -> None:
         self.pipeline = pipeline
         self.generator = FastGenerator(
-            pipeline.config.bart, pipeline.decoder, options=options, max_batch=max_batch
-        )
+            pipeline.config.bart, pipeline.decoder, options=options, max_batch=max_batch,
+            keep_decoders=keep_decoders,
+        )  # fmt: skip
         self.vqgan = FastVQGAN(pipeline.vqgan, channels_last=vqgan_channels_last, compile=vqgan_compile)
         self.step_interval = step_interval
 
