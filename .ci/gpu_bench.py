@@ -171,6 +171,7 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=380.0, help="seconds; optional steps skip past it")
     parser.add_argument("--skip", nargs="*", default=[], help="check variants mini arrivals mega vqgan")
     parser.add_argument("--device", default="cuda", help="cpu only to smoke-test this script")
+    parser.add_argument("--variants", nargs="+", default=["off", "parts", "step"], help="compile modes")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     handlers = [logging.StreamHandler(sys.stdout), logging.FileHandler(OUT / "log.txt")]
@@ -186,7 +187,7 @@ def main() -> int:
     mini = build("mini", device, torch.bfloat16)
     best = "off"
     if "variants" not in args.skip:
-        found = guarded("variants", variants, mini, ["off", "parts", "step"])
+        found = guarded("variants", variants, mini, args.variants)
         if found:
             best = found[1]
             write("variants.json", {"variants": found[0], "chosen": best})
