@@ -226,7 +226,13 @@ class BotApp:
         self._housekeeping_task = asyncio.create_task(self._housekeeping(), name="housekeeping")
         # 4. front ends last: a request can only arrive once everything behind it runs
         for adapter in self.adapters.values():
-            await adapter.start(self.service)
+            try:
+                await adapter.start(self.service)
+            except OSError as error:  # e.g. the playground's port is taken
+                section = adapter.platform.value
+                raise StartupError(
+                    f"{section}: cannot start ({error}); check the {section}: section of config.yaml"
+                ) from error
             self._started_adapters.append(adapter)
             log.info("started %s", adapter.describe())
         # 5. the daily prompt, scheduled on this loop (it catches up a missed minute at start)

@@ -275,3 +275,17 @@ def test_front_end_process_and_worker_process_share_one_database(tmp_path: Path)
         for process in (front, worker):
             if process is not None and process.poll() is None:
                 process.kill()
+
+
+async def test_a_taken_port_is_a_clear_startup_error(tmp_path: Path, real_safety: SafetyFilter) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+        app = BotApp(parse_settings({"web": {"port": port}}), {}, workers=0, store=store, safety=real_safety)
+        with pytest.raises(StartupError, match=r"web: cannot start .*web: section"):
+            await app.start()
+        store.close()
