@@ -168,3 +168,25 @@ def test_runner_without_cuda_graph_request_on_cpu() -> None:
     decoder, runner = generator.runner(2, 1)
     assert isinstance(decoder, FastDecoder) and isinstance(runner, StepRunner)
     assert runner.mode == "eager"
+
+
+def test_padded_capacity_slots_are_inert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On CUDA a batch runs in the next bucket's capacity: the idle slots must not change anything."""
+    monkeypatch.setattr("generation.fast.generator.bucket", lambda n, device: {3: 4, 6: 8}.get(n, n))
+    expected = pipeline().generate_tokens(PROMPTS, images_per_prompt=2, top_k=4, seed=[1, 2, 3])
+    fast = FastPipeline(pipeline())
+    assert torch.equal(fast.generate_tokens(PROMPTS, images_per_prompt=2, top_k=4, seed=[1, 2, 3]), expected)
+    assert fast.generator.runner(6, 4)[0].capacity == 8
+
+
+def test_step_updates_its_buffers_in_place() -> None:
+    """What a CUDA graph replays must write where it was captured: no state tensor is replaced."""
+    fast = FastPipeline(pipeline())
+    fast.generate_tokens(PROMPTS, top_k=2, seed=0)
+    decoder = fast.generator.runner(3, 2)[0]
+    state = [decoder.position, decoder.previous, decoder.tokens, *decoder.k_cache, *decoder.v_cache]
+    pointers = [t.data_ptr() for t in state]
+    before = decoder.tokens.clone()
+    fast.generate_tokens(PROMPTS, top_k=2, seed=1)
+    assert [t.data_ptr() for t in state] == pointers
+    assert not torch.equal(decoder.tokens, before)  # and they were written
