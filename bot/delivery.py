@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PAGE = 20  # outbox entries read per platform per round
 INLINE_ANSWER = "inline"  # posted id of a rejection the adapter answered when it was submitted
 
 
@@ -60,6 +61,7 @@ class DeliveryLoop:
         self._loop: asyncio.AbstractEventLoop | None = None
         # An ambiguous entry stays "sending"; this keeps it from being reconciled in a tight loop.
         self._not_before: dict[int, datetime] = {}
+        self._more_waiting = False
 
     def wake_threadsafe(self) -> None:
         """Called from the worker thread when a result was stored."""
@@ -72,11 +74,10 @@ class DeliveryLoop:
         while not stop.is_set():
             self._wake.clear()  # before reading the outbox: a wake-up during the read is not lost
             try:
-                handled = await self.run_once()
+                await self.run_once()
             except Exception:
                 log.exception("delivery round failed; trying again")
-                handled = 0
-            if handled:
+            if self._more_waiting:  # a full page came back: read the next at once
                 continue
             waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
@@ -86,10 +87,13 @@ class DeliveryLoop:
     async def run_once(self) -> int:
         """One pass over every platform's pending entries; returns how many were acted on."""
         handled = 0
+        self._more_waiting = False
         for platform, adapter in self.adapters.items():
-            deliveries = await self.service.call(self.store.pending_deliveries, platform, limit=20)
+            deliveries = await self.service.call(self.store.pending_deliveries, platform, limit=PAGE)
             for delivery in deliveries:
                 handled += await self.handle(adapter, delivery)
+            # A short page was everything due; what arrives later wakes the loop (or the poll finds it).
+            self._more_waiting |= len(deliveries) == PAGE and handled > 0
         return handled
 
     async def handle(self, adapter: Adapter, delivery: Delivery) -> int:

@@ -22,6 +22,7 @@ import random
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -87,9 +88,10 @@ def grid(images: Sequence[Image.Image]) -> Image.Image:
 
 
 def png_bytes(image: Image.Image) -> bytes:
-    """PNG at zlib level 1: about 4× faster than the default for ~20 % more bytes on 256×256 images."""
+    """PNG with zlib's run-length strategy: after PNG's row filters it compresses a 256×256 picture
+    about as well as the default (level 6) in a third to a quarter of the time."""
     buffer = BytesIO()
-    image.convert("RGB").save(buffer, format="PNG", compress_level=1)
+    image.convert("RGB").save(buffer, format="PNG", compress_level=1, compress_type=zlib.Z_RLE)
     return buffer.getvalue()
 
 

@@ -132,3 +132,23 @@ async def test_rejections_go_out_once_unless_answered_inline(
     inline_row = store.find_request(Platform.WEB, "r2")
     assert inline_row.posted_message_id == INLINE_ANSWER  # type: ignore[union-attr]
     assert inline_row.last_error == RejectionReason.EMPTY_PROMPT.value  # type: ignore[union-attr]
+
+
+async def test_more_than_a_page_is_delivered_without_waiting_for_the_poll(
+    service: BotService, store: Store, clock: FakeClock
+) -> None:
+    import asyncio
+
+    from bot.delivery import PAGE
+
+    ids = [finished_request(store, n) for n in range(PAGE + 5)]
+    adapter = RecordingAdapter()
+    loop = DeliveryLoop(service, {Platform.DISCORD: adapter}, clock=clock, poll_seconds=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    async with asyncio.timeout(10):  # one poll would take 60 s
+        while len(adapter.posted) < len(ids):
+            await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    assert sorted(request_id for request_id, _ in adapter.posted) == ids
