@@ -10,6 +10,7 @@ each other.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,6 +87,7 @@ _recent_done = (
     .limit(ETA_SAMPLE)
 )
 _running_owners = select(R.lease_owner).where(R.status == RUNNING).distinct()
+_queued = select(func.count()).where(R.status == QUEUED)
 
 
 def insert_request(
@@ -218,10 +220,22 @@ def position(connection: Connection, request_id: int) -> int:
     return connection.execute(_ahead, {"id": request_id}).scalar_one() + 1
 
 
-def eta_seconds(connection: Connection, position_in_queue: int, now: datetime) -> float | None:
-    """Seconds until a request at this position is done, from recent generation times and workers."""
-    if position_in_queue <= 0:
-        return None
+@dataclass(frozen=True)
+class Throughput:
+    """Recent generation speed: mean seconds per request and how many workers share the queue."""
+
+    seconds_per_request: float
+    workers: int
+
+    def eta(self, position_in_queue: int) -> float | None:
+        """Seconds until a request at this position is done; None when it is not queued."""
+        if position_in_queue <= 0:
+            return None
+        return self.seconds_per_request * math.ceil(position_in_queue / self.workers)
+
+
+def throughput(connection: Connection, now: datetime) -> Throughput | None:
+    """From the last ETA_SAMPLE generations; None before the first one."""
     recent = connection.execute(_recent_done).all()
     if not recent:
         return None
@@ -229,7 +243,11 @@ def eta_seconds(connection: Connection, position_in_queue: int, now: datetime) -
     window = now - timedelta(minutes=10)
     workers = {row.lease_owner for row in recent if row.finished_at and row.finished_at >= window}
     workers |= set(connection.execute(_running_owners).scalars())
-    return average * math.ceil(position_in_queue / max(1, len(workers)))
+    return Throughput(average, max(1, len(workers)))
+
+
+def queued_count(connection: Connection) -> int:
+    return connection.execute(_queued).scalar_one()
 
 
 def counts_by_platform(connection: Connection, since: datetime) -> dict[str, dict[str, int]]:

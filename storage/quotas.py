@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, delete, func, select, text
 
-from bot.domain import NewRequest, QuotaPolicy, Rejected, RejectionReason, Status
+from bot.domain import NewRequest, QuotaPolicy, Rejected, RejectionReason
 from storage.models import bans, quota_usage, requests
 from storage.queue import ACTIVE
 from storage.records import QuotaStatus
@@ -21,7 +21,6 @@ from storage.sql import insert
 _ban_reason = select(bans.c.reason).where(
     bans.c.platform == bindparam("platform"), bans.c.user_id == bindparam("user_id")
 )
-_queued = select(func.count()).where(requests.c.status == Status.QUEUED.value)
 _in_flight_count = select(func.count()).where(
     requests.c.platform == bindparam("platform"),
     requests.c.user_id == bindparam("user_id"),
@@ -65,16 +64,15 @@ def check(
     quota: QuotaPolicy | None,
     queue_cap: int | None,
     now: datetime,
+    *,
+    queued: int,
 ) -> Rejected | None:
-    """Queue cap → in-flight cap → sliding window; None when the request may be queued."""
-    if queue_cap is not None:
-        queued = connection.execute(_queued).scalar_one()
-        if queued >= queue_cap:
-            return Rejected(
-                RejectionReason.QUEUE_FULL,
-                "The queue is full right now, so this request was not taken. "
-                "Please try again in a few minutes.",
-            )
+    """Queue cap (given the `queued` count) → in-flight cap → sliding window; None: may be queued."""
+    if queue_cap is not None and queued >= queue_cap:
+        return Rejected(
+            RejectionReason.QUEUE_FULL,
+            "The queue is full right now, so this request was not taken. Please try again in a few minutes.",
+        )
     if quota is None:
         return None
     in_flight = _in_flight(connection, new.platform.value, new.user_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,23 @@ RECENT = timedelta(hours=24)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class _Page:
+    """What one enqueue transaction knows about the queue, counted once rather than per request."""
+
+    queued: int
+    speed: queue.Throughput | None
+
+    def eta(self, position: int) -> float | None:
+        return None if self.speed is None else self.speed.eta(position)
+
+    def duplicate(self, connection: Connection, request_id: int) -> Accepted:
+        position = queue.position(connection, request_id)
+        return Accepted(
+            request_id=request_id, position=position, eta_seconds=self.eta(position), duplicate=True
+        )
 
 
 class Store:
@@ -88,7 +106,8 @@ class Store:
         now = self._now()
         with self._write() as connection:
             quotas.lock_users(connection, ((new.platform.value, new.user_id) for new in news))
-            outcomes = [self._admit(connection, new, quota, queue_cap, now) for new in news]
+            page = _Page(queued=queue.queued_count(connection), speed=queue.throughput(connection, now))
+            outcomes = [self._admit(connection, new, quota, queue_cap, now, page) for new in news]
             if cursor is not None:
                 cursors.put(connection, *cursor, now)
         return outcomes
@@ -100,34 +119,25 @@ class Store:
         quota: QuotaPolicy | None,
         queue_cap: int | None,
         now: datetime,
+        page: _Page,
     ) -> Accepted | Rejected:
         reason = quotas.ban_reason(connection, new.platform.value, new.user_id)
         if reason is not None:
             return quotas.banned_rejection(reason)
         existing = queue.find(connection, new.platform.value, new.external_id)
         if existing is not None:
-            return self._accepted(connection, existing.id, now, duplicate=True)
-        rejected = quotas.check(connection, new, quota, queue_cap, now)
+            return page.duplicate(connection, existing.id)
+        rejected = quotas.check(connection, new, quota, queue_cap, now, queued=page.queued)
         if rejected is not None:
             return rejected
         request_id = queue.insert_request(connection, new, now)
         if request_id is None:  # inserted by a concurrent transaction since the lookup above
             existing = queue.find(connection, new.platform.value, new.external_id)
             assert existing is not None
-            return self._accepted(connection, existing.id, now, duplicate=True)
+            return page.duplicate(connection, existing.id)
         quotas.record_usage(connection, new, request_id, now)
-        return self._accepted(connection, request_id, now, duplicate=False)
-
-    def _accepted(
-        self, connection: Connection, request_id: int, now: datetime, *, duplicate: bool
-    ) -> Accepted:
-        position = queue.position(connection, request_id)
-        return Accepted(
-            request_id=request_id,
-            position=position,
-            eta_seconds=queue.eta_seconds(connection, position, now),
-            duplicate=duplicate,
-        )
+        page.queued += 1  # the newest row: everything queued is ahead of it
+        return Accepted(request_id=request_id, position=page.queued, eta_seconds=page.eta(page.queued))
 
     def record_rejection(self, new: NewRequest, rejected: Rejected) -> int:
         """Store a REJECTED request and owe the user one reply; a repeat returns the first row's id."""
@@ -332,7 +342,8 @@ class Store:
 
     def eta_seconds(self, request_id: int) -> float | None:
         with self._read() as connection:
-            return queue.eta_seconds(connection, queue.position(connection, request_id), self._now())
+            speed = queue.throughput(connection, self._now())
+            return None if speed is None else speed.eta(queue.position(connection, request_id))
 
     def stats(self) -> QueueStats:
         since = self._now() - RECENT

@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.run",  # dallebot run | worker | check-config
     "bot.cli.daily",  # dallebot daily [--now]
     "bot.cli.eval",  # dallebot eval safety | fidelity
+    "bot.cli.db",  # dallebot db upgrade | queue
 )
 
 
