@@ -171,16 +171,25 @@ class Store:
             return queue.heartbeat(connection, claim, lease_seconds, self._now())
 
     def complete(
-        self, claim: Claim, *, image_png: bytes, seconds: float, safety: list[dict[str, Any]] | None = None
+        self,
+        claim: Claim,
+        *,
+        image_png: bytes,
+        seconds: float,
+        safety: list[dict[str, Any]] | None = None,
+        message: str | None = None,
     ) -> bool:
-        """DONE + image + outbox entry (+ safety records) at once; False, nothing written, if fenced out."""
+        """DONE + image + outbox entry (+ safety records) at once; False, nothing written, if fenced out.
+
+        `message` travels with the image's delivery (e.g. the worker's spoiler hint for the adapter).
+        """
         now = self._now()
         with self._write() as connection:
             if not queue.mark_done(connection, claim, seconds, now):
                 log.warning("request %s: late result from a lost claim dropped", claim.request.id)
                 return False
             images.save(connection, claim.request.id, image_png, now)
-            outbox.add(connection, claim.request.id, claim.request.platform.value, "image", None, now)
+            outbox.add(connection, claim.request.id, claim.request.platform.value, "image", message, now)
             for decision in safety or ():
                 self._insert_safety(connection, claim.request.id, now, **decision)
             return True
