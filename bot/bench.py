@@ -2,7 +2,8 @@
 
 Two figures, on a fresh SQLite file:
   * submit_per_s — requests per second through `BotService.submit` (validation, the real prompt
-    gate, ban/duplicate/cap/quota checks and the insert), from 8 concurrent submitters;
+    gate, ban/duplicate/cap/quota checks and the insert), from 8 concurrent submitters, the
+    median of three rounds;
   * median_overhead_ms — one request at a time, from `submit` returning Accepted to the adapter's
     `deliver` being called: wake-up, claim, (instant) generation, image gate, PNG encoding, the
     result + outbox transaction, and the outbox round trip.
@@ -87,16 +88,17 @@ def bench_settings(directory: Path) -> Settings:
     )
 
 
-async def measure_submit(app: BotApp, count: int, concurrency: int) -> float:
+async def measure_submit(app: BotApp, count: int, concurrency: int, *, offset: int = 0) -> float:
     """Requests per second through submit, `concurrency` submitters at once."""
     assert app.service is not None
     service = app.service
-    numbers = iter(range(count))
+    numbers = iter(range(offset, offset + count))
 
     async def submitter(lane: int) -> None:
         for n in numbers:
             outcome = await service.submit(
-                NewRequest(Platform.WEB, f"submit-{n}", f"user-{n}", f"a watercolour fox number {n}")
+                # One prompt for all: numbers in prompts trip the filter's leetspeak folding ("1011")
+                NewRequest(Platform.WEB, f"submit-{n}", f"user-{n}", "a watercolour fox reading a newspaper")
             )
             assert isinstance(outcome, Accepted), outcome
 
@@ -105,15 +107,15 @@ async def measure_submit(app: BotApp, count: int, concurrency: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-async def measure_overhead(app: BotApp, adapter: TimingAdapter, count: int) -> list[float]:
+async def measure_overhead(app: BotApp, adapter: TimingAdapter, count: int, *, label: str) -> list[float]:
     """Milliseconds from Accepted to deliver, one request at a time (nothing queued ahead of it)."""
     assert app.service is not None
     overheads = []
     for n in range(count):
         adapter.arrived.clear()
-        outcome = await app.service.submit(NewRequest(Platform.WEB, f"latency-{n}", "u", f"a heron {n}"))
+        outcome = await app.service.submit(NewRequest(Platform.WEB, f"{label}-{n}", "u", "a heron at dusk"))
         accepted_at = time.perf_counter()
-        assert isinstance(outcome, Accepted), outcome
+        assert isinstance(outcome, Accepted) and not outcome.duplicate, outcome
         async with asyncio.timeout(30):
             while outcome.request_id not in adapter.delivered:
                 await adapter.arrived.wait()
@@ -131,7 +133,9 @@ async def run(submits: int, latency_requests: int) -> dict[str, float]:
         app = BotApp(settings, {}, workers=0, safety=safety, adapters={})
         await app.start()
         try:
-            submit_per_s = await measure_submit(app, submits, concurrency=8)
+            # Three rounds, the median reported: one slow round on a shared machine says little.
+            rounds = [await measure_submit(app, submits, concurrency=8, offset=i * submits) for i in range(3)]
+            submit_per_s = statistics.median(rounds)
         finally:
             await app.stop()
         # Phase 2: latency, on an empty queue of its own.
@@ -147,14 +151,19 @@ async def run(submits: int, latency_requests: int) -> dict[str, float]:
         )
         await app.start()
         try:
-            await measure_overhead(app, adapter, 5)  # warm-up: first transactions, PNG encoder
+            await measure_overhead(
+                app, adapter, 5, label="warm-up"
+            )  # warm-up: first transactions, PNG encoder
             cpu_started = time.process_time()
-            overheads = await measure_overhead(app, adapter, latency_requests)
+            overheads = await measure_overhead(app, adapter, latency_requests, label="timed")
             cpu_ms = (time.process_time() - cpu_started) * 1000 / latency_requests
         finally:
             await app.stop()
     overheads.sort()
-    print(f"submit: {submits} requests, 8 concurrent submitters: {submit_per_s:.0f}/s (target ≥ 200)")
+    print(
+        f"submit: 3 × {submits} requests, 8 concurrent submitters: median {submit_per_s:.0f}/s "
+        f"(rounds {', '.join(f'{r:.0f}' for r in rounds)}; target ≥ 200)"
+    )
     median = statistics.median(overheads)
     p90 = overheads[int(0.9 * len(overheads))]
     print(
@@ -171,7 +180,7 @@ async def run(submits: int, latency_requests: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--submits", type=int, default=1000)
+    parser.add_argument("--submits", type=int, default=500, help="requests per submit round (3 rounds)")
     parser.add_argument("--requests", type=int, default=100, help="requests timed accepted → delivered")
     args = parser.parse_args(argv)
     figures = asyncio.run(run(args.submits, args.requests))
