@@ -62,8 +62,11 @@ class GenerationLimits(_Section):
 
     @model_validator(mode="after")
     def _ordered(self) -> GenerationLimits:
-        for low, high in (("min_top_k", "max_top_k"), ("min_temperature", "max_temperature"),
-                          ("min_cond_scale", "max_cond_scale")):
+        for low, high in (
+            ("min_top_k", "max_top_k"),
+            ("min_temperature", "max_temperature"),
+            ("min_cond_scale", "max_cond_scale"),
+        ):
             if getattr(self, low) > getattr(self, high):
                 raise ValueError(f"{low} must not exceed {high}")
         return self
