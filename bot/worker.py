@@ -122,6 +122,7 @@ class Worker:
         self._stop = threading.Event()
         self._force = threading.Event()
         self._wake = threading.Event()
+        self._beats_done = threading.Event()
         self._lock = threading.Lock()
         self._in_flight: dict[int, Claim] = {}  # request id → claim being generated
         self._lost: set[int] = set()  # request ids whose lease another worker now holds
@@ -163,6 +164,7 @@ class Worker:
             while self._thread.is_alive() and not self._force.is_set() and time.monotonic() < deadline:
                 self._thread.join(min(0.1, max(0.0, deadline - time.monotonic())))
             if self._thread.is_alive():
+                self._beats_done.set()
                 released = self.release_in_flight()
                 log.warning(
                     "worker %s: stopped mid-generation; released %d request(s)", self.worker_id, released
@@ -205,6 +207,7 @@ class Worker:
         finally:
             self._drain_logged()
             self._finisher.shutdown(wait=True)
+            self._beats_done.set()
 
     def _drain_logged(self) -> None:
         try:
@@ -215,10 +218,9 @@ class Worker:
             )
 
     def _heartbeat_loop(self) -> None:
-        while not self._stop.wait(self.settings.worker.heartbeat_seconds):
+        # Beats on after stop() while the last batch finishes, so its lease never lapses mid-call.
+        while not self._beats_done.wait(self.settings.worker.heartbeat_seconds):
             self.heartbeat()
-        # One last beat: a call still finishing after stop keeps its lease until it completes.
-        self.heartbeat()
 
     # -- one round ------------------------------------------------------------------------------
 

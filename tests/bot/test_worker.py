@@ -327,3 +327,37 @@ def test_next_batch_generates_while_the_last_one_is_gated_and_stored(
         gate_open.set()
         worker.stop(grace_seconds=10)
     assert [store.get_request(i).status for i in (first, second)] == [Status.DONE, Status.DONE]  # type: ignore[union-attr]
+
+
+def test_leases_are_still_heartbeaten_while_a_stopping_worker_finishes_its_batch(
+    store: Store, pipeline: StandInPipeline, safety: StandInSafety, settings: Settings, clock: FakeClock
+) -> None:
+    settings = settings.model_copy(
+        update={"worker": settings.worker.model_copy(update={"heartbeat_seconds": 0.01, "lease_seconds": 30})}
+    )
+    request_id = enqueue(store, 1)
+    pipeline.gate = threading.Event()
+    beat = threading.Event()
+    original = store.heartbeat
+
+    def heartbeat(claim, lease_seconds):  # type: ignore[no-untyped-def]
+        alive = original(claim, lease_seconds)
+        beat.set()
+        return alive
+
+    store.heartbeat = heartbeat  # type: ignore[method-assign]
+    worker = make_worker(store, pipeline, safety, settings)
+    worker.start()
+    assert pipeline.entered.wait(10)
+    stopping = threading.Thread(target=worker.stop, kwargs={"grace_seconds": 30})
+    stopping.start()
+    for _ in range(3):  # a long last batch: time passes, the stopping worker keeps its lease
+        clock.advance(25)
+        beat.clear()
+        assert beat.wait(10), "no heartbeat while the last batch runs"
+        beat.clear()
+        assert beat.wait(10)  # one full beat after the clock moved
+    assert store.reap() == 0
+    pipeline.gate.set()
+    stopping.join(10)
+    assert store.get_request(request_id).status is Status.DONE  # type: ignore[union-attr]
