@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from generation.config import ModelConfig
+from generation.cpu import has_native_bf16, prepare_for_cpu
 from generation.decoder import ImageDecoder
 from generation.encoder import TextEncoder
 from generation.loading import Components, load_components, resolve_device, resolve_dtype, save_components
@@ -44,13 +45,22 @@ class Pipeline:
         dtype: str | torch.dtype | None = None,
         encoder_cache_size: int = 64,
         vqgan_batch: int = 8,
+        cpu_kernels: bool | None = None,
     ) -> None:
+        """cpu_kernels: route bf16 Linears through generation.cpu on CPUs without native bf16
+        (None = when that applies); the VQGAN decoder then runs in fp32."""
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
         self.tokenizer = tokenizer
-        self.encoder = encoder.to(self.device, self.dtype).eval()
-        self.decoder = decoder.to(self.device, self.dtype).eval()
-        self.vqgan = vqgan.to(self.device, self.dtype).eval()
+        emulated_bf16 = self.device.type == "cpu" and self.dtype == torch.bfloat16 and not has_native_bf16()
+        if cpu_kernels or (cpu_kernels is None and emulated_bf16):  # bf16 matmul weights, fp32 rest
+            self.encoder = prepare_for_cpu(encoder.to(self.device)).eval()
+            self.decoder = prepare_for_cpu(decoder.to(self.device)).eval()
+        else:
+            self.encoder = encoder.to(self.device, self.dtype).eval()
+            self.decoder = decoder.to(self.device, self.dtype).eval()
+        self.vqgan_dtype = torch.float32 if emulated_bf16 else self.dtype
+        self.vqgan = vqgan.to(self.device, self.vqgan_dtype).eval()
         self.config = ModelConfig(bart=encoder.config, vqgan=vqgan.config, name=name)
         self.encoder_cache_size = encoder_cache_size
         self.vqgan_batch = vqgan_batch

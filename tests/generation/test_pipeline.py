@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from generation.cpu import has_native_bf16
 from generation.pipeline import Pipeline, make_grid
 from tests.generation import tiny
 
@@ -108,7 +109,11 @@ def _solid(value: int):
 def test_default_precision_on_cpu_is_bf16():
     p = Pipeline.from_components(tiny.components(), device="cpu")
     assert p.dtype == torch.bfloat16
-    assert next(p.decoder.parameters()).dtype == torch.bfloat16
+    assert p.decoder.lm_head.weight.dtype == torch.bfloat16
+    assert p.encoder.layers[0].glu.fc0.weight.dtype == torch.bfloat16
+    if not has_native_bf16():  # matmul weights bf16, the rest fp32; convolutions fp32
+        assert p.decoder.final_ln.weight.dtype == torch.float32
+        assert p.vqgan_dtype == torch.float32
     tokens = p.generate_tokens("a cat", seed=0)
     assert tokens.shape == (1, 16) and tokens.max() < 32
     assert p.decode_tokens(tokens)[0].size == (16, 16)

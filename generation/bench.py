@@ -1,0 +1,124 @@
+"""Benchmark: random weights of DALL·E Mini or Mega size, timed end to end (tokens + pixels).
+
+    python -m generation.bench --size mini --device cpu --dtype bf16 --images 1
+
+Weight values do not change the work, so nothing is read from or written to disk. Prints seconds
+per image, images per second and peak memory per run; the last line is one JSON object:
+{"size", "device", "dtype", "runs": [{"images", "seconds", "peak_memory_gb"}, ...]}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+import torch
+from torch import nn
+
+from generation.config import MEGA, MINI, VQGANConfig
+from generation.decoder import ImageDecoder
+from generation.encoder import TextEncoder
+from generation.loading import resolve_device, resolve_dtype
+from generation.pipeline import Pipeline
+from generation.tokenizer import Tokenizer
+from generation.vqgan import VQGANDecoder
+
+PROMPTS = ["an armchair in the shape of an avocado", "a photo of a cat wearing sunglasses", "sunset over the sea"]
+
+
+class _Stop(Exception):
+    pass
+
+
+def random_module(module: nn.Module, device: torch.device, dtype: torch.dtype) -> nn.Module:
+    """Allocate a meta-built module on `device` in `dtype` and fill it with small random weights."""
+    module = module.to(dtype=dtype).to_empty(device=device)
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            if p.dim() == 1:
+                p.fill_(1.0 if name.endswith("weight") else 0.0)
+            else:
+                p.normal_(0.0, 0.02)
+    return module
+
+
+def tiny_tokenizer() -> Tokenizer:
+    """Letters-only BPE vocabulary: tokenization cost is negligible next to the model."""
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "Ġ": 4}
+    vocab.update({c: 5 + i for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")})
+    return Tokenizer(vocab, [("Ġ", "a")])
+
+
+def build(size: str, device: torch.device, dtype: torch.dtype) -> Pipeline:
+    bart = {"mini": MINI, "mega": MEGA}[size]
+    with torch.device("meta"):
+        parts = TextEncoder(bart), ImageDecoder(bart), VQGANDecoder(VQGANConfig())
+    encoder, decoder, vqgan = (random_module(m, device, dtype) for m in parts)
+    return Pipeline(tiny_tokenizer(), encoder, decoder, vqgan, name=size, device=device, dtype=dtype)
+
+
+def peak_memory_gb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux; process peak
+
+
+def warm_up(pipe: Pipeline) -> None:
+    """A few decode steps and one VQGAN pass, so one-time setup is not timed."""
+
+    def stop(step: int, _tokens: torch.Tensor) -> None:
+        if step >= 4:
+            raise _Stop
+
+    try:
+        pipe.generate_tokens(PROMPTS[:1], seed=0, on_step=stop)
+    except _Stop:
+        pass
+    pipe.decode_tokens(torch.zeros(1, pipe.config.bart.image_tokens, dtype=torch.long))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m generation.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=["mini", "mega"], default="mini")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda when available)")
+    parser.add_argument("--dtype", default=None, choices=["fp32", "bf16", "fp16"], help="default: half precision")
+    parser.add_argument("--images", type=int, nargs="+", default=[1], help="batch sizes to time (images)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--cond-scale", type=float, default=10.0, help="1 = guidance off")
+    args = parser.parse_args(argv)
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    dtype = resolve_dtype(args.dtype, device)
+    dtype_name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
+    t0 = time.perf_counter()
+    pipe = build(args.size, device, dtype)
+    warm_up(pipe)
+    print(f"{args.size} on {device} ({dtype_name}, {torch.get_num_threads()} CPU threads): "
+          f"built and warmed up in {time.perf_counter() - t0:.1f} s", file=sys.stderr)  # fmt: skip
+
+    runs = []
+    for n in args.images:
+        prompts = [PROMPTS[i % len(PROMPTS)] for i in range(n)]
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+            torch.cuda.reset_peak_memory_stats(device)
+        start = time.perf_counter()
+        pipe(prompts, seed=list(range(n)), cond_scale=args.cond_scale)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        seconds = time.perf_counter() - start
+        peak = peak_memory_gb(device)
+        runs.append({"images": n, "seconds": round(seconds, 3), "peak_memory_gb": round(peak, 3)})
+        print(f"{n} image(s): {seconds:.2f} s, {seconds / n:.2f} s/image, {n / seconds:.3f} images/s, "
+              f"peak memory {peak:.2f} GB")  # fmt: skip
+    print(json.dumps({"size": args.size, "device": str(device), "dtype": dtype_name, "runs": runs}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
