@@ -62,12 +62,22 @@ class VQGANConfig:
 
 
 @dataclass(frozen=True)
+class SamplingConfig:
+    """A model's own default sampling settings (DALL·E Mini's write-ups: top-k 50, T 0.7, s 10)."""
+
+    top_k: int = 50
+    temperature: float = 0.7
+    cond_scale: float = 10.0
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """Everything `config.json` of the project's own model format holds."""
 
     bart: BartConfig = field(default_factory=BartConfig)
     vqgan: VQGANConfig = field(default_factory=VQGANConfig)
     name: str = "dalle-mini"
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -81,10 +91,11 @@ class ModelConfig:
             if key in vq:
                 vq[key] = tuple(vq[key])
         vqgan = _build(VQGANConfig, vq, "vqgan")
-        extra = set(data) - {"bart", "vqgan", "name"}
+        sampling = _build(SamplingConfig, data.get("sampling", {}), "sampling")
+        extra = set(data) - {"bart", "vqgan", "name", "sampling"}
         if extra:
             raise ValueError(f"config.json: unknown key(s) {sorted(extra)}")
-        return cls(bart=bart, vqgan=vqgan, name=str(data.get("name", "model")))
+        return cls(bart=bart, vqgan=vqgan, name=str(data.get("name", "model")), sampling=sampling)
 
 
 MINI = BartConfig()
