@@ -44,6 +44,7 @@ class WriteGate:
         self.timeout = timeout
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
+        self._pid = os.getpid()
 
     @contextmanager
     def hold(self, url: str) -> Iterator[None]:
@@ -51,8 +52,9 @@ class WriteGate:
         if not self._thread_lock.acquire(timeout=self.timeout):
             raise self._timed_out(url)
         try:
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            if self._fd is None or self._pid != os.getpid():
+                # a forked child must not share its parent's open file: flock would treat both as one
+                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644), os.getpid()
             delay = 0.0001
             while True:
                 try:
@@ -79,7 +81,7 @@ class WriteGate:
         )
 
     def close(self) -> None:
-        if self._fd is not None:
+        if self._fd is not None and self._pid == os.getpid():
             os.close(self._fd)
             self._fd = None
 

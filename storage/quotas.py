@@ -8,6 +8,7 @@ checks then the insert); SQLite's `BEGIN IMMEDIATE` already serializes every wri
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, delete, func, select, text
@@ -36,6 +37,45 @@ _window_rows = (
     .order_by(quota_usage.c.used_at, quota_usage.c.id)
 )
 _record = quota_usage.insert()
+_used_since = (
+    select(func.coalesce(func.sum(quota_usage.c.images), 0))
+    .where(
+        quota_usage.c.platform == bindparam("platform"),
+        quota_usage.c.user_id == bindparam("user_id"),
+        quota_usage.c.used_at > bindparam("start"),
+    )
+    .scalar_subquery()
+)
+# Everything admission needs to know about one request, in one round trip.
+_facts = select(
+    _ban_reason.scalar_subquery().label("ban_reason"),
+    select(requests.c.id)
+    .where(requests.c.platform == bindparam("platform"), requests.c.external_id == bindparam("external_id"))
+    .scalar_subquery()
+    .label("existing_id"),
+    _in_flight_count.scalar_subquery().label("in_flight"),
+    _used_since.label("used"),
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    ban_reason: str | None  # None: not banned
+    existing_id: int | None  # the request already stored under this (platform, external_id)
+    in_flight: int
+    used: int  # images counted in the quota window (0 without a quota)
+
+
+def facts(connection: Connection, new: NewRequest, quota: QuotaPolicy | None, now: datetime) -> Facts:
+    window = quota.window_seconds if quota is not None else 0
+    params = {
+        "platform": new.platform.value,
+        "user_id": new.user_id,
+        "external_id": new.external_id,
+        "start": now - timedelta(seconds=window),
+    }
+    row = connection.execute(_facts, params).one()
+    return Facts(row.ban_reason, row.existing_id, row.in_flight, row.used if quota is not None else 0)
 
 
 def lock_users(connection: Connection, users: Iterable[tuple[str, str]]) -> None:
@@ -66,6 +106,7 @@ def check(
     now: datetime,
     *,
     queued: int,
+    known: Facts,
 ) -> Rejected | None:
     """Queue cap (given the `queued` count) → in-flight cap → sliding window; None: may be queued."""
     if queue_cap is not None and queued >= queue_cap:
@@ -75,18 +116,17 @@ def check(
         )
     if quota is None:
         return None
-    in_flight = _in_flight(connection, new.platform.value, new.user_id)
+    in_flight = known.in_flight
     if in_flight >= quota.max_in_flight:
         return Rejected(
             RejectionReason.TOO_MANY_IN_FLIGHT,
             f"You already have {in_flight} request(s) waiting or running; "
             "send the next one when one of them is done.",
         )
-    wanted = new.options.images
-    usage = _window(connection, new.platform.value, new.user_id, quota, now)
-    used = sum(images for images, _ in usage)
+    wanted, used = new.options.images, known.used
     if used + wanted <= quota.images_per_window:
         return None
+    usage = _window(connection, new.platform.value, new.user_id, quota, now)
     window = timedelta(seconds=quota.window_seconds)
     retry_after = None
     if wanted <= quota.images_per_window:

@@ -67,6 +67,7 @@ class Store:
         self.max_attempts = max_attempts
         self.image_retention = image_retention or ImageRetention()
         self.backoff_seconds = backoff_seconds
+        self._queue_seemed_empty = True  # the last claim came back short: look before locking
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -121,13 +122,12 @@ class Store:
         now: datetime,
         page: _Page,
     ) -> Accepted | Rejected:
-        reason = quotas.ban_reason(connection, new.platform.value, new.user_id)
-        if reason is not None:
-            return quotas.banned_rejection(reason)
-        existing = queue.find(connection, new.platform.value, new.external_id)
-        if existing is not None:
-            return page.duplicate(connection, existing.id)
-        rejected = quotas.check(connection, new, quota, queue_cap, now, queued=page.queued)
+        known = quotas.facts(connection, new, quota, now)
+        if known.ban_reason is not None:
+            return quotas.banned_rejection(known.ban_reason)
+        if known.existing_id is not None:
+            return page.duplicate(connection, known.existing_id)
+        rejected = quotas.check(connection, new, quota, queue_cap, now, queued=page.queued, known=known)
         if rejected is not None:
             return rejected
         request_id = queue.insert_request(connection, new, now)
@@ -158,12 +158,15 @@ class Store:
     def claim(self, worker_id: str, *, limit: int = 1, lease_seconds: float = 60) -> list[Claim]:
         """Claim up to `limit` queued requests, oldest first, each with a lease and a fencing token."""
         now = self._now()
-        if self.engine.dialect.name == "sqlite":  # an idle poll should not queue for the write lock
+        if self._queue_seemed_empty:
+            # an idle poll looks first (a cheap read) rather than take the write lock (SQLite) or lock rows
             with self._read() as connection:
                 if not queue.any_claimable(connection, now):
                     return []
         with self._write() as connection:
-            return queue.claim(connection, worker_id, limit, lease_seconds, now)
+            claims = queue.claim(connection, worker_id, limit, lease_seconds, now)
+        self._queue_seemed_empty = len(claims) < limit
+        return claims
 
     def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
         """Extend the lease; False when the claim was lost (reaped, or claimed by another worker)."""

@@ -59,7 +59,7 @@ def claimer(url: str, worker_id: str, start: Event, enqueued: Event, results: Qu
                 if finished:
                     break
                 time.sleep(idle)  # polling an empty queue (not waiting for a lease), backing off
-                idle = min(idle * 2, 0.02)
+                idle = min(idle * 2, 0.05)
                 continue
             idle = 0.001
             for claim in claims:
