@@ -98,19 +98,42 @@ def plan_adapters(settings: Settings, env: Mapping[str, str], *, metrics: Metric
     return plan
 
 
-def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
-    """Loads generation.model (None: the embedded model) on the calling (worker) thread."""
+def uses_cuda(settings: Settings) -> bool:
+    """Whether generation runs on a CUDA device (generation.device, or auto with a GPU present)."""
+    if settings.generation.device == "auto":
+        import torch
+
+        return torch.cuda.is_available()
+    return settings.generation.device.startswith("cuda")
+
+
+def resolve_batching(settings: Settings) -> str:
+    """worker.batching, with auto made concrete: continuous on CUDA, static on the CPU."""
+    if settings.worker.batching != "auto":
+        return settings.worker.batching
+    return "continuous" if uses_cuda(settings) else "static"
+
+
+def embedded_pipeline_loader(settings: Settings, *, fast: bool = False) -> Callable[[], ImagePipeline]:
+    """Loads generation.model (None: the embedded model) on the calling (worker) thread.
+
+    fast: wrap it in the engine's fast path (CUDA graphs, static KV cache; eager on a CPU)."""
     generation = settings.generation
 
     def load() -> ImagePipeline:
         from generation import ModelLoadError, load_pipeline
 
         try:
-            return load_pipeline(
+            pipeline = load_pipeline(
                 generation.model,
                 device=None if generation.device == "auto" else generation.device,
                 dtype=None if generation.dtype == "auto" else generation.dtype,
             )
+            if not fast:
+                return pipeline
+            from generation.fast import accelerate
+
+            return accelerate(pipeline)
         except (ModelLoadError, FileNotFoundError) as error:
             where = generation.model or "the embedded model (generation/embedded/model/)"
             raise StartupError(
@@ -121,6 +144,34 @@ def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
             raise StartupError(f"generation.device / generation.dtype in config.yaml: {error}") from error
 
     return load
+
+
+def build_worker(
+    store: Store,
+    settings: Settings,
+    safety: SafetyFilter,
+    *,
+    load_pipeline: Callable[[], ImagePipeline] | None = None,
+    **kwargs: Any,
+) -> Worker:
+    """A static or continuous-batching worker as worker.batching says (not started)."""
+    batching = resolve_batching(settings)
+    if load_pipeline is None:
+        load_pipeline = embedded_pipeline_loader(
+            settings, fast=batching == "continuous" or uses_cuda(settings)
+        )
+    if batching == "static":
+        return Worker(store, load_pipeline, safety, settings, **kwargs)
+    from bot.continuous import ContinuousWorker
+
+    def make_batcher(pipeline: Any) -> Any:
+        from generation.fast import FastPipeline, accelerate
+        from generation.fast.batching import ContinuousBatcher
+
+        fast = pipeline if isinstance(pipeline, FastPipeline) else accelerate(pipeline)
+        return ContinuousBatcher(fast, capacity=settings.worker.slots)
+
+    return ContinuousWorker(store, load_pipeline, safety, settings, make_batcher=make_batcher, **kwargs)
 
 
 def open_configured_store(settings: Settings, env: Mapping[str, str], **kwargs: Any) -> Store:
@@ -160,7 +211,7 @@ class BotApp:
         self.workers_wanted = workers
         self.metrics = Metrics()
         self._store = store
-        self._load_pipeline = load_pipeline or embedded_pipeline_loader(settings)
+        self._load_pipeline = load_pipeline  # None: the configured model, chosen by build_worker
         self._safety = safety
         self._adapters = dict(adapters) if adapters is not None else None
         self._clock = clock
@@ -210,11 +261,11 @@ class BotApp:
             **({"clock": self._clock} if self._clock else {}),
         )
         for index in range(self.workers_wanted):
-            worker = Worker(
+            worker = build_worker(
                 self.store,
-                self._load_pipeline,
-                safety,
                 self.settings,
+                safety,
+                load_pipeline=self._load_pipeline,
                 metrics=self.metrics,
                 on_completed=self.delivery.wake_threadsafe,
                 worker_id=f"{default_worker_id()}/{index}",

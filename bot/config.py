@@ -115,6 +115,12 @@ class WorkerSettings(_Section):
     batch_size: int = Field(4, ge=1, le=64, description="requests generated in one pipeline call")
     max_attempts: int = Field(3, ge=1, description="generation attempts before a request fails for good")
     poll_seconds: float = Field(0.5, gt=0, description="wait between claims when the queue is empty")
+    batching: Literal["auto", "static", "continuous"] = Field(
+        "auto",
+        description="static: claim a batch, decode it to the end; continuous: requests join the batch being "
+        "decoded (the engine's fast path); auto: continuous on CUDA, static on the CPU",
+    )
+    slots: int = Field(64, ge=1, le=1024, description="images decoded at once in continuous batching")
 
     @model_validator(mode="after")
     def _heartbeat_inside_lease(self) -> WorkerSettings:

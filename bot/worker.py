@@ -192,7 +192,8 @@ class Worker:
             return
         loaded.set_result(None)
         try:
-            while not self._stop.is_set():
+            # After stop, work already started is finished (a subclass may hold some between rounds).
+            while not self._stop.is_set() or self._busy():
                 self._wake.clear()  # before claiming: a wake-up during the claim is not lost
                 try:
                     worked = self._round()  # its results are stored while the next batch generates
@@ -201,7 +202,7 @@ class Worker:
                     worked = 0
                 # A short batch drained the queue: claiming again at once would only take SQLite's
                 # write lock from the delivery loop. Wait for a wake-up (a submit here) or the poll.
-                if worked < self.settings.worker.batch_size:
+                if worked < self.settings.worker.batch_size and not self._busy():
                     self._drain_logged()
                     self._wake.wait(self.settings.worker.poll_seconds)
         finally:
@@ -254,15 +255,22 @@ class Worker:
         if pending is not None:
             pending.result()
 
-    def _round(self) -> int:
-        """Reap expired leases now and then, claim up to a batch, generate it; return how many."""
-        if self._pipeline is None:
-            self._pipeline = self._load_pipeline()
+    def _busy(self) -> bool:
+        """Work held between rounds that must finish before the worker exits (none here)."""
+        return False
+
+    def _reap_now_and_then(self) -> None:
         now = time.monotonic()
         if now - self._last_reap >= self.settings.worker.lease_seconds / 2:
             self._last_reap = now
             if reaped := self.store.reap():
                 log.info("re-queued or failed %d request(s) whose worker stopped heartbeating", reaped)
+
+    def _round(self) -> int:
+        """Reap expired leases now and then, claim up to a batch, generate it; return how many."""
+        if self._pipeline is None:
+            self._pipeline = self._load_pipeline()
+        self._reap_now_and_then()
         claims = self.store.claim(
             self.worker_id,
             limit=self.settings.worker.batch_size,
@@ -328,14 +336,19 @@ class Worker:
         seconds = time.perf_counter() - started
         self.metrics.generation_seconds.observe(seconds)
         self.metrics.batch_size.observe(len(group))
-        results = [(claim, images[i * key.images : (i + 1) * key.images]) for i, claim in enumerate(group)]
-        # The image gate and PNG encoding run on the CPU: hand them to the finishing thread so the
-        # GPU can start the next batch. At most one batch waits there (its claims stay heartbeaten).
-        self.drain()
-        self._finishing = self._finisher.submit(self._finish_all, results, seconds)
+        self._hand_off(
+            [(claim, images[i * key.images : (i + 1) * key.images], seconds) for i, claim in enumerate(group)]
+        )
 
-    def _finish_all(self, results: list[tuple[Claim, list[Image.Image]]], seconds: float) -> None:
-        for claim, images in results:
+    def _hand_off(self, results: list[tuple[Claim, list[Image.Image], float]]) -> None:
+        """Image gate, PNG and storing go to the finishing thread, so the GPU can start on more.
+
+        At most one hand-off waits there; the claims in it stay heartbeaten until stored."""
+        self.drain()
+        self._finishing = self._finisher.submit(self._finish_all, results)
+
+    def _finish_all(self, results: list[tuple[Claim, list[Image.Image], float]]) -> None:
+        for claim, images, seconds in results:
             self._finish(claim, images, seconds)
         if self._on_completed is not None:
             self._on_completed()

@@ -109,9 +109,8 @@ def worker_command(args: argparse.Namespace) -> int:
         return 2
     import threading
 
-    from bot.app import StartupError, embedded_pipeline_loader, open_configured_store
+    from bot.app import StartupError, build_worker, open_configured_store
     from bot.safety.filter import SafetyFilter
-    from bot.worker import Worker
 
     try:
         store = open_configured_store(settings, os.environ)
@@ -119,9 +118,7 @@ def worker_command(args: argparse.Namespace) -> int:
         print(f"cannot start: {error}", file=sys.stderr)
         return 1
     stopped = threading.Event()
-    worker = Worker(
-        store, embedded_pipeline_loader(settings), SafetyFilter.from_settings(settings.safety), settings
-    )
+    worker = build_worker(store, settings, SafetyFilter.from_settings(settings.safety))
 
     def handle(signum: int, frame: Any) -> None:
         if stopped.is_set():
@@ -179,10 +176,17 @@ def describe(settings: Settings, env: dict[str, str] | os._Environ[str]) -> tupl
         if not Path(gen.model).is_dir():
             errors.append(f"generation.model: {gen.model} is not a directory")
     lines.append(f"generation: {where}, device {gen.device}, dtype {gen.dtype}")
+    from bot.app import resolve_batching
+
     w = settings.worker
+    batching = (
+        f"continuous batching in {w.slots} image slots"
+        if resolve_batching(settings) == "continuous"
+        else f"batches of up to {w.batch_size}"
+    )
     lines.append(
-        f"worker: batches of up to {w.batch_size}, lease {w.lease_seconds:g}s "
-        f"(heartbeat {w.heartbeat_seconds:g}s), {w.max_attempts} attempts"
+        f"worker: {batching}, lease {w.lease_seconds:g}s (heartbeat {w.heartbeat_seconds:g}s), "
+        f"{w.max_attempts} attempts"
     )
     q = settings.quotas
     lines.append(

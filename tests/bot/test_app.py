@@ -289,3 +289,17 @@ async def test_a_taken_port_is_a_clear_startup_error(tmp_path: Path, real_safety
         with pytest.raises(StartupError, match=r"web: cannot start .*web: section"):
             await app.start()
         store.close()
+
+
+@pytest.mark.parametrize(("batching", "kind"), [("static", "Worker"), ("continuous", "ContinuousWorker")])
+def test_worker_batching_setting_picks_the_worker(
+    tmp_path: Path, real_safety: SafetyFilter, batching: str, kind: str
+) -> None:
+    from bot.app import build_worker, resolve_batching
+
+    settings = parse_settings({"worker": {"batching": batching}, "generation": {"device": "cpu"}})
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    assert type(build_worker(store, settings, real_safety)).__name__ == kind
+    store.close()
+    assert resolve_batching(parse_settings({"generation": {"device": "cpu"}})) == "static"
+    assert resolve_batching(parse_settings({"generation": {"device": "cuda"}})) == "continuous"
