@@ -47,6 +47,12 @@ class FastDecoder:
         params = dict(module.state_dict(keep_vars=True))
         any_weight = params["embed_tokens.weight"]
         device, dtype = any_weight.device, any_weight.dtype
+        mixed = sorted({str(t.dtype) for t in params.values() if t.is_floating_point()} - {str(dtype)})
+        if mixed:  # e.g. the engine's CPU layout: bf16 matmul weights, fp32 everything else
+            raise ValueError(
+                f"the fast decoder needs one dtype for all decoder weights, found {dtype} and {mixed}; "
+                "use the reference pipeline (generation.fast.accelerate does so on a CPU)"
+            )
         self.config = config
         self.capacity = capacity
         h, hd, L = config.heads, config.head_dim, config.decoder_layers

@@ -8,7 +8,7 @@ import numpy
 import pytest
 import torch
 
-from generation.fast import FastPipeline, RunnerOptions
+from generation.fast import FastPipeline, RunnerOptions, accelerate
 from generation.fast.decoder import FastDecoder
 from generation.fast.generator import FastGenerator, bucket
 from generation.fast.runner import StepRunner
@@ -18,8 +18,8 @@ from tests.generation import tiny
 PROMPTS = ["a cat", "the dog sat", "cat dog cat dog cat"]
 
 
-def pipeline(dtype: str = "fp32") -> Pipeline:
-    return Pipeline.from_components(tiny.components(seed=3), device="cpu", dtype=dtype)
+def pipeline(dtype: str = "fp32", **kwargs: object) -> Pipeline:
+    return Pipeline.from_components(tiny.components(seed=3), device="cpu", dtype=dtype, **kwargs)
 
 
 def test_top_k_1_fp32_tokens_identical_to_reference() -> None:
@@ -67,9 +67,9 @@ def test_image_does_not_depend_on_its_batch() -> None:
 
 
 def test_bf16_runs_and_mostly_agrees_with_reference() -> None:
-    ref = pipeline("bf16")
+    ref = pipeline("bf16", cpu_kernels=False)  # plain bf16 modules, as on CUDA
     expected = ref.generate_tokens(PROMPTS, top_k=1, seed=0)
-    got = FastPipeline(pipeline("bf16")).generate_tokens(PROMPTS, top_k=1, seed=0)
+    got = FastPipeline(pipeline("bf16", cpu_kernels=False)).generate_tokens(PROMPTS, top_k=1, seed=0)
     assert got.dtype == torch.long and got.shape == expected.shape
     assert ((got >= 0) & (got < tiny.BART.image_vocab_size)).all()
     # rounding differs (fused products, SDPA over the whole static cache): most tokens still agree
@@ -116,6 +116,17 @@ def test_batches_beyond_max_batch_are_split() -> None:
 
 
 # --- fallbacks ----------------------------------------------------------------------------------
+
+
+def test_accelerate_keeps_the_reference_pipeline_on_a_cpu() -> None:
+    ref = pipeline()
+    assert accelerate(ref) is ref
+
+
+def test_mixed_dtype_decoder_is_refused_with_a_clear_error() -> None:
+    ref = pipeline("bf16", cpu_kernels=True)  # the engine's CPU layout: bf16 matmuls, fp32 norms
+    with pytest.raises(ValueError, match="one dtype"):
+        FastPipeline(ref).generate_tokens(PROMPTS[:1], seed=0)
 
 
 def test_cpu_has_no_graph_and_exact_capacity() -> None:
