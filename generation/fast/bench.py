@@ -140,6 +140,19 @@ def suite(
     return result
 
 
+def fast_runs(
+    pipe: Pipeline, *, images: list[int] | None, reference: bool, options: RunnerOptions | None = None
+) -> dict[str, Any]:
+    """What `python -m generation.bench` reports on CUDA: the fast path's "runs" and, with
+    `reference`, "reference_runs" of the same cases. images None: the issue-9 suite (1, 3×3, 16,
+    best batch); else one case per entry (n prompts, one image each)."""
+    options = options or RunnerOptions()
+    if images is None:
+        return suite(pipe, reference=reference, options=options)
+    cases = tuple((str(n), n, 1) for n in images)
+    return suite(pipe, reference=reference, options=options, cases=cases, batches=(), reference_batches=())
+
+
 def arrivals(
     fast: FastPipeline, *, rate: float, duration: float, capacity: int = 64, join_every: int = 16,
     seed: int = 0,
