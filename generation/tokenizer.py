@@ -1,9 +1,10 @@
 """Prompt -> text token ids, the way min-dalle prepares DALL·E Mini prompts.
 
 Byte-level BPE from a directory's `vocab.json` + `merges.txt`. Normalisation: emoji -> their
-names (no delimiters), lowercase, non-ASCII dropped, split on single spaces, each word encoded
-with a leading `Ġ`; pieces missing from the vocabulary -> `<unk>`. Output is `<s> … </s>`, at most
-`max_tokens` long; when truncating, `</s>` is kept (min-dalle's plain cut can drop it).
+names (no delimiters), lowercase, non-ASCII dropped, split on single spaces (empty words
+skipped), each word encoded with a leading `Ġ`; pieces missing from the vocabulary -> `<unk>`.
+Output is `<s> … </s>`, at most `max_tokens` long; when truncating, `</s>` is kept (min-dalle's
+plain cut can drop it).
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ class Tokenizer:
         body: list[int] = []
         unknown: list[str] = []
         for word in normalize(text).split(" "):
+            if not word:  # runs of spaces: min-dalle skips the empty words
+                continue
             ids = [self.vocab.get(piece, self.unk) for piece in self.bpe(word)]
             if self.unk in ids and word not in unknown:
                 unknown.append(word)

@@ -21,7 +21,7 @@ from tests.generation import tiny
         ("sat", [0, 38, 32, 2]),  # at first (rank 0), then Ġs; (Ġs, at) is no merge
         ("café dog", [0, 33, 5, 10, 37, 2]),  # é dropped -> "caf": Ġc a f
         ("🐱", [0, 34, 31, 10, 5, 7, 9, 2]),  # emoji -> "cat_face"
-        ("a  cat", [0, 4, 5, 4, 34, 2]),  # split on single spaces: the empty word is a bare Ġ
+        (" a  cat ", [0, 4, 5, 34, 2]),  # split on single spaces, empty words skipped (as min-dalle)
     ],
 )
 def test_hand_computed_ids(prompt, ids):
