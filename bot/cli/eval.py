@@ -3,7 +3,7 @@
 Each subcommand is a few lines here; the work lives in the component's own package, imported
 only when the subcommand runs.
   eval safety    — bot.safety.eval (prompt recall / false positives, gate speeds)
-  eval fidelity  — reserved for the embedded model's evaluation (issue 3)
+  eval fidelity  — generation.embedded.eval (prompt fidelity held-out / in-distribution, CPU s/image, PSNR)
 """
 
 from __future__ import annotations
@@ -24,7 +24,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     safety.set_defaults(func=_safety)
 
-    # -- eval fidelity: add its parser here ------------------------------------------------------
+    # -- eval fidelity --------------------------------------------------------------------------
+    fid = evals.add_parser("fidelity", help="embedded model: prompt fidelity, CPU speed, VQGAN PSNR")
+    fid.add_argument("--model", type=Path, default=None, metavar="DIR", help="default: the embedded model")
+    fid.add_argument("--captions", type=int, default=100, help="captions per split (default 100)")
+    fid.add_argument("--device", default=None, help="cpu or cuda for fidelity (default: cuda if any)")
+    fid.set_defaults(func=_fidelity)
+
+
+def _fidelity(args: argparse.Namespace) -> int:
+    from generation.embedded.eval import main
+
+    return main(args.model, captions=args.captions, device=args.device)
 
 
 def _safety(args: argparse.Namespace) -> int:

@@ -275,7 +275,7 @@ class World:
                 break
         relation = relation or rng.choice(RELATIONS)
         size_a, size_b = self._size(), self._size()
-        (xa, ya), (xb, yb) = _relation_layout(relation, rng, size_a, size_b)
+        (xa, ya), (xb, yb) = _relation_layout(relation, rng)
         a, b = Obj(sa, ca, size_a, xa, ya), Obj(sb, cb, size_b, xb, yb)
         said_a = size_a if rng.random() < 0.7 else None
         said_b = size_b if rng.random() < 0.7 else None
@@ -370,20 +370,14 @@ def _colour_word(rng: random.Random, colour: str) -> str:
     return rng.choice(_COLOUR_WORDS.get(colour, (colour,)))
 
 
-def _relation_layout(
-    relation: str, rng: random.Random, size_a: str, size_b: str
-) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Centres for a subject/object pair; small and medium objects wander one slot sideways."""
-
-    def jitter(size: str) -> int:
-        return rng.choice((-_SLOT, 0, _SLOT)) if size != "large" else 0
-
+def _relation_layout(relation: str, rng: random.Random) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Centres for a subject/object pair; "beside" picks a side at random."""
     if relation == "beside":
         relation = rng.choice(("left", "right"))
     if relation in ("above", "below"):
-        top, bottom = ((32 + jitter(size_a), 16), (32 + jitter(size_b), 48))
+        top, bottom = (32, 16), (32, 48)
         return (top, bottom) if relation == "above" else (bottom, top)
-    left, right = ((16, 32 + jitter(size_a)), (48, 32 + jitter(size_b)))
+    left, right = (16, 32), (48, 32)
     return (left, right) if relation == "left" else (right, left)
 
 
