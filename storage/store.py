@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from bot.domain import Accepted, NewRequest, Platform, QuotaPolicy, Rejected, Request, Status
-from storage import cursors, images, outbox, queue, quotas, schema
+from storage import cursors, decisions, images, outbox, queue, quotas, schema
 from storage.db import dispose, make_engine, transaction
-from storage.models import requests, safety_decisions
+from storage.models import requests
 from storage.records import Claim, Delivery, ImageRetention, QueueStats, QuotaStatus
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ class Store:
             images.save(connection, claim.request.id, image_png, now)
             outbox.add(connection, claim.request.id, claim.request.platform.value, "image", message, now)
             for decision in safety or ():
-                self._insert_safety(connection, claim.request.id, now, **decision)
+                decisions.record(connection, claim.request.id, decision, now)
             return True
 
     def fail(self, claim: Claim, error: str, *, retryable: bool = True) -> bool:
@@ -258,51 +258,21 @@ class Store:
         self, request_id: int, gate: str, score: float, threshold: float, flagged: bool, action: str
     ) -> None:
         """Keep why a prompt or image was let through, spoilered or blocked."""
+        decision = {
+            "gate": gate,
+            "score": score,
+            "threshold": threshold,
+            "flagged": flagged,
+            "action": action,
+        }
         now = self._now()
         with self._write() as connection:
-            self._insert_safety(
-                connection,
-                request_id,
-                now,
-                gate=gate,
-                score=score,
-                threshold=threshold,
-                flagged=flagged,
-                action=action,
-            )
+            decisions.record(connection, request_id, decision, now)
 
     def safety_decisions(self, request_id: int) -> list[dict[str, Any]]:
+        """The safety decisions kept for a request, oldest first."""
         with self._read() as connection:
-            rows = connection.execute(
-                select(safety_decisions)
-                .where(safety_decisions.c.request_id == request_id)
-                .order_by(safety_decisions.c.id)
-            ).all()
-        return [dict(row._mapping) for row in rows]
-
-    @staticmethod
-    def _insert_safety(
-        connection: Connection,
-        request_id: int,
-        now: datetime,
-        *,
-        gate: str,
-        score: float,
-        threshold: float,
-        flagged: bool,
-        action: str,
-    ) -> None:
-        connection.execute(
-            safety_decisions.insert().values(
-                request_id=request_id,
-                gate=gate,
-                score=float(score),
-                threshold=float(threshold),
-                flagged=bool(flagged),
-                action=action,
-                created_at=now,
-            )
-        )
+            return decisions.for_request(connection, request_id)
 
     # -- outbox -------------------------------------------------------------------------------
 
