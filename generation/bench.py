@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, nargs="+", default=[1], help="batch sizes to time (images)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--cond-scale", type=float, default=10.0, help="1 = guidance off")
+    parser.add_argument("--plain", action="store_true", help="CUDA: time this Pipeline, not generation.fast")
+    parser.add_argument(
+        "--reference", action="store_true", help="CUDA: also time this Pipeline beside the fast path"
+    )
     args = parser.parse_args(argv)
 
     if args.threads:
@@ -98,6 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     warm_up(pipe)
     print(f"{args.size} on {device} ({dtype_name}, {torch.get_num_threads()} CPU threads): "
           f"built and warmed up in {time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
+
+    if device.type == "cuda" and not args.plain:  # the GPU path of issue 9, same cases, same JSON shape
+        from generation.fast.bench import fast_runs
+
+        result = fast_runs(pipe, images=args.images, reference=args.reference)
+        for run in [*result["runs"], *result.get("reference_runs", [])]:
+            n, sec = run["images"], run["seconds"]
+            print(f"{n} image(s): {sec:.3f} s, {sec / n:.3f} s/image, {n / sec:.2f} images/s, "
+                  f"peak memory {run['peak_memory_gb']:.2f} GB")  # fmt: skip
+        print(json.dumps({"size": args.size, "device": str(device), "dtype": dtype_name, **result}))
+        return 0
 
     runs = []
     for n in args.images:
