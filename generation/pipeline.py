@@ -49,6 +49,11 @@ class Pipeline:
     ) -> None:
         """cpu_kernels: route bf16 Linears through generation.cpu on CPUs without native bf16
         (None = when that applies); the VQGAN decoder then runs in fp32."""
+        if tokenizer.max_tokens > encoder.config.text_tokens:
+            raise ValueError(
+                f"tokenizer writes up to {tokenizer.max_tokens} tokens, the encoder has "
+                f"{encoder.config.text_tokens} positions"
+            )
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
         self.tokenizer = tokenizer
