@@ -84,8 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=["mini", "mega"], default="mini")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda when available)")
     parser.add_argument("--dtype", default=None, choices=["fp32", "bf16", "fp16"], help="default: half")
-    parser.add_argument("--images", type=int, nargs="+", default=None,
-                        help="batch sizes to time; default 1 (CUDA: 1, 3x3, 16 and the best batch)")
+    parser.add_argument(
+        "--images",
+        type=int,
+        nargs="+",
+        default=None,
+        help="batch sizes to time; default 1 (CUDA: 1, 3x3, 16 and the best batch)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--cond-scale", type=float, default=10.0, help="1 = guidance off")
     parser.add_argument("--plain", action="store_true", help="CUDA: time this Pipeline, not generation.fast")
