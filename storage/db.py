@@ -144,7 +144,8 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engin
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         writer = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+        # straight to the driver: a SQLAlchemy execute here would cost more than the BEGIN itself
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
 
@@ -160,7 +161,7 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
                 connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 yield connection
-    except DBAPIError as error:
+    except (DBAPIError, sqlite3.Error) as error:  # sqlite3.Error: raised by our own BEGIN above
         raise translate(error, url) from error
 
 
