@@ -2,7 +2,7 @@
 
 Deterministic and free of learned parts, so it can judge the model: colour segmentation
 (nearest palette colour), connected components per colour, shape classification by overlap
-with the world's own shape templates, size from the extent, and relations from the centres.
+with the world's own shape templates, size from the area, and relations from the centres.
 """
 
 from __future__ import annotations
@@ -98,11 +98,15 @@ def _describe(component: tuple[np.ndarray, np.ndarray], colour: str) -> ParsedOb
     rows, cols = component
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     extent = max(bottom - top, right - left)
-    size = min(SIZES, key=lambda s: abs(2 * SIZES[s] - extent))
+    nearest = min(SIZES, key=lambda s: abs(2 * SIZES[s] - extent))
     crop = np.zeros((bottom - top, right - left), bool)
     crop[rows - top, cols - left] = True
-    shape = max(SHAPES, key=lambda s: _overlap(crop, s, SIZES[size]))
-    return ParsedObject(shape, colour, size, (left + right) / 2, (top + bottom) / 2, len(rows))
+    shape = max(SHAPES, key=lambda s: _overlap(crop, s, SIZES[nearest]))
+    # size from the area against that shape's templates: a blurred star's thin tips shrink its
+    # extent much more than its area, and the three sizes differ by 2–3× in area
+    area = len(rows)
+    size = min(SIZES, key=lambda s: abs(np.log(area / shape_mask(shape, SIZES[s]).sum())))
+    return ParsedObject(shape, colour, size, (left + right) / 2, (top + bottom) / 2, area)
 
 
 def _overlap(crop: np.ndarray, shape: str, r: int) -> float:
