@@ -79,7 +79,8 @@ def small_pipeline(device: torch.device) -> Pipeline:
         for p in dec.parameters():
             if p.dim() > 1:
                 p.normal_(0.0, 0.2)
-    return Pipeline(tiny_tokenizer(), enc, dec, vqgan, name="small", device=device, dtype=torch.float32)
+    tokenizer = tiny_tokenizer(bart.text_tokens)
+    return Pipeline(tokenizer, enc, dec, vqgan, name="small", device=device, dtype=torch.float32)
 
 
 def check(device: torch.device) -> dict[str, Any]:
@@ -137,7 +138,8 @@ def vqgan_variants(pipe: Pipeline, with_compile: bool) -> dict[str, Any]:
     out = {}
     gen = torch.Generator(device="cpu").manual_seed(0)
     for n in (1, 16):
-        tokens = torch.randint(0, 16384, (n, 256), generator=gen)
+        vq_config = pipe.config.vqgan
+        tokens = torch.randint(0, vq_config.codebook_size, (n, vq_config.grid**2), generator=gen)
         for label, kwargs in (("contiguous", {"channels_last": False}), ("channels_last", {}),
                               ("channels_last+compile", {"compile": True})):  # fmt: skip
             if "compile" in label and not with_compile:
@@ -172,7 +174,14 @@ def main() -> int:
     parser.add_argument("--skip", nargs="*", default=[], help="check variants mini arrivals mega vqgan")
     parser.add_argument("--device", default="cuda", help="cpu only to smoke-test this script")
     parser.add_argument("--variants", nargs="+", default=["off", "parts", "step"], help="compile modes")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: check this script's flow on a CPU")
     args = parser.parse_args()
+    if args.smoke:  # the test suite's tiny configs stand in for mini and mega
+        import generation.bench
+        from tests.generation import tiny
+
+        generation.bench.MINI = generation.bench.MEGA = tiny.BART
+        generation.bench.VQGANConfig = lambda: tiny.VQGAN
     OUT.mkdir(parents=True, exist_ok=True)
     handlers = [logging.StreamHandler(sys.stdout), logging.FileHandler(OUT / "log.txt")]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", handlers=handlers)
