@@ -25,8 +25,10 @@ def test_wrong_images_are_caught():
 
 
 def test_relations_are_checked():
-    scene = next(s for s in World(5, "train").scenes(300) if s.claims.relations and s.claims.relations[0][1] == "above")
+    scenes = World(5, "train").scenes(300)
+    scene = next(s for s in scenes if s.claims.relations and s.claims.relations[0][1] == "above")
     a, b = scene.objects
-    swapped = dataclasses.replace(scene, objects=(dataclasses.replace(a, y=b.y), dataclasses.replace(b, y=a.y)))
+    moved = (dataclasses.replace(a, y=b.y), dataclasses.replace(b, y=a.y))
+    swapped = dataclasses.replace(scene, objects=moved)
     assert matches(render(scene), scene.claims)
     assert any("not above" in e for e in check(parse(render(swapped)), scene.claims))

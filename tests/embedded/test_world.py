@@ -20,7 +20,8 @@ def test_world_has_the_promised_variety():
     assert len(SHAPES) >= 6 and len(COLOURS) == 8 and len(SIZES) == 3 and len(BACKGROUNDS) >= 2
     scenes = World(0, "any").scenes(2000)
     text = " ".join(s.caption for s in scenes)
-    for phrase in ("on top of", "beneath", "next to", "left of", "right of", "above", "below", "two ", "three "):
+    phrases = ("on top of", "beneath", "next to", "left of", "right of", "above", "below", "two ", "three ")
+    for phrase in phrases:
         assert phrase in text, phrase
     assert {len(s.objects) for s in scenes} == {1, 2, 3}
     assert len({s.caption for s in scenes}) > 1900
@@ -40,7 +41,7 @@ def test_objects_stay_inside_and_apart():
         boxes = []
         for o in scene.objects:
             r = SIZES[o.size]
-            assert 0 < o.x - r and o.x + r < 64 and 0 < o.y - r and o.y + r < 64
+            assert o.x - r > 0 and o.x + r < 64 and o.y - r > 0 and o.y + r < 64
             boxes.append((o.x - r, o.y - r, o.x + r, o.y + r))
         for i, a in enumerate(boxes):
             for b in boxes[i + 1 :]:
