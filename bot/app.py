@@ -117,7 +117,8 @@ def resolve_batching(settings: Settings) -> str:
 def embedded_pipeline_loader(settings: Settings, *, fast: bool = False) -> Callable[[], ImagePipeline]:
     """Loads generation.model (None: the embedded model) on the calling (worker) thread.
 
-    fast: wrap it in the engine's fast path (CUDA graphs, static KV cache; eager on a CPU)."""
+    fast: the engine's fast path where it has one (CUDA graphs, static KV cache; on a CPU the
+    engine keeps its CPU-tuned reference path)."""
     generation = settings.generation
 
     def load() -> ImagePipeline:
@@ -165,10 +166,10 @@ def build_worker(
     from bot.continuous import ContinuousWorker
 
     def make_batcher(pipeline: Any) -> Any:
-        from generation.fast import FastPipeline, accelerate
+        from generation.fast import FastPipeline
         from generation.fast.batching import ContinuousBatcher
 
-        fast = pipeline if isinstance(pipeline, FastPipeline) else accelerate(pipeline)
+        fast = pipeline if isinstance(pipeline, FastPipeline) else FastPipeline(pipeline)  # eager on a CPU
         return ContinuousBatcher(fast, capacity=settings.worker.slots)
 
     return ContinuousWorker(store, load_pipeline, safety, settings, make_batcher=make_batcher, **kwargs)

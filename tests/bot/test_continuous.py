@@ -29,11 +29,11 @@ def enqueue(store: Store, n: int, prompt: str, seed: int) -> int:
 @pytest.fixture
 def fast_pipeline():  # type: ignore[no-untyped-def]
     from generation import Pipeline
-    from generation.fast import accelerate
+    from generation.fast import FastPipeline
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors: thread hand-offs would dominate on the shared cores
-    yield accelerate(Pipeline.from_components(tiny.components(seed=3), device="cpu", dtype=torch.float32))
+    yield FastPipeline(Pipeline.from_components(tiny.components(seed=3), device="cpu", dtype=torch.float32))
     torch.set_num_threads(threads)
 
 
