@@ -18,7 +18,7 @@ import time
 import torch
 from torch import nn
 
-from generation.config import MEGA, MINI, VQGANConfig
+from generation.config import MEGA, MINI, ModelConfig, VQGANConfig
 from generation.decoder import ImageDecoder
 from generation.encoder import TextEncoder
 from generation.loading import resolve_device, resolve_dtype
@@ -58,7 +58,8 @@ def build(size: str, device: torch.device, dtype: torch.dtype) -> Pipeline:
         parts = TextEncoder(bart), ImageDecoder(bart), VQGANDecoder(VQGANConfig())
     encoder, decoder, vqgan = (random_module(m, device, dtype) for m in parts)
     tokenizer = tiny_tokenizer(bart.text_tokens)
-    return Pipeline(tokenizer, encoder, decoder, vqgan, name=size, device=device, dtype=dtype)
+    config = ModelConfig(bart=bart, name=size)
+    return Pipeline(tokenizer, encoder, decoder, vqgan, config=config, device=device, dtype=dtype)
 
 
 def peak_memory_gb(device: torch.device) -> float:

@@ -71,7 +71,9 @@ torch::Tensor bf16_gemv(torch::Tensor x, torch::Tensor w) {
   const float* xp = x.data_ptr<float>();
   const uint16_t* wp = reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>());
   float* yp = y.data_ptr<float>();
-  at::parallel_for(0, N, 32, [&](int64_t n0, int64_t n1) {
+  // at least ~256K weights per task: small layers stay on one thread (hand-offs cost more)
+  const int64_t grain = std::max<int64_t>(16, (int64_t(1) << 18) / std::max<int64_t>(K, 1));
+  at::parallel_for(0, N, grain, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n) {
       for (int64_t m0 = 0; m0 < M; m0 += 4) {
         const float* xm = xp + m0 * K;

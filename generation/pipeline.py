@@ -40,7 +40,7 @@ class Pipeline:
         decoder: ImageDecoder,
         vqgan: VQGANDecoder,
         *,
-        name: str = "model",
+        config: ModelConfig | None = None,
         device: str | torch.device | None = "cpu",
         dtype: str | torch.dtype | None = None,
         encoder_cache_size: int = 64,
@@ -66,7 +66,9 @@ class Pipeline:
             self.decoder = decoder.to(self.device, self.dtype).eval()
         self.vqgan_dtype = torch.float32 if emulated_bf16 else self.dtype
         self.vqgan = vqgan.to(self.device, self.vqgan_dtype).eval()
-        self.config = ModelConfig(bart=encoder.config, vqgan=vqgan.config, name=name)
+        # the model's sizes come from its modules; name and default sampling from `config`
+        given = config or ModelConfig(name="model")
+        self.config = ModelConfig(encoder.config, vqgan.config, given.name, given.sampling)
         self.encoder_cache_size = encoder_cache_size
         self.vqgan_batch = vqgan_batch
         self._encoded: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()  # ids -> (T, D)
@@ -74,7 +76,7 @@ class Pipeline:
     @classmethod
     def from_components(cls, components: Components, **kwargs: object) -> Pipeline:
         return cls(components.tokenizer, components.encoder, components.decoder, components.vqgan,
-                   name=components.config.name, **kwargs)  # type: ignore[arg-type]  # fmt: skip
+                   config=components.config, **kwargs)  # type: ignore[arg-type]  # fmt: skip
 
     def save_pretrained(self, directory: str | Path) -> None:
         """Write the project's own format (config.json, model.safetensors, tokenizer files)."""
@@ -122,16 +124,18 @@ class Pipeline:
         *,
         images_per_prompt: int = 1,
         seed: int | Sequence[int] | None = None,
-        top_k: int = 50,
-        temperature: float = 0.7,
-        cond_scale: float = 10.0,
+        top_k: int | None = None,
+        temperature: float | None = None,
+        cond_scale: float | None = None,
         start_token: int | None = None,
         on_step: OnStep | None = None,
     ) -> torch.Tensor:
         """Prompts -> image tokens (P * images_per_prompt, image_tokens), prompt-major order.
 
         seed: one int for all prompts or one per prompt; image j of a prompt is the same whatever
-        images_per_prompt or the other prompts are. cond_scale 1 skips the unconditional rows.
+        images_per_prompt or the other prompts are. top_k / temperature / cond_scale None: the
+        model's `config.sampling` (DALL·E Mini's 50, 0.7, 10 unless the model's config.json says
+        otherwise); cond_scale 1 skips the unconditional rows.
         """
         # 1. check inputs
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)
@@ -143,6 +147,12 @@ class Pipeline:
         start = bart.start_token if start_token is None else start_token
         if not 0 <= start < bart.decoder_vocab_size:
             raise ValueError(f"start_token {start} outside the decoder's {bart.decoder_vocab_size} rows")
+        defaults = self.config.sampling
+        top_k = defaults.top_k if top_k is None else top_k
+        temperature = defaults.temperature if temperature is None else temperature
+        cond_scale = defaults.cond_scale if cond_scale is None else cond_scale
+        if temperature <= 0:
+            raise ValueError("temperature must be > 0")
         seeds = expand_seeds(seed, len(prompts))
         n = len(prompts) * images_per_prompt
         steps = bart.image_tokens

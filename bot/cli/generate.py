@@ -24,9 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default: a fresh one, printed)")
     p.add_argument("--grid", type=int, default=1, metavar="N", help="generate N images and tile them")
-    p.add_argument("--top-k", type=int, default=50, help="sample among the k most likely tokens (default 50)")
-    p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (default 0.7)")
-    p.add_argument("--cond-scale", type=float, default=10.0, help="guidance scale, 1 = off (default 10)")
+    p.add_argument(
+        "--top-k", type=int, default=None, help="sample among the k likeliest tokens (default: model's, 50)"
+    )
+    p.add_argument(
+        "--temperature", type=float, default=None, help="sampling temperature (default: model's, 0.7)"
+    )
+    p.add_argument(
+        "--cond-scale", type=float, default=None, help="guidance scale, 1 = off (default: model's, 10)"
+    )
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available)")
     p.add_argument("--dtype", default=None, choices=["fp32", "bf16", "fp16"], help="default: half precision")
     p.add_argument("-o", "--output", type=Path, default=Path("out.png"), help="PNG path (default out.png)")
@@ -49,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("the prompt is empty (after dropping non-ASCII characters); give some words to draw")
     if args.grid < 1:
         return fail("--grid must be at least 1")
-    if args.temperature <= 0:
+    if args.temperature is not None and args.temperature <= 0:
         return fail("--temperature must be greater than 0")
     try:
         pipe = load_pipeline(args.model, device=args.device, dtype=args.dtype)

@@ -117,3 +117,21 @@ def test_default_precision_on_cpu_is_bf16():
     tokens = p.generate_tokens("a cat", seed=0)
     assert tokens.shape == (1, 16) and tokens.max() < 32
     assert p.decode_tokens(tokens)[0].size == (16, 16)
+
+
+def test_sampling_defaults_come_from_the_model_config(tmp_path):
+    import dataclasses
+
+    from generation import load_pipeline
+    from generation.config import SamplingConfig
+
+    own = SamplingConfig(top_k=3, temperature=1.5, cond_scale=2.0)
+    config = dataclasses.replace(tiny.CONFIG, sampling=own)
+    parts = tiny.components()
+    parts.config = config
+    p = Pipeline.from_components(parts, device="cpu", dtype="fp32")
+    explicit = p.generate_tokens("a cat", seed=4, top_k=3, temperature=1.5, cond_scale=2.0)
+    assert torch.equal(p.generate_tokens("a cat", seed=4), explicit)
+    assert not torch.equal(p.generate_tokens("a cat", seed=4, cond_scale=10.0), explicit)
+    p.save_pretrained(tmp_path)
+    assert load_pipeline(tmp_path, device="cpu", dtype="fp32").config.sampling == config.sampling
