@@ -41,11 +41,11 @@ class StorageSettings(_Section):
 
 
 class GenerationDefaults(_Section):
-    """Options used when a request leaves them unset."""
+    """Options used when a request leaves them unset; None: the model's own (its config.json)."""
 
-    top_k: int = Field(50, ge=1)
-    temperature: float = Field(0.7, gt=0)
-    cond_scale: float = Field(10.0, ge=0)
+    top_k: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, gt=0)
+    cond_scale: float | None = Field(None, ge=0)
 
 
 class GenerationLimits(_Section):

@@ -63,6 +63,16 @@ class ImagePipeline(Protocol):
 
 
 @dataclass(frozen=True)
+class _Sampling:
+    top_k: int = 50
+    temperature: float = 0.7
+    cond_scale: float = 10.0
+
+
+_MINI_SAMPLING = _Sampling()  # DALL·E Mini's, for a pipeline whose config does not say
+
+
+@dataclass(frozen=True)
 class _BatchKey:
     images: int
     top_k: int
@@ -293,14 +303,18 @@ class Worker:
         return len(claims)
 
     def _batch_key(self, claim: Claim) -> _BatchKey:
+        """The request's options, else generation.defaults, else the model's own sampling settings."""
         options = claim.request.options
         defaults = self.settings.generation.defaults
-        return _BatchKey(
-            images=options.images,
-            top_k=options.top_k if options.top_k is not None else defaults.top_k,
-            temperature=options.temperature if options.temperature is not None else defaults.temperature,
-            cond_scale=options.cond_scale if options.cond_scale is not None else defaults.cond_scale,
-        )
+        model = getattr(getattr(self._pipeline, "config", None), "sampling", None) or _MINI_SAMPLING
+
+        def pick(name: str) -> Any:
+            for value in (getattr(options, name), getattr(defaults, name)):
+                if value is not None:
+                    return value
+            return getattr(model, name)
+
+        return _BatchKey(options.images, pick("top_k"), pick("temperature"), pick("cond_scale"))
 
     def _generate(self, key: _BatchKey, group: list[Claim]) -> None:
         assert self._pipeline is not None

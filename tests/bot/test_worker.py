@@ -361,3 +361,24 @@ def test_leases_are_still_heartbeaten_while_a_stopping_worker_finishes_its_batch
     pipeline.gate.set()
     stopping.join(10)
     assert store.get_request(request_id).status is Status.DONE  # type: ignore[union-attr]
+
+
+def test_unset_options_come_from_config_then_from_the_model(
+    store: Store, safety: StandInSafety, settings: Settings
+) -> None:
+    from types import SimpleNamespace
+
+    pipeline = StandInPipeline()
+    pipeline.config = SimpleNamespace(sampling=SimpleNamespace(top_k=7, temperature=0.9, cond_scale=2.0))  # type: ignore[attr-defined]
+    enqueue(store, 1, "model's own")
+    enqueue(store, 2, "asked for", cond_scale=4.0)
+    make_worker(store, pipeline, safety, settings).run_once()
+    configured = settings.model_copy(
+        update={"generation": settings.generation.model_copy(
+            update={"defaults": settings.generation.defaults.model_copy(update={"cond_scale": 3.0})}
+        )}
+    )  # fmt: skip
+    enqueue(store, 3, "configured")
+    make_worker(store, pipeline, safety, configured).run_once()
+    used = {call.prompts[0]: (call.top_k, call.temperature, call.cond_scale) for call in pipeline.calls}
+    assert used == {"model's own": (7, 0.9, 2.0), "asked for": (7, 0.9, 4.0), "configured": (7, 0.9, 3.0)}
