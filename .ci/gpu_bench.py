@@ -175,6 +175,8 @@ def main() -> int:
     parser.add_argument("--device", default="cuda", help="cpu only to smoke-test this script")
     parser.add_argument("--variants", nargs="+", default=["off", "parts", "step"], help="compile modes")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check this script's flow on a CPU")
+    parser.add_argument("--batches", type=int, nargs="+", default=[64, 128, 256], help="throughput batches")
+    parser.add_argument("--rates", type=float, nargs="+", default=[50.0, 400.0], help="arrivals per second")
     args = parser.parse_args()
     if args.smoke:  # the test suite's tiny configs stand in for mini and mega
         import generation.bench
@@ -193,7 +195,9 @@ def main() -> int:
     gc.collect()
     if device.type == "cuda":
         torch.cuda.empty_cache()
-    mini = build("mini", device, torch.bfloat16)
+    half = torch.float32 if args.smoke else torch.bfloat16  # CPU bf16 is the engine's mixed layout
+    dtype_name = "fp32" if args.smoke else "bf16"
+    mini = build("mini", device, half)
     best = "off"
     if "variants" not in args.skip:
         found = guarded("variants", variants, mini, args.variants)
@@ -202,12 +206,14 @@ def main() -> int:
             write("variants.json", {"variants": found[0], "chosen": best})
     options = RunnerOptions(compile=best)  # type: ignore[arg-type]
     if "mini" not in args.skip:
-        runs = guarded("mini", suite, mini, reference=True, options=options)
+        runs = guarded("mini", suite, mini, reference=True, options=options, batches=tuple(args.batches),
+                       reference_batches=tuple(args.batches[:1]))  # fmt: skip
         if runs:
-            write("mini.json", {"size": "mini", "device": str(device), "dtype": "bf16", **runs})
+            write("mini.json", {"size": "mini", "device": str(device), "dtype": dtype_name, **runs})
     if "arrivals" not in args.skip and elapsed() < args.budget * 0.45:
         fast = FastPipeline(mini, options=options)
-        loads = [guarded("arrivals", arrivals, fast, rate=rate, duration=2.0) for rate in (50.0, 400.0)]
+        loads = [guarded("arrivals", arrivals, fast, rate=rate, duration=2.0, capacity=args.batches[0])
+                 for rate in args.rates]  # fmt: skip
         write("arrivals.json", loads)
         del fast
     del mini  # mega's peak memory must not count mini's weights
@@ -215,11 +221,11 @@ def main() -> int:
     if device.type == "cuda":
         torch.cuda.empty_cache()
     if "mega" not in args.skip and elapsed() < args.budget * 0.7:
-        mega = build("mega", device, torch.bfloat16)
+        mega = build("mega", device, half)
         runs = guarded("mega", suite, mega, reference=True, options=options, batches=(),
                        reference_cases=("3x3",), reference_batches=(), repeats=2)  # fmt: skip
         if runs:
-            write("mega.json", {"size": "mega", "device": str(device), "dtype": "bf16", **runs})
+            write("mega.json", {"size": "mega", "device": str(device), "dtype": dtype_name, **runs})
         if "vqgan" not in args.skip and elapsed() < args.budget * 0.85:  # the VQGAN is the same in both
             write("vqgan.json", guarded("vqgan", vqgan_variants, mega, elapsed() < args.budget * 0.6))
     log.info("done in %.0f s", elapsed())
