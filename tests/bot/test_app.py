@@ -168,9 +168,9 @@ async def test_daily_prompt_is_scheduled_and_caught_up_once(
     store.close()
 
 
-def test_dallebot_run_with_a_tiny_real_model_serves_an_image(tmp_path: Path) -> None:
-    """The real thing end to end: CLI, model loading, the real gates (Open-NSFW too), worker, web."""
-    process = _run_cli(tmp_path, _tiny_model_config(tmp_path))
+def test_dallebot_run_on_the_embedded_model_serves_an_image(tmp_path: Path) -> None:
+    """The real thing end to end: CLI, the embedded model, the real gates (Open-NSFW too), worker, web."""
+    process = _run_cli(tmp_path, _embedded_model_config(tmp_path))
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -207,20 +207,10 @@ async def test_old_images_are_pruned_when_the_app_starts(tmp_path: Path, real_sa
     store.close()
 
 
-def _tiny_model_config(tmp_path: Path) -> str:
-    import torch
-
-    from generation import Pipeline
-    from tests.generation import tiny
-
-    if not (tmp_path / "model").exists():
-        Pipeline.from_components(tiny.components(seed=3), device="cpu", dtype=torch.float32).save_pretrained(
-            tmp_path / "model"
-        )
+def _embedded_model_config(tmp_path: Path) -> str:
+    """A fresh clone's config: the embedded model (no generation.model), a playground on a free port."""
     return (
-        f"storage:\n  url: sqlite:///{tmp_path / 'bot.db'}\n"
-        f"generation:\n  model: {tmp_path / 'model'}\n  device: cpu\n  dtype: float32\n"
-        "web:\n  port: 0\nworker:\n  poll_seconds: 0.1\n"
+        f"storage:\n  url: sqlite:///{tmp_path / 'bot.db'}\nweb:\n  port: 0\nworker:\n  poll_seconds: 0.1\n"
     )
 
 
@@ -258,7 +248,7 @@ def _stop(process: subprocess.Popen[str]) -> str:
 
 def test_front_end_process_and_worker_process_share_one_database(tmp_path: Path) -> None:
     """`dallebot run --workers 0` takes the request, a separate `dallebot worker` generates it."""
-    config = _tiny_model_config(tmp_path)
+    config = _embedded_model_config(tmp_path)
     front = _run_cli(tmp_path, config, "--workers", "0")
     worker = None
     try:
