@@ -43,7 +43,10 @@ class FastDecoder:
         *,
         max_candidates: int | None = None,
         share_weights: bool = True,
+        guided: bool = True,
     ) -> None:
+        """guided False: conditional rows only (every image at cond_scale 1: the unconditional
+        row would be multiplied by 0), half the rows."""
         params = dict(module.state_dict(keep_vars=True))
         any_weight = params["embed_tokens.weight"]
         device, dtype = any_weight.device, any_weight.dtype
@@ -109,7 +112,8 @@ class FastDecoder:
         self.lm_head = get("lm_head.weight")[: config.image_vocab_size]  # only sampleable ids
 
         # Per-slot state. Rows: [0:B] unconditional, [B:2B] conditional.
-        B, R = capacity, 2 * capacity
+        self.pairs = 2 if guided else 1  # decoder rows per image slot
+        B, R = capacity, self.pairs * capacity
         zeros = dict(device=device, dtype=dtype)
         # One allocation per layer (not views of one tensor): a compiled layer function sees the
         # same tensor layout for every layer and is compiled once.
@@ -157,21 +161,24 @@ class FastDecoder:
         """Start new images in `slots` [n] at step 0.
 
         encoder_states [2n, T, d]: rows [0:n] unconditional, [n:2n] conditional (the n images'
-        own rows, repeated per image); text_mask [2n, T] bool;
+        own rows, repeated per image) — only the n conditional rows when not guided;
+        text_mask [2n or n, T] bool;
         uniforms [n, S]: each image's draws (`generation.sampling.draw_uniforms`).
         """
-        n = slots.shape[0]
         L, h, hd = self.config.decoder_layers, self.config.heads, self.config.head_dim
         T = encoder_states.shape[1]
-        rows = torch.cat([slots, slots + self.capacity])  # (2n,)
+        rows = torch.cat([slots + k * self.capacity for k in range(self.pairs)])  # (pairs·n,)
+        m = rows.shape[0]
         states = encoder_states.to(self.dtype)
+        if states.shape[0] != m:
+            raise ValueError(f"admit: {m} encoder rows expected ({self.pairs} per image), got {len(states)}")
         for i in range(L):
-            kv = states @ self.cross_kv_weight[i].T  # (2n, T, 2d)
-            kv = kv.view(2 * n, T, 2, h, hd).permute(2, 0, 3, 1, 4)  # (2, 2n, nh, T, hs)
+            kv = states @ self.cross_kv_weight[i].T  # (m, T, 2d)
+            kv = kv.view(m, T, 2, h, hd).permute(2, 0, 3, 1, 4)  # (2, m, nh, T, hs)
             self.cross_k[i][rows] = kv[0]
             self.cross_v[i][rows] = kv[1]
-        bias = torch.zeros(2 * n, 1, 1, T, device=self.device, dtype=self.dtype)
-        self.cross_bias[rows] = bias.masked_fill(~text_mask.view(2 * n, 1, 1, T), float("-inf"))
+        bias = torch.zeros(m, 1, 1, T, device=self.device, dtype=self.dtype)
+        self.cross_bias[rows] = bias.masked_fill(~text_mask.view(m, 1, 1, T), float("-inf"))
         self.uniforms[slots] = uniforms.to(self.device, torch.float32)
         self.top_k[slots] = top_k.to(self.device)
         self.temperature[slots] = temperature.to(self.device, torch.float32)
@@ -184,8 +191,9 @@ class FastDecoder:
     def step(self) -> None:
         """Advance every slot by one token; finished slots (position == 256) compute and discard."""
         x, row_position, self_bias = self.embed_fn(
-            self.previous, self.position, self.embed_tokens, self.embed_positions, *self.ln_embed, self.eps
-        )
+            self.previous, self.position, self.embed_tokens, self.embed_positions, *self.ln_embed, self.eps,
+            self.pairs,
+        )  # fmt: skip
         for i in range(self.config.decoder_layers):
             x = self.layer_fn(
                 x,
@@ -214,6 +222,7 @@ class FastDecoder:
             self.position,
             self.previous,
             self.tokens,
+            self.pairs,
         )
 
 
@@ -229,12 +238,13 @@ def embed_step(
     ln_weight: torch.Tensor,
     ln_bias: torch.Tensor,
     eps: float,
+    pairs: int,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """-> x (R, d), row positions (R,), self-attention bias (R, 1, 1, S) with -inf past each row's step."""
     S = embed_positions.shape[0]
     slot_position = position.clamp(max=S - 1)  # (B,) finished slots recompute the last position
-    row_position = torch.cat([slot_position, slot_position])  # (R,)
-    row_token = torch.cat([previous, previous])
+    row_position = torch.cat([slot_position] * pairs)  # (R,) = (pairs·B,)
+    row_token = torch.cat([previous] * pairs)
     x = _ln(embed_tokens[row_token] + embed_positions[row_position], ln_weight, ln_bias, eps)
     future = torch.arange(S, device=x.device)[None, :] > row_position[:, None]  # (R, S)
     bias = torch.zeros(future.shape, device=x.device, dtype=x.dtype).masked_fill(future, float("-inf"))
@@ -307,11 +317,12 @@ def head_step(
     position: torch.Tensor,
     previous: torch.Tensor,
     tokens: torch.Tensor,
+    pairs: int,
 ) -> None:
     """final LN -> logits -> guidance -> top-k sample; writes the token, advances positions in place."""
     S = uniforms.shape[1]
     logits = _ln(x, ln_weight, ln_bias, eps) @ lm_head.T  # (R, V)
-    guided = sampler.guide(logits, cond_scale)  # (B, V)
+    guided = sampler.guide(logits, cond_scale) if pairs == 2 else logits.float()  # (B, V)
     slots = torch.arange(position.shape[0], device=x.device)
     uniform = uniforms[slots, position.clamp(max=S - 1)]  # (B,)
     token = sampler.sample_top_k(guided, top_k, temperature, uniform, candidates)

@@ -53,23 +53,23 @@ class FastGenerator:
         self.options = options or RunnerOptions()
         self.max_batch = max_batch
         self.keep_decoders = keep_decoders
-        self._decoders: OrderedDict[tuple[int, int], tuple[FastDecoder, StepRunner]] = OrderedDict()
+        self._decoders: OrderedDict[tuple[int, int, bool], tuple[FastDecoder, StepRunner]] = OrderedDict()
 
     @property
     def device(self) -> torch.device:
         return next(self.decoder.parameters()).device
 
-    def runner(self, images: int, top_k: int) -> tuple[FastDecoder, StepRunner]:
+    def runner(self, images: int, top_k: int, guided: bool = True) -> tuple[FastDecoder, StepRunner]:
         """The (cached) decoder + runner for a batch of `images` with candidates for `top_k`."""
         capacity = bucket(images, self.device)
-        key = (capacity, sampler.candidate_count(top_k, self.config.image_vocab_size))
+        key = (capacity, sampler.candidate_count(top_k, self.config.image_vocab_size), guided)
         if key in self._decoders:
             self._decoders.move_to_end(key)
             return self._decoders[key]
         while len(self._decoders) >= self.keep_decoders:
             self._decoders.popitem(last=False)
         with torch.inference_mode(False):  # buffers updated in place later, in any mode
-            fast = FastDecoder(self.config, self.decoder, capacity, max_candidates=top_k)
+            fast = FastDecoder(self.config, self.decoder, capacity, max_candidates=top_k, guided=guided)
             entry = (fast, StepRunner(fast, self.options))
         log.info("fast decoder: capacity %d, %d candidates, %s", capacity, key[1], entry[1].mode)
         self._decoders[key] = entry
@@ -118,9 +118,10 @@ class FastGenerator:
         on_step: OnStep | None, step_interval: int,
     ) -> torch.Tensor:  # fmt: skip
         n, total = cond_rows.shape[0], self.config.image_tokens
-        fast, runner = self.runner(n, top_k)
+        guided = cond_scale != 1.0  # at 1 the unconditional rows are weighted 0: skip them
+        fast, runner = self.runner(n, top_k, guided)
         fast.position.fill_(total)  # every slot idle …
-        rows = torch.cat([torch.zeros_like(cond_rows), cond_rows])  # (2n,) uncond rows read row 0
+        rows = torch.cat([torch.zeros_like(cond_rows), cond_rows]) if guided else cond_rows  # uncond: row 0
         fast.admit(  # … then the n images start at step 0
             torch.arange(n, device=self.device), encoder_out[rows], text_mask[rows], uniforms=uniforms,
             top_k=torch.full((n,), top_k), temperature=torch.full((n,), float(temperature)),

@@ -31,7 +31,9 @@ def test_top_k_1_fp32_tokens_identical_to_reference() -> None:
     assert torch.equal(got, expected)
 
 
-@pytest.mark.parametrize(("top_k", "temperature", "cond_scale"), [(5, 0.7, 10.0), (40, 1.3, 3.0)])
+@pytest.mark.parametrize(
+    ("top_k", "temperature", "cond_scale"), [(5, 0.7, 10.0), (40, 1.3, 3.0), (8, 1.0, 1.0)]
+)
 def test_sampled_tokens_identical_to_reference_for_the_same_seed(
     top_k: int, temperature: float, cond_scale: float
 ) -> None:
@@ -201,3 +203,10 @@ def test_step_updates_its_buffers_in_place() -> None:
     fast.generate_tokens(PROMPTS, top_k=2, seed=1)
     assert [t.data_ptr() for t in state] == pointers
     assert not torch.equal(decoder.tokens, before)  # and they were written
+
+
+def test_guidance_off_decodes_conditional_rows_only() -> None:
+    fast = FastPipeline(pipeline())
+    fast.generate_tokens(PROMPTS, top_k=4, seed=1, cond_scale=1.0)
+    decoder = fast.generator.runner(3, 4, guided=False)[0]
+    assert decoder.pairs == 1 and decoder.k_cache[0].shape[0] == 3  # rows = images, not 2 × images
