@@ -48,7 +48,7 @@ async def browser_page():  # type: ignore[no-untyped-def]
             await browser.close()
 
 
-async def test_page_shows_queue_then_the_image_then_the_gallery(
+async def test_page_shows_queue_then_the_image_then_the_gallery_then_a_refusal(
     running_app: BotApp, pipeline: StandInPipeline, browser_page
 ) -> None:  # type: ignore[no-untyped-def]
     page = browser_page
@@ -80,15 +80,42 @@ async def test_page_shows_queue_then_the_image_then_the_gallery(
     await page.wait_for_selector("#gallery figure img")
     assert "a paper boat at dawn" in await page.text_content("#gallery")
 
-
-async def test_page_shows_a_rejection_with_its_reason(running_app: BotApp, browser_page) -> None:  # type: ignore[no-untyped-def]
-    page = browser_page
-    adapter = running_app.adapters[Platform.WEB]
-    assert isinstance(adapter, WebAdapter) and adapter.url
-    await page.goto(adapter.url)
+    # a refused prompt: the reason is shown, the last image is hidden
     await page.fill("#prompt", "a nude figure")
     await page.click("#submit")
     await page.wait_for_function("document.getElementById('rejection').textContent.length > 0")
-    text = await page.text_content("#rejection")
-    assert "unsafe_prompt" in text
+    assert "unsafe_prompt" in await page.text_content("#rejection")
     assert await page.is_hidden("#result")
+
+
+@pytest.fixture
+async def embedded_app(tmp_path: Path, real_safety):  # type: ignore[no-untyped-def]
+    """The bot as `dallebot run` builds it on a fresh clone: the embedded model, the real gates."""
+    from bot.config import parse_settings
+    from storage import open_store
+
+    settings = parse_settings({"web": {"port": 0}, "worker": {"poll_seconds": 0.05}})
+    store = open_store(f"sqlite:///{tmp_path / 'app.db'}")
+    app = BotApp(settings, {}, workers=1, store=store, safety=real_safety)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
+        store.close()
+
+
+async def test_page_shows_an_image_from_the_embedded_model(embedded_app: BotApp, browser_page) -> None:  # type: ignore[no-untyped-def]
+    page = browser_page
+    adapter = embedded_app.adapters[Platform.WEB]
+    assert isinstance(adapter, WebAdapter) and adapter.url
+    await page.goto(adapter.url)
+    await page.fill("#prompt", "a red circle on a blue background")
+    await page.click("#submit")
+    await page.wait_for_function(
+        "(() => { const i = document.getElementById('result');"
+        " return !i.hidden && i.complete && i.naturalWidth > 0; })()",
+        timeout=60_000,
+    )
+    width = await page.evaluate("document.getElementById('result').naturalWidth")
+    assert width == 64  # the embedded model's 8×8-token grid
