@@ -29,13 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fid.add_argument("--model", type=Path, default=None, metavar="DIR", help="default: the embedded model")
     fid.add_argument("--captions", type=int, default=100, help="captions per split (default 100)")
     fid.add_argument("--device", default=None, help="cpu or cuda for fidelity (default: cuda if any)")
+    fid.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     fid.set_defaults(func=_fidelity)
 
 
 def _fidelity(args: argparse.Namespace) -> int:
     from generation.embedded.eval import main
 
-    return main(args.model, captions=args.captions, device=args.device)
+    return main(args.model, captions=args.captions, device=args.device, threads=args.threads)
 
 
 def _safety(args: argparse.Namespace) -> int:
