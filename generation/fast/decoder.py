@@ -300,7 +300,7 @@ def layer_step(
     x = x + _ln(a.reshape(R, d) @ cross_out.T, ln_cross_w, ln_cross_b, eps)
     # GLU
     g0, g1 = (_ln(x, ln0_w, ln0_b, eps) @ glu01.T).chunk(2, dim=-1)  # (R, glu) each
-    return x + _ln(F.gelu(g0) * g1, ln1_w, ln1_b, eps) @ fc2.T
+    return torch.addmm(x, _ln(F.gelu(g0) * g1, ln1_w, ln1_b, eps), fc2.T)  # residual in the GEMM epilogue
 
 
 def head_step(
