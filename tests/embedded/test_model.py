@@ -3,6 +3,7 @@
 import dataclasses
 
 import pytest
+import torch
 
 from generation import load_pipeline
 from generation.embedded.parser import check, parse
@@ -10,8 +11,17 @@ from generation.embedded.world import Claims, ObjectClaim
 from generation.loading import EMBEDDED_MODEL_DIR, load_components
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """A model this small runs fastest on one thread when the cores are shared."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
-def pipeline():
+def pipeline(one_thread):
     return load_pipeline(device="cpu")
 
 
