@@ -34,17 +34,30 @@ _SOURCE = r"""
 #include <immintrin.h>
 #include <cstring>
 
-// acc[m] += x[m, k:k+8] * w[k:k+8] for M rows; w widened from bf16 once per 8 weights.
+static inline __m256 widen(const uint16_t* w) {  // 8 bf16 -> 8 fp32: the bits shifted up 16
+  __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+// y[m, n] = x[m, :] . w[:] for M rows; each weight widened once, two accumulator chains per row
+// so the FMA latency does not bound the loop.
 template <int M>
 static void rows_block(const float* x, int64_t K, const uint16_t* w, int64_t n, float* y, int64_t N) {
-  __m256 acc[M];
-  for (int m = 0; m < M; ++m) acc[m] = _mm256_setzero_ps();
+  __m256 acc[M], acc2[M];
+  for (int m = 0; m < M; ++m) acc[m] = acc2[m] = _mm256_setzero_ps();
   int64_t k = 0;
-  for (; k + 8 <= K; k += 8) {
-    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + k));
-    __m256 wv = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-    for (int m = 0; m < M; ++m) acc[m] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + m * K + k), acc[m]);
+  for (; k + 16 <= K; k += 16) {
+    __m256 w0 = widen(w + k), w1 = widen(w + k + 8);
+    for (int m = 0; m < M; ++m) {
+      acc[m] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + m * K + k), acc[m]);
+      acc2[m] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + m * K + k + 8), acc2[m]);
+    }
   }
+  for (; k + 8 <= K; k += 8) {
+    __m256 w0 = widen(w + k);
+    for (int m = 0; m < M; ++m) acc[m] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + m * K + k), acc[m]);
+  }
+  for (int m = 0; m < M; ++m) acc[m] = _mm256_add_ps(acc[m], acc2[m]);
   for (int m = 0; m < M; ++m) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[m]), _mm256_extractf128_ps(acc[m], 1));
     s = _mm_hadd_ps(s, s);
