@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 ROOT = os.environ.get("DALLEBOT_MIN_DALLE_ROOT")
@@ -23,4 +24,4 @@ def test_published_weights_load_and_draw():
     assert pipe.tokenize("a cat") != pipe.tokenize("a dog")
     image = pipe("an armchair in the shape of an avocado", seed=0)[0]
     assert image.size == (256, 256)
-    assert len(set(image.getdata())) > 100  # a picture, not a flat colour
+    assert np.asarray(image).std() > 5  # a picture, not a flat colour
