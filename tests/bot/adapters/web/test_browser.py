@@ -91,11 +91,15 @@ async def test_page_shows_queue_then_the_image_then_the_gallery_then_a_refusal(
 @pytest.fixture
 async def embedded_app(tmp_path: Path, real_safety):  # type: ignore[no-untyped-def]
     """The bot as `dallebot run` builds it on a fresh clone: the embedded model, the real gates."""
+    import torch
+
     from bot.config import parse_settings
     from storage import open_store
 
     settings = parse_settings({"web": {"port": 0}, "worker": {"poll_seconds": 0.05}})
     store = open_store(f"sqlite:///{tmp_path / 'app.db'}")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a small model on the shared cores: thread hand-offs cost ten times more
     app = BotApp(settings, {}, workers=1, store=store, safety=real_safety)
     await app.start()
     try:
@@ -103,6 +107,7 @@ async def embedded_app(tmp_path: Path, real_safety):  # type: ignore[no-untyped-
     finally:
         await app.stop()
         store.close()
+        torch.set_num_threads(threads)
 
 
 async def test_page_shows_an_image_from_the_embedded_model(embedded_app: BotApp, browser_page) -> None:  # type: ignore[no-untyped-def]
