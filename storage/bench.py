@@ -24,7 +24,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 from bot.domain import NewRequest, Platform, QuotaPolicy
-from storage import open_store
+from storage import Store, open_store
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 POLICY = QuotaPolicy(images_per_window=1_000_000, window_seconds=3600, max_in_flight=1_000_000)
@@ -35,22 +35,28 @@ def _worker(url: str, name: str, count: int, batch: int, barrier: Barrier, resul
     store = open_store(url, upgrade=False)
     barrier.wait()
     started = time.monotonic()
-    done = enqueued = 0
-    while done < count:
+    done = 0
+    for first in range(0, count, batch):
         page = [
             NewRequest(
                 Platform.X, f"{name}-{n}", f"{name}-user{n % 10}", "an armchair in the shape of an avocado"
             )
-            for n in range(enqueued, min(count, enqueued + batch))
+            for n in range(first, min(count, first + batch))
         ]
-        if page:
-            store.enqueue_many(page, quota=POLICY, queue_cap=1_000_000, cursor=None)
-            enqueued += len(page)
-        for claim in store.claim(name, limit=batch, lease_seconds=60):
-            store.complete(claim, image_png=PNG, seconds=0.5)
-            done += 1
+        store.enqueue_many(page, quota=POLICY, queue_cap=1_000_000, cursor=None)
+        done += _finish(store, name, batch)
+    while finished := _finish(store, name, batch):  # drain what the other workers left queued
+        done += finished
     results.put((started, time.monotonic(), done))
     store.close()
+
+
+def _finish(store: Store, name: str, batch: int) -> int:
+    """Claim up to `batch` queued requests (anyone's) and complete them; how many."""
+    claims = store.claim(name, limit=batch, lease_seconds=60)
+    for claim in claims:
+        store.complete(claim, image_png=PNG, seconds=0.5)
+    return len(claims)
 
 
 def run(url: str, *, requests: int, workers: int, batch: int) -> float:
@@ -69,7 +75,9 @@ def run(url: str, *, requests: int, workers: int, batch: int) -> float:
     for process in processes:
         process.join()
     elapsed = max(end for _, end, _ in reports) - min(start for start, _, _ in reports)
-    return sum(done for _, _, done in reports) / elapsed
+    done = sum(done for _, _, done in reports)
+    assert done == per_worker * workers, f"{done} of {per_worker * workers} requests completed"
+    return done / elapsed
 
 
 def _postgres_schema(base_url: str) -> tuple[str, str] | None:

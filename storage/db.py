@@ -4,21 +4,16 @@ SQLite: WAL (readers run while one writer writes), `synchronous=NORMAL` (survive
 a busy timeout, and write transactions begun with `BEGIN IMMEDIATE` — a DEFERRED transaction that
 reads and then writes can fail with SQLITE_BUSY at once in WAL mode, whatever the timeout. pysqlite
 would emit its own BEGIN, so it is switched to autocommit and SQLAlchemy's "begin" event emits ours.
-SQLite's own busy handler waits by sleeping up to 100 ms at a time, so under many writers a waiter
-keeps missing the lock and starves past its timeout; our writers therefore first queue on a
-`WriteGate` (a file lock beside the database, polled every ≤ 2 ms), and SQLite's lock is then
-nearly always free when they ask for it.
+Writers first queue on a `WriteGate` (storage/gate.py): SQLite's busy handler alone starves
+writers under contention.
 PostgreSQL: psycopg 3, a connect timeout, pre-ping so a restarted server is noticed.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import sqlite3
-import threading
-import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
@@ -28,62 +23,13 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from storage.errors import StorageUnavailable, translate
+from storage.errors import translate
+from storage.gate import WriteGate
 
 log = logging.getLogger(__name__)
 
 WRITE_OPTION = "dallebot_write"  # execution option: begin this transaction as a writer
 _GATES: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
-
-
-class WriteGate:
-    """One writer at a time across threads and processes for a SQLite file, with a timeout."""
-
-    def __init__(self, database: str, timeout: float) -> None:
-        self.path = f"{database}-writer.lock"
-        self.timeout = timeout
-        self._thread_lock = threading.Lock()
-        self._fd: int | None = None
-        self._pid = os.getpid()
-
-    @contextmanager
-    def hold(self, url: str) -> Iterator[None]:
-        deadline = time.monotonic() + self.timeout
-        if not self._thread_lock.acquire(timeout=self.timeout):
-            raise self._timed_out(url)
-        try:
-            if self._fd is None or self._pid != os.getpid():
-                # a forked child must not share its parent's open file: flock would treat both as one
-                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644), os.getpid()
-            delay = 0.0001
-            while True:
-                try:
-                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise self._timed_out(url) from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.002)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._thread_lock.release()
-
-    def _timed_out(self, url: str) -> StorageUnavailable:
-        return StorageUnavailable(
-            f"the database at {url} stayed locked by another dallebot process for longer than the "
-            f"busy timeout ({self.timeout:g} s); nothing was written — retry shortly, and look for a "
-            f"stuck process holding {self.path}",
-            cause="locked",
-        )
-
-    def close(self) -> None:
-        if self._fd is not None and self._pid == os.getpid():
-            os.close(self._fd)
-            self._fd = None
 
 
 def normalize_url(url: str) -> str:

@@ -143,3 +143,19 @@ def test_storage_error_messages_name_the_database(sqlite_url: str) -> None:
         store.enqueue(new_request(1), quota=None, queue_cap=None)
     assert sqlite_url.split("///")[1] in str(caught.value)
     store.close()
+
+
+def test_a_stuck_dallebot_writer_times_out_the_others_cleanly(sqlite_url: str) -> None:
+    from storage.db import _GATES
+
+    stuck, waiting = open_store(sqlite_url), open_store(sqlite_url, busy_timeout=0.2)
+    with _GATES[stuck.engine].hold(sqlite_url), pytest.raises(StorageUnavailable) as caught:
+        waiting.enqueue(new_request(1), quota=None, queue_cap=None)
+    assert caught.value.cause == "locked" and "writer.lock" in str(caught.value)
+    assert waiting.count_requests() == 0
+    # the abandoned wait must not leave the lock taken: both go on writing
+    assert isinstance(waiting.enqueue(new_request(1), quota=None, queue_cap=None), Accepted)
+    assert isinstance(stuck.enqueue(new_request(2), quota=None, queue_cap=None), Accepted)
+    assert isinstance(waiting.enqueue(new_request(3), quota=None, queue_cap=None), Accepted)
+    stuck.close()
+    waiting.close()
