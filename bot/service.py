@@ -103,12 +103,17 @@ class BotService:
             return self._count(Rejected(RejectionReason.UNAVAILABLE, UNAVAILABLE_MESSAGE))
 
     async def submit_many(
-        self, news: Sequence[NewRequest], *, cursor: tuple[str, str] | None = None
+        self, news: Sequence[NewRequest], *, platform: Platform, cursor: tuple[str, str] | None = None
     ) -> list[Outcome]:
-        """Submit a page of events; the cursor (key, value) is stored in the same transaction."""
-        return await self.call(self._submit_many_sync, list(news), cursor)
+        """Submit one platform's page of events; the cursor (key, value) is stored in the same
+        transaction, also for an empty page (every event ignored, a skipped backlog)."""
+        if any(new.platform is not platform for new in news):
+            raise ValueError(f"submit_many: a {platform.value} page holds another platform's request")
+        return await self.call(self._submit_many_sync, list(news), platform, cursor)
 
-    def _submit_many_sync(self, news: list[NewRequest], cursor: tuple[str, str] | None) -> list[Outcome]:
+    def _submit_many_sync(
+        self, news: list[NewRequest], platform: Platform, cursor: tuple[str, str] | None
+    ) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(news)
         to_enqueue: list[tuple[int, NewRequest]] = []
         try:
@@ -119,12 +124,11 @@ class BotService:
                     outcomes[index] = self._reject(self._for_record(new), checked)
                 else:
                     to_enqueue.append((index, checked))
-            platform = news[0].platform if news else None
-            store_cursor = (platform.value, *cursor) if cursor and platform else None
+            store_cursor = (platform.value, *cursor) if cursor else None
             if to_enqueue or store_cursor:
                 results = self.store.enqueue_many(
                     [new for _, new in to_enqueue],
-                    quota=self.settings.quotas.policy_for(platform) if platform else None,
+                    quota=self.settings.quotas.policy_for(platform),
                     queue_cap=self.settings.queue.cap,
                     cursor=store_cursor,
                 )

@@ -92,9 +92,10 @@ class Service(Protocol):
         ...
 
     async def submit_many(
-        self, news: Sequence[NewRequest], *, cursor: tuple[str, str] | None = None
+        self, news: Sequence[NewRequest], *, platform: Platform, cursor: tuple[str, str] | None = None
     ) -> list[Outcome]:
-        """Submit a page of events in one transaction; `cursor` = (key, value) stored with them."""
+        """Submit one platform's page of events in one transaction; `cursor` = (key, value) is
+        stored with them under `platform`, even when the page is empty."""
         ...
 
     async def get_cursor(self, platform: Platform, key: str) -> str | None:

@@ -171,13 +171,21 @@ async def test_submit_many_stores_the_cursor_with_the_page(service: BotService, 
         replace(web(2, ""), platform=Platform.X),
         replace(web(3, "forbidden"), platform=Platform.X),
     ]
-    outcomes = await service.submit_many(page, cursor=("since_id", "300"))
+    outcomes = await service.submit_many(page, platform=Platform.X, cursor=("since_id", "300"))
     assert [type(o).__name__ for o in outcomes] == ["Accepted", "Rejected", "Rejected"]
     assert store.get_cursor(Platform.X, "since_id") == "300"
     # the page read again after a crash: nothing new, the same answers
-    again = await service.submit_many(page, cursor=("since_id", "300"))
+    again = await service.submit_many(page, platform=Platform.X, cursor=("since_id", "300"))
     assert isinstance(again[0], Accepted) and again[0].duplicate
     assert store.count_requests() == 3
+
+
+async def test_submit_many_stores_the_cursor_of_an_empty_page(service: BotService, store: Store) -> None:
+    """Every mention ignored (or a first start skipping the backlog): the read position still moves."""
+    outcomes = await service.submit_many([], platform=Platform.X, cursor=("since_id", "300"))
+    assert outcomes == []
+    assert store.get_cursor(Platform.X, "since_id") == "300"
+    assert store.count_requests() == 0
 
 
 async def test_trusted_submit_skips_the_quota(service: BotService, settings: Settings) -> None:

@@ -74,8 +74,8 @@ class MentionPoller:
         self.clock = clock
         self.sleep = sleep
         self.interval = settings.poll_interval_seconds
-        # The newest id seen, also kept here: a poll that stores no request (every mention ignored)
-        # may not get its cursor written by `submit_many`, and must not make the next poll re-read.
+        # The newest id this process has stored; `submit_many` writes it as the cursor even for a
+        # page of only ignored mentions, so after a restart the stored cursor carries on from here.
         self.seen_since_id: str | None = None
 
     async def poll_once(self) -> int:
@@ -107,7 +107,7 @@ class MentionPoller:
             )
             cursor = (CURSOR_KEY, newest_id) if last and newest_id else None
             if news or cursor:
-                outcomes = await self.service.submit_many(news, cursor=cursor)
+                outcomes = await self.service.submit_many(news, platform=Platform.X, cursor=cursor)
                 stored += sum(1 for o in outcomes if not (isinstance(o, Accepted) and o.duplicate))
             if last:
                 break
@@ -121,7 +121,7 @@ class MentionPoller:
         page = await self._call(self.api.mentions, self.bot.user_id, since_id=None, max_results=5)
         newest_id = (page.get("meta") or {}).get("newest_id")
         if newest_id:
-            await self.service.submit_many([], cursor=(CURSOR_KEY, newest_id))
+            await self.service.submit_many([], platform=Platform.X, cursor=(CURSOR_KEY, newest_id))
             self.seen_since_id = newest_id
             log.info("x: first start: mentions up to %s skipped (x.skip_backlog_on_first_start)", newest_id)
         return 0

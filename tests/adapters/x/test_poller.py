@@ -122,6 +122,20 @@ async def test_first_start_skips_the_backlog(fake_x: FakeX, service, store: Stor
     assert list(stored_x(store)) == [new]
 
 
+async def test_the_skipped_backlog_stays_skipped_after_a_restart(
+    fake_x: FakeX, service, store: Store, clock
+) -> None:
+    ids = many_mentions(fake_x, 3)
+    assert await poller_for(service, clock, skip_backlog_on_first_start=True).poll_once() == 0
+    assert store.get_cursor(Platform.X, CURSOR_KEY) == max(ids, key=int)
+
+    fake_x.user("9", "dave")
+    new = fake_x.mention(f"@{BOT_NAME} after the restart", author="9")
+    restarted = poller_for(service, clock, skip_backlog_on_first_start=True)  # no in-memory since_id
+    assert await restarted.poll_once() == 1
+    assert list(stored_x(store)) == [new]
+
+
 async def test_ignored_and_stale_mentions_are_not_stored(fake_x: FakeX, service, store: Store, clock) -> None:
     fake_x.user("7", "carol")
     fake_x.mention(f"@{BOT_NAME} too late", author="7", age=timedelta(hours=7))
@@ -138,6 +152,7 @@ async def test_only_ignored_mentions_still_move_the_read_position(
     own = fake_x.mention(f"@{BOT_NAME} my own", author=BOT_ID)
     poller = poller_for(service, clock)
     assert await poller.poll_once() == 0
+    assert store.get_cursor(Platform.X, CURSOR_KEY) == own  # a restart does not re-read it either
     await poller.poll_once()
     assert fake_x.calls_to("GET /2/users/{id}/mentions")[-1].query["since_id"] == own
 
