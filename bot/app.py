@@ -122,7 +122,10 @@ def embedded_pipeline_loader(settings: Settings, *, fast: bool = False) -> Calla
     generation = settings.generation
 
     def load() -> ImagePipeline:
+        import torch
+
         from generation import ModelLoadError, load_pipeline
+        from generation.pipeline import SMALL_MODEL_WIDTH
 
         try:
             pipeline = load_pipeline(
@@ -130,6 +133,11 @@ def embedded_pipeline_loader(settings: Settings, *, fast: bool = False) -> Calla
                 device=None if generation.device == "auto" else generation.device,
                 dtype=None if generation.dtype == "auto" else generation.dtype,
             )
+            if pipeline.device.type == "cpu":
+                small = pipeline.config.bart.d_model < SMALL_MODEL_WIDTH
+                threads = generation.cpu_threads or (1 if small else None)
+                if threads:
+                    torch.set_num_threads(threads)  # process-wide: this process's one generation owner
             if not fast:
                 return pipeline
             from generation.fast import accelerate

@@ -76,6 +76,9 @@ class GenerationSettings(_Section):
     model: str | None = Field(None, description="model directory; null: the embedded model")
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    cpu_threads: int | None = Field(
+        None, ge=1, description="torch CPU threads; null: 1 for a small model, else torch's"
+    )
     defaults: GenerationDefaults = Field(default_factory=GenerationDefaults)
     limits: GenerationLimits = Field(default_factory=GenerationLimits)
 

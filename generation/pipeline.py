@@ -27,6 +27,7 @@ from generation.vqgan import VQGANDecoder
 
 log = logging.getLogger(__name__)
 
+SMALL_MODEL_WIDTH = 512  # d_model below this runs fp32 on CPU by default (the embedded model)
 OnStep = Callable[[int, torch.Tensor], None]  # (steps done, tokens so far (N, steps done))
 
 
@@ -56,6 +57,9 @@ class Pipeline:
             )
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
+        if dtype is None and self.device.type == "cpu" and encoder.config.d_model < SMALL_MODEL_WIDTH:
+            # a model this small gains nothing from emulated bf16 (and would build a kernel first)
+            self.dtype = torch.float32
         self.tokenizer = tokenizer
         emulated_bf16 = self.device.type == "cpu" and self.dtype == torch.bfloat16 and not has_native_bf16()
         if cpu_kernels or (cpu_kernels is None and emulated_bf16):  # bf16 matmul weights, fp32 rest
@@ -215,13 +219,13 @@ def load_pipeline(
     """Load a model directory (min-dalle models_root or the project's format; None = embedded model).
 
     device None -> CUDA when available, else CPU; dtype None -> half precision (bf16, or fp16 on
-    CUDA cards without bf16); "fp32" on request.
+    CUDA cards without bf16; fp32 for a small model on CPU); "fp32" on request.
     """
     dev = resolve_device(device)
-    precision = resolve_dtype(dtype, dev)
     components = load_components(path)
-    log.info("loaded %s (%s) on %s as %s", components.config.name, path or "embedded", dev, precision)
-    return Pipeline.from_components(components, device=dev, dtype=precision)
+    pipeline = Pipeline.from_components(components, device=dev, dtype=dtype)
+    log.info("loaded %s (%s) on %s as %s", components.config.name, path or "embedded", dev, pipeline.dtype)
+    return pipeline
 
 
 def make_grid(images: Sequence[Image.Image], columns: int | None = None) -> Image.Image:

@@ -106,8 +106,15 @@ def _solid(value: int):
     return Image.new("RGB", (16, 16), (value, value, value))
 
 
-def test_default_precision_on_cpu_is_bf16():
+def test_default_precision_on_cpu_is_fp32_for_a_small_model():
+    # below SMALL_MODEL_WIDTH emulated bf16 saves nothing (and would build the CPU kernel first)
     p = Pipeline.from_components(tiny.components(), device="cpu")
+    assert p.dtype == torch.float32
+    assert p.decoder.lm_head.weight.dtype == torch.float32
+
+
+def test_bf16_on_cpu_keeps_matmul_weights_in_bf16():
+    p = Pipeline.from_components(tiny.components(), device="cpu", dtype="bf16")
     assert p.dtype == torch.bfloat16
     assert p.decoder.lm_head.weight.dtype == torch.bfloat16
     assert p.encoder.layers[0].glu.fc0.weight.dtype == torch.bfloat16
