@@ -33,7 +33,7 @@ from bot.validation import printable, validate
 from storage import StorageError
 
 if TYPE_CHECKING:
-    from bot.safety.filter import SafetyFilter
+    from bot.safety.filter import SafetyFilter, Verdict
     from storage import QueueStats, QuotaStatus, Store
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,9 @@ class BotService:
     def submit_sync(self, new: NewRequest, *, trusted: bool = False) -> Outcome:
         """`submit` for callers already off the event loop (the daily job, the benchmark)."""
         try:
-            checked = self._check(new)
+            checked, verdict = self._check(new)
             if isinstance(checked, Rejected):  # recording is idempotent: a repeat keeps the first row
-                return self._reject(self._for_record(new), checked)
+                return self._reject(self._for_record(new), checked, verdict)
             quota = None if trusted else self.settings.quotas.policy_for(new.platform)
             outcome = self.store.enqueue(checked, quota=quota, queue_cap=self.settings.queue.cap)
             return self._settle(checked, outcome)
@@ -118,10 +118,10 @@ class BotService:
         to_enqueue: list[tuple[int, NewRequest]] = []
         try:
             for index, new in enumerate(news):
-                checked = self._check(new)
+                checked, verdict = self._check(new)
                 if isinstance(checked, Rejected):
                     # Recorded before the cursor moves: a crash here re-reads the page, finds the row.
-                    outcomes[index] = self._reject(self._for_record(new), checked)
+                    outcomes[index] = self._reject(self._for_record(new), checked, verdict)
                 else:
                     to_enqueue.append((index, checked))
             store_cursor = (platform.value, *cursor) if cursor else None
@@ -157,17 +157,19 @@ class BotService:
             self._on_enqueued()
         return outcome
 
-    def _check(self, new: NewRequest) -> NewRequest | Rejected:
+    def _check(self, new: NewRequest) -> tuple[NewRequest | Rejected, Verdict | None]:
+        """Validation, then the prompt gate; the gate's verdict comes back with a refusal, for the audit."""
         checked = validate(new, self.settings.generation.limits)
         if isinstance(checked, Rejected) or self.safety is None:
-            return checked
+            return checked, None
         verdict = self.safety.check_prompt(checked.prompt)
         if not verdict.allowed:
-            return Rejected(
+            refused = Rejected(
                 RejectionReason.UNSAFE_PROMPT,
                 verdict.reason or "This prompt was refused by the content filter. Try a different prompt.",
             )
-        return checked
+            return refused, verdict
+        return checked, None
 
     def _for_record(self, new: NewRequest) -> NewRequest:
         """An invalid request made safe to store: bounded, printable prompt; options dropped (NaN…)."""
@@ -175,9 +177,16 @@ class BotService:
         prompt = new.prompt if isinstance(new.prompt, str) else ""
         return replace(new, prompt=printable(prompt[: limit + 1]), options=Options())
 
-    def _reject(self, new: NewRequest, rejected: Rejected) -> Rejected:
-        """Keep the rejection (audit; the outbox owes background-ingested users one reply)."""
-        self.store.record_rejection(new, rejected)
+    def _reject(self, new: NewRequest, rejected: Rejected, verdict: Verdict | None = None) -> Rejected:
+        """Keep the rejection (audit; the outbox owes background-ingested users one reply) and the
+        prompt gate's decision behind it (issue 5: which gate, score, threshold)."""
+        request_id = self.store.record_rejection(new, rejected)
+        if verdict is not None and not any(
+            decision["gate"] == verdict.gate for decision in self.store.safety_decisions(request_id)
+        ):  # a redelivered id finds its first row, already audited
+            self.store.record_safety(
+                request_id, verdict.gate, verdict.score, verdict.threshold, not verdict.allowed, "refuse"
+            )
         return self._count(rejected)
 
     def _count(self, rejected: Rejected) -> Rejected:

@@ -73,6 +73,36 @@ async def test_bad_input_is_rejected_recorded_and_never_queued(
     assert store.count_requests() == 1
 
 
+async def test_refused_prompt_records_the_gate_decision_once(service: BotService, store: Store) -> None:
+    """Issue 5: a refusal is audited with its gate, score and threshold; a redelivery adds nothing."""
+    outcome = await service.submit(web(1, "a forbidden thing"))
+    assert isinstance(outcome, Rejected) and outcome.reason is RejectionReason.UNSAFE_PROMPT
+    recorded = store.find_request(Platform.WEB, "e1")
+    assert recorded is not None
+    expected = {"gate": "prompt", "score": 1.0, "threshold": 0.5, "flagged": True, "action": "refuse"}
+    decisions = [{k: d[k] for k in expected} for d in store.safety_decisions(recorded.id)]
+    assert decisions == [expected]
+
+    again = await service.submit(web(1, "a forbidden thing"))
+    assert isinstance(again, Rejected) and again.reason is RejectionReason.UNSAFE_PROMPT
+    assert len(store.safety_decisions(recorded.id)) == 1
+
+
+async def test_refusal_in_a_page_is_audited(service: BotService, store: Store) -> None:
+    page = [replace(web(1, "forbidden"), platform=Platform.X)]
+    await service.submit_many(page, platform=Platform.X)
+    await service.submit_many(page, platform=Platform.X)  # the page read again after a crash
+    recorded = store.find_request(Platform.X, "e1")
+    assert recorded is not None
+    assert [d["action"] for d in store.safety_decisions(recorded.id)] == ["refuse"]
+
+
+async def test_invalid_prompt_records_no_gate_decision(service: BotService, store: Store) -> None:
+    await service.submit(web(1, ""))
+    recorded = store.find_request(Platform.WEB, "e1")
+    assert recorded is not None and store.safety_decisions(recorded.id) == []
+
+
 async def test_rejection_record_is_sanitised(service: BotService, store: Store) -> None:
     await service.submit(web(1, "bad\x00" + "y" * 5000, temperature=float("nan")))
     recorded = store.find_request(Platform.WEB, "e1")
