@@ -154,8 +154,9 @@ def fold(text: str) -> str:
 
 
 def leet_reading(word: str) -> str:
-    """Every leet character of `word` read as a letter ("80085" → "boobs"); the lexicon uses it
-    for all-digit words, which normalize() leaves alone so "1920" stays a number."""
+    """Every leet character of `word` read as a letter ("n4k3d" → "naked"); the lexicon uses it
+    for a spaced-out word joined from letters and digits ("n 4 k e d"). A word of digits alone
+    is a number, never read this way ("1920", "1011")."""
     return word.translate(_LEET)
 
 

@@ -3,7 +3,8 @@
 Matching runs on the output of normalize(). The lexicon also undoes the evasions that need to
 know the vocabulary to be undone safely:
   * leet "1" / "|" / "!" may be "i" or "l", and an emoji inside a word may stand for a letter:
-    the spelling that is a listed word wins;
+    the spelling that is a listed word wins; digits are read as letters only inside a word
+    ("l0li", "n 4 k e d"), never in a number of digits alone ("1011", "10 11");
   * repeated letters ("nuuuude") collapse only when the collapsed form is a listed word with
     the same letters, so "Bobs" does not become "boobs";
   * words spaced apart ("n u d e", "nak ed") are joined only when the pieces are short, the
@@ -123,7 +124,9 @@ class Lexicon:
 
     def _resolve(self, token: str) -> str:
         candidates = _expand_markers(token)
-        if any(ch.isdigit() for ch in token):
+        # Leetspeak puts digits inside a word ("n4ked", or "n 4 k e d" joined); a token of digits
+        # alone is a number ("1011" is not "loli"), so it keeps its plain reading.
+        if any(ch.isdigit() for ch in token) and not token.isdigit():
             candidates += _expand_markers(leet_reading(token))
         for word in candidates:
             if self._known(word):

@@ -26,6 +26,12 @@ def test_word_list_refusal_carries_gate_score_threshold_and_entry(safety: Safety
     )
 
 
+def test_a_number_in_a_prompt_is_not_leetspeak(safety: SafetyFilter) -> None:
+    """A false positive seen in use: "1011" read as leet spelled a deny-listed word."""
+    assert safety.check_prompt("a watercolour fox number 1011").allowed
+    assert not safety.check_prompt("a watercolour fox number l0l1").allowed
+
+
 def test_ordinary_prompt_passes_with_the_classifier_score(safety: SafetyFilter) -> None:
     verdict = safety.check_prompt("an astronaut riding a horse on the moon")
     assert verdict.allowed and verdict.gate == "prompt" and verdict.reason == ""

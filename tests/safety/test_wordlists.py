@@ -30,6 +30,9 @@ def deny_entry(lexicon: Lexicon, text: str) -> str | None:
         "Bob's burgers",  # collapsing repeats must not turn "bobs" into "boobs"
         "a titmouse",
         "cumulus clouds",
+        "a watercolour fox number 1011",  # a pure number is a number, not leet for "loli"
+        "a watercolour fox number 10 11",  # nor when spaced: the joined pieces are still digits
+        "80085",  # likewise: only digits inside a word are read as letters
     ],
 )
 def test_innocent_words_pass_the_lists(lexicon: Lexicon, text: str) -> None:
@@ -47,7 +50,9 @@ def test_innocent_words_pass_the_lists(lexicon: Lexicon, text: str) -> None:
         ("ma sturbating", "masturbat*"),
         ("nuuuuude", "nude"),  # repeated letters
         ("l1ngerie", "lingerie"),  # 1 read as i
-        ("80085", "boobs"),  # an all-digit word read as leet
+        ("l0li", "loli"),  # digits inside a word are read as letters
+        ("n 4 k e d", "naked"),  # also when the word is spaced out
+        ("a l 0 l 1 drawing", "loli"),
         ("n🍑ked", "naked"),  # emoji standing in for a letter
         ("nude,woman", "nude"),  # the split words are checked too
         ("a d u l t film", "adult film"),  # a spaced-out phrase word joins into the phrase
