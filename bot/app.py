@@ -302,7 +302,7 @@ class BotApp:
             self.daily = DailyPrompt(
                 self.settings.daily,
                 self.service,
-                platforms=self.adapters.keys(),
+                platforms=[p for p, adapter in self.adapters.items() if adapter.takes_daily()],
                 **({"clock": self._clock} if self._clock else {}),
             )
             await self.daily.start()

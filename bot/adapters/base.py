@@ -156,6 +156,11 @@ class Adapter(ABC):
     async def progress(self, request: Request, *, position: int, eta_seconds: float | None) -> None:  # noqa: B027
         """Show queue position / ETA where the platform can (optional; default does nothing)."""
 
+    def takes_daily(self) -> bool:
+        """Whether it can post the daily prompt's image (which nobody asked for: no user, no channel);
+        the daily job submits only to platforms whose adapter says so."""
+        return True
+
     def describe(self) -> str:
         """One line for `dallebot check-config` and the startup log (no secrets)."""
         return f"{self.platform.value}: enabled"

@@ -60,7 +60,7 @@ def _running_platforms(settings: Settings) -> list[Platform]:
     from bot.app import plan_adapters
 
     running = plan_adapters(settings, os.environ).adapters
-    return [p for p in settings.daily.platforms if p in running]
+    return [p for p in settings.daily.platforms if p in running and running[p].takes_daily()]
 
 
 def _describe(settings: Settings, platforms: list[Platform]) -> int:

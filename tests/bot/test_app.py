@@ -168,6 +168,45 @@ async def test_daily_prompt_is_scheduled_and_caught_up_once(
     store.close()
 
 
+async def test_daily_prompt_skips_an_adapter_that_takes_no_daily_requests(
+    tmp_path: Path, real_safety: SafetyFilter
+) -> None:
+    """A Discord adapter with no daily channel is not given the daily request (rather than failing it)."""
+    from datetime import UTC, datetime
+
+    from tests.bot.fakes import FakeClock, RecordingAdapter
+
+    class NoDailyChannel(RecordingAdapter):
+        def takes_daily(self) -> bool:
+            return False
+
+    settings = parse_settings(
+        {
+            "worker": {"poll_seconds": 0.05},
+            "daily": {
+                "enabled": True,
+                "time": "12:00",
+                "prompts": ["an owl at noon"],
+                "platforms": ["discord"],
+            },
+        }
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    app = BotApp(
+        settings,
+        {},
+        workers=0,
+        store=store,
+        safety=real_safety,
+        adapters={Platform.DISCORD: NoDailyChannel()},
+        clock=FakeClock(datetime(2026, 1, 1, 12, 5, tzinfo=UTC)),
+    )
+    await app.start()
+    await app.stop()
+    assert store.count_requests() == 0
+    store.close()
+
+
 def test_dallebot_run_on_the_embedded_model_serves_an_image(tmp_path: Path) -> None:
     """The real thing end to end: CLI, the embedded model, the real gates (Open-NSFW too), worker, web."""
     process = _run_cli(tmp_path, _embedded_model_config(tmp_path))

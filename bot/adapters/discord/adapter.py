@@ -7,6 +7,9 @@ Where a result goes, in order (each step only if the one before cannot be used):
   3. a new message in the request's channel, replying to the original where Discord still has it;
   4. a DM to the requester (channel gone, or the bot may not post there);
   5. nothing: `DeliveryError("permanent")`, so the core records the failure instead of looping.
+The daily prompt's image (nobody asked for it: `reply_to` holds only `daily`) goes to
+`discord.daily_channel_id` and nowhere else; its failure or refusal is not announced. Without
+that channel the adapter takes no daily requests (`takes_daily`).
 Errors are classified once, in `_classify`: 429 → retryable after its reset; 5xx and network
 errors → ambiguous where a message may have been created; 401/403/404 → never retried as is.
 """
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when a 429 carries no reset time
+NOT_POSTED = "not-posted"  # stored as the posted id of a notice the bot chose not to send
 _EXPIRED_TOKEN_CODES = {50027, 10015}  # invalid webhook token / unknown webhook: the 15 minutes are over
 
 
@@ -120,7 +124,12 @@ class DiscordAdapter(Adapter):
 
     def describe(self) -> str:
         where = f"dev guild {self.settings.dev_guild_id}" if self.settings.dev_guild_id else "global commands"
-        return f"discord: enabled ({where}, mentions {'on' if self.settings.respond_to_mentions else 'off'})"
+        daily = self.settings.daily_channel_id or "off (discord.daily_channel_id unset)"
+        mentions = "on" if self.settings.respond_to_mentions else "off"
+        return f"discord: enabled ({where}, mentions {mentions}, daily channel {daily})"
+
+    def takes_daily(self) -> bool:
+        return self.settings.daily_channel_id is not None
 
     def _client(self) -> DallebotClient:
         if self.client is None:
@@ -134,6 +143,8 @@ class DiscordAdapter(Adapter):
     async def deliver(self, delivery: Delivery) -> str:
         client = self._client()
         request = delivery.request
+        if _is_daily(request):
+            return await self._deliver_daily(client, delivery)
         waiting = client.tracker.get(request.external_id)
         if waiting is None:
             return await self._post_elsewhere(
@@ -171,10 +182,45 @@ class DiscordAdapter(Adapter):
                 log.info("request %s: status reply unusable (%s); posting anew", delivery.request.id, why)
         return None
 
+    async def _deliver_daily(self, client: DallebotClient, delivery: Delivery) -> str:
+        """The daily image into the daily channel; a failure or refusal of it is told to nobody."""
+        request = delivery.request
+        if delivery.kind != "image" or _wants_spoiler(delivery):  # never a flagged image unasked
+            log.warning(
+                "discord: daily %s of request %d not posted: nobody asked for it", delivery.kind, request.id
+            )
+            return NOT_POSTED
+        channel_id = self.settings.daily_channel_id
+        if channel_id is None:  # daily.platforms changed after it was submitted
+            raise DeliveryError(
+                "permanent", "the daily image has nowhere to go: set discord.daily_channel_id in config.yaml"
+            )
+        post = _Post(
+            content=text.daily_caption(request, request.reply_to["daily"]),
+            png=delivery.image_png,
+            alt_text=text.alt_text(request.prompt),
+            view=result_view(request.external_id, None),
+        )
+        try:
+            channel = await _channel(client, channel_id)
+            message = await _attempt(
+                channel.send(content=post.content, files=post.files(), view=post.view), creates=True
+            )
+        except _Unusable as why:
+            raise DeliveryError(
+                "permanent", f"cannot post to discord.daily_channel_id {channel_id}: {why}"
+            ) from None
+        return str(message.id)
+
+    def _reply_channel_id(self, request: Request) -> str | int | None:
+        if _is_daily(request):
+            return self.settings.daily_channel_id
+        return request.reply_to.get("channel_id")
+
     async def _post_elsewhere(self, client: DallebotClient, request: Request, post: _Post) -> str:
         """A new message in the request's channel, else a DM, else a permanent failure."""
         try:
-            channel = await _channel(client, request)
+            channel = await _channel(client, request.reply_to.get("channel_id"))
             reference = None
             message_id = request.reply_to.get("message_id")
             if message_id:
@@ -234,7 +280,7 @@ class DiscordAdapter(Adapter):
     async def _spoiler_allowed(self, client: DallebotClient, request: Request) -> bool:
         """Re-checked at posting time: the channel may have lost its NSFW mark since the request."""
         try:
-            channel = await _channel(client, request)
+            channel = await _channel(client, request.reply_to.get("channel_id"))
         except (_Unusable, DeliveryError):
             return False
         is_nsfw = getattr(channel, "is_nsfw", None)
@@ -258,8 +304,8 @@ class DiscordAdapter(Adapter):
                 pass
         places: list[Any] = []
         with contextlib.suppress(_Unusable, DeliveryError):
-            places.append(await _channel(client, request))
-        user = client.get_user(int(request.user_id))
+            places.append(await _channel(client, self._reply_channel_id(request)))
+        user = client.get_user(int(request.user_id)) if request.user_id.isdigit() else None  # daily: none
         if user is not None and user.dm_channel is not None:
             places.append(user.dm_channel)
         after = (
@@ -301,8 +347,11 @@ def _wants_spoiler(delivery: Delivery) -> bool:
     return delivery.request.reply_to.get("nsfw") == "true"
 
 
-async def _channel(client: DallebotClient, request: Request) -> Any:
-    raw = request.reply_to.get("channel_id")
+def _is_daily(request: Request) -> bool:
+    return "daily" in request.reply_to and "channel_id" not in request.reply_to
+
+
+async def _channel(client: DallebotClient, raw: str | int | None) -> Any:
     if not raw:
         raise _Unusable("the request has no channel")
     channel = client.get_channel(int(raw))

@@ -27,3 +27,7 @@ class DiscordSettings(BaseModel):
     progress_interval_seconds: float = Field(
         15.0, ge=2.0, description="least time between two edits of a waiting request's queue message"
     )
+    daily_channel_id: int | None = Field(
+        None,
+        description="channel the daily prompt's image is posted to; unset: Discord gets no daily image",
+    )

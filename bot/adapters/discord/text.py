@@ -84,6 +84,12 @@ def caption(
     return "\n".join(lines)[:MAX_CONTENT]
 
 
+def daily_caption(request: Request, day: str) -> str:
+    """The message under the daily prompt's image (nobody asked for it: no mention)."""
+    lines = [f"🗓️ Daily image for {day}: **{quote(request.prompt)}**", f"request #{request.id}"]
+    return "\n".join(lines)[:MAX_CONTENT]
+
+
 def alt_text(prompt: str) -> str:
     return prompt[:MAX_ALT_TEXT]
 

@@ -81,9 +81,11 @@ class DeleteButton(
                 await interaction.message.delete()
 
 
-def result_view(external_id: str, user_id: str | int) -> discord.ui.View:
-    """The re-roll and delete buttons for one delivered image (timeout=None: never expires)."""
+def result_view(external_id: str, user_id: str | int | None) -> discord.ui.View:
+    """The re-roll and delete buttons for one delivered image (timeout=None: never expires); an image
+    nobody asked for (user_id None: the daily prompt) gets only re-roll, moderators delete it as any."""
     view = discord.ui.View(timeout=None)
     view.add_item(RerollButton(external_id))
-    view.add_item(DeleteButton(int(user_id)))
+    if user_id is not None:
+        view.add_item(DeleteButton(int(user_id)))
     return view
