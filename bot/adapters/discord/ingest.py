@@ -3,7 +3,9 @@
 One flow for the three ways a request arrives — `/imagine`, a mention, a re-roll click. Each event's
 own id is the request's external id, so a gateway event delivered twice (or replayed after a
 reconnect) becomes one request; a small in-memory set also stops the second copy before it
-touches Discord at all.
+touches Discord at all. After a restart that set is empty, so a mention is first looked up in
+storage: one stored by an earlier process was answered then (queued or refused) and gets no
+second reply.
 """
 
 from __future__ import annotations
@@ -177,7 +179,7 @@ class Ingest:
 
     async def mention(self, message: discord.Message) -> None:
         """'@bot a prompt': the same request as `/imagine`, answered with replies to the message."""
-        if not self._seen.first_time(message.id):
+        if not self._seen.first_time(message.id) or await self._stored_before(str(message.id)):
             log.info("duplicate message %s ignored", message.id)
             return
         prompt = prompt_from_mention(message.content)
@@ -220,6 +222,14 @@ class Ingest:
                 waiting.shown = status.content
 
     # ---------------------------------------------------------------- helpers
+
+    async def _stored_before(self, external_id: str) -> bool:
+        """Whether an earlier process stored this event (and so answered it, a refusal included)."""
+        try:
+            return await self.service.find_request(Platform.DISCORD, external_id) is not None
+        except Exception as error:  # storage down: submit says so to the user
+            log.warning("could not look up discord request %s: %s", external_id, error)
+            return False
 
     async def _submit(self, new: NewRequest) -> Accepted | Rejected:
         try:

@@ -14,6 +14,16 @@ def gateway_payload(world, event: str) -> dict:
     return [payload for kind, name, payload in sent if kind == "GATEWAY" and name == event][-1]
 
 
+def message_payload(world, message_id: int) -> dict:
+    """The MESSAGE_CREATE payload of one message (the bot's own replies are MESSAGE_CREATEs too)."""
+    sent = world.env.backend.transcript
+    return next(
+        payload
+        for kind, name, payload in sent
+        if kind == "GATEWAY" and name == "MESSAGE_CREATE" and str(payload["id"]) == str(message_id)
+    )
+
+
 async def redeliver(world, event: str) -> None:
     """Discord may send a gateway event twice (resume, reconnect): send the last one again."""
     world.env.backend.emit(event, gateway_payload(world, event))
@@ -86,8 +96,8 @@ async def test_duplicate_message_event_makes_one_request_and_one_reply(world):
 
 
 async def test_duplicate_after_restart_is_caught_by_storage(world):
-    await world.alice.send(world.channel, f"{world.client.user.mention} twice")
-    payload = gateway_payload(world, "MESSAGE_CREATE")
+    asked = await world.alice.send(world.channel, f"{world.client.user.mention} twice")
+    payload = message_payload(world, asked.id)
     await world.restart()  # the in-memory record of seen events is gone
 
     world.env.backend.emit("MESSAGE_CREATE", payload)
@@ -95,6 +105,19 @@ async def test_duplicate_after_restart_is_caught_by_storage(world):
 
     assert len(world.requests()) == 1
     assert len(world.channel.history()) == 2
+
+
+async def test_refused_mention_redelivered_after_restart_is_not_refused_twice(world):
+    asked = await world.alice.send(world.channel, f"{world.client.user.mention} something forbidden")
+    payload = message_payload(world, asked.id)
+    assert world.channel.last_message.content.startswith("❌ ")
+    await world.restart()  # the in-memory record of seen events is gone
+
+    world.env.backend.emit("MESSAGE_CREATE", payload)
+    await world.env.settle()
+
+    assert [r.status for r in world.requests()] == [Status.REJECTED]
+    assert len(world.channel.history()) == 2  # the mention and one refusal
 
 
 # -- after the 15-minute interaction token ----------------------------------------------------------
