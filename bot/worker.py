@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
@@ -33,6 +33,7 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.metrics import Metrics
+from generation.images import make_grid, to_post_size
 
 if TYPE_CHECKING:
     from bot.safety.filter import SafetyFilter
@@ -82,19 +83,6 @@ class _BatchKey:
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{random.randrange(16**6):06x}"
-
-
-def grid(images: Sequence[Image.Image]) -> Image.Image:
-    """Tile images into a near-square grid (one image is returned as is)."""
-    if len(images) == 1:
-        return images[0]
-    columns = math.ceil(math.sqrt(len(images)))
-    rows = math.ceil(len(images) / columns)
-    width, height = images[0].size
-    sheet = Image.new("RGB", (columns * width, rows * height), "white")
-    for index, image in enumerate(images):
-        sheet.paste(image, ((index % columns) * width, (index // columns) * height))
-    return sheet
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -376,7 +364,7 @@ class Worker:
         safety: list[dict[str, Any]] = []
         tiles: list[Image.Image] = []
         try:
-            for image in images:
+            for image in map(to_post_size, images):  # the size it is posted (and judged) at
                 verdict = self.safety.check_image(image)
                 action = self.safety.image_action(
                     verdict, platform=request.platform.value, nsfw_channel=nsfw_channel
@@ -406,7 +394,7 @@ class Worker:
         with self._lock:
             lost = request.id in self._lost
             self._lost.discard(request.id)
-        png = png_bytes(grid(tiles))
+        png = png_bytes(make_grid(tiles))
         if not self.store.complete(claim, image_png=png, seconds=seconds, safety=safety, **extra):
             log.warning(
                 "request %d: result dropped, another worker holds it%s",

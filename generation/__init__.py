@@ -1,7 +1,7 @@
 """The generation engine: DALL·E Mini / Mega style text -> image.
 
 Public API: `load_pipeline(path=None, device=None, dtype=None) -> Pipeline`, `Pipeline`,
-`make_grid`, `ModelLoadError`. They are imported lazily so that `import generation.config`
+`make_grid`, `to_post_size`, `ModelLoadError`. They are imported lazily so that `import generation.config`
 (which other packages read) does not pull in torch.
 """
 
@@ -10,15 +10,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from generation.images import make_grid, to_post_size
     from generation.loading import ModelLoadError
-    from generation.pipeline import Pipeline, load_pipeline, make_grid
+    from generation.pipeline import Pipeline, load_pipeline
 
-__all__ = ["ModelLoadError", "Pipeline", "load_pipeline", "make_grid"]
+__all__ = ["ModelLoadError", "Pipeline", "load_pipeline", "make_grid", "to_post_size"]
 
 _HOMES = {
     "load_pipeline": "generation.pipeline",
     "Pipeline": "generation.pipeline",
-    "make_grid": "generation.pipeline",
+    "make_grid": "generation.images",
+    "to_post_size": "generation.images",
     "ModelLoadError": "generation.loading",
 }
 

@@ -8,7 +8,6 @@ random stream, so its tokens do not depend on what it was batched with.
 from __future__ import annotations
 
 import logging
-import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -226,16 +225,3 @@ def load_pipeline(
     pipeline = Pipeline.from_components(components, device=dev, dtype=dtype)
     log.info("loaded %s (%s) on %s as %s", components.config.name, path or "embedded", dev, pipeline.dtype)
     return pipeline
-
-
-def make_grid(images: Sequence[Image.Image], columns: int | None = None) -> Image.Image:
-    """Tile images (all the same size) row by row; columns default to a square-ish layout."""
-    if not images:
-        raise ValueError("no images to tile")
-    columns = columns or math.ceil(math.sqrt(len(images)))
-    rows = math.ceil(len(images) / columns)
-    w, h = images[0].size
-    grid = Image.new("RGB", (columns * w, rows * h))
-    for i, image in enumerate(images):
-        grid.paste(image, ((i % columns) * w, (i // columns) * h))
-    return grid

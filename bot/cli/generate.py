@@ -47,7 +47,7 @@ def fail(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from generation import ModelLoadError, load_pipeline, make_grid
+    from generation import ModelLoadError, load_pipeline, make_grid, to_post_size
     from generation.tokenizer import normalize
 
     prompt = args.prompt.strip()
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             on_step=lambda _step, _tokens: bar.update(1),
         )
     images = pipe.decode_tokens(tokens)
-    image = make_grid(images) if len(images) > 1 else images[0]
+    image = make_grid([to_post_size(image) for image in images])
     args.output.parent.mkdir(parents=True, exist_ok=True)
     image.save(args.output)
     print(f"wrote {args.output} ({len(images)} image(s), seed {seed})")

@@ -12,6 +12,7 @@ from PIL import Image
 from bot.config import Settings
 from bot.continuous import ContinuousWorker
 from bot.domain import NewRequest, Options, Platform, Status
+from generation.images import to_post_size
 from storage import Store
 from tests.bot.fakes import StandInPipeline, StandInSafety
 from tests.generation import tiny
@@ -62,7 +63,7 @@ def test_a_late_request_joins_the_batch_being_decoded(
     for request_id, prompt, seed in [(first, "cat", 11), (late[0], "dog", 12), (late[1], "cat dog", 13)]:
         stored = np.asarray(Image.open(BytesIO(store.get_image(request_id))).convert("RGB"))  # type: ignore[arg-type]
         (alone,) = fast_pipeline([prompt], seed=seed, top_k=50, temperature=0.7, cond_scale=10.0)
-        assert np.array_equal(stored, np.asarray(alone)), prompt
+        assert np.array_equal(stored, np.asarray(to_post_size(alone))), prompt
 
 
 class ExplodingBatcher:

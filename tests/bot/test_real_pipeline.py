@@ -12,6 +12,7 @@ from PIL import Image
 from bot.config import Settings
 from bot.domain import NewRequest, Options, Platform, Status
 from bot.worker import Worker
+from generation.images import to_post_size
 from storage import Store
 from tests.bot.fakes import StandInSafety
 from tests.generation import tiny
@@ -54,5 +55,5 @@ def test_batched_requests_through_a_real_pipeline_match_each_generated_alone(
         assert store.get_request(request_id).status is Status.DONE  # type: ignore[union-attr]
         stored = np.asarray(Image.open(BytesIO(store.get_image(request_id))).convert("RGB"))  # type: ignore[arg-type]
         (alone,) = tiny_pipeline([prompt], seed=40 + n, top_k=50, temperature=0.7, cond_scale=10.0)
-        assert stored.shape == (tiny.VQGAN.image_size, tiny.VQGAN.image_size, 3)
-        assert np.array_equal(stored, np.asarray(alone))  # PNG is lossless; batching changes nothing
+        assert stored.shape == (256, 256, 3)  # a 16×16 tiny image, posted at 256×256
+        assert np.array_equal(stored, np.asarray(to_post_size(alone)))  # lossless; batching changes nothing

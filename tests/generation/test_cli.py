@@ -21,7 +21,7 @@ def test_generate_writes_a_grid_and_names_unknown_words(model_dir, tmp_path, cap
     out = tmp_path / "sub" / "out.png"
     args = ["generate", "a cat!", "--model", str(model_dir), "--seed", "3", "--grid", "2", "-o", str(out)]
     assert main([*args, "--dtype", "fp32", "--device", "cpu", "--top-k", "5", "--cond-scale", "3"]) == 0
-    assert Image.open(out).size == (32, 16)
+    assert Image.open(out).size == (512, 256)  # two 16×16 images, each written at 256×256
     captured = capsys.readouterr()
     assert "cat!" in captured.err and "vocabulary" in captured.err
     assert "seed 3" in captured.out

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from generation.cpu import has_native_bf16
-from generation.pipeline import Pipeline, make_grid
+from generation.images import make_grid, to_post_size
+from generation.pipeline import Pipeline
 from tests.generation import tiny
 
 
@@ -98,6 +99,14 @@ def test_grid():
     assert grid.getpixel((16, 0)) == (1, 1, 1)  # second image, first row
     assert grid.getpixel((0, 16)) == (3, 3, 3)  # fourth image starts the second row
     assert make_grid(images, columns=5).size == (80, 16)
+    assert make_grid(images[:1]) is images[0]
+
+
+def test_small_images_are_posted_at_256():
+    assert to_post_size(_solid(7)).size == (256, 256)
+    assert to_post_size(_solid(7)).getpixel((100, 100)) == (7, 7, 7)
+    big = _solid(0).resize((512, 512))
+    assert to_post_size(big) is big
 
 
 def _solid(value: int):
