@@ -32,11 +32,15 @@ def deny_entry(lexicon: Lexicon, text: str) -> str | None:
         "cumulus clouds",
         "a watercolour fox number 1011",  # a pure number is a number, not leet for "loli"
         "a watercolour fox number 10 11",  # nor when spaced: the joined pieces are still digits
-        "80085",  # likewise: only digits inside a word are read as letters
     ],
 )
 def test_innocent_words_pass_the_lists(lexicon: Lexicon, text: str) -> None:
     assert deny_entry(lexicon, text) is None
+
+
+def test_a_listed_number_is_denied_literally(lexicon: Lexicon) -> None:
+    assert deny_entry(lexicon, "a sign that says 80085") is not None
+    assert deny_entry(lexicon, "a sign that says 80086") is None
 
 
 @pytest.mark.parametrize(
