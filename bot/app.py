@@ -122,10 +122,8 @@ def embedded_pipeline_loader(settings: Settings, *, fast: bool = False) -> Calla
     generation = settings.generation
 
     def load() -> ImagePipeline:
-        import torch
-
         from generation import ModelLoadError, load_pipeline
-        from generation.pipeline import SMALL_MODEL_WIDTH
+        from generation.cpu import set_generation_threads
 
         try:
             pipeline = load_pipeline(
@@ -133,11 +131,8 @@ def embedded_pipeline_loader(settings: Settings, *, fast: bool = False) -> Calla
                 device=None if generation.device == "auto" else generation.device,
                 dtype=None if generation.dtype == "auto" else generation.dtype,
             )
-            if pipeline.device.type == "cpu":
-                small = pipeline.config.bart.d_model < SMALL_MODEL_WIDTH
-                threads = generation.cpu_threads or (1 if small else None)
-                if threads:
-                    torch.set_num_threads(threads)  # process-wide: this process's one generation owner
+            if pipeline.device.type == "cpu":  # process-wide: this process owns its generation
+                set_generation_threads(pipeline.config.bart.d_model, generation.cpu_threads)
             if not fast:
                 return pipeline
             from generation.fast import accelerate

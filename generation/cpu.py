@@ -26,6 +26,7 @@ from torch import nn
 
 log = logging.getLogger(__name__)
 
+SMALL_MODEL_WIDTH = 512  # d_model below this: fp32 and one thread on CPU by default (the embedded model)
 GEMV_MAX_ROWS = 16  # above this, one widened fp32 matmul beats re-reading the weight per block
 
 _SOURCE = r"""
@@ -179,3 +180,17 @@ def prepare_for_cpu(module: nn.Module) -> nn.Module:
             for name, p in sub.named_parameters(recurse=False):
                 setattr(sub, name, nn.Parameter(p.detach().float(), requires_grad=False))
     return module
+
+
+def set_generation_threads(model_width: int, threads: int | None = None) -> None:
+    """Set torch's CPU threads for this process's generation (call at the edge: CLI, worker).
+
+    threads None: 1 for a small model (d_model < 512, the embedded model), whose steps are too
+    short for OpenMP to pay off — on shared cores two threads measured 8-24x slower — and torch's
+    default for the published models, whose matmuls do scale.
+    """
+    if threads is None and model_width < SMALL_MODEL_WIDTH:
+        threads = 1
+    if threads:
+        torch.set_num_threads(threads)
+

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from generation.config import ModelConfig
-from generation.cpu import has_native_bf16, prepare_for_cpu
+from generation.cpu import SMALL_MODEL_WIDTH, has_native_bf16, prepare_for_cpu
 from generation.decoder import ImageDecoder
 from generation.encoder import TextEncoder
 from generation.loading import Components, load_components, resolve_device, resolve_dtype, save_components
@@ -26,7 +26,6 @@ from generation.vqgan import VQGANDecoder
 
 log = logging.getLogger(__name__)
 
-SMALL_MODEL_WIDTH = 512  # d_model below this runs fp32 on CPU by default (the embedded model)
 OnStep = Callable[[int, torch.Tensor], None]  # (steps done, tokens so far (N, steps done))
 
 

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from generation import ModelLoadError, load_pipeline, make_grid, to_post_size
+    from generation.cpu import set_generation_threads
     from generation.tokenizer import normalize
 
     prompt = args.prompt.strip()
@@ -61,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         pipe = load_pipeline(args.model, device=args.device, dtype=args.dtype)
     except (ModelLoadError, ValueError) as exc:
         return fail(str(exc))
+    if pipe.device.type == "cpu":
+        set_generation_threads(pipe.config.bart.d_model)
     unknown = pipe.tokenize_with_unknown(prompt).unknown_words
     if unknown:
         print(f"note: not in the model's vocabulary (drawn as <unk>): {', '.join(unknown)}", file=sys.stderr)
