@@ -44,19 +44,23 @@ def _worker(url: str, name: str, count: int, batch: int, barrier: Barrier, resul
             for n in range(first, min(count, first + batch))
         ]
         store.enqueue_many(page, quota=POLICY, queue_cap=1_000_000, cursor=None)
-        done += _finish(store, name, batch)
-    while finished := _finish(store, name, batch):  # drain what the other workers left queued
-        done += finished
+        done += _finish(store, name, batch)[1]
+    while True:  # drain what the other workers left queued
+        claimed, completed = _finish(store, name, batch)
+        done += completed
+        if not claimed:
+            break
     results.put((started, time.monotonic(), done))
     store.close()
 
 
-def _finish(store: Store, name: str, batch: int) -> int:
-    """Claim up to `batch` queued requests (anyone's) and complete them; how many."""
+def _finish(store: Store, name: str, batch: int) -> tuple[int, int]:
+    """Claim up to `batch` queued requests (anyone's) and complete them: (claimed, completed).
+
+    Only a complete that committed counts as a cycle (a fenced-out one returns False).
+    """
     claims = store.claim(name, limit=batch, lease_seconds=60)
-    for claim in claims:
-        store.complete(claim, image_png=PNG, seconds=0.5)
-    return len(claims)
+    return len(claims), sum(store.complete(claim, image_png=PNG, seconds=0.5) for claim in claims)
 
 
 def run(url: str, *, requests: int, workers: int, batch: int) -> float:

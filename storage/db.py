@@ -107,7 +107,8 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
                 connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 yield connection
-    except (DBAPIError, sqlite3.Error) as error:  # sqlite3.Error: raised by our own BEGIN above
+    # the driver's own errors: raised by our BEGIN above and by Fast statements (storage/sql.py)
+    except (DBAPIError, sqlite3.Error, engine.dialect.loaded_dbapi.Error) as error:
         raise translate(error, url) from error
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from bot.domain import Request, Status
 from storage.models import deliveries, images, requests, to_request
 from storage.records import ImageRetention
-from storage.sql import dialect_insert, for_dialect
+from storage.sql import Fast, dialect_insert
 
 
 def _build_save(dialect: str) -> Any:
@@ -22,12 +22,12 @@ def _build_save(dialect: str) -> Any:
     return stmt.on_conflict_do_update(index_elements=["request_id"], set_=replace)
 
 
-_save = for_dialect(_build_save)
+_save = Fast(_build_save)
 
 
 def save(connection: Connection, request_id: int, png: bytes, now: datetime) -> None:
     values = {"request_id": request_id, "png": png, "size_bytes": len(png), "created_at": now}
-    connection.execute(_save(connection), values)
+    _save.execute(connection, values)
 
 
 def get(connection: Connection, request_id: int) -> bytes | None:

@@ -15,9 +15,9 @@ from sqlalchemy import Connection, or_, select, update
 from storage.models import deliveries, images, requests, to_request
 from storage.queue import MAX_ERROR_CHARS
 from storage.records import Delivery, DeliveryKind
-from storage.sql import dialect_insert, for_dialect
+from storage.sql import Fast, dialect_insert
 
-_add = for_dialect(
+_add = Fast(
     lambda dialect: dialect_insert(dialect, deliveries).on_conflict_do_nothing(index_elements=["request_id"])
 )
 
@@ -42,7 +42,7 @@ def add(
         "created_at": now,
         "updated_at": now,
     }
-    connection.execute(_add(connection), values)
+    _add.execute(connection, values)
 
 
 def pending(connection: Connection, platform: str, limit: int, now: datetime) -> list[Delivery]:

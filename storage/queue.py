@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 from bot.domain import NewRequest, Request, Status
 from storage.models import requests, to_request
 from storage.records import Claim
-from storage.sql import dialect_insert, for_dialect
+from storage.sql import Fast, dialect_insert
 
 ACTIVE = (Status.QUEUED.value, Status.RUNNING.value)
 ETA_SAMPLE = 20  # recent generations averaged for the ETA
@@ -27,7 +27,7 @@ MAX_ERROR_CHARS = 2000
 QUEUED, RUNNING, DONE = Status.QUEUED.value, Status.RUNNING.value, Status.DONE.value
 R = requests.c
 
-_insert = for_dialect(
+_insert = Fast(
     lambda dialect: (
         dialect_insert(dialect, requests)
         .on_conflict_do_nothing(index_elements=["platform", "external_id"])
@@ -65,17 +65,19 @@ _fence = and_(R.id == bindparam("fence_id"), R.token == bindparam("fence_token")
 _heartbeat = (
     update(requests).where(_fence).values(lease_expires=bindparam("expires"), updated_at=bindparam("now"))
 )
-_done = (
-    update(requests)
-    .where(_fence)
-    .values(
-        status=DONE,
-        result_ref=bindparam("result_ref"),
-        generation_seconds=bindparam("seconds"),
-        lease_expires=None,
-        last_error=None,
-        finished_at=bindparam("now"),
-        updated_at=bindparam("now"),
+_done = Fast(
+    lambda _dialect: (
+        update(requests)
+        .where(_fence)
+        .values(
+            status=DONE,
+            result_ref=bindparam("result_ref"),
+            generation_seconds=bindparam("seconds"),
+            lease_expires=None,
+            last_error=None,
+            finished_at=bindparam("now"),
+            updated_at=bindparam("now"),
+        )
     )
 )
 _status_of = select(R.status).where(R.id == bindparam("id"))
@@ -116,7 +118,8 @@ def insert_request(
         "finished_at": None if status is Status.QUEUED else now,
         "last_error": last_error,
     }
-    return connection.execute(_insert(connection), values).scalar_one_or_none()
+    row = _insert.execute(connection, values).fetchone()
+    return None if row is None else row[0]
 
 
 def find(connection: Connection, platform: str, external_id: str) -> Request | None:
@@ -155,7 +158,7 @@ def heartbeat(connection: Connection, claim: Claim, lease_seconds: float, now: d
 
 def mark_done(connection: Connection, claim: Claim, seconds: float, now: datetime) -> bool:
     params = {**fence(claim), "result_ref": f"image:{claim.request.id}", "seconds": seconds, "now": now}
-    return connection.execute(_done, params).rowcount == 1
+    return _done.execute(connection, params).rowcount == 1
 
 
 def backoff(attempts: int, base_seconds: float, max_seconds: float = 600.0) -> float:

@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, func, select, text
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, text
 
 from bot.domain import NewRequest, QuotaPolicy, Rejected, RejectionReason
 from storage.models import bans, quota_usage, requests
 from storage.queue import ACTIVE
 from storage.records import QuotaStatus
-from storage.sql import insert
+from storage.sql import Fast, insert
 
 _ban_reason = select(bans.c.reason).where(
     bans.c.platform == bindparam("platform"), bans.c.user_id == bindparam("user_id")
@@ -25,7 +25,8 @@ _ban_reason = select(bans.c.reason).where(
 _in_flight_count = select(func.count()).where(
     requests.c.platform == bindparam("platform"),
     requests.c.user_id == bindparam("user_id"),
-    requests.c.status.in_(ACTIVE),
+    # OR, not IN: an IN list expands at execution time, which a Fast statement does not do
+    or_(*(requests.c.status == status for status in ACTIVE)),
 )
 _window_rows = (
     select(quota_usage.c.images, quota_usage.c.used_at)
@@ -36,7 +37,7 @@ _window_rows = (
     )
     .order_by(quota_usage.c.used_at, quota_usage.c.id)
 )
-_record = quota_usage.insert()
+_record = Fast(lambda _dialect: quota_usage.insert())
 _used_since = (
     select(func.coalesce(func.sum(quota_usage.c.images), 0))
     .where(
@@ -47,7 +48,8 @@ _used_since = (
     .scalar_subquery()
 )
 # Everything admission needs to know about one request, in one round trip.
-_facts = select(
+_facts = Fast(lambda _dialect: _facts_select)
+_facts_select = select(
     _ban_reason.scalar_subquery().label("ban_reason"),
     select(requests.c.id)
     .where(requests.c.platform == bindparam("platform"), requests.c.external_id == bindparam("external_id"))
@@ -74,8 +76,8 @@ def facts(connection: Connection, new: NewRequest, quota: QuotaPolicy | None, no
         "external_id": new.external_id,
         "start": now - timedelta(seconds=window),
     }
-    row = connection.execute(_facts, params).one()
-    return Facts(row.ban_reason, row.existing_id, row.in_flight, row.used if quota is not None else 0)
+    ban_reason, existing_id, in_flight, used = _facts.execute(connection, params).fetchone()
+    return Facts(ban_reason, existing_id, int(in_flight), int(used) if quota is not None else 0)
 
 
 def lock_users(connection: Connection, users: Iterable[tuple[str, str]]) -> None:
@@ -153,7 +155,7 @@ def record_usage(connection: Connection, new: NewRequest, request_id: int, now: 
         "images": new.options.images,
         "used_at": now,
     }
-    connection.execute(_record, values)
+    _record.execute(connection, values)
 
 
 def refund(connection: Connection, request_ids: Iterable[int]) -> None:
