@@ -69,6 +69,16 @@ class SamplingConfig:
     temperature: float = 0.7
     cond_scale: float = 10.0
 
+    def resolve(
+        self, top_k: int | None, temperature: float | None, cond_scale: float | None
+    ) -> tuple[int, float, float]:
+        """The caller's values, with None meaning this model's default."""
+        return (
+            self.top_k if top_k is None else top_k,
+            self.temperature if temperature is None else temperature,
+            self.cond_scale if cond_scale is None else cond_scale,
+        )
+
 
 @dataclass(frozen=True)
 class ModelConfig:

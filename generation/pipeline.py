@@ -151,10 +151,7 @@ class Pipeline:
         start = bart.start_token if start_token is None else start_token
         if not 0 <= start < bart.decoder_vocab_size:
             raise ValueError(f"start_token {start} outside the decoder's {bart.decoder_vocab_size} rows")
-        defaults = self.config.sampling
-        top_k = defaults.top_k if top_k is None else top_k
-        temperature = defaults.temperature if temperature is None else temperature
-        cond_scale = defaults.cond_scale if cond_scale is None else cond_scale
+        top_k, temperature, cond_scale = self.config.sampling.resolve(top_k, temperature, cond_scale)
         if temperature <= 0:
             raise ValueError("temperature must be > 0")
         seeds = expand_seeds(seed, len(prompts))

@@ -56,13 +56,14 @@ class FastPipeline:
         *,
         images_per_prompt: int = 1,
         seed: int | Sequence[int] | None = None,
-        top_k: int = 50,
-        temperature: float = 0.7,
-        cond_scale: float = 10.0,
+        top_k: int | None = None,
+        temperature: float | None = None,
+        cond_scale: float | None = None,
         start_token: int | None = None,
         on_step: OnStep | None = None,
     ) -> torch.Tensor:
-        """As `Pipeline.generate_tokens`; on_step runs every `step_interval` steps, not every step."""
+        """As `Pipeline.generate_tokens` (None: the model's own sampling settings, not DALL·E Mini's
+        guidance 10, which breaks the embedded model); on_step runs every `step_interval` steps."""
         # 1. check inputs
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)
         bart = self.pipeline.config.bart
@@ -74,6 +75,7 @@ class FastPipeline:
         if not 0 <= start < bart.decoder_vocab_size:
             raise ValueError(f"start_token {start} outside the decoder's {bart.decoder_vocab_size} rows")
         seeds = expand_seeds(seed, len(prompts))
+        top_k, temperature, cond_scale = self.pipeline.config.sampling.resolve(top_k, temperature, cond_scale)
         # 2. encode (the reference pipeline's cache); image i reads encoder row cond_rows[i]
         encoder_out, text_mask = self.pipeline.encode(prompts)
         cond_rows = torch.arange(1, len(prompts) + 1).repeat_interleave(images_per_prompt)
