@@ -1,9 +1,10 @@
 """`dallebot eval safety`: recall and false positives on the labelled prompts, and gate speeds.
 
-Headline figures are on the held-out "test" rows and their generated evasions: the classifier
-never trained on them and nothing was tuned on them. Figures on the rows it trained on are
-printed too, for comparison. The image part scores ordinary
-generated-looking pictures (flat colours, shapes, noise, blocky VQGAN-like output, and any PNGs
+Headline figures are on the held-out "test" rows (data/prompts.tsv's and all of
+data/heldout_2.tsv) and their generated evasions: the classifier never trained on them and
+nothing was tuned on them; each batch is also printed on its own. Figures on the rows it
+trained on are printed too, for comparison. The image part scores ordinary generated-looking
+pictures (flat colours, shapes, noise, blocky VQGAN-like output, and any PNGs
 in --images) and times the classifier. Figures are printed; the last line is one JSON object.
 """
 
@@ -22,7 +23,7 @@ import yaml
 from PIL import Image, ImageDraw, ImageFilter
 from pydantic import ValidationError
 
-from bot.safety.evasions import Example, evasions, load_examples
+from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.normalize import normalize
 from bot.safety.settings import SafetySettings
@@ -121,8 +122,12 @@ def run(
     held_out = [e for e in examples if e.split == "test"]
     headline = prompt_figures(refuses, held_out)
     seen = prompt_figures(refuses, [e for e in examples if e.split != "test"])
-    for name, f in (("test (held out)", headline), ("train+dev (trained on)", seen)):
-        print(f"{name:24} unsafe recall {f.unsafe_recall:6.1%} ({f.caught}/{f.unsafe})   "
+    rows = [("test (held out)", headline)]
+    rows += [(f"  test, {source}", prompt_figures(refuses, [e for e in held_out if e.source == source]))
+             for source in PROMPT_FILES]  # fmt: skip
+    rows.append(("train+dev (trained on)", seen))
+    for name, f in rows:
+        print(f"{name:26} unsafe recall {f.unsafe_recall:6.1%} ({f.caught}/{f.unsafe})   "
               f"safe false positives {f.safe_false_positive_rate:5.1%} "
               f"({f.false_positives}/{f.safe})")  # fmt: skip
     for kind in ["plain", *sorted({e.kind for e in examples} - {"plain"})]:

@@ -25,25 +25,32 @@ _SEPARATORS = (" ", ".", "-", "_", "*", " . ")
 _EMOJI = ("🍑", "🔥", "💋", "✨", "😉")
 
 
+# Labelled prompt files and the splits each may hold. heldout_2.tsv is a second held-out batch,
+# written before the second tuning round; all of it is "test".
+PROMPT_FILES = {"prompts.tsv": ("train", "dev", "test"), "heldout_2.tsv": ("test",)}
+
+
 @dataclass(frozen=True)
 class Example:
     text: str
     unsafe: bool
     split: str  # "train", "dev" or "test" (see data/prompts.tsv)
     kind: str  # "plain" or the evasion technique
+    source: str = "prompts.tsv"  # the data file the prompt (or the one it disguises) comes from
 
 
 def load_examples() -> list[Example]:
-    """The labelled prompts of data/prompts.tsv (no evasions)."""
-    text = resources.files("bot.safety").joinpath("data", "prompts.tsv").read_text(encoding="utf-8")
+    """The labelled prompts of every file in PROMPT_FILES (no evasions)."""
     out = []
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        label, split, prompt = line.split("\t")
-        if label not in ("safe", "unsafe") or split not in ("train", "dev", "test"):
-            raise ValueError(f"prompts.tsv: bad label or split in line {line!r}")
-        out.append(Example(prompt, label == "unsafe", split, "plain"))
+    for name, splits in PROMPT_FILES.items():
+        text = resources.files("bot.safety").joinpath("data", name).read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            label, split, prompt = line.split("\t")
+            if label not in ("safe", "unsafe") or split not in splits:
+                raise ValueError(f"{name}: bad label or split in line {line!r}")
+            out.append(Example(prompt, label == "unsafe", split, "plain", name))
     return out
 
 
@@ -116,5 +123,5 @@ def evasions(example: Example, flagged: Callable[[str], bool]) -> list[Example]:
         rng = random.Random(zlib.crc32(f"{name}:{example.text}".encode()))
         disguised = list(words)
         disguised[target] = technique(normalize(words[target]).text, rng)
-        out.append(Example(" ".join(disguised), True, example.split, name))
+        out.append(Example(" ".join(disguised), True, example.split, name, example.source))
     return out
