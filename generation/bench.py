@@ -14,6 +14,7 @@ import contextlib
 import json
 import resource
 import time
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -68,6 +69,34 @@ def peak_memory_gb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux; process peak
 
 
+def tensor_peak_gb(pipe: Pipeline, run: Callable[[], object]) -> float:
+    """Most tensor memory held at once during `run()`: the weights plus the profiler's allocation
+    trace. On the CPU this is the figure a GPU's allocator would report as max_memory_allocated for
+    the same code path and dtype (no CUDA context, no cuBLAS workspace), so it predicts the CUDA peak
+    where no GPU is at hand; it is not a measurement of one."""
+    from torch._C._profiler import _EventType
+    from torch.profiler import ProfilerActivity, profile
+
+    weights = sum(
+        t.numel() * t.element_size()
+        for part in (pipe.encoder, pipe.decoder, pipe.vqgan)
+        for t in [*part.parameters(), *part.buffers()]
+    )
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        run()
+    nodes, allocations = list(prof.profiler.kineto_results.experimental_event_tree()), []
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.children)
+        if node.tag == _EventType.Allocation:
+            allocations.append((node.start_time_ns, node.extra_fields.alloc_size))  # frees are negative
+    held = peak = 0
+    for _, size in sorted(allocations):
+        held += size
+        peak = max(peak, held)
+    return (weights + peak) / 2**30
+
+
 def warm_up(pipe: Pipeline) -> None:
     """A few decode steps and one VQGAN pass, so one-time setup is not timed."""
 
@@ -94,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--cond-scale", type=float, default=10.0, help="1 = guidance off")
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="CPU: after the timed runs, trace one untimed 1-image run's tensor allocations and report "
+        "weights + peak activations (tensor_peak_gb), the figure a GPU allocator would count",
+    )
     parser.add_argument("--plain", action="store_true", help="CUDA: time this Pipeline, not generation.fast")
     parser.add_argument(
         "--reference", action="store_true", help="CUDA: also time this Pipeline beside the fast path"
@@ -145,7 +180,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n} image(s): {seconds:.2f} s (tokens {decoded - start:.2f} s, pixels {pixels:.2f} s), "
               f"{seconds / n:.2f} s/image, {n / seconds:.3f} images/s, peak memory {peak:.2f} GB, "
               f"process CPU time {cpu_seconds:.1f} s", flush=True)  # fmt: skip
-    print(json.dumps({"size": args.size, "device": str(device), "dtype": dtype_name, "runs": runs}))
+    result: dict[str, object] = {"size": args.size, "device": str(device), "dtype": dtype_name, "runs": runs}
+    if args.trace_memory:
+
+        def one_image() -> None:
+            pipe.decode_tokens(pipe.generate_tokens(["a traced prompt"], seed=0, cond_scale=args.cond_scale))
+
+        result["tensor_peak_gb"] = round(tensor_peak_gb(pipe, one_image), 3)
+        print(f"1 image, traced: weights + peak activations {result['tensor_peak_gb']:.3f} GB of tensors")
+    print(json.dumps(result))
     return 0
 
 
