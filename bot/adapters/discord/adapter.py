@@ -10,7 +10,7 @@ Where a result goes, in order (each step only if the one before cannot be used):
 The daily prompt's image (nobody asked for it: `reply_to` holds only `daily`) goes to
 `discord.daily_channel_id` and nowhere else; its failure or refusal is not announced. Without
 that channel the adapter takes no daily requests (`takes_daily`).
-Errors are classified once, in `_classify`: 429 → retryable after its reset; 5xx and network
+Errors are classified once, in `calls.classify`: 429 → retryable after its reset; 5xx and network
 errors → ambiguous where a message may have been created; 401/403/404 → never retried as is.
 """
 
@@ -31,6 +31,7 @@ import discord
 
 from bot.adapters.base import Adapter, DeliveryError, Service
 from bot.adapters.discord import text
+from bot.adapters.discord.calls import DEFAULT_RETRY_AFTER, Unusable, attempt, channel_of
 from bot.adapters.discord.client import DallebotClient
 from bot.adapters.discord.views import result_view
 from bot.domain import Platform, Request
@@ -44,9 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETRY_AFTER = 5.0  # seconds, when a 429 carries no reset time
 NOT_POSTED = "not-posted"  # stored as the posted id of a notice the bot chose not to send
-_EXPIRED_TOKEN_CODES = {50027, 10015}  # invalid webhook token / unknown webhook: the 15 minutes are over
 
 
 @dataclass
@@ -73,10 +72,6 @@ class _Post:
         if self.view is not None:
             extra["view"] = self.view
         return extra
-
-
-class _Unusable(Exception):
-    """This route cannot carry the post (expired token, deleted channel, no permission): try the next."""
 
 
 class DiscordAdapter(Adapter):
@@ -168,17 +163,17 @@ class DiscordAdapter(Adapter):
         interaction = waiting.interaction
         if interaction is not None and not interaction.is_expired():
             try:
-                message = await _attempt(interaction.edit_original_response(**post.kwargs()), creates=False)
+                message = await attempt(interaction.edit_original_response(**post.kwargs()), creates=False)
                 return str(message.id)
-            except _Unusable as why:
+            except Unusable as why:
                 log.info(
                     "request %s: interaction unusable (%s); posting to the channel", delivery.request.id, why
                 )
         if waiting.status_message is not None:
             try:
-                message = await _attempt(waiting.status_message.edit(**post.kwargs()), creates=False)
+                message = await attempt(waiting.status_message.edit(**post.kwargs()), creates=False)
                 return str(message.id)
-            except _Unusable as why:
+            except Unusable as why:
                 log.info("request %s: status reply unusable (%s); posting anew", delivery.request.id, why)
         return None
 
@@ -202,11 +197,11 @@ class DiscordAdapter(Adapter):
             view=result_view(request.external_id, None),
         )
         try:
-            channel = await _channel(client, channel_id)
-            message = await _attempt(
+            channel = await channel_of(client, channel_id)
+            message = await attempt(
                 channel.send(content=post.content, files=post.files(), view=post.view), creates=True
             )
-        except _Unusable as why:
+        except Unusable as why:
             raise DeliveryError(
                 "permanent", f"cannot post to discord.daily_channel_id {channel_id}: {why}"
             ) from None
@@ -220,7 +215,7 @@ class DiscordAdapter(Adapter):
     async def _post_elsewhere(self, client: DallebotClient, request: Request, post: _Post) -> str:
         """A new message in the request's channel, else a DM, else a permanent failure."""
         try:
-            channel = await _channel(client, request.reply_to.get("channel_id"))
+            channel = await channel_of(client, request.reply_to.get("channel_id"))
             reference = None
             message_id = request.reply_to.get("message_id")
             if message_id:
@@ -228,7 +223,7 @@ class DiscordAdapter(Adapter):
                     message_id=int(message_id), channel_id=channel.id, fail_if_not_exists=False
                 )
             files = post.files()
-            message = await _attempt(
+            message = await attempt(
                 channel.send(
                     content=post.content,
                     files=files,
@@ -238,20 +233,20 @@ class DiscordAdapter(Adapter):
                 creates=True,
             )
             return str(message.id)
-        except _Unusable as why:
+        except Unusable as why:
             log.info("request %s: channel unusable (%s); trying a DM", request.id, why)
         if post.spoiler:  # flagged images are shown only in NSFW channels, never in DMs
             post = _Post(text.blocked(request))
         try:
-            user = client.get_user(int(request.user_id)) or await _attempt(
+            user = client.get_user(int(request.user_id)) or await attempt(
                 client.fetch_user(int(request.user_id)), creates=False
             )
-            message = await _attempt(
+            message = await attempt(
                 user.send(content=post.content, files=post.files(), view=post.view or discord.utils.MISSING),
                 creates=True,
             )
             return str(message.id)
-        except _Unusable as why:
+        except Unusable as why:
             raise DeliveryError(
                 "permanent",
                 f"cannot post to channel {request.reply_to.get('channel_id')} "
@@ -280,8 +275,8 @@ class DiscordAdapter(Adapter):
     async def _spoiler_allowed(self, client: DallebotClient, request: Request) -> bool:
         """Re-checked at posting time: the channel may have lost its NSFW mark since the request."""
         try:
-            channel = await _channel(client, request.reply_to.get("channel_id"))
-        except (_Unusable, DeliveryError):
+            channel = await channel_of(client, request.reply_to.get("channel_id"))
+        except (Unusable, DeliveryError):
             return False
         is_nsfw = getattr(channel, "is_nsfw", None)
         if not callable(is_nsfw) or not is_nsfw():
@@ -303,8 +298,8 @@ class DiscordAdapter(Adapter):
             except discord.HTTPException:
                 pass
         places: list[Any] = []
-        with contextlib.suppress(_Unusable, DeliveryError):
-            places.append(await _channel(client, self._reply_channel_id(request)))
+        with contextlib.suppress(Unusable, DeliveryError):
+            places.append(await channel_of(client, self._reply_channel_id(request)))
         user = client.get_user(int(request.user_id)) if request.user_id.isdigit() else None  # daily: none
         if user is not None and user.dm_channel is not None:
             places.append(user.dm_channel)
@@ -349,53 +344,3 @@ def _wants_spoiler(delivery: Delivery) -> bool:
 
 def _is_daily(request: Request) -> bool:
     return "daily" in request.reply_to and "channel_id" not in request.reply_to
-
-
-async def _channel(client: DallebotClient, raw: str | int | None) -> Any:
-    if not raw:
-        raise _Unusable("the request has no channel")
-    channel = client.get_channel(int(raw))
-    if channel is not None:
-        return channel
-    return await _attempt(client.fetch_channel(int(raw)), creates=False)
-
-
-async def _attempt(call: Any, *, creates: bool) -> Any:
-    """Await one Discord call, turning its failure into `_Unusable` or a classified `DeliveryError`."""
-    try:
-        return await call
-    except discord.RateLimited as error:  # longer than the client will wait in place
-        raise DeliveryError(
-            "retryable", f"rate limited by Discord: {error}", retry_after=error.retry_after
-        ) from error
-    except discord.HTTPException as error:
-        raise _classify(error, creates=creates) from error
-    except (aiohttp.ClientError, TimeoutError, ConnectionError) as error:
-        kind = "ambiguous" if creates else "retryable"
-        raise DeliveryError(kind, f"network error talking to Discord: {error!r}") from error
-
-
-def _classify(error: discord.HTTPException, *, creates: bool) -> Exception:
-    status, code = error.status, error.code
-    if status == 429:
-        return DeliveryError(
-            "retryable", f"rate limited by Discord: {error}", retry_after=_retry_after(error)
-        )
-    if status >= 500:
-        # The request reached Discord: a created message may exist. An edit can simply be repeated.
-        return DeliveryError("ambiguous" if creates else "retryable", f"Discord server error: {error}")
-    if status in (401, 403, 404) or code in _EXPIRED_TOKEN_CODES:
-        return _Unusable(f"{status} {error.text or error}".strip())
-    return DeliveryError("permanent", f"Discord refused the post ({status}/{code}): {error.text or error}")
-
-
-def _retry_after(error: discord.HTTPException) -> float:
-    headers = getattr(error.response, "headers", None) or {}
-    for name in ("Retry-After", "X-RateLimit-Reset-After"):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                pass
-    return DEFAULT_RETRY_AFTER
