@@ -89,12 +89,22 @@ class DeliveryLoop:
         handled = 0
         self._more_waiting = False
         for platform, adapter in self.adapters.items():
-            deliveries = await self.service.call(self.store.pending_deliveries, platform, limit=PAGE)
+            # "sending" entries come first and the ones waiting out a backoff are skipped here, so
+            # the page grows by their number: twenty stuck entries must not hide a due reply.
+            limit = PAGE + self._deferred()
+            deliveries = await self.service.call(self.store.pending_deliveries, platform, limit=limit)
             for delivery in deliveries:
                 handled += await self.handle(adapter, delivery)
             # A short page was everything due; what arrives later wakes the loop (or the poll finds it).
-            self._more_waiting |= len(deliveries) == PAGE and handled > 0
+            self._more_waiting |= len(deliveries) == limit and handled > 0
         return handled
+
+    def _deferred(self) -> int:
+        """How many entries wait out a backoff in this process (the expired ones are forgotten)."""
+        now = self.clock()
+        for request_id in [r for r, not_before in self._not_before.items() if not_before <= now]:
+            del self._not_before[request_id]
+        return len(self._not_before)
 
     async def handle(self, adapter: Adapter, delivery: Delivery) -> int:
         """Reconcile or deliver one entry; 1 if something changed, 0 if it is waiting."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.adapters.base import DeliveryError
-from bot.delivery import INLINE_ANSWER, DeliveryLoop
+from bot.delivery import INLINE_ANSWER, PAGE, DeliveryLoop
 from bot.domain import NewRequest, Platform, Rejected, RejectionReason, Status
 from bot.service import BotService
 from storage import Store
@@ -152,3 +152,17 @@ async def test_more_than_a_page_is_delivered_without_waiting_for_the_poll(
     stop.set()
     await task
     assert sorted(request_id for request_id, _ in adapter.posted) == ids
+
+
+async def test_entries_waiting_to_reconcile_do_not_hide_a_due_reply(
+    service: BotService, store: Store, clock: FakeClock
+) -> None:
+    """A full page of "sending" entries in backoff (listed first) must not starve pending ones."""
+    stuck = [finished_request(store, n) for n in range(PAGE)]
+    adapter = RecordingAdapter(errors=[DeliveryError("ambiguous", "timeout after send") for _ in stuck])
+    loop = loop_for(service, adapter, clock)
+    await loop.run_once()
+    assert all(delivery_state(store, r) == ["sending"] for r in stuck)
+    due = finished_request(store, PAGE + 1)
+    await loop.run_once()  # the clock has not moved: every stuck entry is still in its backoff
+    assert adapter.posted == [(due, "image")] and adapter.reconciled == []
