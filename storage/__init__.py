@@ -9,11 +9,12 @@ same code. Guarantees: ../shared/reference/reliability.md.
 """
 
 from storage.errors import StorageError, StorageUnavailable
-from storage.records import Claim, Delivery, ImageRetention, QueueStats, QuotaStatus
+from storage.records import Claim, Completion, Delivery, ImageRetention, QueueStats, QuotaStatus
 from storage.store import Store, open_store
 
 __all__ = [
     "Claim",
+    "Completion",
     "Delivery",
     "ImageRetention",
     "QueueStats",

@@ -3,7 +3,8 @@
     python -m storage.bench [--requests 4000] [--workers 4] [--batch 4] [--postgres-url URL]
 
 Each worker process enqueues a page of `batch` requests (quota and queue cap checked, as the bot
-does), claims up to `batch`, and completes each with a small PNG — the bot's whole storage path.
+does), claims up to `batch`, and completes them with a small PNG each in one `complete_many`, as
+the bot's worker stores a finished batch — the bot's whole storage path.
 The baseline in the same run is batch 1 (every step one request at a time). SQLite runs on a
 temporary file; PostgreSQL on a fresh schema of DALLEBOT_TEST_POSTGRES_URL (or the local server),
 dropped afterwards. The last line is one JSON object with the batched figures.
@@ -24,7 +25,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 from bot.domain import NewRequest, Platform, QuotaPolicy
-from storage import Store, open_store
+from storage import Completion, Store, open_store
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 POLICY = QuotaPolicy(images_per_window=1_000_000, window_seconds=3600, max_in_flight=1_000_000)
@@ -60,7 +61,7 @@ def _finish(store: Store, name: str, batch: int) -> tuple[int, int]:
     Only a complete that committed counts as a cycle (a fenced-out one returns False).
     """
     claims = store.claim(name, limit=batch, lease_seconds=60)
-    return len(claims), sum(store.complete(claim, image_png=PNG, seconds=0.5) for claim in claims)
+    return len(claims), sum(store.complete_many([Completion(claim, PNG, 0.5) for claim in claims]))
 
 
 def run(url: str, *, requests: int, workers: int, batch: int) -> float:

@@ -12,11 +12,16 @@ from storage.models import safety_decisions
 FIELDS = ("gate", "score", "threshold", "flagged", "action")
 
 
-def record(connection: Connection, request_id: int, decision: dict[str, Any], now: datetime) -> None:
-    """Store one decision: a dict with gate, score, threshold, flagged and action."""
+def check(request_id: int, decision: dict[str, Any]) -> None:
+    """Raise ValueError naming what a decision lacks (before anything is written)."""
     missing = [name for name in FIELDS if name not in decision]
     if missing:
         raise ValueError(f"safety decision for request {request_id} lacks {', '.join(missing)}")
+
+
+def record(connection: Connection, request_id: int, decision: dict[str, Any], now: datetime) -> None:
+    """Store one decision: a dict with gate, score, threshold, flagged and action."""
+    check(request_id, decision)
     connection.execute(
         safety_decisions.insert().values(
             request_id=request_id,

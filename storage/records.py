@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from bot.domain import Request
 
@@ -23,6 +23,21 @@ class Claim:
     @property
     def request_id(self) -> int:
         return self.request.id
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A claimed request's result for Store.complete_many: the image, its timing and safety records.
+
+    `safety` holds dicts with gate, score, threshold, flagged and action; `message` travels with
+    the image's delivery (e.g. the worker's spoiler hint for the adapter).
+    """
+
+    claim: Claim
+    image_png: bytes
+    seconds: float
+    safety: tuple[dict[str, Any], ...] = ()
+    message: str | None = None
 
 
 @dataclass(frozen=True)

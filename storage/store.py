@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from bot.domain import Accepted, NewRequest, Platform, QuotaPolicy, Rejected, Request, Status
-from storage import cursors, decisions, images, outbox, queue, quotas, schema
+from storage import cursors, decisions, images, outbox, queue, quotas, results, schema
 from storage.db import dispose, make_engine, transaction
 from storage.models import requests
-from storage.records import Claim, Delivery, ImageRetention, QueueStats, QuotaStatus
+from storage.records import Claim, Completion, Delivery, ImageRetention, QueueStats, QuotaStatus
 
 log = logging.getLogger(__name__)
 
@@ -186,16 +186,24 @@ class Store:
 
         `message` travels with the image's delivery (e.g. the worker's spoiler hint for the adapter).
         """
+        completion = Completion(claim, image_png, seconds, tuple(safety or ()), message)
+        return self.complete_many([completion])[0]
+
+    def complete_many(self, completions: list[Completion]) -> list[bool]:
+        """Complete a batch in one transaction, each fenced by its own claim's token.
+
+        Per completion: True when its result, image, outbox entry and safety records were written;
+        False, with nothing written for it, when its claim was lost. The others still commit.
+        """
+        if not completions:
+            return []
         now = self._now()
         with self._write() as connection:
-            if not queue.mark_done(connection, claim, seconds, now):
-                log.warning("request %s: late result from a lost claim dropped", claim.request.id)
-                return False
-            images.save(connection, claim.request.id, image_png, now)
-            outbox.add(connection, claim.request.id, claim.request.platform.value, "image", message, now)
-            for decision in safety or ():
-                decisions.record(connection, claim.request.id, decision, now)
-            return True
+            written = results.write(connection, completions, now)
+        for completion, ok in zip(completions, written, strict=True):
+            if not ok:
+                log.warning("request %s: late result from a lost claim dropped", completion.claim.request_id)
+        return written
 
     def fail(self, claim: Claim, error: str, *, retryable: bool = True) -> bool:
         """Re-queue after a backoff, or (not retryable / last attempt) fail and owe a failure notice."""

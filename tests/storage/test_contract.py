@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.domain import (
     Accepted,
@@ -15,7 +16,8 @@ from bot.domain import (
     RejectionReason,
     Status,
 )
-from storage import ImageRetention, StorageError, Store
+from storage import Completion, ImageRetention, StorageError, Store
+from storage.models import requests
 from tests.storage.helpers import T0, FakeClock, new_request
 
 NO_LIMITS = {"quota": None, "queue_cap": None}
@@ -29,6 +31,12 @@ def done_request(store: Store, n: int, *, seconds: float = 1.0, worker: str = "w
     assert claim.request.id == outcome.request_id
     assert store.complete(claim, image_png=png, seconds=seconds)
     return claim.request.id
+
+
+def generation_seconds(store: Store, request_id: int) -> float | None:
+    with store.engine.connect() as connection:
+        stmt = select(requests.c.generation_seconds).where(requests.c.id == request_id)
+        return connection.execute(stmt).scalar_one()
 
 
 # -- ingest ----------------------------------------------------------------------------------------
@@ -132,6 +140,66 @@ def test_complete_stores_image_and_outbox_entry_together(store: Store) -> None:
     )
     assert store.complete(claim, image_png=b"again", seconds=1.0) is False
     assert store.get_image(claim.request.id) == PNG
+
+
+def test_complete_many_fences_each_claim_on_its_own(store: Store, clock: FakeClock) -> None:
+    for n in range(3):
+        store.enqueue(new_request(n), **NO_LIMITS)
+    [zombie] = store.claim("paused", lease_seconds=30)
+    clock.advance(31)
+    store.reap()  # the zombie's request goes back to the queue (backing off)
+    first, second = store.claim("w1", limit=2)
+    clock.advance(5)
+    [again] = store.claim("w2")
+    assert again.request.id == zombie.request.id and again.token == zombie.token + 1
+    post = {"gate": "image", "score": 0.1, "threshold": 0.5, "flagged": False, "action": "post"}
+    spoiler = {**post, "score": 0.7, "flagged": True, "action": "spoiler"}
+    written = store.complete_many(
+        [
+            Completion(first, b"first", 1.5, (post,)),
+            Completion(zombie, b"zombie", 9.0, (post,)),
+            Completion(second, b"second", 2.5, (post, spoiler), message="spoilered"),
+        ]
+    )
+    assert written == [True, False, True]
+    for claim, png, seconds in ((first, b"first", 1.5), (second, b"second", 2.5)):
+        stored = store.get_request(claim.request.id)
+        assert (stored.status, stored.result_ref, stored.last_error) == (
+            Status.DONE,
+            f"image:{claim.request.id}",
+            None,
+        )
+        assert store.get_image(claim.request.id) == png
+        assert generation_seconds(store, claim.request.id) == seconds
+    assert [d["action"] for d in store.safety_decisions(second.request.id)] == ["post", "spoiler"]
+    assert [d["score"] for d in store.safety_decisions(first.request.id)] == [0.1]
+    # the zombie wrote nothing: its request is still running under the live claim
+    assert store.get_request(zombie.request.id).status is Status.RUNNING
+    assert store.get_image(zombie.request.id) is None
+    assert store.safety_decisions(zombie.request.id) == []
+    owed = {d.request.id: (d.kind, d.message, d.image_png) for d in store.pending_deliveries(Platform.X)}
+    assert owed == {
+        first.request.id: ("image", None, b"first"),
+        second.request.id: ("image", "spoilered", b"second"),
+    }
+    assert store.complete_many([Completion(again, b"live", 3.0)]) == [True]
+    assert store.complete_many([Completion(first, b"twice", 1.0)]) == [False]
+    assert store.get_image(first.request.id) == b"first"
+    assert store.complete_many([]) == []
+
+
+def test_complete_many_writes_nothing_when_one_completion_is_invalid(store: Store) -> None:
+    for n in range(2):
+        store.enqueue(new_request(n), **NO_LIMITS)
+    first, second = store.claim("w1", limit=2)
+    incomplete = {"gate": "image", "score": 0.1}
+    with pytest.raises(ValueError, match="lacks threshold"):
+        store.complete_many([Completion(first, PNG, 1.0), Completion(second, PNG, 1.0, (incomplete,))])
+    with pytest.raises(ValueError, match="one completion per request"):
+        store.complete_many([Completion(first, PNG, 1.0), Completion(first, PNG, 1.0)])
+    assert store.count_requests(Status.RUNNING) == 2
+    assert store.get_image(first.request.id) is None
+    assert store.pending_deliveries(Platform.X) == []
 
 
 def test_heartbeat_keeps_the_lease_alive(store: Store, clock: FakeClock) -> None:
