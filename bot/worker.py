@@ -37,7 +37,7 @@ from generation.images import make_grid, to_post_size
 
 if TYPE_CHECKING:
     from bot.safety.filter import SafetyFilter
-    from storage import Claim, Store
+    from storage import Claim, Completion, Store
 
 log = logging.getLogger(__name__)
 
@@ -350,14 +350,21 @@ class Worker:
         self._finishing = self._finisher.submit(self._finish_all, results)
 
     def _finish_all(self, results: list[tuple[Claim, list[Image.Image], float]]) -> None:
-        for claim, images, seconds in results:
-            self._finish(claim, images, seconds)
+        """Gate every result of the batch, then store the ones to post in one transaction."""
+        completions = [
+            completion
+            for claim, images, seconds in results
+            if (completion := self._judge(claim, images, seconds)) is not None
+        ]
+        if completions:
+            self._store(completions)
         if self._on_completed is not None:
             self._on_completed()
 
-    def _finish(self, claim: Claim, images: list[Image.Image], seconds: float) -> None:
-        """Image gate (fail-closed), then the result and its outbox entry in one transaction."""
+    def _judge(self, claim: Claim, images: list[Image.Image], seconds: float) -> Completion | None:
+        """Image gate (fail-closed): the result to store, or None when the request was failed here."""
         from bot.safety.filter import SafetyUnavailable
+        from storage import Completion
 
         request = claim.request
         nsfw_channel = request.reply_to.get("nsfw") == "true"
@@ -381,26 +388,33 @@ class Worker:
             log.error("request %d: %s: %s", request.id, UNAVAILABLE_GATE, error)
             self._forget(claim)
             self.store.fail(claim, UNAVAILABLE_GATE, retryable=True)
-            return
-        self._forget(claim)
+            return None
         if all(entry["action"] == "block" for entry in safety):
+            self._forget(claim)
             for entry in safety:
                 self.store.record_safety(request.id, **entry)
             self.store.fail(claim, BLOCKED_MESSAGE, retryable=False)
-            return
-        extra: dict[str, Any] = {}
-        if any(entry["action"] == "spoiler" for entry in safety):
-            extra["message"] = SPOILER_MESSAGE  # adapters put the whole picture behind a spoiler
+            return None
+        # adapters put the whole picture behind a spoiler
+        message = SPOILER_MESSAGE if any(entry["action"] == "spoiler" for entry in safety) else None
+        return Completion(claim, png_bytes(make_grid(tiles)), seconds, tuple(safety), message)
+
+    def _store(self, completions: list[Completion]) -> None:
+        """The batch's results and outbox entries in one transaction, each fenced by its own claim."""
         with self._lock:
-            lost = request.id in self._lost
-            self._lost.discard(request.id)
-        png = png_bytes(make_grid(tiles))
-        if not self.store.complete(claim, image_png=png, seconds=seconds, safety=safety, **extra):
-            log.warning(
-                "request %d: result dropped, another worker holds it%s",
-                request.id,
-                " (lease was lost)" if lost else "",
-            )
+            for completion in completions:
+                self._in_flight.pop(completion.claim.request_id, None)
+            lost = {c.claim.request_id for c in completions} & self._lost
+            self._lost -= lost
+        written = self.store.complete_many(completions)
+        for completion, stored in zip(completions, written, strict=True):
+            if not stored:
+                request_id = completion.claim.request_id
+                log.warning(
+                    "request %d: result dropped, another worker holds it%s",
+                    request_id,
+                    " (lease was lost)" if request_id in lost else "",
+                )
 
     def _forget(self, claim: Claim) -> None:
         with self._lock:

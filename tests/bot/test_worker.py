@@ -17,7 +17,7 @@ from PIL import Image
 from bot.config import Settings
 from bot.domain import NewRequest, Options, Platform, Status
 from bot.worker import BLOCKED_MESSAGE, UNAVAILABLE_GATE, Worker
-from storage import Store, open_store
+from storage import Claim, Store, open_store
 from tests.bot.fakes import FakeClock, StandInPipeline, StandInSafety
 
 REPO = Path(__file__).resolve().parents[2]
@@ -203,6 +203,42 @@ def test_a_lost_lease_drops_the_late_result(
     request = store.get_request(request_id)
     assert request is not None and request.status is Status.DONE and request.attempts == 2
     assert len(store.pending_deliveries(Platform.WEB)) == 1
+
+
+def test_a_batch_is_stored_in_one_call_and_a_claim_lost_meanwhile_is_dropped(
+    store: Store, pipeline: StandInPipeline, safety: StandInSafety, settings: Settings, monkeypatch
+) -> None:
+    kept, stolen = enqueue(store, 1, seed=5), enqueue(store, 2, seed=6)
+    claimed: list[Claim] = []
+    stored: list[tuple[list[int], list[bool]]] = []
+    claim, complete_many = store.claim, store.complete_many
+
+    def spy_claim(*args, **kwargs):  # type: ignore[no-untyped-def]
+        claimed.extend(claims := claim(*args, **kwargs))
+        return claims
+
+    def spy_complete_many(completions):  # type: ignore[no-untyped-def]
+        written = complete_many(completions)
+        stored.append(([c.claim.request_id for c in completions], written))
+        return written
+
+    monkeypatch.setattr(store, "claim", spy_claim)
+    monkeypatch.setattr(store, "complete_many", spy_complete_many)
+    pipeline.gate = threading.Event()
+    runner = threading.Thread(target=make_worker(store, pipeline, safety, settings).run_once)
+    runner.start()
+    assert pipeline.entered.wait(10)
+    assert store.release(next(c for c in claimed if c.request_id == stolen))  # e.g. an operator's requeue
+    other = Worker(store, StandInPipeline, safety, settings, worker_id="w2")  # type: ignore[arg-type]
+    assert other.run_once() == 1
+    pipeline.gate.set()
+    runner.join(10)
+    assert stored == [([stolen], [True]), ([kept, stolen], [True, False])]
+    for request_id in (kept, stolen):
+        request = store.get_request(request_id)
+        assert request is not None and request.status is Status.DONE
+    assert sorted(d.request.id for d in store.pending_deliveries(Platform.WEB)) == [kept, stolen]
+    assert [d["action"] for d in store.safety_decisions(stolen)] == ["post"]  # only the stored result's
 
 
 def test_stop_during_a_job_lets_it_finish(
