@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, union, update
 
 from bot.domain import NewRequest, Request, Status
-from storage.models import requests, to_request
+from storage.models import UTCDateTime, requests, to_request
 from storage.records import Claim
 from storage.sql import Fast, dialect_insert
 
@@ -82,14 +82,33 @@ _done = Fast(
 )
 _status_of = select(R.status).where(R.id == bindparam("id"))
 _ahead = select(func.count()).where(R.status == QUEUED, R.id < bindparam("id"))
-_recent_done = (
-    select(R.generation_seconds, R.lease_owner, R.finished_at)
-    .where(R.status == DONE, R.generation_seconds.is_not(None))
-    .order_by(R.id.desc())
-    .limit(ETA_SAMPLE)
-)
-_running_owners = select(R.lease_owner).where(R.status == RUNNING).distinct()
 _queued = select(func.count()).where(R.status == QUEUED)
+
+
+def _build_load(_dialect: str) -> Any:
+    """Queued count, mean seconds of the last ETA_SAMPLE generations, and the workers sharing them.
+
+    Workers: the owners of those generations finished since :window, and of every running request.
+    """
+    recent = (
+        select(R.generation_seconds, R.lease_owner, R.finished_at)
+        .where(R.status == DONE, R.generation_seconds.is_not(None))
+        .order_by(R.id.desc())
+        .limit(ETA_SAMPLE)
+        .subquery()
+    )
+    owners = union(
+        select(recent.c.lease_owner).where(recent.c.finished_at >= bindparam("window", type_=UTCDateTime())),
+        select(R.lease_owner).where(R.status == RUNNING),
+    ).subquery()
+    return select(
+        _queued.scalar_subquery(),
+        select(func.avg(recent.c.generation_seconds)).scalar_subquery(),
+        select(func.count()).select_from(owners).scalar_subquery(),
+    )
+
+
+_load = Fast(_build_load)  # one round trip: every enqueue transaction reads it
 
 
 def insert_request(
@@ -101,7 +120,21 @@ def insert_request(
     last_error: str | None = None,
 ) -> int | None:
     """Insert a request; None when (platform, external_id) already exists."""
-    values = {
+    row = _insert.execute(connection, request_values(new, now, status, last_error)).fetchone()
+    return None if row is None else row[0]
+
+
+REQUEST_COLUMNS = (
+    "platform", "external_id", "user_id", "user_name", "prompt", "options", "reply_to", "status",
+    "attempts", "token", "not_before", "created_at", "updated_at", "finished_at", "last_error",
+)  # fmt: skip
+
+
+def request_values(
+    new: NewRequest, now: datetime, status: Status = Status.QUEUED, last_error: str | None = None
+) -> dict[str, Any]:
+    """A new `requests` row: a value for each of REQUEST_COLUMNS."""
+    return {
         "platform": new.platform.value,
         "external_id": new.external_id,
         "user_id": new.user_id,
@@ -118,8 +151,6 @@ def insert_request(
         "finished_at": None if status is Status.QUEUED else now,
         "last_error": last_error,
     }
-    row = _insert.execute(connection, values).fetchone()
-    return None if row is None else row[0]
 
 
 def find(connection: Connection, platform: str, external_id: str) -> Request | None:
@@ -237,20 +268,15 @@ class Throughput:
         return self.seconds_per_request * math.ceil(position_in_queue / self.workers)
 
 
+def load(connection: Connection, now: datetime) -> tuple[int, Throughput | None]:
+    """(queued requests, recent speed — None before the first generation)."""
+    queued, average, workers = _load.execute(connection, {"window": now - timedelta(minutes=10)}).fetchone()
+    return queued, None if average is None else Throughput(float(average), max(1, workers))
+
+
 def throughput(connection: Connection, now: datetime) -> Throughput | None:
     """From the last ETA_SAMPLE generations; None before the first one."""
-    recent = connection.execute(_recent_done).all()
-    if not recent:
-        return None
-    average = sum(row.generation_seconds for row in recent) / len(recent)
-    window = now - timedelta(minutes=10)
-    workers = {row.lease_owner for row in recent if row.finished_at and row.finished_at >= window}
-    workers |= set(connection.execute(_running_owners).scalars())
-    return Throughput(average, max(1, len(workers)))
-
-
-def queued_count(connection: Connection) -> int:
-    return connection.execute(_queued).scalar_one()
+    return load(connection, now)[1]
 
 
 def counts_by_platform(connection: Connection, since: datetime) -> dict[str, dict[str, int]]:

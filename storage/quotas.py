@@ -3,6 +3,10 @@
 Usage rows record the images each accepted request counted, so the window is exact across
 restarts. On PostgreSQL a per-user advisory lock serializes one user's concurrent submits (the
 checks then the insert); SQLite's `BEGIN IMMEDIATE` already serializes every writer.
+
+`insert_if_admitted` reads the facts, decides (`admitted`) and inserts the request with its usage
+row: on SQLite as three statements, on PostgreSQL as one (a guarded INSERT … SELECT fed by the
+facts), so a submit costs one round trip. When nothing was inserted, `check` names the reason.
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, or_, select, text
+from sqlalchemy import BigInteger, Boolean, Connection, bindparam, delete, func, or_, select, text
+from sqlalchemy.dialects import postgresql
 
 from bot.domain import NewRequest, QuotaPolicy, Rejected, RejectionReason
+from storage import queue
 from storage.models import bans, quota_usage, requests
 from storage.queue import ACTIVE
 from storage.records import QuotaStatus
@@ -80,14 +87,101 @@ def facts(connection: Connection, new: NewRequest, quota: QuotaPolicy | None, no
     return Facts(ban_reason, existing_id, int(in_flight), int(used) if quota is not None else 0)
 
 
+def admitted(known: Facts, new: NewRequest, quota: QuotaPolicy | None, room: bool) -> bool:
+    """May `new` be queued? (`room`: the global queue cap is not reached.) `check` explains a no."""
+    if known.ban_reason is not None or known.existing_id is not None or not room:
+        return False
+    return quota is None or (
+        known.in_flight < quota.max_in_flight and known.used + new.options.images <= quota.images_per_window
+    )
+
+
+def _build_admit(_dialect: str) -> Any:
+    """PostgreSQL: `facts`, and the request plus its usage row inserted only where `admitted` holds."""
+    known = _facts_select.cte("facts")
+    # typed binds: their processors run (UTC, JSON) and psycopg's SQL casts them (`::JSON`)
+    max_in_flight, max_used = (bindparam(name, type_=BigInteger()) for name in ("max_in_flight", "max_used"))
+    inserted = (
+        postgresql.insert(requests)
+        .from_select(
+            list(queue.REQUEST_COLUMNS),
+            select(*(bindparam(name, type_=requests.c[name].type) for name in queue.REQUEST_COLUMNS)).where(
+                known.c.ban_reason.is_(None),
+                known.c.existing_id.is_(None),
+                bindparam("room", type_=Boolean()),
+                max_in_flight.is_(None) | (known.c.in_flight < max_in_flight),
+                max_used.is_(None) | (known.c.used <= max_used),
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+        .returning(requests.c.id)
+        .cte("inserted")
+    )
+    counted = (
+        quota_usage.insert()
+        .from_select(
+            ["platform", "user_id", "request_id", "images", "used_at"],
+            select(
+                bindparam("platform", type_=quota_usage.c.platform.type),
+                bindparam("user_id", type_=quota_usage.c.user_id.type),
+                inserted.c.id,
+                bindparam("images", type_=quota_usage.c.images.type),
+                bindparam("now", type_=quota_usage.c.used_at.type),
+            ),
+        )
+        .cte("counted")
+    )
+    return select(known, select(inserted.c.id).scalar_subquery().label("inserted_id")).add_cte(counted)
+
+
+_admit = Fast(_build_admit)
+# unnest yields the keys in array order, and the aggregate takes each lock as its row arrives
+_lock_users = Fast(
+    lambda _dialect: text(
+        "SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0)))"
+        " FROM unnest(CAST(:keys AS text[])) AS key"
+    )
+)
+
+
+def insert_if_admitted(
+    connection: Connection, new: NewRequest, quota: QuotaPolicy | None, room: bool, now: datetime
+) -> tuple[Facts, int | None]:
+    """The facts about `new`, and its id when it was admitted and inserted (with its usage row).
+
+    None: not admitted (see `check`), or inserted meanwhile by a concurrent transaction.
+    """
+    if connection.dialect.name != "postgresql":
+        known = facts(connection, new, quota, now)
+        if not admitted(known, new, quota, room):
+            return known, None
+        request_id = queue.insert_request(connection, new, now)
+        if request_id is not None:
+            record_usage(connection, new, request_id, now)
+        return known, request_id
+    window = quota.window_seconds if quota is not None else 0
+    params = queue.request_values(new, now) | {
+        "start": now - timedelta(seconds=window),
+        "room": room,
+        "max_in_flight": None if quota is None else quota.max_in_flight,
+        "max_used": None if quota is None else quota.images_per_window - new.options.images,
+        "images": new.options.images,
+        "now": now,
+    }
+    ban, existing_id, in_flight, used, request_id = _admit.execute(connection, params).fetchone()
+    return Facts(ban, existing_id, int(in_flight), int(used) if quota is not None else 0), request_id
+
+
 def lock_users(connection: Connection, users: Iterable[tuple[str, str]]) -> None:
-    """PostgreSQL: take each user's advisory lock in a fixed order (no deadlock between batches)."""
+    """PostgreSQL: take each user's advisory lock, in one round trip and a fixed (sorted) order.
+
+    The same order in every transaction means two pages never wait on each other in a cycle
+    (were one to form, PostgreSQL would abort one transaction with an error, never write wrongly).
+    """
     if connection.dialect.name != "postgresql":
         return
-    for platform, user_id in sorted(set(users)):
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"{platform}:{user_id}"}
-        )
+    keys = [f"{platform}:{user_id}" for platform, user_id in sorted(set(users))]
+    _lock_users.execute(connection, {"keys": keys}).fetchone()
 
 
 def ban_reason(connection: Connection, platform: str, user_id: str) -> str | None:

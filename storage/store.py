@@ -107,7 +107,7 @@ class Store:
         now = self._now()
         with self._write() as connection:
             quotas.lock_users(connection, ((new.platform.value, new.user_id) for new in news))
-            page = _Page(queued=queue.queued_count(connection), speed=queue.throughput(connection, now))
+            page = _Page(*queue.load(connection, now))
             outcomes = [self._admit(connection, new, quota, queue_cap, now, page) for new in news]
             if cursor is not None:
                 cursors.put(connection, *cursor, now)
@@ -122,7 +122,11 @@ class Store:
         now: datetime,
         page: _Page,
     ) -> Accepted | Rejected:
-        known = quotas.facts(connection, new, quota, now)
+        room = queue_cap is None or page.queued < queue_cap
+        known, request_id = quotas.insert_if_admitted(connection, new, quota, room, now)
+        if request_id is not None:
+            page.queued += 1  # the newest row: everything queued is ahead of it
+            return Accepted(request_id=request_id, position=page.queued, eta_seconds=page.eta(page.queued))
         if known.ban_reason is not None:
             return quotas.banned_rejection(known.ban_reason)
         if known.existing_id is not None:
@@ -130,14 +134,10 @@ class Store:
         rejected = quotas.check(connection, new, quota, queue_cap, now, queued=page.queued, known=known)
         if rejected is not None:
             return rejected
-        request_id = queue.insert_request(connection, new, now)
-        if request_id is None:  # inserted by a concurrent transaction since the lookup above
-            existing = queue.find(connection, new.platform.value, new.external_id)
-            assert existing is not None
-            return page.duplicate(connection, existing.id)
-        quotas.record_usage(connection, new, request_id, now)
-        page.queued += 1  # the newest row: everything queued is ahead of it
-        return Accepted(request_id=request_id, position=page.queued, eta_seconds=page.eta(page.queued))
+        # admitted, yet not inserted: a concurrent transaction inserted it since the facts were read
+        existing = queue.find(connection, new.platform.value, new.external_id)
+        assert existing is not None, f"admission and its check disagree on {new.platform}:{new.external_id}"
+        return page.duplicate(connection, existing.id)
 
     def record_rejection(self, new: NewRequest, rejected: Rejected) -> int:
         """Store a REJECTED request and owe the user one reply; a repeat returns the first row's id."""
