@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 WRITE_OPTION = "dallebot_write"  # execution option: begin this transaction as a writer
 _GATES: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
+_URLS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def normalize_url(url: str) -> str:
@@ -97,19 +98,34 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engin
 
 
 @contextmanager
-def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
-    """One transaction; driver errors come out as StorageError/StorageUnavailable after rollback."""
-    url = engine.url.render_as_string(hide_password=True)
+def transaction(engine: Engine, *, write: bool, one_statement: bool = False) -> Iterator[Connection]:
+    """One transaction; driver errors come out as StorageError/StorageUnavailable after rollback.
+
+    `one_statement`: the caller runs a single statement, which PostgreSQL makes atomic (and
+    durable, at the same commit) on its own, so it runs in autocommit mode: no BEGIN and COMMIT
+    round trips around it. SQLite still begins it (`BEGIN IMMEDIATE` for a writer).
+    """
+    url = _display_url(engine)
     gate = _GATES.get(engine) if write else None
     try:
         with gate.hold(url) if gate else nullcontext(), engine.connect() as connection:
             if write:
                 connection.execution_options(**{WRITE_OPTION: True})
+            if one_statement and engine.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
             with connection.begin():
                 yield connection
     # the driver's own errors: raised by our BEGIN above and by Fast statements (storage/sql.py)
     except (DBAPIError, sqlite3.Error, engine.dialect.loaded_dbapi.Error) as error:
         raise translate(error, url) from error
+
+
+def _display_url(engine: Engine) -> str:
+    """The URL for error messages, password hidden (rendered once per engine: it is not free)."""
+    url = _URLS.get(engine)
+    if url is None:
+        url = _URLS[engine] = engine.url.render_as_string(hide_password=True)
+    return url
 
 
 def dispose(engine: Engine) -> None:

@@ -72,13 +72,13 @@ class Store:
     # -- transactions -------------------------------------------------------------------------
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with transaction(self.engine, write=True) as connection:
+    def _write(self, *, one_statement: bool = False) -> Iterator[Connection]:
+        with transaction(self.engine, write=True, one_statement=one_statement) as connection:
             yield connection
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with transaction(self.engine, write=False) as connection:
+    def _read(self, *, one_statement: bool = False) -> Iterator[Connection]:
+        with transaction(self.engine, write=False, one_statement=one_statement) as connection:
             yield connection
 
     def _now(self) -> datetime:
@@ -160,10 +160,10 @@ class Store:
         now = self._now()
         if self._queue_seemed_empty:
             # an idle poll looks first (a cheap read) rather than take the write lock (SQLite) or lock rows
-            with self._read() as connection:
+            with self._read(one_statement=True) as connection:
                 if not queue.any_claimable(connection, now):
                     return []
-        with self._write() as connection:
+        with self._write(one_statement=True) as connection:
             claims = queue.claim(connection, worker_id, limit, lease_seconds, now)
         self._queue_seemed_empty = len(claims) < limit
         return claims
@@ -198,7 +198,7 @@ class Store:
         if not completions:
             return []
         now = self._now()
-        with self._write() as connection:
+        with self._write(one_statement=True) as connection:  # one statement on PostgreSQL
             written = results.write(connection, completions, now)
         for completion, ok in zip(completions, written, strict=True):
             if not ok:

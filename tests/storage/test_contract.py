@@ -91,6 +91,18 @@ def test_a_failed_batch_writes_nothing_and_keeps_the_cursor(store: Store) -> Non
     assert store.get_cursor("x", "since_id") == "5"
 
 
+def test_a_failed_batch_after_claims_and_completes_still_writes_nothing(store: Store) -> None:
+    """Claim and complete run without BEGIN on PostgreSQL; the pooled connection must not keep that."""
+    store.enqueue(new_request(1), **NO_LIMITS)
+    [claim] = store.claim("w1")
+    assert store.complete(claim, image_png=PNG, seconds=1.0)
+    assert store.claim("w1") == []
+    unstorable = new_request(7).__class__(**{**new_request(7).__dict__, "options": Options(seed=object())})
+    with pytest.raises(Exception):  # noqa: B017 — whatever the driver raises, the batch must roll back
+        store.enqueue_many([new_request(6), unstorable], quota=None, queue_cap=None)
+    assert store.count_requests() == 1
+
+
 def test_record_rejection_owes_one_reply(store: Store) -> None:
     rejected = Rejected(RejectionReason.UNSAFE_PROMPT, "That prompt is not allowed.")
     request_id = store.record_rejection(new_request(1), rejected)
