@@ -128,6 +128,10 @@ class Lexicon:
         # alone is a number ("1011" is not "loli"), so it keeps its plain reading.
         if any(ch.isdigit() for ch in token) and not token.isdigit():
             candidates += _expand_markers(leet_reading(token))
+            token = leet_reading(token)
+        # An entry written with digits ("r18") is stored in its leet form; the same form matches.
+        if token in self._vocab:
+            return token
         for word in candidates:
             if self._known(word):
                 return word
@@ -156,7 +160,8 @@ class Lexicon:
     def _real(self, piece: str) -> bool:
         if len(piece) == 1:
             return piece in ("a", "i")
-        return piece in self._common or piece in self._known_words
+        # A list word is whole already: "a sexual act" must not join into the known word "asexual".
+        return piece in self._common or piece in self._known_words or piece in self._vocab
 
     def _join_spaced(self, tokens: list[str]) -> list[str]:
         """Join the pieces of a spaced-out word ("n u d e", "nak ed", "ma sturbating", "cou ple").

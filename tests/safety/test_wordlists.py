@@ -68,6 +68,23 @@ def test_deny_entries_match(lexicon: Lexicon, text: str, entry: str) -> None:
     assert deny_entry(lexicon, text) == entry
 
 
+def test_a_spaced_join_never_swallows_a_list_word() -> None:
+    # "asexual" is a known word, but "a sexual act" is "a" + the listed "sexual", not a split "asexual".
+    lexicon = Lexicon.build(known_words={"asexual", "act", "pose"})
+    assert deny_entry(lexicon, "a child in a sexual pose") == "sexual"
+    assert deny_entry(lexicon, "a sexual act") == "sexual"
+    assert deny_entry(lexicon, "asexual reproduction") is None
+    assert deny_entry(lexicon, "a sex y woman") == "sexy"  # a list word plus a stray letter still joins
+
+
+def test_an_entry_written_with_digits_matches_itself_and_its_leet_spellings() -> None:
+    lexicon = Lexicon.build(extra_deny=["r18"])
+    assert deny_entry(lexicon, "an r18 drawing") == "r18"
+    assert deny_entry(lexicon, "an R-18 drawing") == "r18"
+    assert deny_entry(lexicon, "an r 1 8 drawing") == "r18"  # spaced out, joined again
+    assert deny_entry(lexicon, "a rib roast") is None  # the letters alone are another word
+
+
 def test_allow_phrase_masks_only_its_own_words(lexicon: Lexicon) -> None:
     assert deny_entry(lexicon, "a comet visible to the naked eye") is None
     assert deny_entry(lexicon, "the naked eye and a nude woman") == "nude"
