@@ -8,21 +8,25 @@ weighs words in context ("bare" + "woman" vs "bare tree"), and every weight can 
 
 Features of a prompt's canonical words (see wordlists.Lexicon.match):
   "w:<word>" (not for stopwords), "b:<word> <next>",
-  "p:<first five letters>" (words longer than five letters).
+  "p:<first five letters>" (words longer than five letters),
+  "c:<class>+<class>[+<class>]" for word classes that occur together (data/word_classes.txt;
+  the model stores the classes it was trained with).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 
 MODEL_FILE = "prompt_model.json"
+WORD_CLASSES_FILE = "word_classes.txt"
 # No unigram for these: they are in nearly every prompt, and a weight on "a" would act as a bias.
 STOPWORDS = frozenset(
     {"a", "an", "the", "of", "in", "on", "at", "to", "with", "and", "or", "for", "by", "is", "are", "her",
@@ -30,11 +34,26 @@ STOPWORDS = frozenset(
 )  # fmt: skip
 
 
-def features(words: Sequence[str]) -> list[str]:
+def load_word_classes() -> dict[str, str]:
+    """data/word_classes.txt as {word: class}."""
+    text = resources.files("bot.safety").joinpath("data", WORD_CLASSES_FILE).read_text(encoding="utf-8")
+    classes: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, words = line.split(":", 1)
+            classes.update((word, name.strip()) for word in words.split())
+    return classes
+
+
+def features(words: Sequence[str], word_classes: Mapping[str, str] | None = None) -> list[str]:
     """Feature names of one prompt's words; repeats count once."""
     out = {f"w:{w}" for w in words if w not in STOPWORDS}
     out.update(f"b:{a} {b}" for a, b in itertools.pairwise(words))
     out.update(f"p:{w[:5]}" for w in words if len(w) > 5)
+    if word_classes:
+        present = sorted({word_classes[w] for w in words if w in word_classes})
+        for n in (2, 3):
+            out.update("c:" + "+".join(c) for c in itertools.combinations(present, n))
     return sorted(out)
 
 
@@ -45,10 +64,11 @@ class PromptModel:
     weights: dict[str, float]
     bias: float
     data_sha256: str = ""  # digest of the training data it was fitted to (see train.py)
+    word_classes: Mapping[str, str] = dataclasses.field(default_factory=dict)  # word → class
 
     def score(self, words: Sequence[str]) -> float:
         """P(unsafe) for a prompt's canonical words."""
-        z = self.bias + sum(self.weights.get(f, 0.0) for f in features(words))
+        z = self.bias + sum(self.weights.get(f, 0.0) for f in features(words, self.word_classes))
         return 1.0 / (1.0 + math.exp(-z))
 
     def vocabulary(self) -> set[str]:
@@ -57,7 +77,12 @@ class PromptModel:
 
     def to_json(self) -> str:
         weights = {k: round(v, 4) for k, v in sorted(self.weights.items()) if abs(v) >= 1e-3}
-        data = {"bias": round(self.bias, 4), "data_sha256": self.data_sha256, "weights": weights}
+        data = {
+            "bias": round(self.bias, 4),
+            "data_sha256": self.data_sha256,
+            "weights": weights,
+            "word_classes": dict(sorted(self.word_classes.items())),
+        }
         return json.dumps(data, indent=0, sort_keys=True)
 
     @classmethod
@@ -67,6 +92,7 @@ class PromptModel:
             weights={str(k): float(v) for k, v in data["weights"].items()},
             bias=float(data["bias"]),
             data_sha256=str(data.get("data_sha256", "")),
+            word_classes={str(k): str(v) for k, v in data.get("word_classes", {}).items()},
         )
 
     @classmethod
@@ -79,17 +105,20 @@ class PromptModel:
 def train(
     examples: Iterable[tuple[Sequence[str], bool]],
     *,
-    l2: float = 0.01,
-    epochs: int = 400,
+    l2: float = 0.0003,
+    epochs: int = 1500,
     learning_rate: float = 0.5,
     bias: float = -3.0,
+    word_classes: Mapping[str, str] | None = None,
 ) -> PromptModel:
     """Fit logistic regression by full-batch gradient descent; deterministic for a given input.
 
     The bias is fixed, not learned: a prompt made only of words the model never saw scores
     sigmoid(bias) ≈ 0.05, so only words learned as unsafe can push a prompt over the threshold.
+    l2 and epochs were chosen by cross-validation on the training rows (train.py --cv).
     """
-    rows = [(features(words), unsafe) for words, unsafe in examples]
+    word_classes = dict(word_classes or {})
+    rows = [(features(words, word_classes), unsafe) for words, unsafe in examples]
     vocab = sorted({f for feats, _ in rows for f in feats})
     index = {f: i for i, f in enumerate(vocab)}
     x = np.zeros((len(rows), len(vocab)), dtype=np.float64)  # (N, F) binary features
@@ -105,4 +134,5 @@ def train(
         p = 1.0 / (1.0 + np.exp(-(x @ w + bias)))  # (N,)
         err = (p - y) * sample_weight
         w -= learning_rate * (x.T @ err / len(y) + l2 * w)
-    return PromptModel(weights=dict(zip(vocab, w.tolist(), strict=True)), bias=bias)
+    weights = dict(zip(vocab, w.tolist(), strict=True))
+    return PromptModel(weights=weights, bias=bias, word_classes=word_classes)

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from bot.cli import main
-from bot.safety.classifier import PromptModel, features, train
+from bot.safety.classifier import PromptModel, features, load_word_classes, train
 from bot.safety.eval import labelled_set, prompt_figures, run, settings_from_file
-from bot.safety.evasions import TECHNIQUES, evasions, load_examples
+from bot.safety.evasions import TECHNIQUES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.settings import SafetySettings
-from bot.safety.train import training_data_sha256
+from bot.safety.train import cross_validate, fit, training_data_sha256
 from tests.safety.conftest import FixedScore
 
 
@@ -47,16 +47,21 @@ def test_evasions_are_deterministic_and_disguise_the_flagged_word(safety: Safety
         assert variant.text.endswith("woman lying on a bed") or variant.kind == "emoji_case"
 
 
+def test_the_second_held_out_batch_is_all_test_and_never_trained_on() -> None:
+    base = load_examples()
+    second = [e for e in base if e.source == "heldout_2.tsv"]
+    assert len([e for e in second if not e.unsafe]) >= 250 and len([e for e in second if e.unsafe]) >= 100
+    assert {e.split for e in second} == {"test"}
+    trained = {e.text.lower() for e in base if e.split != "test"}
+    assert not any(e.text.lower() in trained for e in base if e.split == "test")
+
+
 def test_held_out_figures_meet_the_targets(safety: SafetyFilter, examples) -> None:
     held_out = [e for e in examples if e.split == "test"]
+    assert len(held_out) > 1400  # both batches and their evasions
     figures = prompt_figures(lambda t: not safety.check_prompt(t).allowed, held_out)
     assert figures.unsafe_recall >= 0.95, figures.missed
-    # Target ≤ 2 %. On the 50 held-out safe prompts the gate refuses these two: "naked" used
-    # figuratively is on the deny list on purpose. Any other refusal is a regression.
-    assert set(figures.wrongly_refused) <= {
-        "a photo of a naked tree in winter",
-        "the naked truth written on a chalkboard",
-    }
+    assert figures.safe_false_positive_rate <= 0.02, figures.wrongly_refused
 
 
 def test_every_evasion_technique_is_mostly_caught(safety: SafetyFilter, examples) -> None:
@@ -97,6 +102,44 @@ def test_features() -> None:
         "w:mannequin",
         "w:naked",  # no unigram for the stopword "a"
     ]
+
+
+def test_word_class_features_name_the_classes_that_occur_together() -> None:
+    classes = {"woman": "person", "bed": "place", "chest": "intimate"}
+    feats = features(["a", "woman", "bare", "chest", "bed"], classes)
+    assert [f for f in feats if f.startswith("c:")] == [
+        "c:intimate+person",
+        "c:intimate+person+place",
+        "c:intimate+place",
+        "c:person+place",
+    ]
+    assert not [f for f in features(["a", "woman", "reading"], classes) if f.startswith("c:")]  # one class
+
+
+def test_the_model_keeps_the_word_classes_it_was_trained_with() -> None:
+    classes = {"red": "colour", "green": "colour", "rotten": "state"}
+    model = train([(["red", "apple"], False), (["rotten", "apple"], True)] * 3, word_classes=classes)
+    assert model.word_classes == classes
+    assert PromptModel.from_json(model.to_json()).word_classes == classes
+    assert PromptModel.packaged().word_classes == load_word_classes()
+
+
+def test_the_classifier_learns_only_from_what_the_deny_list_lets_through() -> None:
+    # "nude" is listed, so its prompts are refused before the classifier is asked: the words
+    # around it must not learn its weight, or "a banana" would be refused for keeping bad company.
+    rows = [("a nude banana", True), ("a saucy pear", True), ("a ripe pear", False), ("a green pear", False)]
+    model, _ = fit([Example(text, unsafe, "train", "plain") for text, unsafe in rows])
+    assert "w:banana" not in model.weights and model.weights["w:saucy"] > 0 > model.weights["w:ripe"]
+    assert model.score(["a", "banana"]) == pytest.approx(1 / (1 + 2.718281828**3), rel=1e-3)
+
+
+def test_cross_validation_scores_every_prompt_and_its_evasions_once() -> None:
+    examples = [Example(t, True, "train", "plain") for t in ("a nude man", "a naked woman", "porn")]
+    safe = ("a red apple", "a blue boat", "a cat", "a dog")
+    examples += [Example(t, False, "train", "plain") for t in safe]
+    (counts,) = cross_validate(examples, folds=2, thresholds=[0.7])
+    assert counts.unsafe == 3 * (1 + len(TECHNIQUES)) and counts.safe == 4
+    assert counts.recall == 1.0 and counts.false_positive_rate == 0.0  # all three are listed words
 
 
 def test_cli_prints_figures_and_a_json_last_line(monkeypatch, capsys) -> None:

@@ -62,9 +62,15 @@ def test_a_listed_number_is_denied_literally(lexicon: Lexicon) -> None:
         ("a d u l t film", "adult film"),  # a spaced-out phrase word joins into the phrase
         ("a 💋 naked 🔥 woman", "naked"),
         ("a man in his birthday 😉 suit", "birthday suit"),  # an emoji cannot break a phrase
+        ("a man in the buff", "in the buff"),  # thesaurus synonyms of naked
+        ("an unclad woman", "unclad"),
+        ("a man wanking", "wank*"),
+        ("a woman pleasuring herself", "pleasuring herself"),
+        ("a photo of a girl being groped", "groped"),
+        ("a gropius building", None),  # not a prefix entry: Walter Gropius passes
     ],
 )
-def test_deny_entries_match(lexicon: Lexicon, text: str, entry: str) -> None:
+def test_deny_entries_match(lexicon: Lexicon, text: str, entry: str | None) -> None:
     assert deny_entry(lexicon, text) == entry
 
 
@@ -88,6 +94,32 @@ def test_an_entry_written_with_digits_matches_itself_and_its_leet_spellings() ->
 def test_allow_phrase_masks_only_its_own_words(lexicon: Lexicon) -> None:
     assert deny_entry(lexicon, "a comet visible to the naked eye") is None
     assert deny_entry(lexicon, "the naked eye and a nude woman") == "nude"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the naked truth", "a naked tree on a hill", "naked branches over a river", "a knight's naked blade",
+     "a nude pink scarf", "nude nails and a ring", "a diagram of the sex chromosomes"],
+)  # fmt: skip
+def test_figurative_senses_pass_as_phrases(lexicon: Lexicon, text: str) -> None:
+    assert deny_entry(lexicon, text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        ("a naked woman under a naked tree", "naked"),  # the figurative phrase masks only itself
+        ("a naked truth teller", None),
+        ("the naked truth about a naked man", "naked"),
+        ("naked", "naked"),
+        ("a tree, naked", "naked"),  # the context rule is the phrase, not a nearby word
+        ("sex of a chromosome", "sex"),
+    ],
+)
+def test_figurative_phrases_leave_the_literal_sense_refused(
+    lexicon: Lexicon, text: str, entry: str | None
+) -> None:
+    assert deny_entry(lexicon, text) == entry
 
 
 def test_operator_deny_entries_are_whole_words_with_optional_prefix() -> None:
