@@ -3,7 +3,8 @@
 validate (length, empty, invisible/control characters, option ranges) → prompt safety gate →
 ban → duplicate → queue cap → in-flight cap → quota → enqueue. The last five happen inside one
 storage transaction (`Store.enqueue`), so a restart between rapid requests cannot let extra ones
-through. Every rejection is recorded (audit, and the outbox tells background-ingested users once).
+through. Every rejection is recorded (audit, and the outbox tells background-ingested users once),
+and so is the prompt gate's decision, pass or refusal, for every request that reached it.
 
 Storage is synchronous; its calls run on a small thread pool so the event loop never blocks.
 """
@@ -97,7 +98,7 @@ class BotService:
                 return self._reject(self._for_record(new), checked, verdict)
             quota = None if trusted else self.settings.quotas.policy_for(new.platform)
             outcome = self.store.enqueue(checked, quota=quota, queue_cap=self.settings.queue.cap)
-            return self._settle(checked, outcome)
+            return self._settle(checked, outcome, verdict)
         except StorageError as error:
             log.error("submit %s/%s: storage unavailable: %s", new.platform, new.external_id, error)
             return self._count(Rejected(RejectionReason.UNAVAILABLE, UNAVAILABLE_MESSAGE))
@@ -115,7 +116,7 @@ class BotService:
         self, news: list[NewRequest], platform: Platform, cursor: tuple[str, str] | None
     ) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(news)
-        to_enqueue: list[tuple[int, NewRequest]] = []
+        to_enqueue: list[tuple[int, NewRequest, Verdict | None]] = []
         try:
             for index, new in enumerate(news):
                 checked, verdict = self._check(new)
@@ -123,26 +124,27 @@ class BotService:
                     # Recorded before the cursor moves: a crash here re-reads the page, finds the row.
                     outcomes[index] = self._reject(self._for_record(new), checked, verdict)
                 else:
-                    to_enqueue.append((index, checked))
+                    to_enqueue.append((index, checked, verdict))
             store_cursor = (platform.value, *cursor) if cursor else None
             if to_enqueue or store_cursor:
                 results = self.store.enqueue_many(
-                    [new for _, new in to_enqueue],
+                    [new for _, new, _ in to_enqueue],
                     quota=self.settings.quotas.policy_for(platform),
                     queue_cap=self.settings.queue.cap,
                     cursor=store_cursor,
                 )
-                for (index, new), outcome in zip(to_enqueue, results, strict=True):
-                    outcomes[index] = self._settle(new, outcome)
+                for (index, new, verdict), outcome in zip(to_enqueue, results, strict=True):
+                    outcomes[index] = self._settle(new, outcome, verdict)
         except StorageError as error:
             log.error("submit_many: storage unavailable, nothing stored, cursor not advanced: %s", error)
             raise
         return [outcome for outcome in outcomes if outcome is not None]
 
-    def _settle(self, new: NewRequest, outcome: Outcome) -> Outcome:
-        """Record storage's rejections (ban, cap, quota); a redelivered platform id gets its first answer."""
+    def _settle(self, new: NewRequest, outcome: Outcome, verdict: Verdict | None = None) -> Outcome:
+        """Record storage's rejections (ban, cap, quota) and the prompt gate's pass with the request;
+        a redelivered platform id gets its first answer."""
         if isinstance(outcome, Rejected):
-            return self._reject(new, outcome)
+            return self._reject(new, outcome, verdict)
         if outcome.duplicate:
             previous = self.store.find_request(new.platform, new.external_id)
             if previous is not None and previous.status is Status.REJECTED:
@@ -152,13 +154,18 @@ class BotService:
                     reason = RejectionReason.UNAVAILABLE
                 return Rejected(reason, "This request was already refused; send a new one.")
             return outcome
+        if verdict is not None:
+            # Its own write after the enqueue transaction (storage's enqueue takes no decisions):
+            # a crash in between leaves a queued request without this row, never a row without one.
+            self._record_verdict(outcome.request_id, verdict)
         self.metrics.submitted.labels(platform=new.platform.value).inc()
         if self._on_enqueued is not None:
             self._on_enqueued()
         return outcome
 
     def _check(self, new: NewRequest) -> tuple[NewRequest | Rejected, Verdict | None]:
-        """Validation, then the prompt gate; the gate's verdict comes back with a refusal, for the audit."""
+        """Validation, then the prompt gate; its verdict (pass or refusal) comes back for the audit,
+        None when the gate did not run (invalid input, or no gate)."""
         checked = validate(new, self.settings.generation.limits)
         if isinstance(checked, Rejected) or self.safety is None:
             return checked, None
@@ -169,7 +176,7 @@ class BotService:
                 verdict.reason or "This prompt was refused by the content filter. Try a different prompt.",
             )
             return refused, verdict
-        return checked, None
+        return checked, verdict
 
     def _for_record(self, new: NewRequest) -> NewRequest:
         """An invalid request made safe to store: bounded, printable prompt; options dropped (NaN…)."""
@@ -184,10 +191,15 @@ class BotService:
         if verdict is not None and not any(
             decision["gate"] == verdict.gate for decision in self.store.safety_decisions(request_id)
         ):  # a redelivered id finds its first row, already audited
-            self.store.record_safety(
-                request_id, verdict.gate, verdict.score, verdict.threshold, not verdict.allowed, "refuse"
-            )
+            self._record_verdict(request_id, verdict)
         return self._count(rejected)
+
+    def _record_verdict(self, request_id: int, verdict: Verdict) -> None:
+        """The prompt gate's decision with the request: 'refuse', or 'allow' (whatever came after)."""
+        action = "allow" if verdict.allowed else "refuse"
+        self.store.record_safety(
+            request_id, verdict.gate, verdict.score, verdict.threshold, not verdict.allowed, action
+        )
 
     def _count(self, rejected: Rejected) -> Rejected:
         self.metrics.rejections.labels(reason=rejected.reason.value).inc()

@@ -97,6 +97,41 @@ async def test_refusal_in_a_page_is_audited(service: BotService, store: Store) -
     assert [d["action"] for d in store.safety_decisions(recorded.id)] == ["refuse"]
 
 
+async def test_passed_prompt_records_the_gate_decision_with_the_request_once(
+    service: BotService, store: Store
+) -> None:
+    """Issue 5: every decision is recorded, passes too; a redelivered id adds nothing."""
+    outcome = await service.submit(web(1, "a red fox"))
+    assert isinstance(outcome, Accepted)
+    expected = {"gate": "prompt", "score": 0.0, "threshold": 0.5, "flagged": False, "action": "allow"}
+    decisions = [{k: d[k] for k in expected} for d in store.safety_decisions(outcome.request_id)]
+    assert decisions == [expected]
+
+    again = await service.submit(web(1, "a red fox"))
+    assert isinstance(again, Accepted) and again.duplicate
+    assert len(store.safety_decisions(outcome.request_id)) == 1
+
+
+async def test_a_pass_is_recorded_even_when_storage_then_rejects(service: BotService, store: Store) -> None:
+    store.ban(Platform.WEB, "troll", "spam")
+    outcome = await service.submit(web(1, user="troll"))
+    assert isinstance(outcome, Rejected) and outcome.reason is RejectionReason.BANNED
+    recorded = store.find_request(Platform.WEB, "e1")
+    assert recorded is not None
+    assert [(d["gate"], d["action"]) for d in store.safety_decisions(recorded.id)] == [("prompt", "allow")]
+
+
+async def test_passes_in_a_page_are_audited(service: BotService, store: Store) -> None:
+    page = [replace(web(n, prompt), platform=Platform.X) for n, prompt in ((1, "a fox"), (2, "forbidden"))]
+    await service.submit_many(page, platform=Platform.X)
+    actions = {}
+    for n in (1, 2):
+        recorded = store.find_request(Platform.X, f"e{n}")
+        assert recorded is not None
+        actions[n] = [d["action"] for d in store.safety_decisions(recorded.id)]
+    assert actions == {1: ["allow"], 2: ["refuse"]}
+
+
 async def test_invalid_prompt_records_no_gate_decision(service: BotService, store: Store) -> None:
     await service.submit(web(1, ""))
     recorded = store.find_request(Platform.WEB, "e1")

@@ -64,7 +64,8 @@ async def test_prompt_to_image_through_queue_generation_gates_and_delivery(
     assert pipeline.calls[0].prompts == ["a lighthouse"]
     stored = running_app.store.get_request(accepted["request_id"])  # type: ignore[union-attr]
     assert stored.posted_message_id == f"web:{stored.id}"  # type: ignore[union-attr]
-    assert [d["gate"] for d in running_app.store.safety_decisions(stored.id)] == ["image"]  # type: ignore[union-attr]
+    decisions = running_app.store.safety_decisions(stored.id)  # type: ignore[union-attr]
+    assert [(d["gate"], d["action"]) for d in decisions] == [("prompt", "allow"), ("image", "post")]
 
 
 async def test_rejections_carry_their_reason(running_app: BotApp, pipeline: StandInPipeline) -> None:
