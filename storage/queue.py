@@ -48,8 +48,8 @@ _pick = (
     .cte("picked")
     .prefix_with("MATERIALIZED")
 )
-_claim = (
-    update(requests)
+_claim = Fast(
+    lambda _dialect: update(requests)
     .where(R.id == _pick.c.id, R.status == QUEUED)
     .values(
         status=RUNNING,
@@ -60,7 +60,7 @@ _claim = (
         updated_at=bindparam("now"),
     )
     .returning(*requests.c)
-)
+)  # fmt: skip
 _fence = and_(R.id == bindparam("fence_id"), R.token == bindparam("fence_token"), R.status == RUNNING)
 _heartbeat = (
     update(requests).where(_fence).values(lease_expires=bindparam("expires"), updated_at=bindparam("now"))
@@ -173,7 +173,7 @@ def claim(
     """Move up to `limit` claimable queued requests (oldest first) to running for `worker_id`."""
     expires = now + timedelta(seconds=lease_seconds)
     params = {"now": now, "limit": limit, "worker": worker_id, "expires": expires}
-    rows = sorted(connection.execute(_claim, params).all(), key=lambda row: row.id)
+    rows = sorted(_claim.rows(connection, params, requests), key=lambda row: row.id)
     return [Claim(request=to_request(row), token=row.token, lease_expires=expires) for row in rows]
 
 

@@ -7,6 +7,7 @@ PostgreSQL and a SQLite flavour; `for_dialect` picks the one for the connection.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
@@ -50,12 +51,14 @@ class Fast:
     times what SQLite spends running a small statement, and it sits inside the writer gate. A Fast
     statement is compiled once per (backend, bound names); its binds still go through the
     columns' own type processors (UTC datetimes, JSON), so the values written are the same.
-    Only for statements whose results need no type processing (counts, ids, rowcounts).
+    `execute` gives the driver's own values (counts, ids, rowcounts); `rows` reads whole table rows
+    through the columns' result processors.
     """
 
     def __init__(self, build: Callable[[str], Any]) -> None:
         self._build = build
         self._compiled: dict[tuple[str, tuple[str, ...]], _Prepared] = {}
+        self._read: dict[str, tuple[Any, list[Any]]] = {}
 
     def _prepare(self, connection: Connection, keys: tuple[str, ...]) -> _Prepared:
         dialect = connection.dialect
@@ -76,6 +79,36 @@ class Fast:
             }
             found = (compiled.string, positions, dict(compiled._bind_processors), fixed)
             self._compiled[(dialect.name, keys)] = found
+        return found
+
+    def rows(self, connection: Connection, params: dict[str, Any], table: Table) -> list[Any]:
+        """Run a statement that RETURNs all of `table`'s columns, in order; rows as SQLAlchemy reads them.
+
+        Each value goes through its column type's result processor (UTC datetimes, JSON on SQLite),
+        so `row.<column>` is what a Core select of the table gives.
+        """
+        cursor = self.execute(connection, params)
+        fetched = cursor.fetchall()
+        if not fetched:
+            return []
+        row_type, processors = self._readers(connection, table, cursor)
+        return [
+            row_type(*(v if read is None else read(v) for read, v in zip(processors, row, strict=True)))
+            for row in fetched
+        ]
+
+    def _readers(self, connection: Connection, table: Table, cursor: Any) -> tuple[Any, list[Any]]:
+        """A row type named after the columns, and each column's processor for the driver's type code."""
+        dialect = connection.dialect
+        found = self._read.get(dialect.name)
+        if found is None:
+            columns = list(table.c)
+            row_type = namedtuple(f"{table.name}_row", [column.name for column in columns])  # type: ignore[misc]
+            processors = [
+                column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+                for column, described in zip(columns, cursor.description, strict=True)  # built once: not free
+            ]
+            found = self._read[dialect.name] = (row_type, processors)
         return found
 
     def execute(self, connection: Connection, params: dict[str, Any]) -> Any:

@@ -123,6 +123,8 @@ def test_claim_takes_the_oldest_first_with_a_lease_and_token(store: Store, clock
     assert [c.request.id for c in claims] == ids[:3]
     assert all(c.request.status is Status.RUNNING and c.request.attempts == 1 for c in claims)
     assert all(c.token == 1 and c.lease_expires == clock.now + timedelta(seconds=30) for c in claims)
+    assert [c.request for c in claims] == [store.get_request(i) for i in ids[:3]]  # read the same way
+    assert claims[0].request.options == Options(seed=7, images=1) and claims[0].request.created_at == T0
     assert [c.request.id for c in store.claim("w2", limit=10)] == ids[3:]
     assert store.claim("w3") == []
     assert store.position(ids[0]) == 0
