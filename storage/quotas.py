@@ -16,25 +16,36 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Connection, bindparam, delete, func, or_, select, text
+from sqlalchemy import BigInteger, Boolean, Connection, bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql
 
 from bot.domain import NewRequest, QuotaPolicy, Rejected, RejectionReason
 from storage import queue
 from storage.models import bans, quota_usage, requests
-from storage.queue import ACTIVE
+from storage.queue import QUEUED, RUNNING
 from storage.records import QuotaStatus
 from storage.sql import Fast, insert
 
 _ban_reason = select(bans.c.reason).where(
     bans.c.platform == bindparam("platform"), bans.c.user_id == bindparam("user_id")
 )
-_in_flight_count = select(func.count()).where(
-    requests.c.platform == bindparam("platform"),
-    requests.c.user_id == bindparam("user_id"),
-    # OR, not IN: an IN list expands at execution time, which a Fast statement does not do
-    or_(*(requests.c.status == status for status in ACTIVE)),
-)
+
+
+def _count_with(status: str) -> Any:
+    return (
+        select(func.count())
+        .where(
+            requests.c.platform == bindparam("platform"),
+            requests.c.user_id == bindparam("user_id"),
+            requests.c.status == status,
+        )
+        .scalar_subquery()
+    )
+
+
+# One count per active status: each is a range of ix_requests_user (platform, user_id, status), so a
+# user's finished history is never read (an OR of the statuses scanned and filtered all of it).
+_in_flight_count = select(_count_with(QUEUED) + _count_with(RUNNING))
 _window_rows = (
     select(quota_usage.c.images, quota_usage.c.used_at)
     .where(
@@ -54,17 +65,19 @@ _used_since = (
     )
     .scalar_subquery()
 )
-# Everything admission needs to know about one request, in one round trip.
-_facts = Fast(lambda _dialect: _facts_select)
-_facts_select = select(
-    _ban_reason.scalar_subquery().label("ban_reason"),
-    select(requests.c.id)
-    .where(requests.c.platform == bindparam("platform"), requests.c.external_id == bindparam("external_id"))
-    .scalar_subquery()
-    .label("existing_id"),
-    _in_flight_count.scalar_subquery().label("in_flight"),
-    _used_since.label("used"),
+_existing_id = select(requests.c.id).where(
+    requests.c.platform == bindparam("platform"), requests.c.external_id == bindparam("external_id")
 )
+# Everything admission needs to know about one request, in one round trip.
+_facts = Fast(
+    lambda _dialect: select(
+        _ban_reason.scalar_subquery().label("ban_reason"),
+        _existing_id.scalar_subquery().label("existing_id"),
+        _in_flight_count.scalar_subquery().label("in_flight"),
+        _used_since.label("used"),
+    )
+)
+_find_id = Fast(lambda _dialect: _existing_id)
 
 
 @dataclass(frozen=True)
@@ -97,8 +110,16 @@ def admitted(known: Facts, new: NewRequest, quota: QuotaPolicy | None, room: boo
 
 
 def _build_admit(_dialect: str) -> Any:
-    """PostgreSQL: `facts`, and the request plus its usage row inserted only where `admitted` holds."""
-    known = _facts_select.cte("facts")
+    """PostgreSQL: `facts` but the existing id, and the request plus its usage row inserted where
+    `admitted` holds. A duplicate is left to ON CONFLICT: the unique index finds it whatever the
+    planner's statistics say (a lookup chose another index on a never-analyzed table, and scanned
+    every request of the platform).
+    """
+    known = select(
+        _ban_reason.scalar_subquery().label("ban_reason"),
+        _in_flight_count.scalar_subquery().label("in_flight"),
+        _used_since.label("used"),
+    ).cte("facts")
     # typed binds: their processors run (UTC, JSON) and psycopg's SQL casts them (`::JSON`)
     max_in_flight, max_used = (bindparam(name, type_=BigInteger()) for name in ("max_in_flight", "max_used"))
     inserted = (
@@ -107,7 +128,6 @@ def _build_admit(_dialect: str) -> Any:
             list(queue.REQUEST_COLUMNS),
             select(*(bindparam(name, type_=requests.c[name].type) for name in queue.REQUEST_COLUMNS)).where(
                 known.c.ban_reason.is_(None),
-                known.c.existing_id.is_(None),
                 bindparam("room", type_=Boolean()),
                 max_in_flight.is_(None) | (known.c.in_flight < max_in_flight),
                 max_used.is_(None) | (known.c.used <= max_used),
@@ -168,7 +188,11 @@ def insert_if_admitted(
         "images": new.options.images,
         "now": now,
     }
-    ban, existing_id, in_flight, used, request_id = _admit.execute(connection, params).fetchone()
+    ban, in_flight, used, request_id = _admit.execute(connection, params).fetchone()
+    existing_id = None
+    if request_id is None:  # not admitted, or already there (found now, after the insert's conflict check)
+        row = _find_id.execute(connection, params).fetchone()
+        existing_id = None if row is None else row[0]
     return Facts(ban, existing_id, int(in_flight), int(used) if quota is not None else 0), request_id
 
 
