@@ -6,22 +6,27 @@ reads and then writes can fail with SQLITE_BUSY at once in WAL mode, whatever th
 would emit its own BEGIN, so it is switched to autocommit and SQLAlchemy's "begin" event emits ours.
 Writers first queue on a `WriteGate` (storage/gate.py): SQLite's busy handler alone starves
 writers under contention.
-PostgreSQL: psycopg 3, a connect timeout, pre-ping so a restarted server is noticed.
+PostgreSQL: psycopg 3, a connect timeout, and a checkout check so a restarted server is noticed:
+a server that ends a connection (restart, idle timeout, an administrator) first writes to it, so a
+pooled connection with something to read is pinged and, if dead, replaced; a quiet one is used as
+it is. SQLAlchemy's pre-ping would cost a round trip on every transaction.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import select
 import sqlite3
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from storage.errors import translate
 from storage.gate import WriteGate
@@ -48,11 +53,15 @@ def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
         return _sqlite_engine(parsed.render_as_string(hide_password=False), parsed.database, busy_timeout)
     engine = create_engine(
         parsed,
-        pool_pre_ping=True,
         pool_size=5,
         connect_args={"connect_timeout": max(1, int(busy_timeout))},
     )
     lock_timeout_ms = int(busy_timeout * 1000)
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        if not _alive(engine, dbapi_connection):
+            raise DisconnectionError("the server ended this pooled connection")  # the pool reconnects
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -61,6 +70,19 @@ def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
         dbapi_connection.commit()
 
     return engine
+
+
+def _alive(engine: Engine, dbapi_connection: Any) -> bool:
+    """False for a pooled connection the server has ended; a round trip only if it wrote to it."""
+    if dbapi_connection.closed:
+        return False
+    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    if not readable:  # idle and quiet: the server has sent nothing since the last reply
+        return True
+    try:
+        return bool(engine.dialect.do_ping(dbapi_connection))
+    except engine.dialect.loaded_dbapi.Error:
+        return False
 
 
 def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engine:

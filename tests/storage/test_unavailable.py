@@ -119,6 +119,25 @@ def test_full_disk_writes_nothing(sqlite_url: str, clock: FakeClock) -> None:
     _assert_nothing_written(sqlite_url)
 
 
+def test_a_pooled_connection_the_server_ended_is_replaced_not_failed(
+    postgres_url: str, clock: FakeClock
+) -> None:
+    """A restart, an idle timeout or an administrator ended the idle pooled connection: no error."""
+    store = open_store(postgres_url, clock=clock)
+    libpq = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        for n in range(2):
+            store.enqueue(new_request(n), quota=None, queue_cap=None)
+            with store.engine.connect() as connection:  # the pool's one idle connection
+                backend = connection.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+            with psycopg.connect(libpq, autocommit=True) as admin:
+                assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (backend,)).fetchone() == (True,)
+            [claim] = store.claim("w1")
+            assert store.complete(claim, image_png=b"png", seconds=1.0)
+    finally:
+        store.close()
+
+
 def test_unreachable_postgres_says_where_it_looked() -> None:
     url = "postgresql+psycopg://dallebot:secret@127.0.0.1:1/nowhere"
     with pytest.raises(StorageUnavailable) as caught:
