@@ -64,7 +64,8 @@ decided AS (
 )
 SELECT id FROM done
 """
-    ).bindparams(bindparam("now", type_=UTCDateTime()))
+    ).bindparams(bindparam("now", type_=UTCDateTime())),
+    binary=("pngs",),
 )
 
 

@@ -55,8 +55,11 @@ class Fast:
     through the columns' result processors.
     """
 
-    def __init__(self, build: Callable[[str], Any]) -> None:
+    def __init__(self, build: Callable[[str], Any], *, binary: tuple[str, ...] = ()) -> None:
+        """`binary`: parameters psycopg should send in binary (it sends lists as text, so a list
+        of PNGs went hex-escaped: twice the bytes, ~6 µs of Python per KiB)."""
         self._build = build
+        self._binary = binary
         self._compiled: dict[tuple[str, tuple[str, ...]], _Prepared] = {}
         self._read: dict[str, tuple[Any, list[Any]]] = {}
 
@@ -77,7 +80,13 @@ class Fast:
                 for bind, name in compiled.bind_names.items()
                 if not bind.required and name not in keys
             }
-            found = (compiled.string, positions, dict(compiled._bind_processors), fixed)
+            sql = compiled.string
+            if dialect.name == "postgresql":
+                for name in self._binary:
+                    if f"%({name})s" not in sql:
+                        raise TypeError(f"no %({name})s placeholder to send in binary")
+                    sql = sql.replace(f"%({name})s", f"%({name})b")
+            found = (sql, positions, dict(compiled._bind_processors), fixed)
             self._compiled[(dialect.name, keys)] = found
         return found
 

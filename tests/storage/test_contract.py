@@ -22,6 +22,7 @@ from tests.storage.helpers import T0, FakeClock, new_request
 
 NO_LIMITS = {"quota": None, "queue_cap": None}
 PNG = b"\x89PNG\r\n\x1a\n" + b"x" * 100
+EVERY_BYTE = bytes(range(256)) * 40  # an image is stored byte for byte, whatever the bytes
 
 
 def done_request(store: Store, n: int, *, seconds: float = 1.0, worker: str = "w1", png: bytes = PNG) -> int:
@@ -172,11 +173,11 @@ def test_complete_many_fences_each_claim_on_its_own(store: Store, clock: FakeClo
         [
             Completion(first, b"first", 1.5, (post,)),
             Completion(zombie, b"zombie", 9.0, (post,)),
-            Completion(second, b"second", 2.5, (post, spoiler), message="spoilered"),
+            Completion(second, EVERY_BYTE, 2.5, (post, spoiler), message="spoilered"),
         ]
     )
     assert written == [True, False, True]
-    for claim, png, seconds in ((first, b"first", 1.5), (second, b"second", 2.5)):
+    for claim, png, seconds in ((first, b"first", 1.5), (second, EVERY_BYTE, 2.5)):
         stored = store.get_request(claim.request.id)
         assert (stored.status, stored.result_ref, stored.last_error) == (
             Status.DONE,
@@ -194,7 +195,7 @@ def test_complete_many_fences_each_claim_on_its_own(store: Store, clock: FakeClo
     owed = {d.request.id: (d.kind, d.message, d.image_png) for d in store.pending_deliveries(Platform.X)}
     assert owed == {
         first.request.id: ("image", None, b"first"),
-        second.request.id: ("image", "spoilered", b"second"),
+        second.request.id: ("image", "spoilered", EVERY_BYTE),
     }
     assert store.complete_many([Completion(again, b"live", 3.0)]) == [True]
     assert store.complete_many([Completion(first, b"twice", 1.0)]) == [False]
