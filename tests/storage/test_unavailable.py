@@ -131,7 +131,8 @@ def test_a_pooled_connection_the_server_ended_is_replaced_not_failed(
             with store.engine.connect() as connection:  # the pool's one idle connection
                 backend = connection.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
             with psycopg.connect(libpq, autocommit=True) as admin:
-                assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (backend,)).fetchone() == (True,)
+                ended = admin.execute("SELECT pg_terminate_backend(%s, 5000)", (backend,)).fetchone()
+            assert ended == (True,)
             [claim] = store.claim("w1")
             assert store.complete(claim, image_png=b"png", seconds=1.0)
     finally:
