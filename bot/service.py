@@ -97,7 +97,9 @@ class BotService:
             if isinstance(checked, Rejected):  # recording is idempotent: a repeat keeps the first row
                 return self._reject(self._for_record(new), checked, verdict)
             quota = None if trusted else self.settings.quotas.policy_for(new.platform)
-            outcome = self.store.enqueue(checked, quota=quota, queue_cap=self.settings.queue.cap)
+            outcome = self.store.enqueue(
+                checked, quota=quota, queue_cap=self.settings.queue.cap, safety=_decision(verdict)
+            )
             return self._settle(checked, outcome, verdict)
         except StorageError as error:
             log.error("submit %s/%s: storage unavailable: %s", new.platform, new.external_id, error)
@@ -132,6 +134,7 @@ class BotService:
                     quota=self.settings.quotas.policy_for(platform),
                     queue_cap=self.settings.queue.cap,
                     cursor=store_cursor,
+                    safety=[_decision(verdict) for _, _, verdict in to_enqueue],
                 )
                 for (index, new, verdict), outcome in zip(to_enqueue, results, strict=True):
                     outcomes[index] = self._settle(new, outcome, verdict)
@@ -154,10 +157,7 @@ class BotService:
                     reason = RejectionReason.UNAVAILABLE
                 return Rejected(reason, "This request was already refused; send a new one.")
             return outcome
-        if verdict is not None:
-            # Its own write after the enqueue transaction (storage's enqueue takes no decisions):
-            # a crash in between leaves a queued request without this row, never a row without one.
-            self._record_verdict(outcome.request_id, verdict)
+        # the prompt gate's pass was stored with the queued row, in the enqueue transaction
         self.metrics.submitted.labels(platform=new.platform.value).inc()
         if self._on_enqueued is not None:
             self._on_enqueued()
@@ -195,11 +195,8 @@ class BotService:
         return self._count(rejected)
 
     def _record_verdict(self, request_id: int, verdict: Verdict) -> None:
-        """The prompt gate's decision with the request: 'refuse', or 'allow' (whatever came after)."""
-        action = "allow" if verdict.allowed else "refuse"
-        self.store.record_safety(
-            request_id, verdict.gate, verdict.score, verdict.threshold, not verdict.allowed, action
-        )
+        """The prompt gate's decision with a rejected request (an admitted one has it already)."""
+        self.store.record_safety(request_id, **_decision(verdict))  # type: ignore[arg-type]
 
     def _count(self, rejected: Rejected) -> Rejected:
         self.metrics.rejections.labels(reason=rejected.reason.value).inc()
@@ -251,3 +248,17 @@ class BotService:
 
     async def recent_images(self, limit: int) -> list[Request]:
         return await self.call(self.store.recent_images, limit)
+
+
+def _decision(verdict: Verdict | None) -> dict[str, Any] | None:
+    """The prompt gate's verdict as a stored safety decision: 'refuse', or 'allow' (whatever came
+    after: a ban or quota may still reject it). None when the gate did not run."""
+    if verdict is None:
+        return None
+    return {
+        "gate": verdict.gate,
+        "score": verdict.score,
+        "threshold": verdict.threshold,
+        "flagged": not verdict.allowed,
+        "action": "allow" if verdict.allowed else "refuse",
+    }

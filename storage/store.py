@@ -8,7 +8,7 @@ retention are tested without sleeping.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -90,10 +90,16 @@ class Store:
     # -- ingest -------------------------------------------------------------------------------
 
     def enqueue(
-        self, new: NewRequest, *, quota: QuotaPolicy | None, queue_cap: int | None
+        self,
+        new: NewRequest,
+        *,
+        quota: QuotaPolicy | None,
+        queue_cap: int | None,
+        safety: dict[str, Any] | None = None,
     ) -> Accepted | Rejected:
-        """Ban → duplicate → queue cap → in-flight cap → window quota → insert, in one transaction."""
-        return self.enqueue_many([new], quota=quota, queue_cap=queue_cap, cursor=None)[0]
+        """Ban → duplicate → queue cap → in-flight cap → window quota → insert, in one transaction
+        (with `safety`, the decision that let it in, when it is queued)."""
+        return self.enqueue_many([new], quota=quota, queue_cap=queue_cap, safety=[safety])[0]
 
     def enqueue_many(
         self,
@@ -102,13 +108,24 @@ class Store:
         quota: QuotaPolicy | None,
         queue_cap: int | None,
         cursor: Cursor | None = None,
+        safety: Sequence[dict[str, Any] | None] | None = None,
     ) -> list[Accepted | Rejected]:
-        """Enqueue a page of requests and advance `cursor` in the same transaction."""
+        """Enqueue a page of requests and advance `cursor` in the same transaction.
+
+        `safety`: per request, the safety decision that let it in (see `record_safety`), kept with
+        each newly queued row in the same transaction, so no queued request lacks its audit row
+        (an incomplete decision raises ValueError and the whole page rolls back).
+        """
+        if safety is not None and len(safety) != len(news):
+            raise ValueError(f"enqueue_many: {len(safety)} safety decisions for {len(news)} requests")
         now = self._now()
         with self._write() as connection:
             quotas.lock_users(connection, ((new.platform.value, new.user_id) for new in news))
             page = _Page(*queue.load(connection, now))
             outcomes = [self._admit(connection, new, quota, queue_cap, now, page) for new in news]
+            for outcome, decision in zip(outcomes, safety or (), strict=False):
+                if decision is not None and isinstance(outcome, Accepted) and not outcome.duplicate:
+                    decisions.record(connection, outcome.request_id, decision, now)
             if cursor is not None:
                 cursors.put(connection, *cursor, now)
         return outcomes

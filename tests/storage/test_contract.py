@@ -92,6 +92,35 @@ def test_a_failed_batch_writes_nothing_and_keeps_the_cursor(store: Store) -> Non
     assert store.get_cursor("x", "since_id") == "5"
 
 
+PASS = {"gate": "prompt", "score": 0.1, "threshold": 0.7, "flagged": False, "action": "allow"}
+
+
+def test_the_decision_that_let_a_request_in_is_stored_with_it(store: Store) -> None:
+    """Queued rows carry their audit row from the same transaction; duplicates and refusals add none."""
+    policy = QuotaPolicy(images_per_window=1)
+    outcomes = store.enqueue_many(
+        [new_request(1), new_request(1), new_request(2)], quota=policy, queue_cap=None, safety=[PASS] * 3
+    )
+    accepted, duplicate, over_quota = outcomes
+    assert isinstance(accepted, Accepted) and duplicate.duplicate and isinstance(over_quota, Rejected)
+    assert [d["action"] for d in store.safety_decisions(accepted.request_id)] == ["allow"]
+    assert store.enqueue(new_request(1), quota=None, queue_cap=None, safety=PASS).duplicate
+    assert len(store.safety_decisions(accepted.request_id)) == 1
+
+
+def test_an_incomplete_decision_rolls_the_page_back(store: Store) -> None:
+    with pytest.raises(ValueError, match="lacks threshold"):
+        store.enqueue_many(
+            [new_request(1), new_request(2)],
+            quota=None,
+            queue_cap=None,
+            safety=[PASS, {k: v for k, v in PASS.items() if k != "threshold"}],
+        )
+    assert store.count_requests() == 0
+    with pytest.raises(ValueError, match="2 safety decisions for 1 requests"):
+        store.enqueue_many([new_request(3)], quota=None, queue_cap=None, safety=[PASS, PASS])
+
+
 def test_a_failed_batch_after_claims_and_completes_still_writes_nothing(store: Store) -> None:
     """Claim and complete run without BEGIN on PostgreSQL; the pooled connection must not keep that."""
     store.enqueue(new_request(1), **NO_LIMITS)
