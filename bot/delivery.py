@@ -6,8 +6,9 @@ For every pending outbox entry of every running adapter:
   * `begin_delivery` marks it "sending" (attempts + 1) before `deliver` is called, and the posted
     id is stored right after, so a crash in between is caught by the reconcile above;
   * errors are classified by the adapter (`DeliveryError`): retryable → back to pending after its
-    `retry_after` or a backoff; ambiguous → left "sending", so the next round reconciles;
-    permanent → failed, the error kept, never retried. Anything else is treated as ambiguous.
+    `retry_after` (a rate limit: it does not count against the attempt cap) or a backoff;
+    ambiguous → left "sending", so the next round reconciles; permanent → failed, the error kept,
+    never retried. Anything else is treated as ambiguous.
 """
 
 from __future__ import annotations
@@ -175,8 +176,14 @@ class DeliveryLoop:
             )
             not_before = self.clock() + timedelta(seconds=delay)
             self._not_before[request_id] = not_before
+            # A reset time means a rate limit: the platform did not look at the post, so the wait
+            # does not spend an attempt (a backlog under a viral spike must not exhaust them).
             await self.service.call(
-                self.store.retry_delivery, request_id, error.message, not_before=not_before
+                self.store.retry_delivery,
+                request_id,
+                error.message,
+                not_before=not_before,
+                count_attempt=error.retry_after is None,
             )
             self._count(adapter, "retry")
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, case, or_, select, update
 
 from storage.models import deliveries, images, requests, to_request
 from storage.queue import MAX_ERROR_CHARS
@@ -107,11 +107,30 @@ def finish(connection: Connection, request_id: int, posted_message_id: str, now:
     )
 
 
-def retry(connection: Connection, request_id: int, error: str, not_before: datetime, now: datetime) -> None:
+def retry(
+    connection: Connection,
+    request_id: int,
+    error: str,
+    not_before: datetime,
+    now: datetime,
+    *,
+    count_attempt: bool = True,
+) -> None:
+    """Back to pending; `count_attempt=False` hands back the attempt `begin` counted (a rate limit:
+    the platform refused to look at the post, so it says nothing about the post)."""
+    attempts = deliveries.c.attempts
+    if not count_attempt:
+        attempts = case((deliveries.c.attempts > 0, deliveries.c.attempts - 1), else_=0)
     connection.execute(
         update(deliveries)
         .where(deliveries.c.request_id == request_id, deliveries.c.state.in_(("pending", "sending")))
-        .values(state="pending", last_error=error[:MAX_ERROR_CHARS], not_before=not_before, updated_at=now)
+        .values(
+            state="pending",
+            last_error=error[:MAX_ERROR_CHARS],
+            not_before=not_before,
+            updated_at=now,
+            attempts=attempts,
+        )
     )
 
 

@@ -315,11 +315,14 @@ class Store:
         with self._write() as connection:
             outbox.finish(connection, request_id, posted_message_id, self._now())
 
-    def retry_delivery(self, request_id: int, error: str, *, not_before: datetime | None = None) -> None:
-        """Back to pending (due at `not_before`, default now) after a failure known not to have posted."""
+    def retry_delivery(
+        self, request_id: int, error: str, *, not_before: datetime | None = None, count_attempt: bool = True
+    ) -> None:
+        """Back to pending (due at `not_before`, default now) after a failure known not to have posted;
+        `count_attempt=False` (a rate limit) does not spend one of the entry's attempts."""
         now = self._now()
         with self._write() as connection:
-            outbox.retry(connection, request_id, error, not_before or now, now)
+            outbox.retry(connection, request_id, error, not_before or now, now, count_attempt=count_attempt)
 
     def fail_delivery(self, request_id: int, error: str) -> None:
         with self._write() as connection:

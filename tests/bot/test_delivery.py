@@ -166,3 +166,20 @@ async def test_entries_waiting_to_reconcile_do_not_hide_a_due_reply(
     due = finished_request(store, PAGE + 1)
     await loop.run_once()  # the clock has not moved: every stuck entry is still in its backoff
     assert adapter.posted == [(due, "image")] and adapter.reconciled == []
+
+
+async def test_rate_limit_waits_do_not_spend_the_attempt_cap(
+    service: BotService, store: Store, clock: FakeClock
+) -> None:
+    """A backlog under a viral spike can meet many 429s; only failures that saw the post count."""
+    request_id = finished_request(store)
+    limits = [DeliveryError("retryable", "429", retry_after=60) for _ in range(5)]
+    adapter = RecordingAdapter(errors=[*limits, DeliveryError("retryable", "502 before the post")])
+    loop = DeliveryLoop(service, {Platform.DISCORD: adapter}, clock=clock, max_attempts=2)
+    for _ in range(6):
+        await loop.run_once()
+        clock.advance(61)
+    [entry] = store.pending_deliveries(Platform.DISCORD)
+    assert entry.attempts == 1  # the 502 counted, the five rate limits did not
+    await loop.run_once()
+    assert adapter.posted == [(request_id, "image")]

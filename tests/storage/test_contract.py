@@ -370,6 +370,16 @@ def test_an_unfinished_send_is_surfaced_for_reconcile(store: Store) -> None:
     assert store.pending_deliveries(Platform.X) == []
 
 
+def test_a_rate_limited_retry_hands_its_attempt_back(store: Store) -> None:
+    request_id = done_request(store, 1)
+    assert store.begin_delivery(request_id)
+    store.retry_delivery(request_id, "502", not_before=None)
+    assert store.begin_delivery(request_id)
+    store.retry_delivery(request_id, "429", not_before=None, count_attempt=False)
+    [delivery] = store.pending_deliveries(Platform.X)
+    assert (delivery.state, delivery.attempts) == ("pending", 1)
+
+
 def test_retry_delivery_waits_until_due_and_fail_delivery_stops(store: Store, clock: FakeClock) -> None:
     first, second = done_request(store, 1), done_request(store, 2)
     assert store.begin_delivery(first)
