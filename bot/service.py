@@ -144,8 +144,8 @@ class BotService:
         return [outcome for outcome in outcomes if outcome is not None]
 
     def _settle(self, new: NewRequest, outcome: Outcome, verdict: Verdict | None = None) -> Outcome:
-        """Record storage's rejections (ban, cap, quota) and the prompt gate's pass with the request;
-        a redelivered platform id gets its first answer."""
+        """Record storage's rejections (ban, cap, quota), with the prompt gate's verdict; a redelivered
+        platform id gets its first answer. (An admitted request's verdict was stored by enqueue.)"""
         if isinstance(outcome, Rejected):
             return self._reject(new, outcome, verdict)
         if outcome.duplicate:
@@ -157,7 +157,6 @@ class BotService:
                     reason = RejectionReason.UNAVAILABLE
                 return Rejected(reason, "This request was already refused; send a new one.")
             return outcome
-        # the prompt gate's pass was stored with the queued row, in the enqueue transaction
         self.metrics.submitted.labels(platform=new.platform.value).inc()
         if self._on_enqueued is not None:
             self._on_enqueued()
@@ -188,15 +187,12 @@ class BotService:
         """Keep the rejection (audit; the outbox owes background-ingested users one reply) and the
         prompt gate's decision behind it (issue 5: which gate, score, threshold)."""
         request_id = self.store.record_rejection(new, rejected)
-        if verdict is not None and not any(
-            decision["gate"] == verdict.gate for decision in self.store.safety_decisions(request_id)
+        decision = _decision(verdict)
+        if decision is not None and not any(
+            kept["gate"] == decision["gate"] for kept in self.store.safety_decisions(request_id)
         ):  # a redelivered id finds its first row, already audited
-            self._record_verdict(request_id, verdict)
+            self.store.record_safety(request_id, **decision)
         return self._count(rejected)
-
-    def _record_verdict(self, request_id: int, verdict: Verdict) -> None:
-        """The prompt gate's decision with a rejected request (an admitted one has it already)."""
-        self.store.record_safety(request_id, **_decision(verdict))  # type: ignore[arg-type]
 
     def _count(self, rejected: Rejected) -> Rejected:
         self.metrics.rejections.labels(reason=rejected.reason.value).inc()
