@@ -305,15 +305,16 @@ class BotApp:
             log.info("no worker in this process (--workers 0): run `dallebot worker` to generate")
 
     async def _prune_images(self) -> None:
-        """Apply the image retention (storage.image_retention_days)."""
+        """Apply the image retention (storage.image_retention_days), to images and to refusals."""
         assert self.service is not None and self.store is not None
         try:
             pruned = await self.service.call(self.store.prune_images)
+            refusals = await self.service.call(self.store.prune_refusals)
         except Exception:
-            log.exception("pruning old images failed; trying again in an hour")
+            log.exception("pruning old images and refusals failed; trying again in an hour")
             return
-        if pruned:
-            log.info("pruned %d stored image(s) past their retention", pruned)
+        if pruned or refusals:
+            log.info("pruned %d stored image(s) and %d refusal(s) past their retention", pruned, refusals)
 
     async def _housekeeping(self, every_seconds: float = 3600.0) -> None:
         while True:

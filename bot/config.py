@@ -7,8 +7,10 @@ is read at import: `load_settings(path)` is called by the composition root (bot/
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -110,6 +112,12 @@ class QuotaSettings(_Section):
 
 class QueueSettings(_Section):
     cap: int | None = Field(200, ge=1, description="queued requests beyond which submit says 'queue full'")
+    max_share: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="the most of `cap` one user (on the web: one address) may hold, so one cannot fill it",
+    )
 
 
 class WorkerSettings(_Section):
@@ -137,6 +145,28 @@ class WebSettings(_Section):
     host: str = Field("127.0.0.1", description="bind address; 0.0.0.0 exposes it to your network")
     port: int = Field(8080, ge=0, le=65535, description="0: any free port")
     gallery_size: int = Field(24, ge=1, le=200)
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names the playground answers to; empty: the loopback names and `host`",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks of your reverse proxies, whose X-Forwarded-For is believed",
+    )
+    submits_per_minute: int = Field(
+        10, ge=1, le=10_000, description="submits per client address a minute, on top of the quota"
+    )
+
+    @model_validator(mode="after")
+    def _proxies_are_networks(self) -> WebSettings:
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {entry!r} is not an IP address or network (like 10.0.0.1, 10.0.0.0/8)"
+                ) from None
+        return self
 
 
 class Settings(_Section):
@@ -152,6 +182,14 @@ class Settings(_Section):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     x: XSettings = Field(default_factory=XSettings)
     daily: DailySettings = Field(default_factory=DailySettings)
+
+    def admission_policy(self, platform: Platform) -> QuotaPolicy:
+        """`platform`'s quota, its in-flight cap lowered to the user's share of the queue cap."""
+        policy = self.quotas.policy_for(platform)
+        if self.queue.cap is None:
+            return policy
+        share = max(1, int(self.queue.cap * self.queue.max_share))
+        return replace(policy, max_in_flight=min(policy.max_in_flight, share))
 
     def database_url(self, env: Mapping[str, str]) -> str:
         """storage.url, unless env DALLEBOT_DATABASE_URL overrides it."""

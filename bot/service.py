@@ -96,7 +96,7 @@ class BotService:
             checked, verdict = self._check(new)
             if isinstance(checked, Rejected):  # recording is idempotent: a repeat keeps the first row
                 return self._reject(self._for_record(new), checked, verdict)
-            quota = None if trusted else self.settings.quotas.policy_for(new.platform)
+            quota = None if trusted else self.settings.admission_policy(new.platform)
             outcome = self.store.enqueue(
                 checked, quota=quota, queue_cap=self.settings.queue.cap, safety=_decision(verdict)
             )
@@ -131,7 +131,7 @@ class BotService:
             if to_enqueue or store_cursor:
                 results = self.store.enqueue_many(
                     [new for _, new, _ in to_enqueue],
-                    quota=self.settings.quotas.policy_for(platform),
+                    quota=self.settings.admission_policy(platform),
                     queue_cap=self.settings.queue.cap,
                     cursor=store_cursor,
                     safety=[_decision(verdict) for _, _, verdict in to_enqueue],
@@ -208,7 +208,7 @@ class BotService:
 
     async def quota_status(self, platform: Platform, user_id: str) -> QuotaStatus:
         return await self.call(
-            self.store.quota_status, platform, user_id, self.settings.quotas.policy_for(platform)
+            self.store.quota_status, platform, user_id, self.settings.admission_policy(platform)
         )
 
     async def view(self, request_id: int) -> RequestView | None:

@@ -1,4 +1,4 @@
-"""Generated images as PNG bytes, pruned by age and by total size (oldest first).
+"""Generated images as PNG bytes, pruned by age and by total size (oldest first); old refusals too.
 
 An image whose delivery is still owed is never pruned: the reply must be able to carry it.
 """
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 
 from bot.domain import Request, Status
-from storage.models import deliveries, images, requests, to_request
+from storage.models import deliveries, images, requests, safety_decisions, to_request
 from storage.records import ImageRetention
 from storage.sql import Fast, dialect_insert
 
@@ -73,4 +73,25 @@ def prune(connection: Connection, retention: ImageRetention, now: datetime) -> i
         chunk = doomed[start : start + 500]
         connection.execute(delete(images).where(images.c.request_id.in_(chunk)))
         connection.execute(update(requests).where(requests.c.id.in_(chunk)).values(result_ref=None))
+    return len(doomed)
+
+
+def prune_refusals(connection: Connection, older_than: datetime) -> int:
+    """Delete refused requests created before `older_than` whose reply is no longer owed, with
+    their outbox rows and safety decisions (refusals carry no image and no quota usage)."""
+    owed = select(deliveries.c.request_id).where(deliveries.c.state.in_(("pending", "sending")))
+    doomed = list(
+        connection.execute(
+            select(requests.c.id).where(
+                requests.c.status == Status.REJECTED.value,
+                requests.c.created_at < older_than,
+                requests.c.id.not_in(owed),
+            )
+        ).scalars()
+    )
+    for start in range(0, len(doomed), 500):
+        chunk = doomed[start : start + 500]
+        connection.execute(delete(safety_decisions).where(safety_decisions.c.request_id.in_(chunk)))
+        connection.execute(delete(deliveries).where(deliveries.c.request_id.in_(chunk)))
+        connection.execute(delete(requests).where(requests.c.id.in_(chunk)))
     return len(doomed)

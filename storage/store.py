@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Cursor = tuple[str, str, str]  # (platform, key, value)
 RECENT = timedelta(hours=24)
+REFUSAL_RETENTION = timedelta(days=30)
 
 
 def utc_now() -> datetime:
@@ -407,6 +408,13 @@ class Store:
         """Apply the image retention limits; returns how many images were deleted."""
         with self._write() as connection:
             return images.prune(connection, self.image_retention, self._now())
+
+    def prune_refusals(self) -> int:
+        """Delete refused requests past the image age limit (30 days when images are kept forever),
+        once their reply is not owed; returns how many."""
+        age = self.image_retention.max_age_seconds or REFUSAL_RETENTION.total_seconds()
+        with self._write() as connection:
+            return images.prune_refusals(connection, self._now() - timedelta(seconds=age))
 
     def count_requests(self, status: Status | None = None) -> int:
         with self._read() as connection:

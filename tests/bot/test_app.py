@@ -254,6 +254,7 @@ def _embedded_model_config(tmp_path: Path) -> str:
 
 
 def _post_and_wait_for_image(base: str, prompt: str) -> dict:
+    import http.cookiejar
     import json
     import time
     import urllib.request
@@ -263,17 +264,19 @@ def _post_and_wait_for_image(base: str, prompt: str) -> dict:
         data=json.dumps({"prompt": prompt, "seed": 5}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    # a request's details are shown to the browser that sent it: keep its cookie, as a browser does
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(request, timeout=30) as response:
         request_id = json.load(response)["request_id"]
     deadline = time.monotonic() + 120
     while True:  # polling the page's status endpoint, as the browser does
-        with urllib.request.urlopen(f"{base}/api/requests/{request_id}", timeout=30) as response:
+        with opener.open(f"{base}/api/requests/{request_id}", timeout=30) as response:
             status = json.load(response)
         if status["image_url"] or status["status"] == "failed" or time.monotonic() > deadline:
             break
         time.sleep(0.1)
     assert status["status"] == "done" and status["image_url"], status
-    with urllib.request.urlopen(base + status["image_url"], timeout=30) as response:
+    with opener.open(base + status["image_url"], timeout=30) as response:
         assert response.read().startswith(b"\x89PNG")
     return status
 

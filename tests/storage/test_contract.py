@@ -524,6 +524,22 @@ def test_images_pruned_by_age_and_total_size_but_not_while_owed(make_store, cloc
     assert store.recent_images(platform=Platform.DISCORD) == []
 
 
+def test_refusals_are_pruned_past_the_age_limit_once_not_owed(make_store, clock: FakeClock) -> None:
+    store = make_store(image_retention=ImageRetention(max_age_seconds=3600))
+    refused = Rejected(RejectionReason.QUOTA_EXCEEDED, "no")
+    answered, owed = (store.record_rejection(new_request(n), refused) for n in (1, 2))
+    store.record_safety(answered, gate="prompt", score=0.9, threshold=0.5, flagged=True, action="refuse")
+    assert store.begin_delivery(answered)
+    store.finish_delivery(answered, "t1")
+    clock.advance(7200)
+    young = store.record_rejection(new_request(3), refused)
+    store.begin_delivery(young)
+    store.finish_delivery(young, "t3")
+    assert store.prune_refusals() == 1
+    assert store.get_request(answered) is None and store.safety_decisions(answered) == []
+    assert store.get_request(owed) is not None and store.get_request(young) is not None
+
+
 def test_opening_an_old_schema_without_upgrade_says_what_to_run(db_url: str) -> None:
     from storage import open_store
 

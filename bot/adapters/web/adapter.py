@@ -1,8 +1,10 @@
 """The local web playground: the platform that needs no account.
 
-A page to type a prompt, watch the request's queue position and then its image; the browser's
+A page to type a prompt, watch the request's queue position and then its image; the visitor's
 remaining quota; rejections with their reason; a gallery of recent images (daily prompts included);
-/healthz and /metrics. Each browser is its own user through a random cookie, so quotas apply.
+/healthz and /metrics. A visitor is its client address (quotas cannot be reset by dropping a
+cookie); its cookie owns its requests, whose HTTP ids are unguessable tokens (see identity.py).
+Every response passes the guards in guard.py.
 
 Like every adapter it only translates: HTTP → `NewRequest` → `service.submit`, and the outbox's
 deliveries → "shown" (the page polls and displays an image once its delivery is recorded).
@@ -10,8 +12,9 @@ deliveries → "shown" (the page polls and displays an image once its delivery i
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
+import re
 import secrets
 import uuid
 from datetime import datetime
@@ -21,6 +24,16 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.adapters.base import Adapter
+from bot.adapters.web import identity
+from bot.adapters.web.guard import (
+    RateLimiter,
+    add_security_headers,
+    allowed_hosts,
+    check_host_and_origin,
+    contain_errors,
+    error,
+    retry_after_header,
+)
 from bot.config import WebSettings
 from bot.domain import Accepted, NewRequest, Options, Platform, Rejected, RejectionReason, Request, Status
 from bot.metrics import Metrics
@@ -32,8 +45,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COOKIE = "dallebot_user"
-USER_ID = web.RequestKey("user_id", str)
+COOKIE_TOKEN = web.RequestKey("cookie_token", str)
+ADDRESS_KEY = web.RequestKey("address_key", str)
 _OPTION_FIELDS = ("seed", "images", "top_k", "temperature", "cond_scale")
+_CLIENT_ID_CHARS = 64
+_COOKIE_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
+_DAILY_IMAGE = re.compile(r"daily-(\d{4}-\d{2}-\d{2})")
+_STATIC = {"page.js": "application/javascript", "page.css": "text/css"}
 _HTTP_STATUS = {  # what a rejection looks like to HTTP clients
     RejectionReason.QUOTA_EXCEEDED: 429,
     RejectionReason.TOO_MANY_IN_FLIGHT: 429,
@@ -49,11 +67,6 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when else None
 
 
-def _user_id(token: str) -> str:
-    """The stored user id: a hash of the cookie, so the database never holds the cookie itself."""
-    return "browser-" + hashlib.sha256(token.encode()).hexdigest()[:16]
-
-
 class WebAdapter(Adapter):
     platform = Platform.WEB
     inline_rejections = True  # the HTTP response carries the rejection
@@ -64,6 +77,8 @@ class WebAdapter(Adapter):
         self.service: BotService | None = None
         self._runner: web.AppRunner | None = None
         self.url: str | None = None
+        self._trusted = identity.parse_networks(settings.trusted_proxies)
+        self.limiter = RateLimiter(settings.submits_per_minute)  # its clock is replaceable in tests
 
     def describe(self) -> str:
         return f"web: playground on http://{self.settings.host}:{self.settings.port}/"
@@ -96,15 +111,22 @@ class WebAdapter(Adapter):
     # -- HTTP ----------------------------------------------------------------------------------
 
     def build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._identify], client_max_size=64 * 1024)
+        guards = [
+            contain_errors(),
+            check_host_and_origin(allowed_hosts(self.settings.allowed_hosts, self.settings.host)),
+            self._identify,
+        ]
+        app = web.Application(middlewares=guards, client_max_size=64 * 1024)
+        app.on_response_prepare.append(add_security_headers)
         app.add_routes(
             [
                 web.get("/", self._page),
+                web.get("/static/{name}", self._static),
                 web.post("/api/requests", self._submit),
-                web.get("/api/requests/{id:\\d+}", self._status),
+                web.get("/api/requests/{token}", self._status),
                 web.get("/api/quota", self._quota),
                 web.get("/api/gallery", self._gallery),
-                web.get("/images/{id:\\d+}.png", self._image),
+                web.get("/images/{token}.png", self._image),
                 web.get("/healthz", self._health),
                 web.get("/metrics", self._metrics),
             ]
@@ -113,12 +135,15 @@ class WebAdapter(Adapter):
 
     @web.middleware
     async def _identify(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        """Give each browser a random cookie; its hash is that browser's user id."""
+        """The visitor: its address (behind trusted proxies), and a random cookie that owns its requests."""
+        forwarded = request.headers.getall("X-Forwarded-For", [])
+        address = identity.client_address(request.remote, forwarded, self._trusted)
+        request[ADDRESS_KEY] = identity.address_key(address)
         token = request.cookies.get(COOKIE, "")
-        fresh = not (16 <= len(token) <= 64 and token.isascii())
+        fresh = _COOKIE_SHAPE.fullmatch(token) is None
         if fresh:
             token = secrets.token_urlsafe(24)
-        request[USER_ID] = _user_id(token)
+        request[COOKIE_TOKEN] = token
         response = await handler(request)
         if fresh:
             response.set_cookie(COOKIE, token, max_age=365 * 24 * 3600, httponly=True, samesite="Strict")
@@ -128,27 +153,50 @@ class WebAdapter(Adapter):
         html = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
         return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
 
+    async def _static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in _STATIC:  # a fixed list: a name never reaches the file system
+            return error(404, "no such file")
+        text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+        return web.Response(text=text, content_type=_STATIC[name], headers={"Cache-Control": "no-cache"})
+
     async def _submit(self, request: web.Request) -> web.Response:
         assert self.service is not None
         if request.content_type != "application/json":  # also keeps cross-site form posts out
-            return _error(415, "send the request as JSON (Content-Type: application/json)")
-        try:
-            body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            return _error(400, 'the body must be a JSON object like {"prompt": "a red fox"}')
+            return error(415, "send the request as JSON (Content-Type: application/json)")
+        wait = self.limiter.take(request[ADDRESS_KEY])
+        if wait is not None:
+            return web.json_response(
+                {
+                    "status": "rejected",
+                    "reason": "rate_limited",
+                    "message": f"Too many requests from your address; wait {max(1, round(wait))} s.",
+                    "retry_after": None,
+                },
+                status=429,
+                headers=retry_after_header(wait),
+            )
+        body = await _json_object(request)
+        if isinstance(body, web.Response):
+            return body
         unknown = set(body) - {"prompt", "id", *_OPTION_FIELDS}
         if unknown:
-            return _error(400, f"unknown field(s): {', '.join(sorted(unknown))}")
-        external_id = str(body.get("id") or uuid.uuid4())[:64]  # a client id makes retries idempotent
+            return error(400, f"unknown field(s): {', '.join(sorted(unknown)[:10])[:200]}")
+        client_id = body.get("id")
+        if client_id is None:
+            client_id = str(uuid.uuid4())
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= _CLIENT_ID_CHARS:
+            return error(
+                400, f"id must be a string of 1 to {_CLIENT_ID_CHARS} characters (it makes retries safe)"
+            )
         options = Options(**{name: body[name] for name in _OPTION_FIELDS if body.get(name) is not None})
         prompt = body.get("prompt")
+        token = identity.request_token(request[COOKIE_TOKEN], client_id)
         outcome = await self.service.submit(
             NewRequest(
                 platform=Platform.WEB,
-                external_id=external_id,
-                user_id=request[USER_ID],
+                external_id=token,  # scoped to this browser: another's same client id is another request
+                user_id=identity.user_id(request[ADDRESS_KEY]),
                 prompt=prompt if isinstance(prompt, str) else "",
                 options=options,
             )
@@ -167,7 +215,7 @@ class WebAdapter(Adapter):
         return web.json_response(
             {
                 "status": "queued",
-                "request_id": outcome.request_id,
+                "request_id": token,
                 "position": outcome.position,
                 "eta_seconds": outcome.eta_seconds,
                 "duplicate": outcome.duplicate,
@@ -176,29 +224,34 @@ class WebAdapter(Adapter):
         )
 
     async def _status(self, request: web.Request) -> web.Response:
+        """A request's details, to the browser that sent it only (anyone else: as if it did not exist)."""
         assert self.service is not None
-        view = await self.service.view(int(request.match_info["id"]))
-        if view is None or not _public(view.request):
-            return _error(404, "no such request")
+        token = request.match_info["token"]
+        if not identity.owns(request[COOKIE_TOKEN], token):
+            return error(404, "no such request")
+        stored = await self.service.find_request(Platform.WEB, token)
+        view = None if stored is None else await self.service.view(stored.id)
+        if view is None:
+            return error(404, "no such request")
         stored = view.request
         shown = stored.status is Status.DONE and stored.posted_message_id is not None
         return web.json_response(
             {
-                "request_id": stored.id,
+                "request_id": token,
                 "status": stored.status.value,
                 "prompt": stored.prompt,
                 "position": view.position,
                 "eta_seconds": view.eta_seconds,
                 "attempts": stored.attempts,
-                "image_url": f"/images/{stored.id}.png" if shown else None,
-                "error": stored.last_error if stored.status in (Status.FAILED, Status.REJECTED) else None,
+                "image_url": f"/images/{token}.png" if shown else None,
+                "error": _failure_text(stored),
             }
         )
 
     async def _quota(self, request: web.Request) -> web.Response:
         assert self.service is not None
-        status = await self.service.quota_status(Platform.WEB, request[USER_ID])
-        policy = self.service.settings.quotas.policy_for(Platform.WEB)
+        status = await self.service.quota_status(Platform.WEB, identity.user_id(request[ADDRESS_KEY]))
+        policy = self.service.settings.admission_policy(Platform.WEB)
         return web.json_response(
             {
                 "used": status.used,
@@ -217,38 +270,56 @@ class WebAdapter(Adapter):
         # several platforms appears once.
         recent, seen = [], set()
         for item in await self.service.recent_images(self.settings.gallery_size * 4):
-            if _public(item) and item.external_id not in seen and len(recent) < self.settings.gallery_size:
-                seen.add(item.external_id)
-                recent.append(item)
+            name = _image_name(item)
+            if name is not None and name not in seen and len(recent) < self.settings.gallery_size:
+                seen.add(name)
+                recent.append((name, item))
         return web.json_response(
             [
                 {
-                    "request_id": item.id,
+                    "request_id": name,
                     "prompt": item.prompt,
                     "platform": item.platform.value,
                     "daily": item.external_id.startswith("daily:"),
-                    "image_url": f"/images/{item.id}.png",
+                    "image_url": f"/images/{name}.png",
                     "created_at": _iso(item.created_at),
                 }
-                for item in recent
+                for name, item in recent
             ]
         )
 
     async def _image(self, request: web.Request) -> web.Response:
+        """A finished image by its public name: a web request's token, or `daily-<date>`."""
         assert self.service is not None
-        request_id = int(request.match_info["id"])
-        view = await self.service.view(request_id)
-        png = await self.service.get_image(request_id) if view and _public(view.request) else None
+        png = None
+        for stored in await self._find_shown(request.match_info["token"]):
+            png = await self.service.get_image(stored.id)
+            if png is not None:
+                break
         if png is None:
-            return _error(404, "no image for that request (not finished, blocked, or pruned)")
+            return error(404, "no image for that request (not finished, blocked, or pruned)")
         return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "max-age=86400"})
+
+    async def _find_shown(self, name: str) -> list[Request]:
+        """The finished requests an image name may stand for (a daily prompt: one per platform)."""
+        assert self.service is not None
+        daily = _DAILY_IMAGE.fullmatch(name)
+        if daily is not None:
+            external_id, platforms = f"daily:{daily.group(1)}", list(Platform)
+        elif identity.TOKEN.fullmatch(name) is not None:
+            external_id, platforms = name, [Platform.WEB]
+        else:
+            return []
+        found = [await self.service.find_request(platform, external_id) for platform in platforms]
+        return [item for item in found if item is not None and item.status is Status.DONE]
 
     async def _health(self, request: web.Request) -> web.Response:
         assert self.service is not None
         try:
             stats = await self.service.call(self.service.store.stats)
-        except Exception as error:
-            return web.json_response({"status": "unavailable", "error": str(error)}, status=503)
+        except Exception:
+            log.exception("web: /healthz: storage check failed")
+            return web.json_response({"status": "unavailable", "error": "storage unavailable"}, status=503)
         return web.json_response({"status": "ok", "queued": stats.queued, "running": stats.running})
 
     async def _metrics(self, request: web.Request) -> web.Response:
@@ -257,10 +328,32 @@ class WebAdapter(Adapter):
         return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
 
-def _public(item: Request) -> bool:
-    """What the playground may show: its own requests and the daily prompts, never other platforms' users'."""
-    return item.platform is Platform.WEB or item.external_id.startswith("daily:")
+async def _json_object(request: web.Request) -> dict[str, Any] | web.Response:
+    """The body as a JSON object, or the 400 that says why not (nesting, numbers and size bounded)."""
+    raw = await request.read()  # aiohttp answers 413 past client_max_size
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
+        body = None
+    if not isinstance(body, dict):
+        return error(400, 'the body must be a JSON object like {"prompt": "a red fox"}')
+    return body
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"status": "error", "message": message}, status=status)
+def _image_name(item: Request) -> str | None:
+    """A gallery image's public name: web requests and daily prompts only, never other platforms' users'."""
+    if item.external_id.startswith("daily:"):
+        name = "daily-" + item.external_id.removeprefix("daily:")
+        return name if _DAILY_IMAGE.fullmatch(name) else None
+    if item.platform is Platform.WEB and identity.TOKEN.fullmatch(item.external_id):
+        return item.external_id
+    return None
+
+
+def _failure_text(stored: Request) -> str | None:
+    """What the page shows for a refused or failed request: the reason's word, never internals."""
+    if stored.status is Status.REJECTED:
+        return f"Refused ({stored.last_error or 'rejected'})."
+    if stored.status is Status.FAILED:
+        return "Generation failed; your quota was refunded. Try again."
+    return None

@@ -6,6 +6,7 @@ Debian's chromium driven by Playwright's Python API (never `playwright install`)
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -29,6 +30,14 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.browser
 
 
+async def until(page, expression: str, *, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait for `expression` to hold in the page. (Playwright's wait_for_function evaluates its
+    predicate with eval, which the playground's Content-Security-Policy rightly forbids.)"""
+    async with asyncio.timeout(timeout):
+        while not await page.evaluate(expression):
+            await asyncio.sleep(0.05)
+
+
 @pytest.fixture
 async def browser_page():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
@@ -43,7 +52,13 @@ async def browser_page():  # type: ignore[no-untyped-def]
         try:
             page = await browser.new_page()
             page.set_default_timeout(15_000)
+            errors: list[str] = []  # a Content-Security-Policy violation is reported on the console
+            page.on(
+                "console", lambda message: errors.append(message.text) if message.type == "error" else None
+            )
+            page.on("pageerror", lambda exception: errors.append(str(exception)))
             yield page
+            assert not [e for e in errors if "Content Security Policy" in e or "Refused to" in e], errors
         finally:
             await browser.close()
 
@@ -55,35 +70,34 @@ async def test_page_shows_queue_then_the_image_then_the_gallery_then_a_refusal(
     adapter = running_app.adapters[Platform.WEB]
     assert isinstance(adapter, WebAdapter) and adapter.url
     await page.goto(adapter.url)
-    await page.wait_for_function("document.getElementById('quota').textContent.includes('3 of 3')")
+    await until(page, "document.getElementById('quota').textContent.includes('3 of 3')")
 
     await page.fill("#prompt", "a paper boat at dawn")
     await page.click("#submit")
 
     # the request went through queue → generation → image gate → delivery, and the page shows it
     await page.wait_for_selector("#result:not([hidden])")
-    await page.wait_for_function(
-        "(() => { const i = document.getElementById('result'); return i.complete && i.naturalWidth > 0; })()"
+    await until(
+        page,
+        "(() => { const i = document.getElementById('result'); return i.complete && i.naturalWidth > 0; })()",
     )
     assert await page.get_attribute("#result", "alt") == "a paper boat at dawn"
     assert "Done" in await page.text_content("#status")
     src = await page.get_attribute("#result", "src")
-    request_id = int(src.split("/")[-1].removesuffix(".png"))
-    stored = running_app.store.get_request(request_id)  # type: ignore[union-attr]
+    token = src.split("/")[-1].removesuffix(".png")  # the request's token, not its row id
+    stored = running_app.store.find_request(Platform.WEB, token)  # type: ignore[union-attr]
     assert (
-        stored is not None
-        and stored.status is Status.DONE
-        and stored.posted_message_id == f"web:{request_id}"
+        stored is not None and stored.status is Status.DONE and stored.posted_message_id == f"web:{stored.id}"
     )
     assert pipeline.calls[0].prompts == ["a paper boat at dawn"]
-    await page.wait_for_function("document.getElementById('quota').textContent.includes('2 of 3')")
+    await until(page, "document.getElementById('quota').textContent.includes('2 of 3')")
     await page.wait_for_selector("#gallery figure img")
     assert "a paper boat at dawn" in await page.text_content("#gallery")
 
     # a refused prompt: the reason is shown, the last image is hidden
     await page.fill("#prompt", "a nude figure")
     await page.click("#submit")
-    await page.wait_for_function("document.getElementById('rejection').textContent.length > 0")
+    await until(page, "document.getElementById('rejection').textContent.length > 0")
     assert "unsafe_prompt" in await page.text_content("#rejection")
     assert await page.is_hidden("#result")
 
@@ -117,10 +131,11 @@ async def test_page_shows_an_image_from_the_embedded_model(embedded_app: BotApp,
     await page.goto(adapter.url)
     await page.fill("#prompt", "a red circle on a blue background")
     await page.click("#submit")
-    await page.wait_for_function(
+    await until(
+        page,
         "(() => { const i = document.getElementById('result');"
         " return !i.hidden && i.complete && i.naturalWidth > 0; })()",
-        timeout=60_000,
+        timeout=60,
     )
     width = await page.evaluate("document.getElementById('result').naturalWidth")
     assert width == 256  # the embedded model draws 64×64; images are posted at 256×256

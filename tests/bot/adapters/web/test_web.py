@@ -8,7 +8,6 @@ from typing import Any
 
 import aiohttp
 from PIL import Image
-from yarl import URL
 
 from bot.adapters.web import WebAdapter
 from bot.app import BotApp
@@ -16,9 +15,11 @@ from bot.domain import NewRequest, Platform, Status
 from tests.bot.fakes import StandInPipeline
 
 
-def session_() -> aiohttp.ClientSession:
-    """A client that keeps cookies from 127.0.0.1, as a browser does (aiohttp's default refuses)."""
-    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+def session_(source: str | None = None) -> aiohttp.ClientSession:
+    """A client that keeps cookies from 127.0.0.1, as a browser does (aiohttp's default refuses);
+    `source`: the loopback address its connections come from (127.0.0.2, …), another visitor."""
+    connector = aiohttp.TCPConnector(local_addr=(source, 0)) if source else None
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector)
 
 
 def web_url(app: BotApp) -> str:
@@ -27,7 +28,7 @@ def web_url(app: BotApp) -> str:
     return adapter.url.rstrip("/")
 
 
-async def wait_for_image(session: aiohttp.ClientSession, base: str, request_id: int) -> dict[str, Any]:
+async def wait_for_image(session: aiohttp.ClientSession, base: str, request_id: str) -> dict[str, Any]:
     """Poll the status endpoint like the page does, until the image is shown (or 10 s pass)."""
     async with asyncio.timeout(10):
         while True:
@@ -62,7 +63,8 @@ async def test_prompt_to_image_through_queue_generation_gates_and_delivery(
             quota = await response.json()
         assert (quota["used"], quota["remaining"], quota["images_per_window"]) == (1, 2, 3)
     assert pipeline.calls[0].prompts == ["a lighthouse"]
-    stored = running_app.store.get_request(accepted["request_id"])  # type: ignore[union-attr]
+    assert len(accepted["request_id"]) == 32  # a token, not the row id
+    stored = running_app.store.find_request(Platform.WEB, accepted["request_id"])  # type: ignore[union-attr]
     assert stored.posted_message_id == f"web:{stored.id}"  # type: ignore[union-attr]
     decisions = running_app.store.safety_decisions(stored.id)  # type: ignore[union-attr]
     assert [(d["gate"], d["action"]) for d in decisions] == [("prompt", "allow"), ("image", "post")]
@@ -95,18 +97,23 @@ async def test_rejections_carry_their_reason(running_app: BotApp, pipeline: Stan
     assert all("nude" not in p for call in pipeline.calls for p in call.prompts)
 
 
-async def test_each_browser_is_its_own_user(running_app: BotApp) -> None:
+async def test_quota_follows_the_address_a_new_cookie_does_not_reset_it(running_app: BotApp) -> None:
+    """The quota (3 images) is the address's: fresh cookies from 127.0.0.2 get nothing more, while
+    127.0.0.3 still has its own three. (This replaces 'each browser is its own user': issue 19.)"""
     base = web_url(running_app)
-    users = []
-    for _ in range(2):
-        async with session_() as session:
-            for n in range(3):
-                async with session.post(f"{base}/api/requests", json={"prompt": f"cat {n}"}) as response:
-                    assert response.status == 202
-            async with session.get(f"{base}/api/quota") as response:
-                assert (await response.json())["remaining"] == 0
-            users.append(session.cookie_jar.filter_cookies(URL(base))["dallebot_user"].value)
-    assert users[0] != users[1]
+    statuses = []
+    for n in range(5):  # a fresh cookie jar each time: a visitor dropping its cookie
+        async with (
+            session_("127.0.0.2") as session,
+            session.post(f"{base}/api/requests", json={"prompt": f"cat {n}"}) as response,
+        ):
+            statuses.append(response.status)
+    assert statuses == [202, 202, 202, 429, 429]
+    async with session_("127.0.0.3") as session:
+        async with session.get(f"{base}/api/quota") as response:
+            assert (await response.json())["remaining"] == 3
+        async with session.post(f"{base}/api/requests", json={"prompt": "dog"}) as response:
+            assert response.status == 202
 
 
 async def test_same_client_id_twice_is_one_request(running_app: BotApp) -> None:
@@ -119,6 +126,13 @@ async def test_same_client_id_twice_is_one_request(running_app: BotApp) -> None:
             ) as response:
                 bodies.append(await response.json())
     assert bodies[0]["request_id"] == bodies[1]["request_id"] and bodies[1]["duplicate"]
+    async with session_() as other:  # another browser's "abc-1" is its own request, its prompt kept
+        async with other.post(f"{base}/api/requests", json={"prompt": "wren", "id": "abc-1"}) as response:
+            assert response.status == 202
+            theirs = await response.json()
+        assert theirs["request_id"] != bodies[0]["request_id"] and not theirs["duplicate"]
+        status = await wait_for_image(other, base, theirs["request_id"])
+    assert status["prompt"] == "wren"
 
 
 async def test_health_and_metrics(running_app: BotApp) -> None:
@@ -158,10 +172,10 @@ async def test_gallery_shows_web_and_daily_images_but_not_other_platforms_users(
     async with session_() as session:
         async with session.get(f"{base}/api/gallery") as response:
             gallery = await response.json()
-        async with session.get(f"{base}/api/requests/{ids[0]}") as response:
+        async with session.get(f"{base}/images/{ids[0]}.png") as response:  # row ids name nothing
             assert response.status == 404
-        async with session.get(f"{base}/images/{ids[0]}.png") as response:
-            assert response.status == 404
-        async with session.get(f"{base}/images/{ids[1]}.png") as response:
+        async with session.get(f"{base}/images/daily-2026-01-01.png") as response:
             assert response.status == 200
-    assert [(item["prompt"], item["daily"]) for item in gallery] == [("the daily prompt", True)]
+    assert [(item["prompt"], item["daily"], item["image_url"]) for item in gallery] == [
+        ("the daily prompt", True, "/images/daily-2026-01-01.png")
+    ]
