@@ -252,6 +252,11 @@ class BotApp:
                 raise StartupError("\n".join(plan.errors))
             self._adapters = plan.adapters
         self.adapters = self._adapters
+        for adapter in self.adapters.values():  # a taken port is said at once, not after the model loads
+            try:
+                adapter.preflight()
+            except OSError as error:
+                raise _cannot_start(adapter, error) from error
         # 3. service, worker(s), delivery
         self.service = BotService(
             self.store, self.settings, safety, metrics=self.metrics, on_enqueued=self._wake
@@ -283,11 +288,8 @@ class BotApp:
         for adapter in self.adapters.values():
             try:
                 await adapter.start(self.service)
-            except OSError as error:  # e.g. the playground's port is taken
-                section = adapter.platform.value
-                raise StartupError(
-                    f"{section}: cannot start ({error}); check the {section}: section of config.yaml"
-                ) from error
+            except OSError as error:  # e.g. the playground's port was taken since the preflight
+                raise _cannot_start(adapter, error) from error
             self._started_adapters.append(adapter)
             log.info("started %s", adapter.describe())
         # 5. the daily prompt, scheduled on this loop (it catches up a missed minute at start)
@@ -367,3 +369,8 @@ class BotApp:
         if self.store is not None and self._store is None:
             self.store.close()
         self.store = None
+
+
+def _cannot_start(adapter: Adapter, error: OSError) -> StartupError:
+    section = adapter.platform.value
+    return StartupError(f"{section}: cannot start ({error}); check the {section}: section of config.yaml")

@@ -19,8 +19,8 @@ import json
 import logging
 import math
 import pickle
+import pickletools
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,19 +113,38 @@ def read_torch_file(path: Path) -> dict[str, torch.Tensor]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        if "GLOBAL" not in str(exc) and not _imports_something(path):  # random or damaged bytes
+            raise _corrupt(path, exc) from exc
         raise ModelLoadError(
             f"{path}: refused: the file holds pickled objects other than tensors (possibly code); "
-            f"only plain tensor checkpoints are loaded. Get the file from a trusted source. ({exc})"
+            "only plain tensor checkpoints are loaded. Get the file from a trusted source."
         ) from exc
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ModelLoadError(
-            f"{path}: cannot be read: truncated or not a PyTorch checkpoint ({exc})"
-        ) from exc
+    except Exception as exc:  # random bytes reach the unpickler's internals: IndexError, KeyError, …
+        raise _corrupt(path, exc) from exc
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()
     ):
         raise ModelLoadError(f"{path}: expected a flat dict of tensor name -> tensor")
     return data
+
+
+def _imports_something(path: Path) -> bool:
+    """Whether the file is a well-formed raw pickle that imports or calls something (read with
+    pickletools, which runs nothing). Random bytes stop parsing long before a STOP opcode."""
+    try:
+        with path.open("rb") as file:
+            names = {opcode.name for opcode, _, _ in pickletools.genops(file)}
+    except Exception:
+        return False
+    return bool(names & {"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE"})
+
+
+def _corrupt(path: Path, exc: BaseException) -> ModelLoadError:
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+    return ModelLoadError(
+        f"{path}: corrupt: truncated, damaged or not a PyTorch checkpoint ({first_line}); "
+        "download or copy the file again"
+    )
 
 
 def read_safetensors_file(path: Path) -> dict[str, torch.Tensor]:
@@ -134,7 +153,7 @@ def read_safetensors_file(path: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(path, device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
-        raise ModelLoadError(f"{path}: cannot be read: truncated or not a safetensors file ({exc})") from exc
+        raise ModelLoadError(f"{path}: corrupt: truncated, damaged or not safetensors ({exc})") from exc
 
 
 def load_into(module: nn.Module, tensors: dict[str, torch.Tensor], source: str, *, tolerate_ln: bool) -> None:

@@ -156,6 +156,10 @@ class Adapter(ABC):
     async def progress(self, request: Request, *, position: int, eta_seconds: float | None) -> None:  # noqa: B027
         """Show queue position / ETA where the platform can (optional; default does nothing)."""
 
+    def preflight(self) -> None:  # noqa: B027
+        """Check, before the slow parts start (the model loads), what would stop `start` (a taken
+        port); raise OSError saying why. The default checks nothing."""
+
     def takes_daily(self) -> bool:
         """Whether it can post the daily prompt's image (which nobody asked for: no user, no channel);
         the daily job submits only to platforms whose adapter says so."""

@@ -3,9 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+SEED_LIMIT = 2**32  # the bot's own limit (bot/validation.py): seeds 0 … 2**32 - 1
+MAX_GRID = 16
+MAX_TOP_K = 16384  # the image vocabulary of every DALL·E Mini model
+
+
+def _number(kind: type, low: float, high: float | None, *, low_open: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite `kind` in [low, high] (low excluded when `low_open`), else a clear error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "whole number" if kind is int else "number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {what}") from None
+        too_low = value <= low if low_open else value < low
+        if not math.isfinite(value) or too_low or (high is not None and value > high):
+            what = "a whole number" if kind is int else "a finite number"
+            bound = f"greater than {kind(low)}" if low_open else f"from {kind(low)}"
+            upper = f" to {kind(high)}" if high is not None else ""
+            raise argparse.ArgumentTypeError(f"{text} is out of range: use {what} {bound}{upper}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,16 +49,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="model directory: a min-dalle models_root or the project's format (default: the embedded model)",
     )
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: a fresh one, printed)")
-    p.add_argument("--grid", type=int, default=1, metavar="N", help="generate N images and tile them")
     p.add_argument(
-        "--top-k", type=int, default=None, help="sample among the k likeliest tokens (default: model's, 50)"
+        "--seed",
+        type=_number(int, 0, SEED_LIMIT - 1),
+        default=None,
+        help=f"random seed, 0 to {SEED_LIMIT - 1} (default: a fresh one, printed)",
     )
     p.add_argument(
-        "--temperature", type=float, default=None, help="sampling temperature (default: model's, 0.7)"
+        "--grid", type=_number(int, 1, MAX_GRID), default=1, metavar="N", help="generate N images, tiled"
     )
     p.add_argument(
-        "--cond-scale", type=float, default=None, help="guidance scale, 1 = off (default: model's, 10)"
+        "--top-k",
+        type=_number(int, 1, MAX_TOP_K),
+        default=None,
+        help="sample among the k likeliest tokens (default: model's, 50)",
+    )
+    p.add_argument(
+        "--temperature",
+        type=_number(float, 0, None, low_open=True),
+        default=None,
+        help="sampling temperature (default: model's, 0.7)",
+    )
+    p.add_argument(
+        "--cond-scale",
+        type=_number(float, 0, None),
+        default=None,
+        help="guidance scale, 1 = off (default: model's, 10)",
     )
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available)")
     p.add_argument("--dtype", default=None, choices=["fp32", "bf16", "fp16"], help="default: half precision")
@@ -54,10 +97,6 @@ def run(args: argparse.Namespace) -> int:
     prompt = args.prompt.strip()
     if not normalize(prompt).strip():
         return fail("the prompt is empty (after dropping non-ASCII characters); give some words to draw")
-    if args.grid < 1:
-        return fail("--grid must be at least 1")
-    if args.temperature is not None and args.temperature <= 0:
-        return fail("--temperature must be greater than 0")
     try:
         pipe = load_pipeline(args.model, device=args.device, dtype=args.dtype)
     except (ModelLoadError, ValueError) as exc:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,10 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="generation threads in this process, each with its own model copy (0: front ends only)",
     )
+    run.add_argument("--host", default=None, help="the playground's bind address (overrides web.host)")
+    run.add_argument(
+        "--port", type=_port, default=None, help="the playground's port, 0: any free one (overrides web.port)"
+    )
     run.set_defaults(func=run_command)
 
     worker = subparsers.add_parser("worker", help="generate only: claim queued requests from the database")
@@ -35,6 +39,16 @@ def register(subparsers: Any) -> None:
     check = subparsers.add_parser("check-config", help="validate config.yaml and say what would run and why")
     _config_option(check)
     check.set_defaults(func=check_config_command)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is out of range: use 0 to 65535")
+    return port
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +75,12 @@ def run_command(args: argparse.Namespace) -> int:
     if args.workers < 0:
         print("--workers must be 0 or more", file=sys.stderr)
         return 2
+    if args.host is not None and not args.host.strip():
+        print("--host must not be empty (127.0.0.1: this machine only; 0.0.0.0: all)", file=sys.stderr)
+        return 2
+    overrides = {key: getattr(args, key) for key in ("host", "port") if getattr(args, key) is not None}
+    if overrides:
+        settings = settings.model_copy(update={"web": settings.web.model_copy(update=overrides)})
     return asyncio.run(_run(settings, args.workers))
 
 
@@ -215,11 +235,20 @@ def describe(settings: Settings, env: dict[str, str] | os._Environ[str]) -> tupl
 
 
 def check_config_command(args: argparse.Namespace) -> int:
+    """Exit 0: it would run; 1: an error (a missing or invalid file included), as the README says."""
+    path = args.config or DEFAULT_CONFIG_PATH
+    if not path.is_file():
+        print(
+            f"error: {path}: no such file (`dallebot run` here would use every default; "
+            "pass --config with your file, or copy the project's config.yaml)",
+            file=sys.stderr,
+        )
+        return 1
     settings = _load(args)
     if settings is None:
-        return 2
+        return 1
     lines, errors = describe(settings, os.environ)
-    print(f"config: {args.config or 'config.yaml'} is valid")
+    print(f"config: {path} is valid")
     for line in lines:
         print(f"  {line}")
     for error in errors:

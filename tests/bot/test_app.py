@@ -75,8 +75,40 @@ async def test_missing_model_fails_with_a_clear_message(tmp_path: Path, real_saf
 def test_check_config_names_an_unknown_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("web:\n  prot: 8080\n")
-    assert main(["check-config", "--config", str(config)]) == 2
+    assert main(["check-config", "--config", str(config)]) == 1  # the README's exit code for an error
     assert "web.prot: unknown key" in capsys.readouterr().err
+
+
+def test_check_config_reports_a_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["check-config", "--config", str(tmp_path / "nope.yaml")]) == 1
+    captured = capsys.readouterr()
+    assert f"error: {tmp_path / 'nope.yaml'}: no such file" in captured.err and "is valid" not in captured.out
+    monkeypatch.chdir(tmp_path)  # no ./config.yaml either
+    assert main(["check-config"]) == 1
+    err = capsys.readouterr().err
+    assert "error: config.yaml: no such file (`dallebot run` here would use every default" in err
+
+
+def test_run_port_and_host_override_the_config_and_a_taken_port_stops_it_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    assert main(["run", "--port", "70000"]) == 2
+    assert "--port: 70000 is out of range: use 0 to 65535" in capsys.readouterr().err
+    config = tmp_path / "config.yaml"  # a model directory that does not exist: it must not get that far
+    config.write_text(
+        f"storage:\n  url: sqlite:///{tmp_path / 'a.db'}\ngeneration:\n  model: {tmp_path / 'none'}\n"
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["run", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot start: web: cannot start" in err and "Address already in use" in err
 
 
 def test_check_config_says_what_will_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -317,9 +349,17 @@ async def test_a_taken_port_is_a_clear_startup_error(tmp_path: Path, real_safety
         taken.listen()
         port = taken.getsockname()[1]
         store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
-        app = BotApp(parse_settings({"web": {"port": port}}), {}, workers=0, store=store, safety=real_safety)
+        loads: list[str] = []
+
+        def load_pipeline() -> StandInPipeline:
+            loads.append("model")
+            return StandInPipeline()
+
+        settings = parse_settings({"web": {"port": port}})
+        app = BotApp(settings, {}, workers=1, store=store, safety=real_safety, load_pipeline=load_pipeline)
         with pytest.raises(StartupError, match=r"web: cannot start .*web: section"):
             await app.start()
+        assert loads == []  # said before the model loads
         store.close()
 
 

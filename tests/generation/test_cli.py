@@ -35,11 +35,20 @@ def test_generate_writes_a_grid_and_names_unknown_words(model_dir, tmp_path, cap
         (["generate", "a cat", "--model", "/no/such/dir"], "model directory not found: /no/such/dir"),
         (["generate", "a cat", "--device", "gpu"], "unknown device 'gpu'"),
         (["generate", "a cat", "--grid", "0"], "--grid"),
+        (["generate", "a cat", "--temperature", "nan"], "--temperature: nan is out of range"),
+        (["generate", "a cat", "--temperature", "0"], "use a finite number greater than 0.0"),
+        (["generate", "a cat", "--cond-scale", "nan"], "--cond-scale: nan is out of range"),
+        (["generate", "a cat", "--cond-scale", "inf"], "--cond-scale: inf is out of range"),
+        (["generate", "a cat", "--seed", "9" * 30], "use a whole number from 0 to 4294967295"),
+        (["generate", "a cat", "--seed", "1.5"], "--seed: '1.5' is not a whole number"),
+        (["generate", "a cat", "--top-k", "0"], "--top-k: 0 is out of range: use a whole number from 1 to"),
+        (["generate", "a cat", "--grid", "100000"], "--grid: 100000 is out of range"),
     ],
 )
 def test_operator_errors_exit_2(args, message, capsys):
     assert main(args) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
 
 
 def test_bad_model_dir(model_dir, tmp_path, capsys):

@@ -109,6 +109,19 @@ def test_truncated_file(models_root):
     assert "encoder.pt" in message and "truncated" in message
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_random_bytes_are_called_corrupt_not_code(models_root, seed):
+    """Random bytes trip the weights-only unpickler in many ways (bad opcode, IndexError, KeyError):
+    each is a corrupt file, never "possibly code", never a traceback."""
+    import random
+
+    root, _ = models_root
+    path = root / "dalle_bart_mini" / "encoder.pt"
+    path.write_bytes(random.Random(seed).randbytes(3000 + seed))
+    message = _error(root)
+    assert "encoder.pt: corrupt" in message and "possibly code" not in message
+
+
 class _Payload:
     def __init__(self, marker):
         self.marker = marker

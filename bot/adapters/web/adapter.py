@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import secrets
+import socket
 import uuid
 from datetime import datetime
 from importlib import resources
@@ -95,6 +96,17 @@ class WebAdapter(Adapter):
         port = self._runner.addresses[0][1]
         self.url = f"http://{self.settings.host}:{port}/"
         log.info("web playground on %s", self.url)
+
+    def preflight(self) -> None:
+        """Bind the configured address and let it go: a taken port is found before the model loads."""
+        if self.settings.port == 0:
+            return
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            self.settings.host, self.settings.port, type=socket.SOCK_STREAM
+        ):
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+                probe.bind(address)
 
     async def stop(self) -> None:
         if self._runner is not None:
