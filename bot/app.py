@@ -74,6 +74,13 @@ def plan_adapters(settings: Settings, env: Mapping[str, str], *, metrics: Metric
     for platform, package in ADAPTER_PACKAGES.items():
         module = importlib.import_module(package)
         kwargs: dict[str, Any] = {"metrics": metrics} if platform is Platform.WEB else {}
+        section = getattr(settings, platform.value)
+        limit_errors = getattr(module, "limit_errors", None)
+        too_big = limit_errors(settings) if limit_errors and getattr(section, "enabled", True) else []
+        if too_big:  # said by check-config and at start, not by the platform refusing a command later
+            why = f"{platform.value}: " + "; ".join(too_big)
+            plan.platforms.append(PlatformPlan(platform, None, why, error=True))
+            continue
         try:
             adapter = module.build_adapter(settings, env, **kwargs)
         except MissingSecret as error:
@@ -82,7 +89,6 @@ def plan_adapters(settings: Settings, env: Mapping[str, str], *, metrics: Metric
         if adapter is not None:
             plan.platforms.append(PlatformPlan(platform, adapter, adapter.describe()))
             continue
-        section = getattr(settings, platform.value)
         missing = [name for name in getattr(module, "REQUIRED_ENV", ()) if not env.get(name)]
         if not getattr(section, "enabled", True):
             plan.platforms.append(

@@ -15,6 +15,23 @@ if TYPE_CHECKING:
 
 TOKEN_ENV = "DISCORD_TOKEN"  # noqa: S105 — the variable's name, not a secret
 REQUIRED_ENV: tuple[str, ...] = (TOKEN_ENV,)
+MAX_STRING_OPTION = 6000  # Discord's largest max_length for a slash command's string option
+MAX_NUMBER_OPTION = 2**53  # Discord's bound on a number option's min_value / max_value
+
+
+def limit_errors(settings: Settings) -> list[str]:
+    """The configured limits `/imagine` cannot carry (Discord refuses to register the command)."""
+    limits = settings.generation.limits
+    errors = []
+    if limits.max_prompt_chars > MAX_STRING_OPTION:
+        errors.append(
+            f"generation.limits.max_prompt_chars: {limits.max_prompt_chars} is above Discord's maximum "
+            f"for a slash command option ({MAX_STRING_OPTION}); lower it, or turn discord off"
+        )
+    for key in ("max_images", "max_temperature", "max_cond_scale"):
+        if getattr(limits, key) > MAX_NUMBER_OPTION:
+            errors.append(f"generation.limits.{key}: above Discord's option maximum ({MAX_NUMBER_OPTION})")
+    return errors
 
 
 def build_adapter(settings: Settings, env: Mapping[str, str]) -> DiscordAdapter | None:

@@ -66,13 +66,15 @@ def imagine_command(limits: Limits) -> app_commands.Command:
 @app_commands.command(name="quota", description="How many images you have left, and when they refill")
 async def quota_command(interaction: discord.Interaction) -> None:
     client: DallebotClient = interaction.client  # type: ignore[assignment]
+    await interaction.response.defer(ephemeral=True, thinking=True)  # within 3 s, whatever storage does
     status = await client.service.quota_status(Platform.DISCORD, str(interaction.user.id))
-    await interaction.response.send_message(text.quota(status, discord.utils.utcnow()), ephemeral=True)
+    await interaction.followup.send(text.quota(status, discord.utils.utcnow()), ephemeral=True)
 
 
 @app_commands.command(name="queue", description="How busy the bot is, and where your requests stand")
 async def queue_command(interaction: discord.Interaction) -> None:
     client: DallebotClient = interaction.client  # type: ignore[assignment]
+    await interaction.response.defer(ephemeral=True, thinking=True)
     stats = await client.service.queue_stats()
     lines = [text.queue(stats, None)]
     for waiting in client.tracker.for_user(interaction.user.id):
@@ -80,7 +82,7 @@ async def queue_command(interaction: discord.Interaction) -> None:
         if view is not None and view.position > 0:
             status = text.queued(position=view.position, eta=view.eta_seconds)
             lines.append(f"Your request #{view.request.id}: {status}")
-    await interaction.response.send_message("\n".join(lines), ephemeral=True)
+    await interaction.followup.send("\n".join(lines), ephemeral=True)
 
 
 def _is_moderator(interaction: discord.Interaction) -> bool:
@@ -101,7 +103,9 @@ class ModGroup(app_commands.Group):
         )
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Answered at once either way: a refusal, or a deferral before any storage call."""
         if _is_moderator(interaction):
+            await interaction.response.defer(ephemeral=True, thinking=True)
             return True
         await interaction.response.send_message(
             "Only moderators (Manage Messages or Timeout Members) can use /mod.", ephemeral=True
@@ -113,19 +117,19 @@ class ModGroup(app_commands.Group):
     async def ban(self, interaction: discord.Interaction, user: discord.User, reason: str = "") -> None:
         client: DallebotClient = interaction.client  # type: ignore[assignment]
         await client.service.ban(Platform.DISCORD, str(user.id), reason=reason or f"by {interaction.user.id}")
-        await interaction.response.send_message(f"{user.mention} can no longer use the bot.", ephemeral=True)
+        await interaction.followup.send(f"{user.mention} can no longer use the bot.", ephemeral=True)
 
     @app_commands.command(name="unban", description="Let a banned user use the image bot again")
     async def unban(self, interaction: discord.Interaction, user: discord.User) -> None:
         client: DallebotClient = interaction.client  # type: ignore[assignment]
         await client.service.unban(Platform.DISCORD, str(user.id))
-        await interaction.response.send_message(f"{user.mention} can use the bot again.", ephemeral=True)
+        await interaction.followup.send(f"{user.mention} can use the bot again.", ephemeral=True)
 
     @app_commands.command(name="reset-quota", description="Give a user their full image quota back")
     async def reset_quota(self, interaction: discord.Interaction, user: discord.User) -> None:
         client: DallebotClient = interaction.client  # type: ignore[assignment]
         await client.service.reset_quota(Platform.DISCORD, str(user.id))
-        await interaction.response.send_message(f"{user.mention}'s quota is reset.", ephemeral=True)
+        await interaction.followup.send(f"{user.mention}'s quota is reset.", ephemeral=True)
 
     @app_commands.command(
         name="channel", description="Turn the bot on or off here, and whether flagged images may be shown"
@@ -153,7 +157,7 @@ class ModGroup(app_commands.Group):
             else await client.channels.get(channel_id)
         )
         on = settings.enabled if settings.enabled is not None else not client.require_channel_enabled
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"In <#{channel_id}>: bot {'on' if on else 'off'}, flagged images "
             f"{'spoilered' if settings.nsfw_images else 'blocked'}.{note}",
             ephemeral=True,

@@ -16,7 +16,14 @@ from bot.domain import Accepted, Rejected, Request
 MAX_CONTENT = 2000  # Discord's message content limit
 MAX_ALT_TEXT = 1024  # attachment description limit
 
-_MENTION = re.compile(r"<@!?(\d+)>")
+_MENTION = re.compile(r"<@[!&]?(\d+)>")
+# Discord links any scheme://… and www.… and unfurls them; inside inline code it does neither.
+_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://\S+|\bwww\.\S+", re.IGNORECASE)
+# Characters with meaning in Discord's markdown: emphasis, code, spoilers, quotes, masked links
+# `[t](url)`, headings, and `<…>` markup (timestamps, channels, commands). A backslash before any
+# punctuation is shown as nothing, so escaping them all is safe.
+_MARKDOWN = re.compile(r"([\\*_`~|<>\[\]()#])")
+_LIST_MARKER = re.compile(r"^(\d*)([-+.)])(?=\s)")  # "- item", "+ item", "1. item" at the start
 
 
 def relative_time(when: datetime) -> str:
@@ -45,7 +52,7 @@ def queued(accepted: Accepted | None = None, *, position: int | None = None, eta
 
 def rejection(rejected: Rejected) -> str:
     """Why a request was refused and, where there is one, when to try again."""
-    text = f"❌ {rejected.message}"
+    text = f"❌ {quote(rejected.message, MAX_CONTENT // 2)}"  # the core's words, inert all the same
     if rejected.retry_after is not None:  # rendered in each reader's own timezone
         when = relative_time(rejected.retry_after)
         text += f" ({when})" if "try again" in text.lower() else f"\nYou can try again {when}."
@@ -53,15 +60,30 @@ def rejection(rejected: Rejected) -> str:
 
 
 def rejection_line(message: str | None) -> str:
-    return f"❌ {message or 'This request was refused.'}"
+    return f"❌ {quote(message or 'This request was refused.', MAX_CONTENT // 2)}"
 
 
 def quote(prompt: str, limit: int = 300) -> str:
-    """A prompt safe to echo: mentions neutralised, markdown escaped, length capped."""
-    prompt = _MENTION.sub(lambda m: f"@{m.group(1)}", prompt).replace("@everyone", "@\u200beveryone")
-    prompt = prompt.replace("@here", "@\u200bhere")
-    prompt = re.sub(r"([*_`~|>\\])", r"\\\1", prompt)
-    return prompt if len(prompt) <= limit else prompt[: limit - 1] + "…"
+    """User text made inert, the one function for every echo: no ping, no markdown (emphasis,
+    masked links, headings, lists, quotes), no link and no preview (URLs shown as inline code);
+    whitespace folded onto one line, length capped (before escaping, so no escape is cut in two)."""
+    prompt = " ".join(prompt.split())
+    if len(prompt) > limit:
+        prompt = prompt[: limit - 1] + "…"
+    prompt = _MENTION.sub(lambda m: f"@{m.group(1)}", prompt)
+    prompt = prompt.replace("@everyone", "@\u200beveryone").replace("@here", "@\u200bhere")
+    parts, start = [], 0
+    for url in _URL.finditer(prompt):
+        parts.append(_escape(prompt[start : url.start()], at_start=start == 0))
+        parts.append("`" + url.group().replace("`", "\u02cb") + "`")  # a backtick would end the code
+        start = url.end()
+    parts.append(_escape(prompt[start:], at_start=start == 0))
+    return "".join(parts)
+
+
+def _escape(fragment: str, *, at_start: bool) -> str:
+    escaped = _MARKDOWN.sub(r"\\\1", fragment)
+    return _LIST_MARKER.sub(r"\1\\\2", escaped) if at_start else escaped
 
 
 def caption(
@@ -95,7 +117,7 @@ def alt_text(prompt: str) -> str:
 
 
 def failure(request: Request, message: str | None) -> str:
-    reason = message or "the image could not be generated"
+    reason = quote(message or "the image could not be generated", MAX_CONTENT // 2)
     line = f"<@{request.user_id}> ❌ Sorry — request #{request.id} (**{quote(request.prompt)}**) failed"
     return f"{line}: {reason}"[:MAX_CONTENT]
 
