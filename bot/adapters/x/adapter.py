@@ -20,6 +20,7 @@ import requests
 import tweepy
 
 from bot.adapters.base import Adapter, DeliveryError, Service
+from bot.adapters.x import text
 from bot.adapters.x.api import MAX_IMAGE_BYTES, XApi
 from bot.adapters.x.parsing import BotAccount, clean_prompt, referenced
 from bot.adapters.x.poller import MentionPoller, rate_limit_wait
@@ -31,13 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 280
 RECONCILE_PAGES = 5  # the bot's own posts since the mention, 100 a page
 NOT_POSTED = "not-posted"  # stored as the posted id of a notice the bot chose not to send
-
-
-def _short(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class XAdapter(Adapter):
@@ -96,9 +92,10 @@ class XAdapter(Adapter):
             if delivery.image_png is None:
                 raise DeliveryError("permanent", "image delivery without an image")
             if tweet_id:
-                return await self._post_image(request, delivery.image_png, text="", in_reply_to=tweet_id)
+                png = delivery.image_png
+                return await self._post_image(request, png, caption="", in_reply_to=tweet_id)
             return await self._post_image(
-                request, delivery.image_png, text=self._daily_text(request), in_reply_to=None
+                request, delivery.image_png, caption=self._daily_text(request), in_reply_to=None
             )
         if not tweet_id:
             # A daily request that failed or was refused: nobody asked, so there is nobody to tell.
@@ -113,19 +110,23 @@ class XAdapter(Adapter):
             log.info("x: rejection of request %d not posted (x.reply_to_rejections is off)", request.id)
             return NOT_POSTED
         message = delivery.message or "Sorry, this request could not be completed."
-        return await self._post(text=_short(message), in_reply_to=tweet_id, request=request)
+        # named by its request: X refuses a text it has seen from the bot before (403 duplicate)
+        notice = text.notice(request.id, message)
+        return await self._post(text=notice, in_reply_to=tweet_id, request=request)
 
-    async def _post_image(self, request: Request, png: bytes, *, text: str, in_reply_to: str | None) -> str:
+    async def _post_image(
+        self, request: Request, png: bytes, *, caption: str, in_reply_to: str | None
+    ) -> str:
         if len(png) > MAX_IMAGE_BYTES:
             raise DeliveryError("permanent", f"image is {len(png)} bytes; X takes at most {MAX_IMAGE_BYTES}")
         # 1. upload and 2. alt text: a failure here posted nothing, so it is safe to retry.
         try:
             media_id = await asyncio.to_thread(self.api.upload_png, png)
-            await asyncio.to_thread(self.api.set_alt_text, media_id, request.prompt)
+            await asyncio.to_thread(self.api.set_alt_text, media_id, text.inert(request.prompt))
         except Exception as error:
             raise self._classify(error, posting=False) from error
         # 3. the post itself.
-        return await self._post(text=text, in_reply_to=in_reply_to, request=request, media_ids=[media_id])
+        return await self._post(text=caption, in_reply_to=in_reply_to, request=request, media_ids=[media_id])
 
     async def _post(
         self, *, text: str, in_reply_to: str | None, request: Request, media_ids: list[str] | None = None
@@ -188,7 +189,7 @@ class XAdapter(Adapter):
         )
 
     def _daily_text(self, request: Request) -> str:
-        return _short(self.settings.daily_text.replace("{prompt}", request.prompt))
+        return text.short(self.settings.daily_text.replace("{prompt}", request.prompt))
 
     async def _find(
         self,

@@ -288,10 +288,18 @@ class FakeX:
                     "detail": f"media {media_id} was never uploaded",
                     "type": "https://api.x.com/2/problems/invalid-request",
                 }
+        text = body.get("text", "")
+        if text and any(earlier["request"].get("text") == text for earlier in self.posts):
+            return 403, {  # what X answers a text the account has already posted
+                "title": "Forbidden",
+                "detail": "You are not allowed to create a Tweet with duplicate content.",
+                "type": "about:blank",
+                "status": 403,
+            }
         post_id = str(next(self._ids))
         post = {
             "id": post_id,
-            "text": body.get("text", ""),
+            "text": text,
             "author_id": BOT_ID,
             "created_at": x_time(self.now),
             "edit_history_post_ids": [post_id],

@@ -62,7 +62,8 @@ async def test_image_reply_uploads_sets_alt_text_and_replies_to_the_author_only(
     assert upload.body["media"] == png()
     (metadata,) = fake_x.calls_to("POST /2/media/metadata")
     media_id = metadata.body["id"]
-    assert metadata.body == {"id": media_id, "metadata": {"alt_text": {"text": "a red fox @erin"}}}
+    # the alt text is the prompt without the handle's at sign: a reply never mentions a stranger (issue 19)
+    assert metadata.body == {"id": media_id, "metadata": {"alt_text": {"text": "a red fox erin"}}}
     (post,) = fake_x.calls_to("POST /2/tweets")
     tweet_id = store.get_request(request_id).external_id
     assert post.body == {
@@ -229,3 +230,52 @@ async def test_mention_to_reply_end_to_end_answers_only_the_summoner(
     (post,) = fake_x.calls_to("POST /2/tweets")
     assert post.body["reply"] == {"in_reply_to_tweet_id": mention, "exclude_reply_user_ids": ["8"]}
     assert "@" not in post.body["text"]
+
+
+async def test_refusals_for_the_same_reason_are_never_identical_so_x_posts_each(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter
+) -> None:
+    """X refuses a text the bot already posted (403 duplicate content, in the fake too): two users
+    refused for the same reason each get their own reply, named by request."""
+    fake_x.user("7", "carol")
+    fake_x.user("9", "dave")
+    ids = []
+    for author, name in (("7", "carol"), ("9", "dave")):
+        tweet_id = fake_x.mention(f"@{BOT_NAME}", author=author)  # nothing to draw: the same refusal
+        new = NewRequest(Platform.X, tweet_id, author, "", name, {"tweet_id": tweet_id, "author_id": author})
+        assert isinstance(await service.submit(new), Rejected)
+        ids.append(store.find_request(Platform.X, tweet_id).id)
+
+    await deliver_all(loop_for(service, adapter, clock), clock)
+
+    texts = [call.body["text"] for call in fake_x.calls_to("POST /2/tweets")]
+    assert texts == [
+        f"The prompt is empty: describe the picture you want. (request #{ids[0]})",
+        f"The prompt is empty: describe the picture you want. (request #{ids[1]})",
+    ]
+    assert store.pending_deliveries(Platform.X) == []
+
+
+async def test_replies_carry_no_handle_or_link_from_the_prompt(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter
+) -> None:
+    prompt = "a fox with @erin and ＠frank at https://spam.example/x and buy.example.com now"
+    await finished(service, store, fake_x, prompt=prompt)
+
+    await deliver_all(loop_for(service, adapter, clock), clock)
+
+    (upload,) = fake_x.calls_to("POST /2/media/metadata")
+    assert upload.body["metadata"]["alt_text"]["text"] == "a fox with erin and frank at (link) and (link) now"
+    (reply,) = fake_x.calls_to("POST /2/tweets")
+    assert "@" not in reply.body["text"] and "example" not in reply.body["text"]
+
+
+def test_notices_are_inert_and_fit_in_a_post() -> None:
+    from bot.adapters.x import text
+
+    assert (
+        text.notice(5, "Refused: see www.evil.example or @spammer")
+        == "Refused: see (link) or spammer (request #5)"
+    )
+    long = text.notice(123456, "x" * 400)
+    assert len(long) == 280 and long.endswith("… (request #123456)")
