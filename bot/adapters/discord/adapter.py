@@ -7,6 +7,8 @@ Where a result goes, in order (each step only if the one before cannot be used):
   3. a new message in the request's channel, replying to the original where Discord still has it;
   4. a DM to the requester (channel gone, or the bot may not post there);
   5. nothing: `DeliveryError("permanent")`, so the core records the failure instead of looping.
+After 3 or 4 the waiting message ("⏳ Queued…", this process's or one a restarted process left:
+stale.py finds it again) is edited to say the result is in a new message, never left stale.
 The daily prompt's image (nobody asked for it: `reply_to` holds only `daily`) goes to
 `discord.daily_channel_id` and nowhere else; its failure or refusal is not announced. Without
 that channel the adapter takes no daily requests (`takes_daily`).
@@ -33,6 +35,7 @@ from bot.adapters.base import Adapter, DeliveryError, Service
 from bot.adapters.discord import text
 from bot.adapters.discord.calls import DEFAULT_RETRY_AFTER, Unusable, attempt, channel_of
 from bot.adapters.discord.client import DallebotClient
+from bot.adapters.discord.stale import find_waiting_message
 from bot.adapters.discord.views import result_view
 from bot.domain import Platform, Request
 
@@ -141,19 +144,32 @@ class DiscordAdapter(Adapter):
         if _is_daily(request):
             return await self._deliver_daily(client, delivery)
         waiting = client.tracker.get(request.external_id)
-        if waiting is None:
-            return await self._post_elsewhere(
+        if waiting is None:  # not this process's (a restart): post anew, then settle the old message
+            posted = await self._post_elsewhere(
                 client, request, await self._compose(client, delivery, mention=True)
             )
+            await self._settle_stale(client, request)
+            return posted
         async with waiting.lock:
             posted = await self._deliver_to_waiting(client, waiting, delivery)
             if posted is None:
                 posted = await self._post_elsewhere(
                     client, request, await self._compose(client, delivery, mention=True)
                 )
+                await self._settle_stale(client, request)  # e.g. the "thinking" message, token expired
             waiting.done = True
         client.tracker.forget(request.external_id)
         return posted
+
+    async def _settle_stale(self, client: DallebotClient, request: Request) -> None:
+        """The waiting message left behind now says the result is elsewhere. Best effort: the result
+        is posted already, so nothing here may fail the delivery (that would post it twice)."""
+        try:
+            stale = await find_waiting_message(client, request)
+            if stale is not None:
+                await stale.edit(content=text.MOVED, attachments=[], view=None)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            log.info("request %s: the old waiting message still says so (%s)", request.id, error)
 
     async def _deliver_to_waiting(
         self, client: DallebotClient, waiting: Waiting, delivery: Delivery

@@ -15,6 +15,9 @@ from bot.domain import Accepted, Rejected, Request
 
 MAX_CONTENT = 2000  # Discord's message content limit
 MAX_ALT_TEXT = 1024  # attachment description limit
+# What a waiting message says once its result went out as a new message (no "request #": the
+# reconciler searches for that marker, and must only ever find the result).
+MOVED = "✅ Finished: the result is in a new message."
 
 _MENTION = re.compile(r"<@[!&]?(\d+)>")
 # Discord links any scheme://… and www.… and unfurls them; inside inline code it does neither.
