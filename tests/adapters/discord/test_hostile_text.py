@@ -122,3 +122,14 @@ def test_a_prompt_limit_above_discords_option_maximum_is_named_at_start() -> Non
     ]
     ok = parse_settings({"discord": {"enabled": True}, "generation": {"limits": {"max_prompt_chars": 6000}}})
     assert Platform.DISCORD in plan_adapters(ok, {"DISCORD_TOKEN": "t"}).adapters
+
+
+def test_check_config_names_the_key_and_discords_limit(tmp_path, capsys, monkeypatch) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("DISCORD_TOKEN", "t")
+    config = tmp_path / "config.yaml"
+    limits = "  limits:\n    max_prompt_chars: 9000\n"
+    config.write_text(f"generation:\n  model: {tmp_path}\n{limits}discord:\n  enabled: true\n")
+    assert main(["check-config", "--config", str(config)]) == 1
+    assert "generation.limits.max_prompt_chars: 9000 is above Discord's maximum" in capsys.readouterr().err
