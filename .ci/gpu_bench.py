@@ -33,11 +33,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generation.bench import build
-from generation.config import BartConfig, VQGANConfig
 from generation.fast import FastPipeline, RunnerOptions
 from generation.fast.bench import arrivals, suite, time_call
 from generation.fast.generator import FastVQGAN
+
+from generation.bench import build
+from generation.config import BartConfig, VQGANConfig
 from generation.pipeline import Pipeline
 
 OUT = Path(os.environ.get("OUT") or "gpu_bench_out")  # $OUT on the device machine

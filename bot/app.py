@@ -120,16 +120,13 @@ def resolve_batching(settings: Settings) -> str:
     return "continuous" if uses_cuda(settings) else "static"
 
 
-def embedded_pipeline_loader(settings: Settings, *, fast: bool = False) -> Callable[[], ImagePipeline]:
-    """Loads generation.model (None: the embedded model) on the calling (worker) thread.
-
-    fast: the engine's fast path where it has one (CUDA graphs, static KV cache; on a CPU the
-    engine keeps its CPU-tuned reference path)."""
+def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
+    """Loads generation.model (None: the embedded model) on the calling (worker) thread."""
     generation = settings.generation
 
     def load() -> ImagePipeline:
         from generation import ModelLoadError, load_pipeline
-        from generation.cpu import set_generation_threads
+        from generation.pipeline import set_generation_threads
 
         try:
             pipeline = load_pipeline(
@@ -139,11 +136,7 @@ def embedded_pipeline_loader(settings: Settings, *, fast: bool = False) -> Calla
             )
             if pipeline.device.type == "cpu":  # process-wide: this process owns its generation
                 set_generation_threads(pipeline.config.bart.d_model, generation.cpu_threads)
-            if not fast:
-                return pipeline
-            from generation.fast import accelerate
-
-            return accelerate(pipeline)
+            return pipeline
         except (ModelLoadError, FileNotFoundError) as error:
             where = generation.model or "the embedded model (generation/embedded/model/)"
             raise StartupError(
@@ -167,19 +160,15 @@ def build_worker(
     """A static or continuous-batching worker as worker.batching says (not started)."""
     batching = resolve_batching(settings)
     if load_pipeline is None:
-        load_pipeline = embedded_pipeline_loader(
-            settings, fast=batching == "continuous" or uses_cuda(settings)
-        )
+        load_pipeline = embedded_pipeline_loader(settings)
     if batching == "static":
         return Worker(store, load_pipeline, safety, settings, **kwargs)
     from bot.continuous import ContinuousWorker
 
     def make_batcher(pipeline: Any) -> Any:
-        from generation.fast import FastPipeline
-        from generation.fast.batching import ContinuousBatcher
+        from generation.batching import ContinuousBatcher
 
-        fast = pipeline if isinstance(pipeline, FastPipeline) else FastPipeline(pipeline)  # eager on a CPU
-        return ContinuousBatcher(fast, capacity=settings.worker.slots)
+        return ContinuousBatcher(pipeline, capacity=settings.worker.slots)
 
     return ContinuousWorker(store, load_pipeline, safety, settings, make_batcher=make_batcher, **kwargs)
 

@@ -77,7 +77,7 @@ class GenerationLimits(_Section):
 class GenerationSettings(_Section):
     model: str | None = Field(None, description="model directory; null: the embedded model")
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
-    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16", "int8"] = "auto"
     cpu_threads: int | None = Field(
         None, ge=1, description="torch CPU threads; null: 1 for a small model, else torch's"
     )

@@ -2,7 +2,7 @@
 
 The static `Worker` claims a batch, decodes it to the end, then claims again: a request that
 arrives a moment after a batch started waits for the whole of it. Here the GPU thread keeps a
-`generation.fast.ContinuousBatcher` of fixed capacity: every round it claims as many requests as
+`generation.batching.ContinuousBatcher` of fixed capacity: every round it claims as many requests as
 there are free image slots, hands them to the batcher, decodes `join_every` steps, and passes
 the requests that finished to the finishing thread (image gate, PNG, storing) — so a request
 starts within `join_every` decoder steps whenever there is room.
@@ -37,7 +37,7 @@ class Finished(Protocol):
 
 
 class StepBatcher(Protocol):
-    """What the worker needs of `generation.fast.ContinuousBatcher`."""
+    """What the worker needs of `generation.batching.ContinuousBatcher`."""
 
     @property
     def busy(self) -> bool: ...

@@ -6,8 +6,6 @@ sub-block. Parameter names follow min-dalle's state dicts so loading is a plain 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -54,15 +52,9 @@ class GLU(nn.Module):
         self.fc0 = nn.Linear(d_model, hidden, bias=False)
         self.fc1 = nn.Linear(d_model, hidden, bias=False)
         self.fc2 = nn.Linear(hidden, d_model, bias=False)
-        # optional gelu(a) * b for few rows, None when it does not apply; set by
-        # generation.cpu.prepare_for_cpu. Not a parameter.
-        self.small_gelu_mul: Callable[[torch.Tensor, torch.Tensor], torch.Tensor | None] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, D) -> (B, T, D)"""
         h = self.ln0(x)
         a, g = self.fc0(h), self.fc1(h)  # (B, T, hidden)
-        h = self.small_gelu_mul(a, g) if self.small_gelu_mul is not None else None
-        if h is None:
-            h = F.gelu(a) * g
-        return self.fc2(self.ln1(h))
+        return self.fc2(self.ln1(F.gelu(a) * g))

@@ -2,7 +2,9 @@
 
 Shaped like a diffusers pipeline: the components are passed in, `__call__` runs numbered steps.
 One call decodes a batch of different prompts, n images each; every image has its own seeded
-random stream, so its tokens do not depend on what it was batched with.
+random stream, so its tokens do not depend on what it was batched with. Decoding runs the
+decoder's step path (`ImageDecoder.step` over a `DecodeState` per batch bucket, replayed as a
+CUDA graph where CUDA is: `generation.runner`) in the weight format the precision asks for.
 """
 
 from __future__ import annotations
@@ -10,23 +12,81 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from PIL import Image
 
+from generation import sampler
 from generation.config import ModelConfig
-from generation.cpu import SMALL_MODEL_WIDTH, has_native_bf16, prepare_for_cpu
-from generation.decoder import ImageDecoder
+from generation.decoder import DecodeState, ImageDecoder
 from generation.encoder import TextEncoder
 from generation.loading import Components, load_components, resolve_device, resolve_dtype, save_components
-from generation.sampling import draw_uniforms, expand_seeds, guidance, probabilities, sample
+from generation.runner import RunnerOptions, StepRunner
+from generation.sampler import draw_uniforms, expand_seeds
 from generation.tokenizer import Encoding, Tokenizer
 from generation.vqgan import VQGANDecoder
+from generation.weights import DENSE, has_fbgemm, has_native_bf16, int8_activation_dtype
 
 log = logging.getLogger(__name__)
 
 OnStep = Callable[[int, torch.Tensor], None]  # (steps done, tokens so far (N, steps done))
+
+SMALL_MODEL_WIDTH = 512  # d_model below this: fp32 and one thread on CPU by default (the embedded model)
+CAPACITIES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # CUDA batch buckets: one graph each
+PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """What a precision name means on a device: activations, the decoder's weight format, VQGAN dtype."""
+
+    name: str  # fp32 | bf16 | fp16 | int8
+    compute: torch.dtype  # activations, norms, embeddings, KV cache, the encoder
+    weights: str  # the decoder's matrices (generation.weights format)
+    vqgan: torch.dtype
+
+
+def resolve_precision(dtype: str | torch.dtype | None, device: torch.device, d_model: int) -> Precision:
+    """None -> bf16 (fp16 on CUDA cards without bf16), fp32 for a small model on a CPU.
+
+    On CPUs without native bf16, half precision and int8 keep activations (and the encoder and
+    VQGAN) in fp32, where that CPU computes fastest; only the decoder's matrices, read every step,
+    are smaller: fp16 through FBGEMM, or int8."""
+    if dtype is None and device.type == "cpu" and d_model < SMALL_MODEL_WIDTH:
+        dtype = torch.float32
+    if isinstance(dtype, str) and dtype.lower() == "int8":
+        name, half = "int8", int8_activation_dtype(device)
+    else:
+        half = resolve_dtype(dtype, device)
+        name = {v: k for k, v in DENSE.items()}[half]
+    if name == "fp32":
+        return Precision("fp32", torch.float32, "fp32", torch.float32)
+    if device.type == "cpu" and not has_native_bf16():
+        weights = "int8" if name == "int8" else "fp16-fbgemm" if has_fbgemm() else "fp32"
+        return Precision(name, torch.float32, weights, torch.float32)
+    weights = "int8" if name == "int8" else name
+    return Precision(name, half, weights, torch.float16 if device.type == "cuda" else half)
+
+
+def set_generation_threads(model_width: int, threads: int | None = None) -> None:
+    """Set torch's CPU threads for this process's generation (call at the edge: CLI, worker).
+
+    threads None: 1 for a small model (d_model < 512, the embedded model), whose steps are too
+    short for OpenMP to pay off (on shared cores two threads measured 8-24x slower), and torch's
+    default for the published models, whose matmuls do scale."""
+    if threads is None and model_width < SMALL_MODEL_WIDTH:
+        threads = 1
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def bucket(n: int, device: torch.device) -> int:
+    """Slots to allocate for n images: exact on a CPU (no graphs), the next bucket on CUDA."""
+    if device.type != "cuda":
+        return n
+    return next((c for c in CAPACITIES if c >= n), n)
 
 
 class Pipeline:
@@ -44,38 +104,40 @@ class Pipeline:
         dtype: str | torch.dtype | None = None,
         encoder_cache_size: int = 64,
         vqgan_batch: int = 8,
-        cpu_kernels: bool | None = None,
+        options: RunnerOptions | None = None,
+        max_batch: int = 256,
+        keep_states: int = 3,
+        step_interval: int | None = None,
     ) -> None:
-        """cpu_kernels: route bf16 Linears through generation.cpu on CPUs without native bf16
-        (None = when that applies); the VQGAN decoder then runs in fp32."""
+        """dtype: fp32, bf16, fp16 or int8 (None: see `resolve_precision`); options: CUDA graph and
+        compile choices; max_batch: images decoded at once; keep_states: decode states kept (each
+        holds its KV cache); step_interval: steps between on_step calls (None: 1, on CUDA 32)."""
         if tokenizer.max_tokens > encoder.config.text_tokens:
             raise ValueError(
                 f"tokenizer writes up to {tokenizer.max_tokens} tokens, the encoder has "
                 f"{encoder.config.text_tokens} positions"
             )
         self.device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype, self.device)
-        if dtype is None and self.device.type == "cpu" and encoder.config.d_model < SMALL_MODEL_WIDTH:
-            # a model this small gains nothing from emulated bf16 (and would build a kernel first)
-            self.dtype = torch.float32
+        self.precision = resolve_precision(dtype, self.device, encoder.config.d_model)
+        self.dtype = self.precision.compute
         self.tokenizer = tokenizer
-        emulated_bf16 = self.device.type == "cpu" and self.dtype == torch.bfloat16 and not has_native_bf16()
-        if cpu_kernels or (cpu_kernels is None and emulated_bf16):  # bf16 matmul weights, fp32 rest
-            self.encoder = prepare_for_cpu(encoder.to(self.device)).eval()
-            self.decoder = prepare_for_cpu(decoder.to(self.device)).eval()
-        else:
-            self.encoder = encoder.to(self.device, self.dtype).eval()
-            self.decoder = decoder.to(self.device, self.dtype).eval()
-        # CPU convolutions in half precision without native support are ~10x slower than fp32
-        cpu_half = self.device.type == "cpu" and self.dtype != torch.float32
-        self.vqgan_dtype = torch.float32 if cpu_half and not has_native_bf16() else self.dtype
-        self.vqgan = vqgan.to(self.device, self.vqgan_dtype).eval()
+        self.encoder = encoder.to(self.device, self.dtype).eval()
+        self.decoder = decoder.to(self.device, self.dtype).eval()
+        self.decoder.prepare(self.precision.weights)  # fused, packed or quantised once, here
+        self.vqgan = vqgan.to(self.device, self.precision.vqgan).eval()
+        if self.device.type == "cuda":
+            self.vqgan = self.vqgan.to(memory_format=torch.channels_last)
         # the model's sizes come from its modules; name and default sampling from `config`
         given = config or ModelConfig(name="model")
         self.config = ModelConfig(encoder.config, vqgan.config, given.name, given.sampling)
         self.encoder_cache_size = encoder_cache_size
         self.vqgan_batch = vqgan_batch
+        self.options = options or RunnerOptions()
+        self.max_batch = max_batch
+        self.keep_states = keep_states
+        self.step_interval = step_interval or (32 if self.device.type == "cuda" else 1)
         self._encoded: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()  # ids -> (T, D)
+        self._states: OrderedDict[tuple[int, int, bool], tuple[DecodeState, StepRunner]] = OrderedDict()
 
     @classmethod
     def from_components(cls, components: Components, **kwargs: object) -> Pipeline:
@@ -84,6 +146,10 @@ class Pipeline:
 
     def save_pretrained(self, directory: str | Path) -> None:
         """Write the project's own format (config.json, model.safetensors, tokenizer files)."""
+        if self.decoder.weight_format not in DENSE:
+            raise ValueError(
+                f"a {self.precision.name} pipeline holds packed weights; save one loaded in fp32 or bf16"
+            )
         parts = Components(self.config, self.tokenizer, self.encoder, self.decoder, self.vqgan)
         save_components(parts, directory)
 
@@ -121,7 +187,23 @@ class Pipeline:
 
     # --- image tokens -------------------------------------------------------------------------
 
-    @torch.inference_mode()
+    def runner(self, images: int, top_k: int, guided: bool = True) -> tuple[DecodeState, StepRunner]:
+        """The (cached) decode state and its runner for `images` slots with candidates for `top_k`."""
+        capacity = bucket(images, self.device)
+        key = (capacity, sampler.candidate_count(top_k, self.config.bart.image_vocab_size), guided)
+        if key in self._states:
+            self._states.move_to_end(key)
+            return self._states[key]
+        while len(self._states) >= self.keep_states:
+            self._states.popitem(last=False)
+        with torch.inference_mode(False):  # buffers updated in place later, in any mode
+            state = self.decoder.new_state(capacity, guided=guided, max_candidates=top_k)
+            entry = (state, StepRunner(self.decoder, state, self.options))
+        log.info("decode state: capacity %d, %d candidates, %s", capacity, key[1], entry[1].mode)
+        self._states[key] = entry
+        return entry
+
+    @torch.no_grad()  # not inference_mode: the decode states' buffers must stay normal tensors
     def generate_tokens(
         self,
         prompts: str | Sequence[str],
@@ -138,8 +220,8 @@ class Pipeline:
 
         seed: one int for all prompts or one per prompt; image j of a prompt is the same whatever
         images_per_prompt or the other prompts are. top_k / temperature / cond_scale None: the
-        model's `config.sampling` (DALL·E Mini's 50, 0.7, 10 unless the model's config.json says
-        otherwise); cond_scale 1 skips the unconditional rows.
+        model's `config.sampling`; cond_scale 1 skips the unconditional rows. on_step runs every
+        `step_interval` steps.
         """
         # 1. check inputs
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)
@@ -154,49 +236,66 @@ class Pipeline:
         top_k, temperature, cond_scale = self.config.sampling.resolve(top_k, temperature, cond_scale)
         if temperature <= 0:
             raise ValueError("temperature must be > 0")
+        top_k = bart.image_vocab_size if top_k <= 0 else min(int(top_k), bart.image_vocab_size)
         seeds = expand_seeds(seed, len(prompts))
-        n = len(prompts) * images_per_prompt
-        steps = bart.image_tokens
 
-        # 2. encode (cached per prompt); decoded row i reads encoder row `rows[i]`
+        # 2. encode (cached per prompt); image i reads encoder row cond_rows[i], row 0 unconditional
         encoder_out, text_mask = self.encode(prompts)
         cond_rows = torch.arange(1, len(prompts) + 1, device=self.device).repeat_interleave(images_per_prompt)
-        guided = cond_scale != 1.0
+
+        # 3. per-image random streams, then decode in chunks of at most max_batch images
+        uniforms = draw_uniforms(seeds, images_per_prompt, bart.image_tokens)  # (N, steps)
+        out = []
+        for first in range(0, cond_rows.shape[0], self.max_batch):
+            chunk = slice(first, first + self.max_batch)
+            out.append(self._decode(encoder_out, text_mask, cond_rows[chunk], uniforms[chunk], top_k=top_k,
+                                    temperature=temperature, cond_scale=cond_scale, start=start,
+                                    on_step=on_step))  # fmt: skip
+        return torch.cat(out)
+
+    def _decode(
+        self, encoder_out: torch.Tensor, text_mask: torch.Tensor, cond_rows: torch.Tensor,
+        uniforms: torch.Tensor,
+        *, top_k: int, temperature: float, cond_scale: float, start: int, on_step: OnStep | None,
+    ) -> torch.Tensor:  # fmt: skip
+        n, total = cond_rows.shape[0], self.config.bart.image_tokens
+        guided = cond_scale != 1.0  # at 1 the unconditional rows are weighted 0: skip them
+        state, runner = self.runner(n, top_k, guided)
+        state.position.fill_(total)  # every slot idle …
         rows = torch.cat([torch.zeros_like(cond_rows), cond_rows]) if guided else cond_rows
-
-        # 3. per-image random streams, cross-attention K/V once, static self-attention cache
-        uniforms = draw_uniforms(seeds, images_per_prompt, steps).to(self.device)  # (N, steps)
-        cache = self.decoder.new_cache(encoder_out, text_mask, rows=rows)
-        tokens = torch.full((len(rows), 1), start, dtype=torch.long, device=self.device)
-        out = torch.empty(n, steps, dtype=torch.long, device=self.device)
-
-        # 4. decode one position at a time
-        for step in range(steps):
-            logits = self.decoder.step(tokens, cache, step)[:, : bart.image_vocab_size].float()  # (rows, V)
-            if guided:
-                logits = guidance(logits[:n], logits[n:], cond_scale)
-            out[:, step] = sample(probabilities(logits, top_k, temperature), uniforms[:, step])
-            tokens = out[:, step].repeat(len(rows) // n).unsqueeze(1)
+        self.decoder.admit(  # … then the n images start at step 0
+            state, torch.arange(n, device=self.device), encoder_out[rows], text_mask[rows], uniforms=uniforms,
+            top_k=torch.full((n,), top_k), temperature=torch.full((n,), float(temperature)),
+            cond_scale=torch.full((n,), float(cond_scale)), start_token=start,
+        )  # fmt: skip
+        done = 0
+        while done < total:
+            steps = min(self.step_interval if on_step else total, total - done)
+            runner.run(steps)
+            done += steps
             if on_step is not None:
-                on_step(step + 1, out[:, : step + 1])
-        return out
+                on_step(done, state.tokens[:n, :done].clone())
+        return state.tokens[:n, :total].clone()
 
     # --- pixels -------------------------------------------------------------------------------
 
     @torch.inference_mode()
-    def decode_tokens(self, tokens: torch.Tensor) -> list[Image.Image]:
-        """Image tokens (N, <= image_tokens) -> N RGB images; missing trailing tokens (previews) are 0."""
+    def decode_pixels(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Image tokens (N, <= image_tokens) -> pixels (N, H, W, 3) uint8 on the device; missing
+        trailing tokens (previews) are 0."""
         tokens = torch.as_tensor(tokens, device=self.device).long()
         if tokens.dim() == 1:
             tokens = tokens.unsqueeze(0)
         want = self.config.vqgan.grid**2
         if tokens.shape[1] < want:
             tokens = torch.nn.functional.pad(tokens, (0, want - tokens.shape[1]))
-        images = []
-        for chunk in tokens.split(self.vqgan_batch):
-            pixels = self.vqgan(chunk).round().to(torch.uint8).cpu()  # (b, H, W, 3)
-            images.extend(Image.fromarray(p.numpy()) for p in pixels)
-        return images
+        return torch.cat(
+            [self.vqgan(chunk).round().to(torch.uint8) for chunk in tokens.split(self.vqgan_batch)]
+        )
+
+    def decode_tokens(self, tokens: torch.Tensor) -> list[Image.Image]:
+        """Image tokens (N, <= image_tokens) -> N RGB images."""
+        return [Image.fromarray(p.numpy()) for p in self.decode_pixels(tokens).cpu()]
 
     def __call__(self, prompts: str | Sequence[str], **options: object) -> list[Image.Image]:
         """Prompts -> images (prompt-major); options as for `generate_tokens`."""
@@ -213,11 +312,13 @@ def load_pipeline(
 ) -> Pipeline:
     """Load a model directory (min-dalle models_root or the project's format; None = embedded model).
 
-    device None -> CUDA when available, else CPU; dtype None -> half precision (bf16, or fp16 on
-    CUDA cards without bf16; fp32 for a small model on CPU); "fp32" on request.
+    device None -> CUDA when available, else CPU; dtype fp32, bf16, fp16 or int8 (None: half
+    precision, or fp32 for a small model on CPU).
     """
     dev = resolve_device(device)
     components = load_components(path)
     pipeline = Pipeline.from_components(components, device=dev, dtype=dtype)
-    log.info("loaded %s (%s) on %s as %s", components.config.name, path or "embedded", dev, pipeline.dtype)
+    log.info("loaded %s (%s) on %s as %s (decoder weights %s)", components.config.name,
+             path or "embedded", dev,
+             pipeline.precision.name, pipeline.precision.weights)  # fmt: skip
     return pipeline

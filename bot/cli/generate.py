@@ -77,7 +77,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="guidance scale, 1 = off (default: model's, 10)",
     )
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available)")
-    p.add_argument("--dtype", default=None, choices=["fp32", "bf16", "fp16"], help="default: half precision")
+    p.add_argument(
+        "--dtype",
+        default=None,
+        choices=["fp32", "bf16", "fp16", "int8"],
+        help="default: half precision (fp32 for the embedded model on a CPU); int8: weight-only "
+        "int8 decoder matrices, quantised at load",
+    )
     p.add_argument("-o", "--output", type=Path, default=Path("out.png"), help="PNG path (default out.png)")
     p.set_defaults(func=run)
 
@@ -91,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from generation import ModelLoadError, load_pipeline, make_grid, to_post_size
-    from generation.cpu import set_generation_threads
+    from generation.pipeline import set_generation_threads
     from generation.tokenizer import normalize
 
     prompt = args.prompt.strip()
@@ -115,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             top_k=args.top_k,
             temperature=args.temperature,
             cond_scale=args.cond_scale,
-            on_step=lambda _step, _tokens: bar.update(1),
+            on_step=lambda step, _tokens: bar.update(step - bar.n),
         )
     images = pipe.decode_tokens(tokens)
     image = make_grid([to_post_size(image) for image in images])

@@ -35,12 +35,12 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from generation.config import BartConfig, ModelConfig, SamplingConfig, VQGANConfig
-from generation.cpu import has_native_bf16
 from generation.embedded import vqgan_train
 from generation.embedded.text import UNK, CachedEncoder, train_tokenizer
 from generation.embedded.transformer_train import TransformerData, train_transformer
 from generation.embedded.world import World, render
 from generation.loading import EMBEDDED_MODEL_DIR, Components, load_components, save_components
+from generation.weights import has_native_bf16
 
 log = logging.getLogger(__name__)
 

@@ -30,11 +30,10 @@ def enqueue(store: Store, n: int, prompt: str, seed: int) -> int:
 @pytest.fixture
 def fast_pipeline():  # type: ignore[no-untyped-def]
     from generation import Pipeline
-    from generation.fast import FastPipeline
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors: thread hand-offs would dominate on the shared cores
-    yield FastPipeline(Pipeline.from_components(tiny.components(seed=3), device="cpu", dtype=torch.float32))
+    yield Pipeline.from_components(tiny.components(seed=3), device="cpu", dtype=torch.float32)
     torch.set_num_threads(threads)
 
 
@@ -43,7 +42,7 @@ def test_a_late_request_joins_the_batch_being_decoded(
     settings: Settings,
     fast_pipeline,  # type: ignore[no-untyped-def]
 ) -> None:
-    from generation.fast.batching import ContinuousBatcher
+    from generation.batching import ContinuousBatcher
 
     join_every = 4
     rounds_per_image = tiny.BART.image_tokens // join_every  # 16 tokens: 4 rounds

@@ -1,4 +1,5 @@
-"""The three model modules: min-dalle's tensor names/sizes, and cached decoding == full pass."""
+"""The three model modules: min-dalle's tensor names/sizes, encoder padding, VQGAN shapes
+(step decoding == full pass: test_decoder.py)."""
 
 from __future__ import annotations
 
@@ -53,36 +54,6 @@ def _encoded(parts):
     text = torch.tensor([[0, 34, 37, 2, 1, 1], [0, 2, 1, 1, 1, 1]])
     mask = text != 1
     return parts.encoder(text), mask
-
-
-@torch.no_grad()
-def test_cached_decoding_equals_full_forward():
-    parts = tiny.components()
-    enc, mask = _encoded(parts)
-    tokens = torch.randint(0, 32, (2, tiny.BART.image_tokens))
-    tokens[:, 0] = tiny.BART.start_token
-    full = parts.decoder(tokens, enc, mask)  # (2, 16, 33)
-
-    cache = parts.decoder.new_cache(enc, mask)
-    stepped = torch.stack([parts.decoder.step(tokens[:, i : i + 1], cache, i) for i in range(16)], dim=1)
-    torch.testing.assert_close(stepped, full, rtol=1e-5, atol=1e-5)
-
-    cache = parts.decoder.new_cache(enc, mask)  # several positions per call, as a prefix refill would
-    first = parts.decoder.step(tokens[:, :5], cache, 0, last_only=False)
-    rest = parts.decoder.step(tokens[:, 5:], cache, 5, last_only=False)
-    torch.testing.assert_close(torch.cat([first, rest], dim=1), full, rtol=1e-5, atol=1e-5)
-
-
-@torch.no_grad()
-def test_cache_rows_select_encoder_rows():
-    parts = tiny.components()
-    enc, mask = _encoded(parts)
-    rows = torch.tensor([1, 0, 0])
-    tokens = torch.full((3, 1), tiny.BART.start_token)
-    picked = parts.decoder.step(tokens, parts.decoder.new_cache(enc, mask, rows=rows), 0)
-    direct = parts.decoder.step(tokens, parts.decoder.new_cache(enc[rows], mask[rows]), 0)
-    torch.testing.assert_close(picked, direct)
-    assert not torch.allclose(picked[0], picked[1])
 
 
 @torch.no_grad()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from generation.cpu import has_native_bf16
 from generation.images import make_grid, to_post_size
 from generation.pipeline import Pipeline
+from generation.weights import has_fbgemm, has_native_bf16
 from tests.generation import tiny
 
 
@@ -116,20 +116,22 @@ def _solid(value: int):
 
 
 def test_default_precision_on_cpu_is_fp32_for_a_small_model():
-    # below SMALL_MODEL_WIDTH emulated bf16 saves nothing (and would build the CPU kernel first)
+    # below SMALL_MODEL_WIDTH half-precision weights save nothing worth their conversions
     p = Pipeline.from_components(tiny.components(), device="cpu")
     assert p.dtype == torch.float32
     assert p.decoder.lm_head.weight.dtype == torch.float32
 
 
-def test_bf16_on_cpu_keeps_matmul_weights_in_bf16():
+def test_bf16_on_cpu_keeps_decoder_matrices_in_16_bits():
     p = Pipeline.from_components(tiny.components(), device="cpu", dtype="bf16")
-    assert p.dtype == torch.bfloat16
-    assert p.decoder.lm_head.weight.dtype == torch.bfloat16
-    assert p.encoder.layers[0].glu.fc0.weight.dtype == torch.bfloat16
-    if not has_native_bf16():  # matmul weights bf16, the rest fp32; convolutions fp32
-        assert p.decoder.final_ln.weight.dtype == torch.float32
-        assert p.vqgan_dtype == torch.float32
+    assert p.precision.name == "bf16"
+    head = p.decoder._step_weights["lm_head"]
+    if has_native_bf16():  # bf16 everywhere
+        assert p.dtype == torch.bfloat16 and head.data.dtype == torch.bfloat16
+    elif has_fbgemm():  # 16-bit matrices through FBGEMM, activations, encoder and convolutions fp32
+        assert p.dtype == torch.float32 and head.format == "fp16-fbgemm" and head.nbytes == 32 * 32 * 2
+        assert p.encoder.layers[0].glu.fc0.weight.dtype == torch.float32
+        assert p.precision.vqgan == torch.float32
     tokens = p.generate_tokens("a cat", seed=0)
     assert tokens.shape == (1, 16) and tokens.max() < 32
     assert p.decode_tokens(tokens)[0].size == (16, 16)

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from generation.sampling import draw_uniforms, expand_seeds, guidance, probabilities, sample, top_k_mask
+from generation.sampler import draw_uniforms, expand_seeds, guidance, probabilities, sample, top_k_mask
 
 INF = float("-inf")
 

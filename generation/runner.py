@@ -1,11 +1,11 @@
-"""How a `FastDecoder.step` is executed: eager, compiled, CUDA-graph replayed, or both.
+"""How `ImageDecoder.step` is executed: eager, compiled, CUDA-graph replayed, or both.
 
 Every feature falls back where it is unavailable, and says so once in the log:
 - no CUDA device -> no graph; the step runs eagerly (the CPU path stays correct);
 - `torch.compile` missing a backend (no Triton, no C compiler) or failing -> the eager step;
 - graph capture failing -> the (compiled or eager) step replayed without a graph.
 
-A graph is captured per decoder (per batch capacity): the decoder's buffers keep their addresses,
+A graph is captured per `DecodeState` (per batch capacity): its buffers keep their addresses,
 and the step updates positions and tokens in place, so replaying the graph N times decodes N
 tokens with no host synchronisation in between.
 """
@@ -19,7 +19,7 @@ from typing import Literal
 
 import torch
 
-from generation.fast.decoder import FastDecoder
+from generation.decoder import DecodeState, ImageDecoder
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +42,20 @@ class RunnerOptions:
 
 
 class StepRunner:
-    """Runs `decoder.step` the fastest available way; `run(n)` advances every slot n tokens."""
+    """Runs `decoder.step(state)` the fastest available way; `run(n)` advances every slot n tokens."""
 
-    def __init__(self, decoder: FastDecoder, options: RunnerOptions | None = None) -> None:
+    def __init__(
+        self, decoder: ImageDecoder, state: DecodeState, options: RunnerOptions | None = None
+    ) -> None:
         self.decoder = decoder
+        self.state = state
         self.options = options or RunnerOptions()
-        self._step: Callable[[], None] = decoder.step
+        self._step: Callable[[], None] = lambda: decoder.step(state)
         self._graph: torch.cuda.CUDAGraph | None = None
         self.mode = "eager"
         if self.options.compile != "off":
             self._try_compile()
-        if self.options.cuda_graph and decoder.device.type == "cuda":
+        if self.options.cuda_graph and state.position.device.type == "cuda":
             self._try_capture()
 
     def run(self, steps: int) -> None:
@@ -67,39 +70,42 @@ class StepRunner:
 
     def _try_compile(self) -> None:
         _allow_recompiles()
-        d, opts = self.decoder, self.options
+        fns, opts = self.state.fns, self.options
         # dynamic=None: the first capacity compiles static; a second one recompiles with a symbolic
         # batch size that serves every later capacity (no compile per batch bucket).
         kwargs = dict(fullgraph=True, dynamic=None, backend=opts.compile_backend, mode=opts.compile_mode)
-        original = (d.embed_fn, d.layer_fn, d.head_fn, self._step)
+        original = (dict(fns), self._step)
         try:
             if opts.compile == "parts":
-                d.embed_fn = torch.compile(d.embed_fn, **kwargs)
-                d.layer_fn = torch.compile(d.layer_fn, **kwargs)
-                d.head_fn = torch.compile(d.head_fn, **kwargs)
+                for name in ("embed", "layer", "head"):
+                    fns[name] = torch.compile(fns[name], **kwargs)
             else:
-                self._step = torch.compile(d.step, **kwargs)
+                decoder, state = self.decoder, self.state
+                compiled = torch.compile(decoder.step, **kwargs)
+                self._step = lambda: compiled(state)
             with torch.no_grad():
-                _with_restored_state(d, self._step)  # compile now, not in the timed loop
+                _with_restored_state(self.state, self._step)  # compile now, not in the timed loop
         except Exception as exc:  # any backend failure: fall back, say why
             log.warning("torch.compile unavailable (%s: %s); using the eager step", type(exc).__name__, exc)
-            d.embed_fn, d.layer_fn, d.head_fn, self._step = original
+            fns.update(original[0])
+            self._step = original[1]
             return
         self.mode = f"compiled-{opts.compile}"
 
     def _try_capture(self) -> None:
         try:
-            stream = torch.cuda.Stream(device=self.decoder.device)
-            stream.wait_stream(torch.cuda.current_stream(self.decoder.device))
+            device = self.state.position.device
+            stream = torch.cuda.Stream(device=device)
+            stream.wait_stream(torch.cuda.current_stream(device))
             with torch.no_grad(), torch.cuda.stream(stream):
                 for _ in range(2):  # warm-up: kernels chosen, workspaces allocated
-                    _with_restored_state(self.decoder, self._step)
-            torch.cuda.current_stream(self.decoder.device).wait_stream(stream)
+                    _with_restored_state(self.state, self._step)
+            torch.cuda.current_stream(device).wait_stream(stream)
             graph = torch.cuda.CUDAGraph()
-            saved = _save_state(self.decoder)
+            saved = _save_state(self.state)
             with torch.no_grad(), torch.cuda.graph(graph):
                 self._step()
-            _restore_state(self.decoder, saved)
+            _restore_state(self.state, saved)
         except Exception as exc:
             log.warning(
                 "CUDA graph capture failed (%s: %s); replaying the step without a graph",
@@ -116,16 +122,16 @@ class StepRunner:
 _STATE = ("position", "previous", "tokens")
 
 
-def _save_state(decoder: FastDecoder) -> dict[str, torch.Tensor]:
+def _save_state(decoder: DecodeState) -> dict[str, torch.Tensor]:
     return {name: getattr(decoder, name).clone() for name in _STATE}
 
 
-def _restore_state(decoder: FastDecoder, saved: dict[str, torch.Tensor]) -> None:
+def _restore_state(decoder: DecodeState, saved: dict[str, torch.Tensor]) -> None:
     for name, value in saved.items():
         getattr(decoder, name).copy_(value)
 
 
-def _with_restored_state(decoder: FastDecoder, step: Callable[[], None]) -> None:
+def _with_restored_state(decoder: DecodeState, step: Callable[[], None]) -> None:
     """Run one step for its side effects on compilation/allocation only, then undo it."""
     saved = _save_state(decoder)
     step()

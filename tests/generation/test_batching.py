@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from generation.fast import FastPipeline
-from generation.fast.batching import ContinuousBatcher
+from generation.batching import ContinuousBatcher
 from generation.pipeline import Pipeline
 from tests.generation import tiny
 
@@ -17,8 +16,8 @@ REQUESTS = [  # key, prompt, images, seed, top_k, temperature, cond_scale
 ]
 
 
-def fast_pipeline() -> FastPipeline:
-    return FastPipeline(Pipeline.from_components(tiny.components(seed=4), device="cpu", dtype="fp32"))
+def fast_pipeline() -> Pipeline:
+    return Pipeline.from_components(tiny.components(seed=4), device="cpu", dtype="fp32")
 
 
 def test_requests_joining_at_step_boundaries_get_their_own_tokens() -> None:

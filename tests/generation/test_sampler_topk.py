@@ -1,12 +1,12 @@
-"""The fast sampler draws exactly what the reference sampler draws, and from the right law."""
+"""The decoding sampler (sample_top_k) draws what the reference sampler draws, from the right law."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from generation.fast import sampler
-from generation.sampling import guidance, probabilities, sample
+from generation import sampler
+from generation.sampler import guidance, probabilities, sample
 
 VOCAB = 1000
 

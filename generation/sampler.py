@@ -4,6 +4,16 @@ Every image owns a seeded `torch.Generator` that draws its uniforms for all step
 (on the CPU, so results do not depend on the device's RNG), and sampling is inverse-CDF on
 those uniforms: an image's tokens depend only on its own logits and seed, never on what it was
 batched with.
+
+Two samplers compute the same draw:
+- the reference (`probabilities` + `sample`): keep the top k guided logits (ties kept), subtract the
+  max, divide by the temperature, softmax over the whole vocabulary, inverse CDF in id order;
+- the one decoding uses (`sample_top_k`), in a form a CUDA graph can replay and without sorting the
+  vocabulary: `torch.topk` takes k + TIE_SLACK candidates (ties with the k-th kept while fewer than
+  TIE_SLACK tie), puts them back in id order (a sort of k + 8 numbers) and runs the inverse CDF over
+  them. Ids outside the top k have probability 0 in the reference, adding nothing to its
+  cumulative sum, so for the same uniform both pick the same id (up to float rounding at a CDF
+  boundary).
 """
 
 from __future__ import annotations
@@ -12,6 +22,8 @@ import random
 from collections.abc import Sequence
 
 import torch
+
+TIE_SLACK = 8  # extra candidates taken so logits tied with the k-th one are kept
 
 
 def guidance(uncond: torch.Tensor, cond: torch.Tensor, scale: float) -> torch.Tensor:
@@ -68,3 +80,43 @@ def draw_uniforms(seeds: Sequence[int], images_per_prompt: int, steps: int) -> t
         gen = torch.Generator(device="cpu").manual_seed(seed)
         rows.append(torch.rand(images_per_prompt, steps, generator=gen, dtype=torch.float64))
     return torch.cat(rows)
+
+
+def candidate_count(top_k: int, vocab: int) -> int:
+    """Candidates `topk` must return for a request with this top_k."""
+    return min(vocab, top_k + TIE_SLACK)
+
+
+def guide(logits: torch.Tensor, cond_scale: torch.Tensor) -> torch.Tensor:
+    """Supercondition: rows [0:B] unconditional, [B:2B] conditional -> [B, V] in float32.
+
+    `uncond·(1 − s) + cond·s`, written as the reference writes it so fp32 results agree.
+    """
+    logits = logits.float()
+    batch = logits.shape[0] // 2
+    uncond, cond = logits[:batch], logits[batch:]
+    scale = cond_scale[:, None]
+    return uncond * (1.0 - scale) + cond * scale
+
+
+def sample_top_k(
+    guided: torch.Tensor,
+    top_k: torch.Tensor,
+    temperature: torch.Tensor,
+    uniform: torch.Tensor,
+    candidates: int,
+) -> torch.Tensor:
+    """One id per row from softmax(top-k(guided) / T), by inverse CDF on `uniform`.
+
+    guided (B, V) float32; top_k (B,) long in 1..candidates - TIE_SLACK (or V); temperature (B,) > 0;
+    uniform (B,) in [0, 1) -> ids (B,) long. Same arithmetic as the reference, in the same order.
+    """
+    values, ids = torch.topk(guided, candidates, dim=-1)  # (B, kk), best first
+    kth = values.gather(1, (top_k - 1)[:, None])  # (B, 1)
+    kept = values.masked_fill(values < kth, float("-inf"))
+    weight = torch.softmax((kept - values[:, :1]) / temperature[:, None], dim=-1)  # (B, kk)
+    ids, order = ids.sort(dim=-1)  # candidates in id order, as the reference's CDF runs
+    cdf = weight.gather(1, order).cumsum(dim=-1)  # (B, kk)
+    target = (uniform * cdf[:, -1])[:, None]
+    pick = torch.searchsorted(cdf, target, right=True).clamp(max=candidates - 1)  # (B, 1)
+    return ids.gather(1, pick).squeeze(1)

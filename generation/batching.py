@@ -1,6 +1,6 @@
 """Continuous batching: requests join a decoding batch at the next step boundary.
 
-A `ContinuousBatcher` owns one `FastDecoder` of `capacity` image slots. Every slot has its own
+A `ContinuousBatcher` owns one `DecodeState` of `capacity` image slots. Every slot has its own
 position, so a request admitted while others are half-way decodes side by side with them, and its
 slots free up for the next request the moment its 256 tokens are written. Compared with static
 batching (collect requests, decode the batch to the end, repeat), a request waits at most
@@ -9,13 +9,13 @@ busy, so throughput is the same.
 
 Used from the one thread that owns the GPU:
 
-    batcher = ContinuousBatcher(fast_pipeline, capacity=64)
+    batcher = ContinuousBatcher(pipeline, capacity=64)
     batcher.submit("req-1", "a cat", images=9, seed=7)
     while batcher.busy:
         for done in batcher.step():          # admits waiting requests, decodes `join_every` steps
-            pixels = fast_pipeline.decode_pixels(done.tokens)
+            pixels = pipeline.decode_pixels(done.tokens)
 
-A request's tokens equal `FastPipeline.generate_tokens` for the same prompt, seed and options.
+A request's tokens equal `Pipeline.generate_tokens` for the same prompt, seed and options.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from generation.fast.decoder import FastDecoder
-from generation.fast.pipeline import FastPipeline
-from generation.fast.runner import StepRunner
-from generation.sampling import draw_uniforms, expand_seeds
+from generation.pipeline import Pipeline
+from generation.runner import StepRunner
+from generation.sampler import draw_uniforms, expand_seeds
 
 
 @dataclass
@@ -56,17 +55,17 @@ class ContinuousBatcher:
     """Decodes up to `capacity` images at once; new requests join every `join_every` steps."""
 
     def __init__(
-        self, pipeline: FastPipeline, *, capacity: int = 64, join_every: int = 16, max_top_k: int = 256
+        self, pipeline: Pipeline, *, capacity: int = 64, join_every: int = 16, max_top_k: int = 256
     ) -> None:
         self.pipeline = pipeline
-        self.config = pipeline.pipeline.config.bart
+        self.config = pipeline.config.bart
         self.capacity = capacity
         self.join_every = join_every
         self.max_top_k = max_top_k
-        with torch.inference_mode(False):  # its own decoder: FastPipeline calls cannot reset its slots
-            decoder = pipeline.pipeline.decoder
-            self.decoder = FastDecoder(self.config, decoder, capacity, max_candidates=max_top_k)
-            self.runner = StepRunner(self.decoder, pipeline.generator.options)
+        with torch.inference_mode(False):  # its own state: Pipeline calls cannot reset its slots
+            self.decoder = pipeline.decoder
+            self.state = self.decoder.new_state(capacity, max_candidates=max_top_k)
+            self.runner = StepRunner(self.decoder, self.state, pipeline.options)
         self._position = [self.config.image_tokens] * capacity  # host mirror: no device sync needed
         self._waiting: deque[_Job] = deque()
         self._running: list[_Job] = []
@@ -108,7 +107,7 @@ class ContinuousBatcher:
         done = [job for job in self._running if all(self._position[s] >= total for s in job.slots)]
         if not done:
             return []
-        tokens = self.decoder.tokens[:, :total].cpu()  # one copy for every finished request
+        tokens = self.state.tokens[:, :total].cpu()  # one copy for every finished request
         finished = {id(job) for job in done}
         self._running = [job for job in self._running if id(job) not in finished]
         return [Finished(job.key, tokens[job.slots]) for job in done]
@@ -124,7 +123,7 @@ class ContinuousBatcher:
             jobs.append(job)
         if not jobs:
             return
-        encoder_out, text_mask = self.pipeline.pipeline.encode([job.prompt for job in jobs])
+        encoder_out, text_mask = self.pipeline.encode([job.prompt for job in jobs])
         cond_rows = torch.tensor([i + 1 for i, job in enumerate(jobs) for _ in range(job.images)])
         uniforms = torch.cat([draw_uniforms([job.seed], job.images, total) for job in jobs])
 
@@ -132,9 +131,9 @@ class ContinuousBatcher:
             return torch.tensor([v for v, job in zip(values, jobs, strict=True) for _ in range(job.images)])
 
         rows = torch.cat([torch.zeros_like(cond_rows), cond_rows]).to(encoder_out.device)
-        slots = torch.tensor([s for job in jobs for s in job.slots], device=self.decoder.device)
+        slots = torch.tensor([s for job in jobs for s in job.slots], device=self.state.position.device)
         self.decoder.admit(
-            slots, encoder_out[rows], text_mask[rows], uniforms=uniforms,
+            self.state, slots, encoder_out[rows], text_mask[rows], uniforms=uniforms,
             top_k=per_image([job.top_k for job in jobs]).long(),
             temperature=per_image([job.temperature for job in jobs]),
             cond_scale=per_image([job.cond_scale for job in jobs]), start_token=self.config.start_token,

@@ -1,0 +1,126 @@
+"""How the decoder's matrices are stored and multiplied: the weight format, chosen once at load.
+
+The format is a property of the weights, not of the modules: `pack(weight, format)` returns a
+`PackedWeight`, and `matmul(x, packed)` is the one place that multiplies by it.
+
+- "fp32", "bf16", "fp16": the weight itself in that dtype, multiplied by PyTorch (x @ W.T).
+- "fp16-fbgemm": on x86 CPUs without native bf16 (AVX2-only) PyTorch's bf16 matmul converts the
+  weight again for every input row (slower than fp32 at 2 rows). There the 16-bit weights are
+  held as fp16, packed for FBGEMM's fp16 GEMM (shipped with PyTorch: `quantized.linear_dynamic_fp16`),
+  which widens them in registers and multiplies fp32 activations: half the bytes of fp32 at
+  close to the memory bandwidth. Every bf16 value inside fp16's normal range is exactly an fp16
+  value; below 6.1e-5 the absolute error is < 6e-8. The published checkpoints are fp16 already.
+- "int8": weight-only, per output channel, symmetric: W ≈ q * scale[:, None], q in [-127, 127],
+  multiplied by PyTorch's `aten._weight_int8pack_mm` (CPU and CUDA) with activations in bf16 (or
+  fp16 where CUDA has no bf16); the result comes back in the caller's dtype.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+DENSE = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+FORMATS = (*DENSE, "fp16-fbgemm", "int8")
+FP16_MAX = 65504.0
+
+
+def has_native_bf16() -> bool:
+    """True when oneDNN can do bf16 maths natively on this CPU (AVX512-BF16, AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def has_fbgemm() -> bool:
+    """True when PyTorch was built with FBGEMM (x86 builds)."""
+    return "fbgemm" in torch.backends.quantized.supported_engines
+
+
+@dataclass(frozen=True)
+class PackedWeight:
+    """One (N, K) matrix in a weight format; `matmul` multiplies by its transpose."""
+
+    format: str
+    data: torch.Tensor  # dense: the weight (N, K); int8: q (N, K) int8; fp16-fbgemm: fp16 copy's shape only
+    scale: torch.Tensor | None = None  # int8: (N,) in the activation dtype of the product
+    fbgemm: Any = None  # fp16-fbgemm: the packed matrix (a ScriptObject)
+    nbytes: int = 0  # bytes read per product (what bounds a decode step)
+
+    @property
+    def out_features(self) -> int:
+        return self.data.shape[0]
+
+
+def quantize_int8(
+    weight: torch.Tensor, scale_dtype: torch.dtype = torch.bfloat16
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, K) float -> q (N, K) int8, scale (N,) in scale_dtype; q is rounded against the scale as
+    stored, so `dequantize_int8` gives back q * scale exactly."""
+    w = weight.detach().float()
+    amax = w.abs().amax(dim=1).clamp(min=1e-12)
+    scale = (amax / 127.0).to(scale_dtype)
+    q = torch.round(w / scale.float()[:, None]).clamp_(-127, 127).to(torch.int8)
+    return q, scale
+
+
+def dequantize_int8(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """q (N, K) int8, scale (N,) -> (N, K) float32."""
+    return q.float() * scale.float()[:, None]
+
+
+def int8_activation_dtype(device: torch.device) -> torch.dtype:
+    """bf16, or fp16 on CUDA cards without bf16 (the int8 product's input and scale dtype)."""
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16
+
+
+def pack(weight: torch.Tensor, fmt: str) -> PackedWeight:
+    """Store `weight` (N, K) in format `fmt` (one of FORMATS), on the weight's device."""
+    w = weight.detach()
+    n, k = w.shape
+    if fmt in DENSE:
+        dense = w.to(DENSE[fmt]).contiguous()
+        return PackedWeight(fmt, dense, nbytes=dense.numel() * dense.element_size())
+    if fmt == "int8":
+        q, scale = quantize_int8(w, int8_activation_dtype(w.device))
+        return PackedWeight(fmt, q, scale=scale, nbytes=q.numel() + scale.numel() * scale.element_size())
+    if fmt == "fp16-fbgemm":
+        if w.device.type != "cpu" or not has_fbgemm():
+            raise ValueError("the fp16-fbgemm weight format needs a CPU build of PyTorch with FBGEMM")
+        top = float(w.abs().max()) if w.numel() else 0.0
+        if top > FP16_MAX:
+            raise ValueError(f"a weight of magnitude {top:g} does not fit fp16; use --dtype fp32 or int8")
+        packed = torch.ops.quantized.linear_prepack_fp16(w.float().contiguous(), None)
+        shape_only = torch.empty(n, k, device="meta", dtype=torch.float16)
+        return PackedWeight(fmt, shape_only, fbgemm=packed, nbytes=n * k * 2)
+    raise ValueError(f"unknown weight format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def matmul(x: torch.Tensor, w: PackedWeight) -> torch.Tensor:
+    """x (..., K) @ W.T -> (..., N) in x's dtype."""
+    if w.format in DENSE:
+        return F.linear(x.to(w.data.dtype), w.data).to(x.dtype)
+    rows = x.reshape(-1, x.shape[-1])
+    if w.format == "int8":
+        assert w.scale is not None
+        y = torch.ops.aten._weight_int8pack_mm(rows.to(w.scale.dtype).contiguous(), w.data, w.scale)
+    else:  # fp16-fbgemm: fp32 in, fp32 out
+        y = torch.ops.quantized.linear_dynamic_fp16(rows.float().contiguous(), w.fbgemm)
+    return y.to(x.dtype).view(*x.shape[:-1], w.out_features)
+
+
+def dense_weight(w: PackedWeight) -> torch.Tensor:
+    """The matrix a PackedWeight multiplies by, as float32 (N, K) (tests, quality checks)."""
+    if w.format in DENSE:
+        return w.data.float()
+    if w.format == "int8":
+        assert w.scale is not None
+        return dequantize_int8(w.data, w.scale)
+    eye = torch.eye(w.data.shape[1])
+    return torch.ops.quantized.linear_dynamic_fp16(eye, w.fbgemm).T.contiguous()

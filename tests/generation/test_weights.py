@@ -1,0 +1,50 @@
+"""Weight formats: int8 quantise/dequantise round trip, and every format multiplies like its weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from generation.weights import dense_weight, dequantize_int8, has_fbgemm, matmul, pack, quantize_int8
+
+
+def test_int8_round_trip_is_within_half_a_step_per_channel():
+    gen = torch.Generator().manual_seed(0)
+    w = (
+        torch.randn(64, 40, generator=gen) * torch.logspace(-3, 1, 64)[:, None]
+    )  # channels of very different size
+    w[3] = 0.0  # an all-zero channel must not divide by zero
+    q, scale = quantize_int8(w)
+    assert q.dtype == torch.int8 and scale.shape == (64,) and scale.dtype == torch.bfloat16
+    assert int(q.abs().max()) <= 127 and (q.abs().amax(dim=1)[torch.arange(64) != 3] >= 126).all()
+    back = dequantize_int8(q, scale)
+    step = scale.float()[:, None]
+    assert ((back - w).abs() <= step / 2 + 1e-7 * w.abs()).all()  # rounding to the nearest level
+    assert torch.equal(back[3], torch.zeros(40))
+    # quantising what int8 holds gives it back exactly (the scale is the stored one)
+    q2, scale2 = quantize_int8(back)
+    assert torch.equal(q2, q) and torch.equal(scale2, scale)
+
+
+@pytest.mark.parametrize("fmt", ["fp32", "bf16", "int8", *(["fp16-fbgemm"] if has_fbgemm() else [])])
+def test_matmul_equals_the_product_with_the_held_weights(fmt):
+    gen = torch.Generator().manual_seed(1)
+    w = torch.randn(48, 64, generator=gen) * 0.05
+    x = torch.randn(3, 2, 64, generator=gen)
+    packed = pack(w, fmt)
+    y = matmul(x if fmt != "bf16" else x.bfloat16(), packed)
+    assert y.shape == (3, 2, 48)
+    want = x @ dense_weight(packed).T  # what the format holds, multiplied in fp32
+    tol = {"fp32": 1e-6, "fp16-fbgemm": 1e-5, "int8": 2e-2, "bf16": 2e-2}[fmt]  # int8: bf16 activations
+    torch.testing.assert_close(y.float(), want, rtol=tol, atol=tol)
+    assert packed.nbytes == {"fp32": 4, "bf16": 2, "fp16-fbgemm": 2, "int8": 1}[fmt] * 48 * 64 + (
+        48 * 2 if fmt == "int8" else 0
+    )
+
+
+def test_unknown_format_and_fp16_overflow_are_refused():
+    with pytest.raises(ValueError, match="unknown weight format"):
+        pack(torch.zeros(2, 2), "int4")
+    if has_fbgemm():
+        with pytest.raises(ValueError, match="does not fit fp16"):
+            pack(torch.full((2, 2), 1e6), "fp16-fbgemm")
