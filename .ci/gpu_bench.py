@@ -1,17 +1,15 @@
-"""One prepared GPU session for issue 9: correctness on CUDA, then the benchmarks, within a budget.
+"""One prepared GPU session: correctness on CUDA, then the benchmarks, within a budget.
 
     OUT=/tmp/out python .ci/gpu_bench.py --budget 380
 
 Not CI (CI has no GPU). Steps, each guarded so one failure does not lose the rest, each result
 written to $OUT as soon as it exists:
-1. check.json   versions and card; fast == reference tokens on CUDA, small config, fp32, top_k=1
-                (and top_k=50: same uniforms, so equal up to rounding), graph and compiled step;
+1. check.json    versions and card; on CUDA in fp32 the step path (CUDA graph, and compiled parts)
+                 gives the full causal pass's greedy tokens (top_k=1) and the eager step's tokens
+                 (top_k=50, same uniforms), small config; int8 decodes;
 2. variants.json mini bf16, 1 image: CUDA graph over eager ops vs compiled parts vs compiled step;
-                tokens and VQGAN timed apart; the fastest mode is used below;
-3. mini.json    mini bf16: 1, 3×3, 16, best batch, peak memory; reference side by side;
-4. arrivals.json static vs continuous batching under Poisson arrivals (mini, 1 image each);
-5. mega.json    mega bf16: 1, 3×3, 16; reference 3×3 side by side;
-6. vqgan.json   VQGAN decode fp16: contiguous vs channels-last (vs compiled), 1 and 16 images.
+3. mini.json     `generation.bench` runs: bf16 and int8 at 1, 3×3, 16 and 256 images, fp32 beside;
+4. mega.json     the same for mega at 1 and 3×3 (bf16, int8), memory bandwidth measured first.
 """
 
 from __future__ import annotations
@@ -33,13 +31,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generation.fast import FastPipeline, RunnerOptions
-from generation.fast.bench import arrivals, suite, time_call
-from generation.fast.generator import FastVQGAN
-
-from generation.bench import build
-from generation.config import BartConfig, VQGANConfig
+from generation import bench
+from generation.config import BartConfig, ModelConfig, VQGANConfig
 from generation.pipeline import Pipeline
+from generation.runner import RunnerOptions
 
 OUT = Path(os.environ.get("OUT") or "gpu_bench_out")  # $OUT on the device machine
 START = time.perf_counter()
@@ -63,104 +58,94 @@ def guarded(name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return None
 
 
-def small_pipeline(device: torch.device) -> Pipeline:
+def small_pipeline(device: torch.device, dtype: str = "fp32", **kwargs: Any) -> Pipeline:
     """Real structure, small widths: 4 heads of 64, 2+2 layers, full 256 image tokens."""
-    from generation.bench import random_module, tiny_tokenizer
     from generation.decoder import ImageDecoder
     from generation.encoder import TextEncoder
     from generation.vqgan import VQGANDecoder
 
     bart = BartConfig(d_model=256, heads=4, encoder_layers=2, decoder_layers=2, glu_dim=512)
-    vq = VQGANConfig()
-    torch.manual_seed(0)
     with torch.device("meta"):
-        parts = TextEncoder(bart), ImageDecoder(bart), VQGANDecoder(vq)
-    enc, dec, vqgan = (random_module(m, device, torch.float32) for m in parts)
+        parts = TextEncoder(bart), ImageDecoder(bart), VQGANDecoder(VQGANConfig())
+    enc, dec, vqgan = (bench.random_module(m, device, torch.float32, i) for i, m in enumerate(parts))
     with torch.no_grad():  # larger weights than the timing runs use: logits that really differ
         for p in dec.parameters():
             if p.dim() > 1:
                 p.normal_(0.0, 0.2)
-    tokenizer = tiny_tokenizer(bart.text_tokens)
-    return Pipeline(tokenizer, enc, dec, vqgan, name="small", device=device, dtype=torch.float32)
+    config = ModelConfig(bart=bart, name="small")
+    tokenizer = bench.tiny_tokenizer(bart.text_tokens)
+    return Pipeline(tokenizer, enc, dec, vqgan, config=config, device=device, dtype=dtype, **kwargs)
 
 
 def check(device: torch.device) -> dict[str, Any]:
     prompts = ["a cat", "a dog in the snow", "an avocado armchair"]
     result: dict[str, Any] = {}
-    ref = small_pipeline(device)
-    for top_k in (1, 50):
-        expected = ref.generate_tokens(prompts, images_per_prompt=3, top_k=top_k, seed=[1, 2, 3]).cpu()
-        modes = (("graph", RunnerOptions()), ("compiled-parts", RunnerOptions(compile="parts")))
-        for label, options in modes:
-            fast = FastPipeline(ref, options=options)
-            got = fast.generate_tokens(prompts, images_per_prompt=3, top_k=top_k, seed=[1, 2, 3]).cpu()
-            mode = fast.generator.runner(9, top_k)[1].mode
-            result[f"top_k={top_k} {label}"] = {
-                "mode": mode, "identical": bool(torch.equal(got, expected)),
-                "share_equal": round((got == expected).float().mean().item(), 4),
-                "first_difference_step": _first_difference(got, expected),
-            }
+    eager = small_pipeline(device, options=RunnerOptions(cuda_graph=False))
+    enc, mask = eager.encode(prompts[:1])
+    seq = torch.full((2, 1), eager.config.bart.start_token, device=device)
+    with torch.no_grad():  # greedy through the full causal pass, guidance 10
+        for _ in range(eager.config.bart.image_tokens):
+            logits = eager.decoder(seq, enc, mask)[:, -1, : eager.config.bart.image_vocab_size].float()
+            nxt = (logits[0] * (1 - 10.0) + logits[1] * 10.0).argmax()
+            seq = torch.cat([seq, nxt.repeat(2, 1)], dim=1)
+    for label, options in (("graph", RunnerOptions()), ("compiled-parts", RunnerOptions(compile="parts"))):
+        pipe = small_pipeline(device, options=options)
+        greedy = pipe.generate_tokens(prompts[:1], top_k=1, seed=0)[0].cpu()
+        sampled = pipe.generate_tokens(prompts, images_per_prompt=3, top_k=50, seed=[1, 2, 3]).cpu()
+        expected = eager.generate_tokens(prompts, images_per_prompt=3, top_k=50, seed=[1, 2, 3]).cpu()
+        share = round((sampled == expected).float().mean().item(), 4)
+        result[label] = {"mode": pipe.runner(1, 1)[1].mode, "top_k_50_share_equal_to_eager": share,
+                         "greedy_equals_full_pass": bool(torch.equal(greedy, seq[0, 1:].cpu()))}  # fmt: skip
+    int8 = small_pipeline(device, "int8")
+    tokens = int8.generate_tokens(prompts[:1], top_k=1, seed=0)[0].cpu()
+    result["int8_greedy_share_equal"] = round((tokens == seq[0, 1:].cpu()).float().mean().item(), 4)
     return result
 
 
-def _first_difference(a: torch.Tensor, b: torch.Tensor) -> int | None:
-    diff = (a != b).any(dim=0).nonzero()
-    return int(diff[0]) if len(diff) else None
-
-
-def variants(pipe: Pipeline, compile_modes: list[str]) -> tuple[dict[str, Any], str]:
+def variants(device: torch.device, modes: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for mode in compile_modes:
+    for mode in modes:
         if mode == "step" and elapsed() > 110:  # the whole-step compile is the slow one
             out[mode] = "skipped: time budget"
             continue
-        fast = FastPipeline(pipe, options=RunnerOptions(compile=mode))  # type: ignore[arg-type]
+        pipe = bench.build("mini", device, "bf16")
+        pipe.options = RunnerOptions(compile=mode)  # type: ignore[arg-type]
         start = time.perf_counter()
-        tokens = fast.generate_tokens(["a cat"], seed=0)
-        fast.decode_pixels(tokens).cpu()
-        if pipe.device.type == "cuda":
-            torch.cuda.synchronize()
+        tokens = pipe.generate_tokens(["a cat"], seed=0)
+        torch.cuda.synchronize()
         warm = time.perf_counter() - start
-        gen, _, tokens = time_call(lambda f=fast: f.generate_tokens(["a cat"], seed=0), pipe.device, 5)
-        pix, _, _ = time_call(lambda f=fast, t=tokens: f.decode_pixels(t).cpu(), pipe.device, 5)
-        out[mode] = {"runner": fast.generator.runner(1, 50)[1].mode, "warmup_s": round(warm, 2),
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            pipe.generate_tokens(["a cat"], seed=0)
+            torch.cuda.synchronize()
+            times.append(time.perf_counter() - start)
+        gen = sorted(times)[2]
+        out[mode] = {"runner": pipe.runner(1, 50)[1].mode, "warmup_s": round(warm, 2),
                      "tokens_s": round(gen, 4), "ms_per_step": round(gen / 256 * 1e3, 3),
-                     "vqgan_s": round(pix, 4)}  # fmt: skip
-        del fast
+                     "tokens": tokens.shape[1]}  # fmt: skip
+        del pipe
         gc.collect()
-    # The suites pick between "off" and "parts" only: "step" recompiles the whole unrolled step
-    # for every new batch shape and model size, which this session's time cannot pay for.
-    timed = {m: v["tokens_s"] for m, v in out.items() if isinstance(v, dict) and m != "step"}
-    best = min(timed, key=timed.__getitem__)
-    return out, best
-
-
-def vqgan_variants(pipe: Pipeline, with_compile: bool) -> dict[str, Any]:
-    out = {}
-    gen = torch.Generator(device="cpu").manual_seed(0)
-    for n in (1, 16):
-        vq_config = pipe.config.vqgan
-        tokens = torch.randint(0, vq_config.codebook_size, (n, vq_config.grid**2), generator=gen)
-        for label, kwargs in (("contiguous", {"channels_last": False}), ("channels_last", {}),
-                              ("channels_last+compile", {"compile": True})):  # fmt: skip
-            if "compile" in label and not with_compile:
-                continue
-            vq = FastVQGAN(pipe.vqgan, **kwargs)
-            vq.decode(tokens)
-            seconds, peak, _ = time_call(lambda v=vq, t=tokens: v.decode(t).cpu(), pipe.device, 5)
-            out[f"{label} x{n}"] = {"seconds": round(seconds, 4), "peak_gb": round(peak, 3)}
-    ref_s, _, _ = time_call(lambda: pipe.decode_tokens(tokens), pipe.device, 3)
-    out["reference x16 (bf16, contiguous, PIL)"] = {"seconds": round(ref_s, 4)}
     return out
+
+
+def suite(size: str, device: torch.device, dtypes: list[str], images: list[int], fp32: bool) -> Any:
+    """What `python -m generation.bench` prints, in process (one device, one run at a time)."""
+    argv = ["--size", size, "--device", str(device), "--dtype", *dtypes, "--images", *map(str, images),
+            "--repeats", "3", "--in-process", *([] if fp32 else ["--no-fp32"])]  # fmt: skip
+    captured = OUT / f"{size}.log"
+    with captured.open("w") as sink:
+        stdout, sys.stdout = sys.stdout, sink
+        try:
+            bench.main(argv)
+        finally:
+            sys.stdout = stdout
+    return json.loads(captured.read_text().strip().splitlines()[-1])
 
 
 def env() -> dict[str, Any]:
     info = {"torch": torch.__version__, "cuda": torch.version.cuda, "device": torch.cuda.get_device_name(),
             "capability": torch.cuda.get_device_capability()}  # fmt: skip
-    try:
-        info["triton"] = __import__("triton").__version__
-    except ImportError:
-        info["triton"] = None
     smi = shutil.which("nvidia-smi")
     if smi:
         query = [smi, "--query-gpu=name,memory.total,clocks.sm,driver_version", "--format=csv,noheader"]
@@ -172,63 +157,33 @@ def env() -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--budget", type=float, default=380.0, help="seconds; optional steps skip past it")
-    parser.add_argument("--skip", nargs="*", default=[], help="check variants mini arrivals mega vqgan")
+    parser.add_argument("--skip", nargs="*", default=[], help="check variants mini mega")
     parser.add_argument("--device", default="cuda", help="cpu only to smoke-test this script")
     parser.add_argument("--variants", nargs="+", default=["off", "parts", "step"], help="compile modes")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check this script's flow on a CPU")
-    parser.add_argument("--batches", type=int, nargs="+", default=[64, 128, 256], help="throughput batches")
-    parser.add_argument("--rates", type=float, nargs="+", default=[50.0, 400.0], help="arrivals per second")
     args = parser.parse_args()
     if args.smoke:  # the test suite's tiny configs stand in for mini and mega
-        import generation.bench
         from tests.generation import tiny
 
-        generation.bench.MINI = generation.bench.MEGA = tiny.BART
-        generation.bench.VQGANConfig = lambda: tiny.VQGAN
+        bench.MINI = bench.MEGA = tiny.BART
+        bench.VQGANConfig = lambda: tiny.VQGAN
     OUT.mkdir(parents=True, exist_ok=True)
     handlers = [logging.StreamHandler(sys.stdout), logging.FileHandler(OUT / "log.txt")]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", handlers=handlers)
     device = torch.device(args.device)
-    results: dict[str, Any] = {"env": guarded("env", env)}
-    if "check" not in args.skip:
+    results: dict[str, Any] = {"env": guarded("env", env) if device.type == "cuda" else None}
+    if "check" not in args.skip and not args.smoke:
         results["check"] = guarded("check", check, device)
     write("check.json", results)
-    gc.collect()
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-    half = torch.float32 if args.smoke else torch.bfloat16  # CPU bf16 is the engine's mixed layout
-    dtype_name = "fp32" if args.smoke else "bf16"
-    mini = build("mini", device, half)
-    best = "off"
-    if "variants" not in args.skip:
-        found = guarded("variants", variants, mini, args.variants)
-        if found:
-            best = found[1]
-            write("variants.json", {"variants": found[0], "chosen": best})
-    options = RunnerOptions(compile=best)  # type: ignore[arg-type]
+    if "variants" not in args.skip and device.type == "cuda":
+        write("variants.json", guarded("variants", variants, device, args.variants))
     if "mini" not in args.skip:
-        runs = guarded("mini", suite, mini, reference=True, options=options, batches=tuple(args.batches),
-                       reference_batches=tuple(args.batches[:1]))  # fmt: skip
-        if runs:
-            write("mini.json", {"size": "mini", "device": str(device), "dtype": dtype_name, **runs})
-    if "arrivals" not in args.skip and elapsed() < args.budget * 0.45:
-        fast = FastPipeline(mini, options=options)
-        loads = [guarded("arrivals", arrivals, fast, rate=rate, duration=2.0, capacity=args.batches[0])
-                 for rate in args.rates]  # fmt: skip
-        write("arrivals.json", loads)
-        del fast
-    del mini  # mega's peak memory must not count mini's weights
+        write("mini.json", guarded("mini", suite, "mini", device, ["bf16", "int8"], [1, 9, 16, 256], True))
     gc.collect()
     if device.type == "cuda":
         torch.cuda.empty_cache()
-    if "mega" not in args.skip and elapsed() < args.budget * 0.7:
-        mega = build("mega", device, half)
-        runs = guarded("mega", suite, mega, reference=True, options=options, batches=(),
-                       reference_cases=("3x3",), reference_batches=(), repeats=2)  # fmt: skip
-        if runs:
-            write("mega.json", {"size": "mega", "device": str(device), "dtype": dtype_name, **runs})
-        if "vqgan" not in args.skip and elapsed() < args.budget * 0.85:  # the VQGAN is the same in both
-            write("vqgan.json", guarded("vqgan", vqgan_variants, mega, elapsed() < args.budget * 0.6))
+    if "mega" not in args.skip and elapsed() < args.budget * 0.6:
+        write("mega.json", guarded("mega", suite, "mega", device, ["bf16", "int8"], [1, 9], False))
     log.info("done in %.0f s", elapsed())
     return 0
 

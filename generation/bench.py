@@ -1,10 +1,17 @@
-"""Benchmark: random weights of DALL·E Mini or Mega size, timed end to end (tokens + pixels).
+"""Benchmark against this machine's own limit: random DALL·E Mini/Mega-size weights, end to end.
 
-    python -m generation.bench --size mini --device cpu --dtype bf16 --images 1
+    python -m generation.bench --size mini --dtype bf16 int8 --images 1 9 --repeats 3
 
-Weight values do not change the work, so nothing is read from or written to disk. Prints seconds
-per image, images per second and peak memory per run; the last line is one JSON object:
-{"size", "device", "dtype", "runs": [{"images", "seconds", "peak_memory_gb"}, ...]}.
+Decoding one token reads every decoder matrix once, so a step cannot be faster than the bytes of
+weights it reads divided by the memory bandwidth. The bench measures that bandwidth first (a
+large read, best of several), then for each dtype (and fp32, what min-dalle runs on a CPU, as the
+baseline) builds the pipeline in a child process (so each peak RSS is its own), times `--images n`
+(one prompt, n images: 9 is the 3×3 grid) end to end (prompt -> pixels), median of `--repeats`,
+and prints per run the weight bytes per step, the floor they imply (256 steps × bytes / bandwidth,
+per image), `ratio_to_floor`, `speedup_vs_fp32` and peak memory. Weight values do not change the
+work, so nothing is read from disk. `--quality` adds int8-vs-bf16 logits on the same weights.
+The last line is one JSON object: {"size", "device", "bandwidth_gbs", "runs": [{"dtype",
+"images", "s_per_image", "ratio_to_floor", "speedup_vs_fp32", "peak_rss_gb", ...}], ...}.
 """
 
 from __future__ import annotations
@@ -12,9 +19,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
+import os
 import resource
+import statistics
 import time
-from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,7 +32,7 @@ from torch import nn
 from generation.config import MEGA, MINI, ModelConfig, VQGANConfig
 from generation.decoder import ImageDecoder
 from generation.encoder import TextEncoder
-from generation.loading import resolve_device, resolve_dtype
+from generation.loading import resolve_device
 from generation.pipeline import Pipeline
 from generation.tokenizer import Tokenizer
 from generation.vqgan import VQGANDecoder
@@ -34,15 +44,16 @@ class _Stop(Exception):
     pass
 
 
-def random_module(module: nn.Module, device: torch.device, dtype: torch.dtype) -> nn.Module:
-    """Allocate a meta-built module on `device` in `dtype` and fill it with small random weights."""
+def random_module(module: nn.Module, device: torch.device, dtype: torch.dtype, seed: int = 0) -> nn.Module:
+    """Allocate a meta-built module on `device` in `dtype`, fill it with small seeded random weights."""
     module = module.to(dtype=dtype).to_empty(device=device)
+    gen = torch.Generator(device=device).manual_seed(seed)
     with torch.no_grad():
         for name, p in module.named_parameters():
             if p.dim() == 1:
                 p.fill_(1.0 if name.endswith("weight") else 0.0)
             else:
-                p.normal_(0.0, 0.02)
+                p.normal_(0.0, 0.02, generator=gen)
     return module
 
 
@@ -53,48 +64,42 @@ def tiny_tokenizer(max_tokens: int) -> Tokenizer:
     return Tokenizer(vocab, [("Ġ", "a")], max_tokens=max_tokens)
 
 
-def build(size: str, device: torch.device, dtype: torch.dtype) -> Pipeline:
+def build(size: str, device: torch.device, dtype: str) -> Pipeline:
+    """A pipeline of `size` with seeded random weights (built in bf16, or fp32 for fp32)."""
     bart = {"mini": MINI, "mega": MEGA}[size]
     with torch.device("meta"):
         parts = TextEncoder(bart), ImageDecoder(bart), VQGANDecoder(VQGANConfig())
-    encoder, decoder, vqgan = (random_module(m, device, dtype) for m in parts)
-    tokenizer = tiny_tokenizer(bart.text_tokens)
+    made = torch.float32 if dtype == "fp32" else torch.bfloat16
+    encoder, decoder, vqgan = (random_module(m, device, made, seed) for seed, m in enumerate(parts))
     config = ModelConfig(bart=bart, name=size)
-    return Pipeline(tokenizer, encoder, decoder, vqgan, config=config, device=device, dtype=dtype)
+    return Pipeline(
+        tiny_tokenizer(bart.text_tokens), encoder, decoder, vqgan, config=config, device=device, dtype=dtype
+    )
+
+
+def bandwidth_gbs(device: torch.device, gib: float = 0.5, repeats: int = 5) -> float:
+    """Memory read bandwidth (GB/s): best of `repeats` sums over `gib` GiB (far past every cache)."""
+    data = torch.ones(int(gib * 2**30) // 4, device=device)
+    best = float("inf")
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        data.sum()
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return data.numel() * 4 / best / 1e9
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def peak_memory_gb(device: torch.device) -> float:
+    """CUDA: most memory allocated; CPU: this process's peak resident set."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**30
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux; process peak
-
-
-def tensor_peak_gb(pipe: Pipeline, run: Callable[[], object]) -> float:
-    """Most tensor memory held at once during `run()`: the weights plus the profiler's allocation
-    trace. On the CPU this is the figure a GPU's allocator would report as max_memory_allocated for
-    the same code path and dtype (no CUDA context, no cuBLAS workspace), so it predicts the CUDA peak
-    where no GPU is at hand; it is not a measurement of one."""
-    from torch._C._profiler import _EventType
-    from torch.profiler import ProfilerActivity, profile
-
-    weights = sum(
-        t.numel() * t.element_size()
-        for part in (pipe.encoder, pipe.decoder, pipe.vqgan)
-        for t in [*part.parameters(), *part.buffers()]
-    )
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        run()
-    nodes, allocations = list(prof.profiler.kineto_results.experimental_event_tree()), []
-    while nodes:
-        node = nodes.pop()
-        nodes.extend(node.children)
-        if node.tag == _EventType.Allocation:
-            allocations.append((node.start_time_ns, node.extra_fields.alloc_size))  # frees are negative
-    held = peak = 0
-    for _, size in sorted(allocations):
-        held += size
-        peak = max(peak, held)
-    return (weights + peak) / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
 def warm_up(pipe: Pipeline) -> None:
@@ -105,90 +110,201 @@ def warm_up(pipe: Pipeline) -> None:
             raise _Stop
 
     with contextlib.suppress(_Stop):
-        pipe.generate_tokens(["warm up"], seed=0, on_step=stop)  # not a timed prompt: no cache hit
-    pipe.decode_tokens(torch.zeros(1, pipe.config.bart.image_tokens, dtype=torch.long))
+        pipe.generate_tokens(["warm up"], seed=0, on_step=stop)
+    pipe.decode_pixels(torch.zeros(1, pipe.config.bart.image_tokens, dtype=torch.long))
+
+
+def run_config(
+    size: str,
+    device: str,
+    dtype: str,
+    images: list[int],
+    repeats: int,
+    cond_scale: float,
+    threads: int | None,
+) -> dict[str, Any]:
+    """Build one pipeline, time each batch size (median of repeats) -> {"step_bytes", "runs"}."""
+    if threads:
+        torch.set_num_threads(threads)
+    dev = resolve_device(device)
+    start = time.perf_counter()
+    pipe = build(size, dev, dtype)
+    warm_up(pipe)
+    built = time.perf_counter() - start
+    runs = []
+    for n in images:
+        times, tokens_s = [], []
+        for r in range(repeats):
+            _sync(dev)
+            t0 = time.perf_counter()
+            tokens = pipe.generate_tokens(
+                [PROMPTS[r % len(PROMPTS)]], images_per_prompt=n, seed=r, cond_scale=cond_scale
+            )
+            _sync(dev)
+            t1 = time.perf_counter()
+            pipe.decode_pixels(tokens).cpu()
+            times.append(time.perf_counter() - t0)
+            tokens_s.append(t1 - t0)
+        runs.append(
+            {
+                "images": n,
+                "seconds": round(statistics.median(times), 3),
+                "all_seconds": [round(t, 3) for t in times],
+                "tokens_seconds": round(statistics.median(tokens_s), 3),
+            }
+        )
+    return {
+        "dtype": dtype,
+        "weights": pipe.precision.weights,
+        "step_bytes": pipe.decoder.step_bytes(),
+        "build_seconds": round(built, 1),
+        "threads": torch.get_num_threads(),
+        "runs": runs,
+        "peak_rss_gb": round(peak_memory_gb(dev), 3),
+    }
+
+
+def quality(size: str, device: str, steps: int = 64) -> dict[str, Any]:
+    """int8 vs bf16 logits on the same random weights, both fed the bf16 path's tokens (teacher
+    forcing) for `steps` steps, guidance 10: cosine (mean, min over rows and steps) and max |error|
+    relative to the largest |bf16 logit|."""
+    dev = resolve_device(device)
+    pipes = {d: build(size, dev, d) for d in ("bf16", "int8")}
+    logits: dict[str, list[torch.Tensor]] = {"bf16": [], "int8": []}
+    with torch.no_grad():
+        enc, mask = pipes["bf16"].encode([PROMPTS[0]])
+        uniforms = torch.rand(
+            1, pipes["bf16"].config.bart.image_tokens, generator=torch.Generator().manual_seed(0)
+        )
+        feed: list[torch.Tensor] = []
+        for name, pipe in pipes.items():
+            dec = pipe.decoder
+            k = min(50, pipe.config.bart.image_vocab_size)
+            state = dec.new_state(1, max_candidates=k, keep_logits=True)
+            rows = torch.tensor([0, 1], device=dev)
+            dec.admit(
+                state,
+                torch.tensor([0], device=dev),
+                enc[rows].to(pipe.dtype),
+                mask[rows],
+                uniforms=uniforms,
+                top_k=torch.tensor([k]),
+                temperature=torch.tensor([0.7]),
+                cond_scale=torch.tensor([10.0]),
+                start_token=pipe.config.bart.start_token,
+            )
+            for i in range(steps):
+                dec.step(state)
+                logits[name].append(state.logits[0].float().clone())
+                if name == "bf16":
+                    feed.append(state.previous.clone())
+                else:
+                    state.previous.copy_(feed[i])
+    a, b = torch.stack(logits["bf16"]), torch.stack(logits["int8"])
+    cos = torch.nn.functional.cosine_similarity(a, b, dim=-1)
+    return {
+        "steps": steps,
+        "cosine_mean": round(cos.mean().item(), 5),
+        "cosine_min": round(cos.min().item(), 5),
+        "max_abs_error_relative": round(((a - b).abs().max() / a.abs().max()).item(), 4),
+        "top1_agreement": round((a.argmax(-1) == b.argmax(-1)).float().mean().item(), 3),
+    }
+
+
+def _in_child(fn: Any, *args: Any) -> Any:
+    """Run fn(*args) in a fresh process (its own peak RSS) and return its result."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        return pool.apply(fn, args)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generation.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["mini", "mega"], default="mini")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda when available)")
-    parser.add_argument("--dtype", default=None, choices=["fp32", "bf16", "fp16"], help="default: half")
+    parser.add_argument("--dtype", nargs="+", default=["bf16"], choices=["bf16", "fp16", "int8"])
+    parser.add_argument("--images", type=int, nargs="+", default=[1], help="images per run (9 = a 3×3 grid)")
+    parser.add_argument("--repeats", type=int, default=1, help="timed runs per batch size (median reported)")
     parser.add_argument(
-        "--images",
-        type=int,
-        nargs="+",
-        default=None,
-        help="batch sizes to time; default 1 (CUDA: 1, 3x3, 16 and the best batch)",
+        "--no-fp32", action="store_true", help="skip the fp32 baseline (speedup_vs_fp32 null)"
     )
+    parser.add_argument("--quality", action="store_true", help="also compare int8 and bf16 logits")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--cond-scale", type=float, default=10.0, help="1 = guidance off")
-    parser.add_argument(
-        "--trace-memory",
-        action="store_true",
-        help="CPU: after the timed runs, trace one untimed 1-image run's tensor allocations and report "
-        "weights + peak activations (tensor_peak_gb), the figure a GPU allocator would count",
-    )
-    parser.add_argument("--plain", action="store_true", help="CUDA: time this Pipeline, not generation.fast")
-    parser.add_argument(
-        "--reference", action="store_true", help="CUDA: also time this Pipeline beside the fast path"
-    )
+    parser.add_argument("--in-process", action="store_true", help="no child processes (peak RSS cumulative)")
     args = parser.parse_args(argv)
-
+    device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
-    dtype = resolve_dtype(args.dtype, device)
-    dtype_name = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
-    t0 = time.perf_counter()
-    pipe = build(args.size, device, dtype)
-    warm_up(pipe)
-    print(f"{args.size} on {device} ({dtype_name}, {torch.get_num_threads()} CPU threads): "
-          f"built and warmed up in {time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
-
-    if device.type == "cuda" and not args.plain:  # the GPU path of issue 9, same cases, same JSON shape
-        from generation.fast.bench import fast_runs
-
-        result = fast_runs(pipe, images=args.images, reference=args.reference)
-        for run in [*result["runs"], *result.get("reference_runs", [])]:
-            n, sec = run["images"], run["seconds"]
-            print(f"{n} image(s): {sec:.3f} s, {sec / n:.3f} s/image, {n / sec:.2f} images/s, "
-                  f"peak memory {run['peak_memory_gb']:.2f} GB")  # fmt: skip
-        print(json.dumps({"size": args.size, "device": str(device), "dtype": dtype_name, **result}))
-        return 0
-
+    call = (lambda fn, *a: fn(*a)) if args.in_process else _in_child
+    bandwidth = bandwidth_gbs(device)
+    load = os.getloadavg()
+    print(
+        f"{args.size} on {device}, {torch.get_num_threads()} threads, "
+        f"{torch.backends.cpu.get_cpu_capability()}; "
+        f"memory read bandwidth {bandwidth:.1f} GB/s; load {load[0]:.2f}",
+        flush=True,
+    )
+    dtypes = [*args.dtype, *([] if args.no_fp32 else ["fp32"])]
+    results = {}
+    for dtype in dtypes:
+        results[dtype] = call(
+            run_config,
+            args.size,
+            str(device),
+            dtype,
+            args.images,
+            args.repeats,
+            args.cond_scale,
+            args.threads,
+        )
     runs = []
-    for n in args.images or [1]:
-        prompts = [PROMPTS[i % len(PROMPTS)] for i in range(n)]
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-            torch.cuda.reset_peak_memory_stats(device)
-        start, cpu_start = time.perf_counter(), time.process_time()
-        tokens = pipe.generate_tokens(prompts, seed=list(range(n)), cond_scale=args.cond_scale)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        decoded = time.perf_counter()
-        pipe.decode_tokens(tokens)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        seconds = time.perf_counter() - start
-        cpu_seconds = time.process_time() - cpu_start
-        peak = peak_memory_gb(device)
-        runs.append({"images": n, "seconds": round(seconds, 3), "peak_memory_gb": round(peak, 3)})
-        # CPU time well below wall time x threads means the cores were busy with other work
-        pixels = seconds - (decoded - start)
-        print(f"{n} image(s): {seconds:.2f} s (tokens {decoded - start:.2f} s, pixels {pixels:.2f} s), "
-              f"{seconds / n:.2f} s/image, {n / seconds:.3f} images/s, peak memory {peak:.2f} GB, "
-              f"process CPU time {cpu_seconds:.1f} s", flush=True)  # fmt: skip
-    result: dict[str, object] = {"size": args.size, "device": str(device), "dtype": dtype_name, "runs": runs}
-    if args.trace_memory:
-
-        def one_image() -> None:
-            pipe.decode_tokens(pipe.generate_tokens(["a traced prompt"], seed=0, cond_scale=args.cond_scale))
-
-        result["tensor_peak_gb"] = round(tensor_peak_gb(pipe, one_image), 3)
-        print(f"1 image, traced: weights + peak activations {result['tensor_peak_gb']:.3f} GB of tensors")
-    print(json.dumps(result))
+    for dtype in args.dtype:
+        res = results[dtype]
+        for run in res["runs"]:
+            n, sec = run["images"], run["seconds"]
+            floor = 256 * res["step_bytes"] / (bandwidth * 1e9) / n  # s per image
+            base = None if args.no_fp32 else next(r for r in results["fp32"]["runs"] if r["images"] == n)
+            speedup = None if base is None else round(base["seconds"] / sec, 2)
+            runs.append(
+                {
+                    "dtype": dtype,
+                    "weights": res["weights"],
+                    "images": n,
+                    "s_per_image": round(sec / n, 3),
+                    "seconds": sec,
+                    "all_seconds": run["all_seconds"],
+                    "tokens_seconds": run["tokens_seconds"],
+                    "step_bytes": res["step_bytes"],
+                    "floor_s_per_image": round(floor, 3),
+                    "ratio_to_floor": round(sec / n / floor, 2),
+                    "speedup_vs_fp32": speedup,
+                    "fp32_s_per_image": None if base is None else round(base["seconds"] / n, 3),
+                    "peak_rss_gb": res["peak_rss_gb"],
+                }
+            )
+            print(
+                f"{dtype} ({res['weights']} weights), {n} image(s): {sec:.2f} s, {sec / n:.3f} s/image "
+                f"(tokens {run['tokens_seconds']:.2f} s); "
+                f"weights read per step {res['step_bytes'] / 1e9:.3f} GB "
+                f"-> floor {floor:.3f} s/image, ratio_to_floor {sec / n / floor:.2f}; "
+                f"speedup_vs_fp32 {speedup}; peak memory {res['peak_rss_gb']:.2f} GB",
+                flush=True,
+            )
+    out: dict[str, Any] = {
+        "size": args.size,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "bandwidth_gbs": round(bandwidth, 2),
+        "load": round(load[0], 2),
+        "runs": runs,
+    }
+    if not args.no_fp32:
+        out["fp32"] = results["fp32"]
+    if args.quality:
+        out["quality_int8_vs_bf16"] = call(quality, args.size, str(device))
+        print(f"int8 vs bf16 logits: {out['quality_int8_vs_bf16']}", flush=True)
+    print(json.dumps(out))
     return 0
 
 

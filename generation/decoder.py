@@ -80,6 +80,7 @@ class DecodeState:
     uniforms: torch.Tensor  # (B, S) each slot's draws
     tokens: torch.Tensor  # (B, S + 1) long; column S takes finished slots' writes
     logits: torch.Tensor | None = None  # (B, V) float32 guided logits of the last step, when kept
+    trim: bool = False  # attend only up to the furthest slot's position (eager CPU; graphs need fixed shape)
     fns: dict[str, Any] = field(default_factory=dict)  # the step's parts; a runner may compile them
 
 
@@ -216,7 +217,7 @@ class ImageDecoder(nn.Module):
             top_k=torch.ones(B, dtype=torch.long, device=device), uniforms=torch.zeros(B, S, device=device),
             tokens=torch.zeros(B, S + 1, dtype=torch.long, device=device),
             logits=torch.zeros(B, cfg.image_vocab_size, device=device) if keep_logits else None,
-            fns={"embed": embed_step, "layer": layer_step, "head": head_step},
+            fns={"embed": embed_step, "layer": layer_step, "head": head_step}, trim=device.type == "cpu",
         )  # fmt: skip
 
     @torch.no_grad()
@@ -261,10 +262,14 @@ class ImageDecoder(nn.Module):
             state.previous, state.position, self.embed_tokens.weight, self.embed_positions.weight,
             self.layernorm_embedding.weight, self.layernorm_embedding.bias, cfg.layer_norm_eps, state.pairs,
         )  # fmt: skip
+        # keys past every slot's position are masked anyway: an eager step skips them (on a CPU the
+        # attention over all 256 slots would cost as much as a third of a step's weight reads)
+        n = int(state.position.max().clamp(max=cfg.image_tokens - 1)) + 1 if state.trim else cfg.image_tokens
+        self_bias = self_bias[..., :n]
         for i, w in enumerate(self._step_weights["layers"]):
-            x = fns["layer"](x, row_position, self_bias, state.cross_bias, state.k_cache[i], state.v_cache[i],
-                             state.cross_k[i], state.cross_v[i], w, cfg.heads,
-                             cfg.layer_norm_eps)  # fmt: skip
+            k_cache, v_cache = state.k_cache[i][:, :, :n], state.v_cache[i][:, :, :n]  # views: writes land
+            x = fns["layer"](x, row_position, self_bias, state.cross_bias, k_cache, v_cache, state.cross_k[i],
+                             state.cross_v[i], w, cfg.heads, cfg.layer_norm_eps)  # fmt: skip
         head = self._step_weights["lm_head"]
         fns["head"](x, self.final_ln.weight, self.final_ln.bias, head, cfg.layer_norm_eps, state)
 

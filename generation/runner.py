@@ -53,6 +53,9 @@ class StepRunner:
         self._step: Callable[[], None] = lambda: decoder.step(state)
         self._graph: torch.cuda.CUDAGraph | None = None
         self.mode = "eager"
+        on_cuda = state.position.device.type == "cuda"
+        if self.options.compile != "off" or (self.options.cuda_graph and on_cuda):
+            state.trim = False  # compiled and captured steps keep every shape fixed
         if self.options.compile != "off":
             self._try_compile()
         if self.options.cuda_graph and state.position.device.type == "cuda":

@@ -7,48 +7,64 @@ import json
 import torch
 
 from generation import bench
-from generation.pipeline import Pipeline
 from tests.generation import tiny
 
 
-def test_bench_prints_figures_and_ends_with_json(monkeypatch, capsys):
+def tiny_sizes(monkeypatch) -> None:
     monkeypatch.setattr(bench, "MINI", tiny.BART)
     monkeypatch.setattr(bench, "VQGANConfig", lambda: tiny.VQGAN)
-    assert bench.main(["--size", "mini", "--device", "cpu", "--dtype", "fp32", "--images", "1", "2"]) == 0
+
+
+def test_bench_measures_the_floor_and_ends_with_json(monkeypatch, capsys):
+    tiny_sizes(monkeypatch)
+    argv = [
+        "--size",
+        "mini",
+        "--device",
+        "cpu",
+        "--dtype",
+        "bf16",
+        "int8",
+        "--images",
+        "1",
+        "2",
+        "--in-process",
+    ]
+    assert bench.main(argv) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     result = json.loads(lines[-1])
-    assert result["size"] == "mini" and result["device"] == "cpu" and result["dtype"] == "fp32"
-    assert [r["images"] for r in result["runs"]] == [1, 2]
-    assert all(r["seconds"] > 0 and r["peak_memory_gb"] > 0 for r in result["runs"])
-    assert any("s/image" in line and "images/s" in line for line in lines[:-1])
+    assert result["size"] == "mini" and result["device"] == "cpu" and result["bandwidth_gbs"] > 0
+    assert [(r["dtype"], r["images"]) for r in result["runs"]] == [
+        ("bf16", 1),
+        ("bf16", 2),
+        ("int8", 1),
+        ("int8", 2),
+    ]
+    for run in result["runs"]:
+        assert run["s_per_image"] > 0 and run["peak_rss_gb"] > 0 and run["speedup_vs_fp32"] > 0
+        floor = 256 * run["step_bytes"] / (result["bandwidth_gbs"] * 1e9) / run["images"]
+        assert abs(run["floor_s_per_image"] - round(floor, 3)) < 2e-3
+        assert run["ratio_to_floor"] > 0
+    int8, bf16 = result["runs"][2], result["runs"][0]
+    assert int8["step_bytes"] < bf16["step_bytes"] < result["fp32"]["step_bytes"]  # 1, 2 and 4 bytes a weight
+    assert any("ratio_to_floor" in line and "weights read per step" in line for line in lines[:-1])
 
 
-def test_tensor_peak_counts_weights_and_the_most_held_at_once():
-    parts = tiny.components()
-    pipe = Pipeline(
-        tiny.tokenizer(), parts.encoder, parts.decoder, parts.vqgan, device="cpu", dtype=torch.float32
+def test_step_bytes_count_every_matrix_a_step_reads(monkeypatch):
+    tiny_sizes(monkeypatch)
+    pipe = bench.build("mini", torch.device("cpu"), "fp32")
+    d, g, layers, v = (
+        tiny.BART.d_model,
+        tiny.BART.glu_dim,
+        tiny.BART.decoder_layers,
+        tiny.BART.image_vocab_size,
     )
-    weights = sum(
-        t.numel() * t.element_size()
-        for part in (pipe.encoder, pipe.decoder, pipe.vqgan)
-        for t in [*part.parameters(), *part.buffers()]
-    )
-    mib = 2**20
-
-    def two_then_one() -> None:
-        a = torch.empty(4 * mib, dtype=torch.uint8)
-        b = torch.empty(4 * mib, dtype=torch.uint8)
-        del a, b
-        c = torch.empty(6 * mib, dtype=torch.uint8)  # freed space is reused: 8 MiB stays the peak
-        del c
-
-    peak = bench.tensor_peak_gb(pipe, two_then_one) * 2**30 - weights
-    assert 8 * mib <= peak < 9 * mib
+    per_layer = 3 * d * d + d * d + d * d + d * d + 2 * g * d + g * d  # qkv, out, cross q, cross out, glu
+    assert pipe.decoder.step_bytes() == 4 * (layers * per_layer + v * d)
 
 
-def test_bench_trace_memory_adds_tensor_peak(monkeypatch, capsys):
-    monkeypatch.setattr(bench, "MINI", tiny.BART)
-    monkeypatch.setattr(bench, "VQGANConfig", lambda: tiny.VQGAN)
-    assert bench.main(["--size", "mini", "--device", "cpu", "--dtype", "fp32", "--trace-memory"]) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["tensor_peak_gb"] > 0
+def test_quality_compares_int8_with_bf16_logits(monkeypatch):
+    tiny_sizes(monkeypatch)
+    q = bench.quality("mini", "cpu", steps=8)
+    assert q["steps"] == 8 and 0.9 < q["cosine_mean"] <= 1.0 and q["cosine_min"] <= q["cosine_mean"]
+    assert 0 < q["max_abs_error_relative"] < 0.5
