@@ -30,13 +30,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fid.add_argument("--captions", type=int, default=100, help="captions per split (default 100)")
     fid.add_argument("--device", default=None, help="cpu or cuda for fidelity (default: cuda if any)")
     fid.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    fid.add_argument(
+        "--dtype",
+        default=None,
+        choices=["fp32", "bf16", "fp16", "int8"],
+        help="engine precision (default: the engine's, fp32 for this small model on a CPU)",
+    )
     fid.set_defaults(func=_fidelity)
 
 
 def _fidelity(args: argparse.Namespace) -> int:
     from generation.embedded.eval import main
 
-    return main(args.model, captions=args.captions, device=args.device, threads=args.threads)
+    return main(
+        args.model, captions=args.captions, device=args.device, threads=args.threads, dtype=args.dtype
+    )
 
 
 def _safety(args: argparse.Namespace) -> int:

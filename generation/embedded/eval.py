@@ -73,6 +73,7 @@ def evaluate(
     captions: int = 100,
     seed: int = 12345,
     device: str | None = None,
+    dtype: str | None = None,
     speed_samples: int = 5,
     failures: list[str] | None = None,
 ) -> dict[str, float]:
@@ -80,7 +81,7 @@ def evaluate(
     from generation import load_pipeline  # the pipeline pulls in the whole engine: import late
 
     model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
-    pipeline = load_pipeline(path, device=device)
+    pipeline = load_pipeline(path, device=device, dtype=dtype)
     options = dataclasses.asdict(load_components(model_dir).config.sampling)  # the model's defaults
     heldout = World(seed, "heldout").scenes(captions)
     in_dist = World(seed + 1, "train").scenes(captions)
@@ -88,7 +89,7 @@ def evaluate(
         "heldout": fidelity(pipeline, heldout, seed=seed, options=options, failures=failures),
         "in_distribution": fidelity(pipeline, in_dist, seed=seed, options=options, failures=failures),
     }
-    cpu = pipeline if pipeline.device.type == "cpu" else load_pipeline(path, device="cpu")
+    cpu = pipeline if pipeline.device.type == "cpu" else load_pipeline(path, device="cpu", dtype=dtype)
     with torch.inference_mode():
         figures["cpu_s_per_image"] = cpu_seconds_per_image(
             cpu, [s.caption for s in in_dist[:speed_samples]], seed=seed, options=options
@@ -104,6 +105,7 @@ def main(
     captions: int = 100,
     device: str | None = None,
     threads: int | None = None,
+    dtype: str | None = None,
 ) -> int:
     """Print the figures, a few failures, and the figures as one JSON object on the last line."""
     if threads:
@@ -111,7 +113,7 @@ def main(
         # spin-wait on each other for every tiny op (measured 1 s vs 8-24 s per image under load)
         torch.set_num_threads(threads)
     failures: list[str] = []
-    figures = evaluate(path, captions=captions, device=device, failures=failures)
+    figures = evaluate(path, captions=captions, device=device, dtype=dtype, failures=failures)
     for line in failures[:10]:
         print(f"miss: {line}")
     print(f"held-out fidelity {figures['heldout']:.1%} (target 90%), in-distribution "
