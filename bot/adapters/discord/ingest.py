@@ -122,16 +122,26 @@ class Ingest:
             return
         await self._imagine(interaction, prompt, options)
 
-    async def _imagine(self, interaction: discord.Interaction, prompt: str, options: Options) -> None:
-        if options.seed is None:  # chosen here so the caption can show it and the user can reuse it
-            options = replace(options, seed=self._random_seed())
+    async def _defer(self, interaction: discord.Interaction) -> Any:
+        """Acknowledge within Discord's 3 s, before anything slow; None when another copy already did."""
         try:
-            callback = await interaction.response.defer(thinking=True)
+            return await interaction.response.defer(thinking=True)
         except discord.HTTPException as error:  # 40060 already acknowledged / 10062 unknown: not ours
             log.info(
                 "interaction %s could not be deferred (%s); another copy answered it", interaction.id, error
             )
-            return
+            return None
+
+    async def _imagine(
+        self, interaction: discord.Interaction, prompt: str, options: Options, *, callback: Any = None
+    ) -> None:
+        """`callback`: the deferral already sent (the re-roll defers before it reads storage)."""
+        if options.seed is None:  # chosen here so the caption can show it and the user can reuse it
+            options = replace(options, seed=self._random_seed())
+        if callback is None:
+            callback = await self._defer(interaction)
+            if callback is None:
+                return
         refusal = await self._channel_refusal(interaction.channel)
         if refusal is not None:
             await self._refuse_interaction(interaction, refusal)
@@ -165,15 +175,23 @@ class Ingest:
         """The re-roll button: the original's prompt and options with a new seed, as a new request."""
         if not self._seen.first_time(interaction.id):
             return
-        original = await self.service.find_request(Platform.DISCORD, external_id)
+        callback = await self._defer(interaction)  # before the storage read: a slow database loses no click
+        if callback is None:
+            return
+        try:
+            original = await self.service.find_request(Platform.DISCORD, external_id)
+        except Exception:  # the user must hear something; the operator gets the traceback
+            log.exception("re-roll of %s: could not read the original request", external_id)
+            await self._answer_privately(interaction, text.rejection(_UNAVAILABLE))
+            return
         if original is None:
-            await interaction.response.send_message(
-                "I can't find the request behind this image any more; use /imagine instead.", ephemeral=True
+            await self._answer_privately(
+                interaction, "I can't find the request behind this image any more; use /imagine instead."
             )
             return
         seed = self._random_seed()
         options = Options(**{**original.options.to_dict(), "seed": seed})
-        await self._imagine(interaction, original.prompt, options)
+        await self._imagine(interaction, original.prompt, options, callback=callback)
 
     # ---------------------------------------------------------------- mentions
 
@@ -236,11 +254,7 @@ class Ingest:
             return await self.service.submit(new)
         except Exception:  # the user must hear something; the operator gets the traceback
             log.exception("submit failed for discord request %s", new.external_id)
-            return Rejected(
-                RejectionReason.UNAVAILABLE,
-                "The bot can't take requests right now (its queue is unavailable). "
-                "Please try again in a few minutes.",
-            )
+            return _UNAVAILABLE
 
     async def _channel_refusal(self, channel: Any) -> Rejected | None:
         if channel is None or isinstance(channel, discord.DMChannel):
@@ -265,16 +279,18 @@ class Ingest:
 
     async def _refuse_interaction(self, interaction: discord.Interaction, rejected: Rejected) -> None:
         """Replace the public "thinking" message with an ephemeral refusal only the user sees."""
+        await self._answer_privately(interaction, text.rejection(rejected))
+
+    async def _answer_privately(self, interaction: discord.Interaction, content: str) -> None:
+        """Replace the public "thinking" message with an ephemeral answer only the user sees."""
         try:
             # A deferred response stays "thinking" until edited; complete it, then remove it, so
             # the follow-up below becomes a new (ephemeral) message instead of filling it in.
             await interaction.edit_original_response(content="…")
             await interaction.delete_original_response()
-            await interaction.followup.send(text.rejection(rejected), ephemeral=True)
+            await interaction.followup.send(content, ephemeral=True)
         except discord.HTTPException:
-            log.warning(
-                "could not tell user %s why request %s was refused", interaction.user.id, interaction.id
-            )
+            log.warning("could not answer user %s on interaction %s", interaction.user.id, interaction.id)
 
     async def _show_queued(self, waiting: Waiting, accepted: Accepted) -> None:
         content = text.queued(accepted)
@@ -295,6 +311,12 @@ class Ingest:
         except discord.HTTPException:
             log.warning("could not reply to message %s in channel %s", message.id, message.channel.id)
             return None
+
+
+_UNAVAILABLE = Rejected(
+    RejectionReason.UNAVAILABLE,
+    "The bot can't take requests right now (its queue is unavailable). Please try again in a few minutes.",
+)
 
 
 def _random_seed() -> int:

@@ -133,3 +133,34 @@ def test_check_config_names_the_key_and_discords_limit(tmp_path, capsys, monkeyp
     config.write_text(f"generation:\n  model: {tmp_path}\n{limits}discord:\n  enabled: true\n")
     assert main(["check-config", "--config", str(config)]) == 1
     assert "generation.limits.max_prompt_chars: 9000 is above Discord's maximum" in capsys.readouterr().err
+
+
+async def test_the_reroll_button_is_acknowledged_before_it_reads_storage(world):
+    from tests.adapters.discord.test_buttons_and_moderation import delivered_image
+
+    image = await delivered_image(world)
+    calls: list[int] = []
+    world.service.find_request = _acknowledged_before(world, calls)(world.service.find_request)
+    before = sum(1 for e in world.env.http_requests if e.method == "POST" and "/callback" in e.path)
+
+    clicked = await world.alice.click(image, label="Re-roll")
+
+    assert calls == [before + 1]
+    assert clicked.response.content.startswith("⏳ Queued")
+
+
+async def test_a_reroll_whose_original_is_gone_is_answered_privately(world):
+    from tests.adapters.discord.test_buttons_and_moderation import delivered_image
+
+    image = await delivered_image(world)
+
+    async def gone(*args, **kwargs):
+        return None
+
+    world.service.find_request = gone
+    clicked = await world.alice.click(image, label="Re-roll")
+
+    [followup] = clicked.followups
+    assert followup.ephemeral and followup.content.startswith("I can't find the request behind this image")
+    assert clicked.response is None  # the public "thinking" message is gone
+    assert len(world.requests()) == 1
