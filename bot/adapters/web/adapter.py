@@ -82,7 +82,12 @@ class WebAdapter(Adapter):
         self.limiter = RateLimiter(settings.submits_per_minute)  # its clock is replaceable in tests
 
     def describe(self) -> str:
-        return f"web: playground on http://{self.settings.host}:{self.settings.port}/"
+        hosts = ", ".join(sorted(allowed_hosts(self.settings.allowed_hosts, self.settings.host)))
+        proxies = ", ".join(self.settings.trusted_proxies) or "none"
+        return (
+            f"web: playground on http://{self.settings.host}:{self.settings.port}/ (answers to Host {hosts}; "
+            f"trusted proxies {proxies}; {self.settings.submits_per_minute} submits a minute per address)"
+        )
 
     # -- Adapter -------------------------------------------------------------------------------
 
