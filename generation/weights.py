@@ -88,6 +88,7 @@ def pack(weight: torch.Tensor, fmt: str) -> PackedWeight:
         dense = w.to(DENSE[fmt]).contiguous()
         return PackedWeight(fmt, dense, nbytes=dense.numel() * dense.element_size())
     if fmt == "int8":
+        _check_int8_kernel(w.device)
         q, scale = quantize_int8(w, int8_activation_dtype(w.device))
         return PackedWeight(fmt, q, scale=scale, nbytes=q.numel() + scale.numel() * scale.element_size())
     if fmt == "fp16-fbgemm":
@@ -100,6 +101,26 @@ def pack(weight: torch.Tensor, fmt: str) -> PackedWeight:
         shape_only = torch.empty(n, k, device="meta", dtype=torch.float16)
         return PackedWeight(fmt, shape_only, fbgemm=packed, nbytes=n * k * 2)
     raise ValueError(f"unknown weight format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+_INT8_CHECKED: set[str] = set()
+
+
+def _check_int8_kernel(device: torch.device) -> None:
+    """Refuse int8 with a clear message where this PyTorch build has no int8 weight-only kernel."""
+    if str(device) in _INT8_CHECKED:
+        return
+    act = int8_activation_dtype(device)
+    try:
+        x = torch.ones(1, 32, device=device, dtype=act)
+        torch.ops.aten._weight_int8pack_mm(x, torch.ones(8, 32, device=device, dtype=torch.int8),
+                                           torch.ones(8, device=device, dtype=act))  # fmt: skip
+    except (RuntimeError, NotImplementedError) as exc:
+        raise ValueError(
+            f"int8 weights need aten._weight_int8pack_mm on {device}, which this PyTorch build lacks "
+            f"({exc}); use --dtype bf16"
+        ) from exc
+    _INT8_CHECKED.add(str(device))
 
 
 def matmul(x: torch.Tensor, w: PackedWeight) -> torch.Tensor:
