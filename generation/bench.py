@@ -20,10 +20,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import multiprocessing
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -213,10 +214,26 @@ def quality(size: str, device: str, steps: int = 64) -> dict[str, Any]:
 
 
 def _in_child(fn: Any, *args: Any) -> Any:
-    """Run fn(*args) in a fresh process (its own peak RSS) and return its result."""
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        return pool.apply(fn, args)
+    """Run fn(*args) in a fresh interpreter (its own peak RSS); a crash there is an error here."""
+    call = json.dumps({"fn": fn.__name__, "args": args})
+    done = subprocess.run(  # noqa: S603  fixed argv: this interpreter, this module
+        [sys.executable, "-m", "generation.bench", "--child", call],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{fn.__name__}{args} failed in its process (exit {done.returncode}): {done.stderr[-2000:]}"
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _child(call: str) -> int:
+    request = json.loads(call)
+    fn = {"run_config": run_config, "quality": quality}[request["fn"]]
+    print(json.dumps(fn(*request["args"])))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--cond-scale", type=float, default=10.0, help="1 = guidance off")
     parser.add_argument("--in-process", action="store_true", help="no child processes (peak RSS cumulative)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # one configuration, in a child process
     args = parser.parse_args(argv)
+    if args.child:
+        return _child(args.child)
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)

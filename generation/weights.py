@@ -26,6 +26,9 @@ import torch.nn.functional as F
 DENSE = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 FORMATS = (*DENSE, "fp16-fbgemm", "int8")
 FP16_MAX = 65504.0
+# _weight_int8pack_mm's CPU kernel (the generic one, on AVX2) reads past the end of a row whose
+# length is not a multiple of 8 (measured: K = 2730, DALL·E Mini's GLU width, crashes the process)
+INT8_K_MULTIPLE = 16
 
 
 def has_native_bf16() -> bool:
@@ -50,6 +53,7 @@ class PackedWeight:
     scale: torch.Tensor | None = None  # int8: (N,) in the activation dtype of the product
     fbgemm: Any = None  # fp16-fbgemm: the packed matrix (a ScriptObject)
     nbytes: int = 0  # bytes read per product (what bounds a decode step)
+    pad: int = 0  # int8: zero columns appended so K is a multiple of INT8_K_MULTIPLE
 
     @property
     def out_features(self) -> int:
@@ -90,7 +94,11 @@ def pack(weight: torch.Tensor, fmt: str) -> PackedWeight:
     if fmt == "int8":
         _check_int8_kernel(w.device)
         q, scale = quantize_int8(w, int8_activation_dtype(w.device))
-        return PackedWeight(fmt, q, scale=scale, nbytes=q.numel() + scale.numel() * scale.element_size())
+        pad = -k % INT8_K_MULTIPLE
+        if pad:
+            q = F.pad(q, (0, pad))  # zero weights: the padded activations add nothing
+        nbytes = q.numel() + scale.numel() * scale.element_size()
+        return PackedWeight(fmt, q, scale=scale, nbytes=nbytes, pad=pad)
     if fmt == "fp16-fbgemm":
         if w.device.type != "cpu" or not has_fbgemm():
             raise ValueError("the fp16-fbgemm weight format needs a CPU build of PyTorch with FBGEMM")
@@ -130,7 +138,10 @@ def matmul(x: torch.Tensor, w: PackedWeight) -> torch.Tensor:
     rows = x.reshape(-1, x.shape[-1])
     if w.format == "int8":
         assert w.scale is not None
-        y = torch.ops.aten._weight_int8pack_mm(rows.to(w.scale.dtype).contiguous(), w.data, w.scale)
+        rows = rows.to(w.scale.dtype)
+        if w.pad:
+            rows = F.pad(rows, (0, w.pad))
+        y = torch.ops.aten._weight_int8pack_mm(rows.contiguous(), w.data, w.scale)
     else:  # fp16-fbgemm: fp32 in, fp32 out
         y = torch.ops.quantized.linear_dynamic_fp16(rows.float().contiguous(), w.fbgemm)
     return y.to(x.dtype).view(*x.shape[:-1], w.out_features)
@@ -142,6 +153,6 @@ def dense_weight(w: PackedWeight) -> torch.Tensor:
         return w.data.float()
     if w.format == "int8":
         assert w.scale is not None
-        return dequantize_int8(w.data, w.scale)
+        return dequantize_int8(w.data[:, : w.data.shape[1] - w.pad], w.scale)
     eye = torch.eye(w.data.shape[1])
     return torch.ops.quantized.linear_dynamic_fp16(eye, w.fbgemm).T.contiguous()

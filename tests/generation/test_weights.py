@@ -26,18 +26,20 @@ def test_int8_round_trip_is_within_half_a_step_per_channel():
     assert torch.equal(q2, q) and torch.equal(scale2, scale)
 
 
+@pytest.mark.parametrize("k", [64, 45])  # 45: not a multiple of 8 (DALL·E Mini's GLU width is 2730)
 @pytest.mark.parametrize("fmt", ["fp32", "bf16", "int8", *(["fp16-fbgemm"] if has_fbgemm() else [])])
-def test_matmul_equals_the_product_with_the_held_weights(fmt):
+def test_matmul_equals_the_product_with_the_held_weights(fmt, k):
     gen = torch.Generator().manual_seed(1)
-    w = torch.randn(48, 64, generator=gen) * 0.05
-    x = torch.randn(3, 2, 64, generator=gen)
+    w = torch.randn(48, k, generator=gen) * 0.05
+    x = torch.randn(3, 2, k, generator=gen)
     packed = pack(w, fmt)
     y = matmul(x if fmt != "bf16" else x.bfloat16(), packed)
     assert y.shape == (3, 2, 48)
     want = x @ dense_weight(packed).T  # what the format holds, multiplied in fp32
     tol = {"fp32": 1e-6, "fp16-fbgemm": 1e-5, "int8": 2e-2, "bf16": 2e-2}[fmt]  # int8: bf16 activations
     torch.testing.assert_close(y.float(), want, rtol=tol, atol=tol)
-    assert packed.nbytes == {"fp32": 4, "bf16": 2, "fp16-fbgemm": 2, "int8": 1}[fmt] * 48 * 64 + (
+    stored_k = k + packed.pad
+    assert packed.nbytes == {"fp32": 4, "bf16": 2, "fp16-fbgemm": 2, "int8": 1}[fmt] * 48 * stored_k + (
         48 * 2 if fmt == "int8" else 0
     )
 
