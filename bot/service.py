@@ -30,6 +30,7 @@ from bot.domain import (
     Status,
 )
 from bot.metrics import Metrics
+from bot.safety.policy import Category
 from bot.validation import printable, validate
 from storage import StorageError
 
@@ -168,7 +169,12 @@ class BotService:
         checked = validate(new, self.settings.generation.limits)
         if isinstance(checked, Rejected) or self.safety is None:
             return checked, None
-        verdict = self.safety.check_prompt(checked.prompt)
+        nsfw_channel = checked.reply_to.get("nsfw") == "true"  # Discord: channel marked NSFW, admin opted in
+        verdict = self.safety.check_prompt(
+            checked.prompt, platform=checked.platform.value, nsfw_channel=nsfw_channel
+        )
+        if verdict.category is Category.SEXUAL_MINORS:  # for the operator: who asked, never the prompt's text
+            log.warning("sexual_minors prompt refused: %s user %s", checked.platform.value, checked.user_id)
         if not verdict.allowed:
             refused = Rejected(
                 RejectionReason.UNSAFE_PROMPT,

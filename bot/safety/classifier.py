@@ -75,6 +75,10 @@ class PromptModel:
         """The words the model has a weight for (the lexicon uses them to undo repeated letters)."""
         return {f[2:] for f in self.weights if f.startswith("w:") and len(f) > 3}
 
+    def ordinary_words(self, below: float = 0.5) -> set[str]:
+        """Words the model weighs as ordinary (weight under `below`): not respellings of unsafe ones."""
+        return {f[2:] for f, w in self.weights.items() if f.startswith("w:") and w < below}
+
     def to_json(self) -> str:
         weights = {k: round(v, 4) for k, v in sorted(self.weights.items()) if abs(v) >= 1e-3}
         data = {

@@ -1,8 +1,9 @@
 """SafetyFilter: the one interface the bot uses for the prompt gate and the image gate.
 
-Components are passed in (a lexicon, a prompt model, an image classifier), so tests build the
-filter from tiny stand-ins; `from_settings` builds the real one. Every decision is a Verdict
-carrying the gate, the score and the threshold, which the worker records with the request.
+Components are passed in (the policy's terms, a language identifier, the English lexicon and
+prompt model, an image classifier), so tests build the filter from tiny stand-ins;
+`from_settings` builds the real one. Every decision is a Verdict carrying the gate, the
+category, the score and the threshold, which the worker records with the request.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from PIL import Image
 
 from bot.safety.classifier import PromptModel
 from bot.safety.image import ImageClassifier, OpenNsfwClassifier
+from bot.safety.language import LanguageIdentifier
 from bot.safety.normalize import normalize
+from bot.safety.policy import PRECEDENCE, REASONS, Category
+from bot.safety.rules import categorise
 from bot.safety.settings import SafetySettings
+from bot.safety.terms import Entry, TermIndex, ordinary_training_words
 from bot.safety.wordlists import Lexicon
 
 log = logging.getLogger(__name__)
@@ -25,9 +30,7 @@ log = logging.getLogger(__name__)
 Gate = Literal["prompt", "image"]
 ImageAction = Literal["post", "spoiler", "block"]
 
-PROMPT_REFUSED = (
-    "This prompt asks for sexual or nude content, which this bot does not make. Please rephrase it."
-)
+PROMPT_REFUSED = REASONS[Category.SEXUAL]
 IMAGE_BLOCKED = "The image was not posted: the safety check flagged it as possibly explicit."
 IMAGE_SPOILERED = "The safety check flagged this image as possibly explicit, so it is behind a spoiler."
 
@@ -46,6 +49,7 @@ class Verdict:
     threshold: float
     reason: str  # fit to show the user when not allowed
     detail: str | None = None  # for the operator: the list entry or classifier that decided
+    category: Category | None = None  # the prompt gate's refused category (None when allowed)
 
     @property
     def flagged(self) -> bool:
@@ -72,11 +76,19 @@ class SafetyFilter:
         lexicon: Lexicon | None,
         prompt_model: PromptModel | None,
         image_classifier: ImageClassifier | None,
+        terms: TermIndex | None = None,
+        languages: LanguageIdentifier | None = None,
     ) -> None:
         self.settings = settings
         self.lexicon = lexicon
         self.prompt_model = prompt_model
         self.image_classifier = image_classifier
+        if terms is None and settings.prompt.enabled and prompt_model is not None:
+            # Words seen in ordinary prompts are never read as respellings ("field" is not "flayed").
+            known = prompt_model.ordinary_words() | ordinary_training_words()
+            terms = TermIndex.packaged(known, allow=settings.prompt.allow)
+        self.terms = terms
+        self.languages = languages or LanguageIdentifier()
         if settings.prompt.enabled and (lexicon is None or prompt_model is None):
             raise ValueError("the prompt gate is enabled but no lexicon or prompt model was given")
         if settings.image.enabled and image_classifier is None:
@@ -99,24 +111,62 @@ class SafetyFilter:
             image_classifier = OpenNsfwClassifier()
         return cls(settings, lexicon=lexicon, prompt_model=prompt_model, image_classifier=image_classifier)
 
-    def check_prompt(self, text: str) -> Verdict:
-        """Decide whether a prompt may be queued: word lists first, then the classifier."""
+    def check_prompt(self, text: str, *, platform: str | None = None, nsfw_channel: bool = False) -> Verdict:
+        """Decide whether a prompt may be queued here: terms by language and rules, then the classifier.
+
+        `platform` and `nsfw_channel` select the overrides of safety.prompt.platforms and
+        safety.prompt.nsfw_channels; `sexual_minors` is refused whatever they say.
+        """
         threshold = self.settings.prompt.threshold
         if not self.settings.prompt.enabled:
             return Verdict("prompt", True, 0.0, threshold, "prompt gate disabled in config", "disabled")
-        assert self.lexicon is not None and self.prompt_model is not None
-        # 1. fold the evasions and consult the lists
+        assert self.lexicon is not None and self.prompt_model is not None and self.terms is not None
+        # 1. which languages the words are to be read in
+        languages = self.languages.identify(text)
+        # 2. the policy's terms, respellings folded; the operator's lists and the English classifier
+        hits, _ = self.terms.match(text)
         match = self.lexicon.match(normalize(text))
-        if match.deny is not None:
-            detail = f"{match.deny.source} deny list: {match.deny.entry!r}"
-            return Verdict("prompt", False, 1.0, threshold, PROMPT_REFUSED, detail)
-        # 2. the classifier weighs the remaining words in context
-        score = self.prompt_model.score(match.tokens)
-        allowed = score < threshold
-        detail = f"classifier {score:.3f}"
+        score = self.prompt_model.score(match.tokens) if "en" in languages.likely else 0.0
+        # The English deny list (its evasion repairs included) refuses alone, except for words the
+        # rules weigh in context ("nude" needs a person): those join the matched terms instead.
+        deny, listed = match.deny, None
+        if deny is not None:
+            contextual = [] if deny.source == "config" else self._contextual(deny.words)
+            for entry in contextual:
+                hits.add(entry)
+            listed = None if contextual else f"{deny.source} deny list: {deny.entry!r}"
+        if listed is None and score >= threshold:
+            listed = f"classifier {score:.3f}"
+        # 3. the combination rules, then what is refused on this platform and channel
+        found = categorise(hits, languages.likely, sexual_signal=listed)
+        refused = self.settings.prompt.refused(platform, nsfw_channel)
+        detail = f"languages {','.join(sorted(languages.likely))}; classifier {score:.3f}"
+        for category in PRECEDENCE:
+            if category in found and category in refused:
+                detail += f"; {category.value}: {found[category]}"
+                if category is Category.SEXUAL_MINORS:
+                    log.warning(
+                        "prompt refused as sexual_minors (%s, platform %s)", found[category], platform
+                    )
+                by_rule = not found[category].startswith("classifier")
+                return Verdict(
+                    "prompt", False, 1.0 if by_rule else score, threshold, REASONS[category], detail, category
+                )
+        if found:
+            detail += "; allowed here: " + ", ".join(sorted(c.value for c in found))
         if match.allowed:
             detail += "; allow list: " + ", ".join(repr(t.entry) for t in match.allowed)
-        return Verdict("prompt", allowed, score, threshold, "" if allowed else PROMPT_REFUSED, detail)
+        return Verdict("prompt", True, score, threshold, "", detail)
+
+    def _contextual(self, words: tuple[str, ...]) -> list[Entry]:
+        """The terms a deny entry stands for when the rules weigh it in context (nudity, "sexy")."""
+        assert self.terms is not None
+        return [
+            entry
+            for word in words
+            for entry in (*self.terms.exact.get(word, ()), *self.terms.exact.get(word[:-1], ()))
+            if entry.kind in ("nude", "suggestive")
+        ]
 
     def check_image(self, image: Image.Image) -> Verdict:
         """Score a generated image; raises SafetyUnavailable if the classifier fails (fail closed)."""

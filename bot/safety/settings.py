@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.safety.policy import Category, CategoryOverrides, CategorySwitches, refused_categories
+
 PlatformName = Literal["web", "discord", "x"]
 
 
@@ -37,6 +39,25 @@ class PromptGateSettings(BaseModel):
         description="operator's words or phrases that never count against a prompt (e.g. a place name); "
         "whole words after normalisation",
     )
+
+    categories: CategorySwitches = Field(
+        default_factory=CategorySwitches,
+        description="which categories are refused (true refuses); sexual_minors is always refused",
+    )
+    platforms: dict[PlatformName, CategoryOverrides] = Field(
+        default_factory=dict,
+        description="per-platform changes to `categories`, e.g. web: {violence_gore: false}",
+    )
+    nsfw_channels: CategoryOverrides = Field(
+        default_factory=CategoryOverrides,
+        description="changes in channels the platform marks NSFW and whose admin allowed flagged images "
+        "(Discord), e.g. {sexual: false}; sexual_minors cannot be named",
+    )
+
+    def refused(self, platform: str | None, nsfw_channel: bool) -> frozenset[Category]:
+        """The categories refused on `platform` (None: the base switches), in an NSFW channel or not."""
+        overrides = self.platforms.get(platform) if platform is not None else None  # type: ignore[call-overload]
+        return refused_categories(self.categories, overrides, self.nsfw_channels if nsfw_channel else None)
 
     @field_validator("deny", "allow")
     @classmethod

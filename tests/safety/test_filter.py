@@ -11,19 +11,16 @@ from pydantic import ValidationError
 
 from bot.safety import SafetyFilter, SafetySettings, SafetyUnavailable, Verdict
 from bot.safety.filter import IMAGE_BLOCKED, PROMPT_REFUSED
+from bot.safety.policy import Category
 from tests.safety.conftest import FixedScore, make_filter
 
 
 def test_word_list_refusal_carries_gate_score_threshold_and_entry(safety: SafetyFilter) -> None:
-    verdict = safety.check_prompt("a n.u.d.e woman")
-    assert verdict == Verdict(
-        gate="prompt",
-        allowed=False,
-        score=1.0,
-        threshold=0.7,
-        reason=PROMPT_REFUSED,
-        detail="built-in deny list: 'nude'",
-    )
+    verdict = safety.check_prompt("a n.u.d.e woman in a pool of sex toys")
+    assert verdict.gate == "prompt" and not verdict.allowed
+    assert (verdict.score, verdict.threshold, verdict.reason) == (1.0, 0.7, PROMPT_REFUSED)
+    assert verdict.category is Category.SEXUAL
+    assert verdict.detail is not None and "sexual:" in verdict.detail and "nude" in verdict.detail
 
 
 def test_a_number_in_a_prompt_is_not_leetspeak(safety: SafetyFilter) -> None:
@@ -36,20 +33,20 @@ def test_ordinary_prompt_passes_with_the_classifier_score(safety: SafetyFilter) 
     verdict = safety.check_prompt("an astronaut riding a horse on the moon")
     assert verdict.allowed and verdict.gate == "prompt" and verdict.reason == ""
     assert 0.0 <= verdict.score < verdict.threshold == 0.7
-    assert verdict.detail == f"classifier {verdict.score:.3f}"
+    assert verdict.detail == f"languages en; classifier {verdict.score:.3f}" and verdict.category is None
 
 
 def test_classifier_refuses_above_its_threshold() -> None:
     # No listed word here: the classifier decides, and a threshold of 0.01 makes it refuse.
     verdict = make_filter(prompt={"threshold": 0.01}).check_prompt("a woman on a bed")
     assert not verdict.allowed and verdict.threshold == 0.01 and verdict.score >= 0.01
-    assert verdict.detail is not None and verdict.detail.startswith("classifier ")
+    assert verdict.detail is not None and verdict.detail.endswith(f"sexual: classifier {verdict.score:.3f}")
 
 
 def test_operator_lists_come_from_settings() -> None:
     safety = make_filter(prompt={"deny": ["clown*"], "allow": ["naked flamingo"]})
     assert not safety.check_prompt("a clowning act").allowed
-    assert safety.check_prompt("a clowning act").detail == "config deny list: 'clown*'"
+    assert (safety.check_prompt("a clowning act").detail or "").endswith("sexual: config deny list: 'clown*'")
     allowed = safety.check_prompt("a naked flamingo")
     assert allowed.allowed and "allow list: 'naked flamingo'" in (allowed.detail or "")
 

@@ -1,0 +1,321 @@
+"""The policy's terms in eight languages (data/terms.txt), matched so that respellings still match.
+
+A prompt is folded (invisible characters dropped, NFKC, case and accents folded, kana unified,
+look-alike letters mapped toward the script of their word, leetspeak read as letters) and cut
+into words. A word matches an entry exactly, by its stem ("desnud*"), with repeated letters
+collapsed ("nuuude"), within one dropped, added or swapped letter of a long entry ("nakd",
+"sicide"), or by its consonant skeleton ("nekkid" ~ "naked"); the last three only for entries
+that refuse or nearly refuse on their own. Letters spaced out ("n a k e d") and short pieces
+("tr u p") are joined. Japanese entries are substrings of the text with spaces removed, and a
+masking mark ("セッ〇ス") stands for any one character.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+
+import emoji
+
+from bot.safety.normalize import _CONFUSABLES, _drop_invisible, _map_enclosed_letters
+
+TERMS_FILE = "terms.txt"
+# Entries of these kinds are also matched approximately; the others (person, minor, weak words)
+# only exactly or by stem, since a near miss of "child" is "chili".
+FUZZY_KINDS = frozenset({"sexual.strong", "violence_gore.strong", "self_harm.strong", "hate.strong", "nude"})
+# Vowel swaps ("nekkid") are matched by consonant skeleton only for these: a skeleton of three
+# letters is shared by ordinary words ("field" and "flayed").
+_SKELETON_KINDS = frozenset({"sexual.strong", "nude"})
+_MIN_FUZZY = 5
+_MEMO_SIZE = 50_000  # letters an entry needs before near misses of it count
+_MASKS = "〇○●◯×＊*"
+_VOWELS = frozenset("aeiouy")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
+                       "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
+_LEET_L = str.maketrans({"1": "l", "|": "l", "!": "l"})
+_LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306", "аеорсухкмтзоб")
+_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_WORD_RE = re.compile(r"[^\W_]+")
+_AGE_RE = re.compile(
+    r"(?<!\d)(\d{1,2})\s*-?\s*(?:years?|yrs?|yo\b|y/o|anos|ans\b|anni|jahre|jahrig|jaehrig|лет|года|歳|才)"
+)
+_AGE_WORD_RE = re.compile(
+    r"\b(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen)[- ]?years?[- ]?old|(?:drei|vier|funf|sechs|sieben|acht|neun|zehn|elf|zwolf"
+    r"|dreizehn|vierzehn|funfzehn|sechzehn|siebzehn)jahrig\w*|(?:пяти|шести|семи|восьми|девяти|десяти"
+    r"|одиннадцати|двенадцати|тринадцати|четырнадцати|пятнадцати|шестнадцати|семнадцати)летн\w*)"
+)
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3005 <= code <= 0x3007
+
+
+def fold_text(text: str) -> str:
+    """Lowercase text with invisible characters, width, accents and kana variants folded."""
+    if text.isascii():
+        return text.lower()
+    text = emoji.replace_emoji(_map_enclosed_letters(text), " ")
+    text = unicodedata.normalize("NFKC", _drop_invisible(text)).casefold()
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = "".join(chr(ord(ch) + 0x60) if 0x3041 <= ord(ch) <= 0x3096 else ch for ch in text)  # ひ → ヒ
+    return unicodedata.normalize("NFC", text).translate(_SMALL_KANA)
+
+
+def _fold_chunk(chunk: str) -> list[str]:
+    """Readings of one whitespace-separated chunk, script look-alikes and leetspeak mapped."""
+    cyrillic = sum(1 for ch in chunk if "\u0400" <= ch <= "\u04ff")
+    latin = sum(1 for ch in chunk if "a" <= ch <= "z")
+    if cyrillic and cyrillic >= latin:
+        readings = [chunk.translate(_LATIN_TO_CYRILLIC)]
+        latin_reading = chunk.translate(_CONFUSABLES)
+        if not any("\u0400" <= ch <= "\u04ff" for ch in latin_reading):  # only look-alikes: "еrесτіоη"
+            readings.append(latin_reading.translate(_LEET))
+        return readings
+    chunk = chunk.translate(_CONFUSABLES)
+    bare = chunk.rstrip("!.,?;:'\")]}")
+    if not any(ch.isalpha() for ch in bare) or bare.isalpha():
+        return [chunk]
+    readings = [bare.translate(_LEET)]
+    if any(ch in "1|!" for ch in bare):
+        readings.append(bare.translate(_LEET_L).translate(_LEET))
+    return readings
+
+
+def collapse(word: str) -> str:
+    """Runs of one letter become one letter: "nuuude" → "nude"."""
+    return "".join(ch for ch, _ in itertools.groupby(word))
+
+
+def _skeleton(word: str) -> str:
+    return "".join(ch for ch in collapse(word) if ch not in _VOWELS)
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of data/terms.txt."""
+
+    kind: str
+    lang: str
+    text: str  # as written, for the audit detail
+
+
+@dataclass
+class Hits:
+    """What matched in one prompt, by kind; entries of another language are kept but may not count."""
+
+    by_kind: dict[str, set[Entry]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, entry: Entry) -> None:
+        self.by_kind[entry.kind].add(entry)
+
+    def words(self, kind: str, languages: frozenset[str]) -> set[str]:
+        """The distinct entries of `kind` that count in these languages ("*" and Japanese always)."""
+        return {e.text for e in self.by_kind.get(kind, ()) if e.lang in ("*", "ja") or e.lang in languages}
+
+
+def parse_terms(text: str) -> list[Entry]:
+    """data/terms.txt's lines as entries; a malformed line raises ValueError naming it."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        head, sep, body = line.partition(":")
+        parts = head.split()
+        if not sep or len(parts) != 2:
+            raise ValueError(f"{TERMS_FILE} line {number}: expected '<kind> <lang>: entries', got {line!r}")
+        entries.extend(Entry(parts[0], parts[1], word) for word in body.split())
+    return entries
+
+
+class TermIndex:
+    """data/terms.txt indexed for fast, respelling-tolerant lookups (a few µs a word)."""
+
+    def __init__(self, entries: Iterable[Entry], known_words: Iterable[str] = ()) -> None:
+        """`known_words`: ordinary words, never read as a respelling of an entry ("field", "cumin")."""
+        self.known_words = frozenset(known_words)
+        self.exact: dict[str, list[Entry]] = defaultdict(list)
+        self.prefix: dict[str, list[Entry]] = defaultdict(list)
+        self.phrases: dict[tuple[str, ...], list[Entry]] = defaultdict(list)
+        self.collapsed: dict[str, list[Entry]] = defaultdict(list)
+        self.near: dict[str, list[tuple[str, Entry]]] = defaultdict(list)
+        self.skeletons: dict[str, list[tuple[str, Entry]]] = defaultdict(list)
+        self.japanese: list[tuple[str, Entry]] = []
+        self.japanese_masked: dict[str, list[Entry]] = defaultdict(list)
+        self.japanese_allow: list[str] = []
+        self._memo: dict[tuple[str, bool], tuple[Entry, ...]] = {}  # prompts reuse the same words
+        for entry in entries:
+            self._add(entry)
+        self.max_phrase = max((len(p) for p in self.phrases), default=1)
+
+    def _add(self, entry: Entry) -> None:
+        raw = entry.text
+        if entry.lang == "ja" or any(_is_cjk(ch) for ch in raw):
+            folded = fold_text(raw).replace(" ", "")
+            if entry.kind == "allow":
+                self.japanese_allow.append(folded)
+                return
+            self.japanese.append((folded, entry))
+            for i in range(len(folded)):
+                self.japanese_masked[folded[:i] + "\0" + folded[i + 1 :]].append(entry)
+            return
+        is_prefix = raw.endswith("*")
+        pieces = fold_text(raw.rstrip("*")).replace("_", " ").split()
+        words = tuple(w for piece in pieces for w in _WORD_RE.findall(_fold_chunk(piece)[0]))
+        if len(words) > 1:
+            self.phrases[words].append(entry)
+            return
+        word = words[0]
+        (self.prefix if is_prefix else self.exact)[word].append(entry)
+        if is_prefix or entry.kind not in FUZZY_KINDS:
+            return
+        short = collapse(word)
+        if short != word and len(short) >= 4:
+            self.collapsed[short].append(entry)
+        if len(short) >= _MIN_FUZZY:
+            for key in {short} | _deletes(short):
+                self.near[key].append((short, entry))
+            skeleton = _skeleton(short)
+            if len(skeleton) >= 3 and word.isascii() and entry.kind in _SKELETON_KINDS:
+                self.skeletons[skeleton].append((short, entry))
+
+    @classmethod
+    def packaged(cls, known_words: Iterable[str] = (), allow: Iterable[str] = ()) -> TermIndex:
+        """The index of bot/safety/data/terms.txt, plus the operator's allow entries (safety.prompt.allow)."""
+        text = resources.files("bot.safety").joinpath("data", TERMS_FILE).read_text(encoding="utf-8")
+        extra = [Entry("allow", "*", " ".join(a.split()).replace(" ", "_")) for a in allow]
+        return cls([*parse_terms(text), *extra], known_words)
+
+    def _word(self, word: str, *, fuzzy: bool) -> tuple[Entry, ...]:
+        key = (word, fuzzy)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) > _MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[key] = tuple(self._lookup(word, fuzzy=fuzzy))
+        return found
+
+    def _lookup(self, word: str, *, fuzzy: bool) -> list[Entry]:
+        found = list(self.exact.get(word, ()))
+        for k in range(3, len(word) + 1):
+            found.extend(self.prefix.get(word[:k], ()))
+        if found or not fuzzy or len(word) < 4 or word in self.known_words:
+            return found
+        short = collapse(word)
+        if short != word:
+            found.extend(self.collapsed.get(short, ()))
+            found.extend(self.exact.get(short, ()))
+            for k in range(3, len(short) + 1):
+                found.extend(self.prefix.get(short[:k], ()))
+        if found:
+            return found
+        for key in {short} | _deletes(short):
+            found.extend(e for term, e in self.near.get(key, ()) if term[0] == short[0])
+        if not found and short.isascii():
+            found.extend(
+                e for term, e in self.skeletons.get(_skeleton(short), ())
+                if term[0] == short[0] and abs(len(term) - len(short)) <= 1
+            )  # fmt: skip
+        return found
+
+    def match(self, text: str) -> tuple[Hits, str]:
+        """Every entry the prompt matches (allow phrases taken out first), and the folded text."""
+        folded = fold_text(text)
+        hits = Hits()
+        if any(_is_cjk(ch) for ch in folded):
+            self._match_japanese(folded, hits)
+        words: list[str] = []  # the main reading, in order, for phrases
+        extra: list[str] = []  # other readings: joined punctuation, "l" for "1", joined letters
+        for chunk in folded.split():
+            readings = _fold_chunk(chunk)
+            parts = _WORD_RE.findall(readings[0])
+            words.extend(parts)
+            if len(parts) > 1:
+                extra.append("".join(parts))
+            for other in readings[1:]:
+                extra.extend(_WORD_RE.findall(other))
+        blocked = self._allowed_positions(words)
+        kept = [w for i, w in enumerate(words) if i not in blocked]
+        for n in range(2, self.max_phrase + 1):
+            for i in range(len(words) - n + 1):
+                if not blocked.intersection(range(i, i + n)):
+                    for entry in self.phrases.get(tuple(words[i : i + n]), ()):
+                        hits.add(entry)
+        for word in kept + extra:
+            for entry in self._word(word, fuzzy=True):
+                hits.add(entry)
+        for joined in _joined_pieces(kept):
+            for entry in self._word(joined, fuzzy=False):
+                hits.add(entry)
+        for match in _AGE_RE.finditer(folded):
+            if int(match.group(1)) < 18:
+                hits.add(Entry("minor", "*", f"age {match.group(1)}"))
+        if _AGE_WORD_RE.search(folded):
+            hits.add(Entry("minor", "*", "age in words"))
+        return hits, folded
+
+    def _allowed_positions(self, words: list[str]) -> set[int]:
+        blocked: set[int] = set()
+        for i, word in enumerate(words):
+            if any(e.kind == "allow" for e in self.exact.get(word, ())):
+                blocked.add(i)
+        for n in range(2, self.max_phrase + 1):
+            for i in range(len(words) - n + 1):
+                if any(e.kind == "allow" for e in self.phrases.get(tuple(words[i : i + n]), ())):
+                    blocked.update(range(i, i + n))
+        return blocked
+
+    def _match_japanese(self, folded: str, hits: Hits) -> None:
+        text = "".join(folded.split())
+        for allowed in self.japanese_allow:
+            text = text.replace(allowed, "|")
+        for term, entry in self.japanese:
+            if term in text:
+                hits.add(entry)
+        for i, ch in enumerate(text):
+            if ch in _MASKS:
+                for length in range(2, 7):
+                    for start in range(max(0, i - length + 1), i + 1):
+                        window = text[start : start + length]
+                        if len(window) == length:
+                            key = window[: i - start] + "\0" + window[i - start + 1 :]
+                            for entry in self.japanese_masked.get(key, ()):
+                                hits.add(entry)
+
+
+def _joined_pieces(words: list[str]) -> Iterable[str]:
+    """Runs of spaced-out letters or short pieces joined: "n a k e d" → "naked", "tr u p" → "trup"."""
+    run: list[str] = []
+    for word in [*words, ""]:
+        if word and len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        if len(run) >= 3:
+            yield "".join(run)
+        run = []
+    for n in (2, 3, 4):
+        for i in range(len(words) - n + 1):
+            pieces = words[i : i + n]
+            if all(len(p) <= 3 for p in pieces) and any(len(p) == 1 for p in pieces):
+                yield "".join(pieces)
+
+
+def ordinary_training_words() -> set[str]:
+    """Words of the safe training prompts (data/prompts.tsv train and dev rows): ordinary words."""
+    from bot.safety.evasions import load_examples  # the training data, never the evaluation set
+
+    words: set[str] = set()
+    for example in load_examples():
+        if not example.unsafe and example.split in ("train", "dev"):
+            words.update(_WORD_RE.findall(fold_text(example.text)))
+    return words
