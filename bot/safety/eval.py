@@ -1,21 +1,23 @@
 """`dallebot eval safety`: recall and false positives on the labelled prompts, and gate speeds.
 
-Headline figures are on the held-out "test" rows (data/prompts.tsv's and all of
-data/heldout_2.tsv) and their generated evasions: the classifier never trained on them and
-nothing was tuned on them; each batch is also printed on its own. Figures on the rows it
-trained on are printed too, for comparison. The image part scores ordinary generated-looking
+Headline figures are on data/eval_fresh.jsonl: 864 prompts in eight languages and five
+categories, written and committed before the multilingual gate, never trained or tuned on
+(see fresh.py); they are printed overall, per category, per language and per kind. The
+project's earlier English set (data/prompts.tsv's held-out rows, data/heldout_2.tsv and their
+generated evasions) is printed for comparison. The image part scores ordinary generated-looking
 pictures (flat colours, shapes, noise, blocky VQGAN-like output, and any PNGs
-in --images) and times the classifier. Figures are printed; the last line is one JSON object.
-"""
+in --images) and times the classifier. Figures are printed; the last line is one JSON object."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,7 @@ from pydantic import ValidationError
 
 from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
-from bot.safety.normalize import normalize
+from bot.safety.fresh import FRESH_FILES, as_json, fresh_figures, load_fresh, report
 from bot.safety.settings import SafetySettings
 
 
@@ -103,8 +105,8 @@ def _time_ms(fn: Callable[[], object], repeats: int) -> float:
 
 def run(
     images_dir: Path | None = None, *, settings: SafetySettings | None = None, show_misses: int = 10
-) -> dict[str, float]:
-    """Print the figures and return the headline ones (held-out prompts, all images)."""
+) -> dict[str, object]:
+    """Print the figures and return the headline ones (the fresh multilingual set, all images)."""
     settings = settings or SafetySettings()
     if not (settings.prompt.enabled and settings.image.enabled):
         raise ValueError(
@@ -112,46 +114,41 @@ def run(
         )
     safety = SafetyFilter.from_settings(settings)
     assert safety.lexicon is not None and safety.prompt_model is not None
-    examples = labelled_set(safety.lexicon.flags)
 
     def refuses(text: str) -> bool:
         return not safety.check_prompt(text).allowed
 
-    print(f"labelled prompts: {len(load_examples())} written + {len(examples) - len(load_examples())} "
-          f"generated evasions = {len(examples)}")  # fmt: skip
+    # 1. the multilingual evaluation set, written before the gate: the headline figures
+    logging.getLogger("bot.safety.filter").setLevel(logging.ERROR)  # one sexual_minors line per prompt
+    fresh_prompts = load_fresh(FRESH_FILES[0])
+    fresh = fresh_figures(refuses, fresh_prompts)
+    for line in report(f"{FRESH_FILES[0]} ({len(fresh_prompts)} prompts, 8 languages)", fresh):
+        print(line)
+    for prompt in fresh.missed[:show_misses]:
+        print(f"  missed:  [{prompt.category} {prompt.language}] {prompt.text!r}")
+    for prompt in fresh.wrongly_refused[:show_misses]:
+        print(f"  refused: [{prompt.language}] {prompt.text!r}")
+    second = None
+    if resources.files("bot.safety").joinpath("data", FRESH_FILES[1]).is_file():
+        second = fresh_figures(refuses, load_fresh(FRESH_FILES[1]))
+        print(report(f"{FRESH_FILES[1]} (written after the gate was final)", second)[0])
+
+    # 2. the project's earlier set (English, sexual only, with generated evasions), for comparison
+    examples = labelled_set(safety.lexicon.flags)
     held_out = [e for e in examples if e.split == "test"]
     headline = prompt_figures(refuses, held_out)
-    seen = prompt_figures(refuses, [e for e in examples if e.split != "test"])
     rows = [("test (held out)", headline)]
     rows += [(f"  test, {source}", prompt_figures(refuses, [e for e in held_out if e.source == source]))
              for source in PROMPT_FILES]  # fmt: skip
-    rows.append(("train+dev (trained on)", seen))
+    rows.append(
+        ("train+dev (trained on)", prompt_figures(refuses, [e for e in examples if e.split != "test"]))
+    )
     for name, f in rows:
         print(f"{name:26} unsafe recall {f.unsafe_recall:6.1%} ({f.caught}/{f.unsafe})   "
               f"safe false positives {f.safe_false_positive_rate:5.1%} "
               f"({f.false_positives}/{f.safe})")  # fmt: skip
-    for kind in ["plain", *sorted({e.kind for e in examples} - {"plain"})]:
-        f = prompt_figures(refuses, [e for e in held_out if e.kind == kind and e.unsafe])
-        print(f"  test {kind:12} recall {f.unsafe_recall:6.1%} ({f.caught}/{f.unsafe})")
-    # Each half of the gate alone, on the held-out rows, to show what each contributes.
-    lexicon, model = safety.lexicon, safety.prompt_model
 
-    list_only = prompt_figures(lambda t: lexicon.flags(t), held_out)
-    model_only = prompt_figures(
-        lambda t: model.score(lexicon.match(normalize(t)).tokens) >= settings.prompt.threshold, held_out
-    )
-    # The classifier learns only from what the list lets through, so alone it misses the listed words.
-    print("  each half alone on the test rows:")
-    print(f"  word list alone:  recall {list_only.unsafe_recall:6.1%}, false positives "
-          f"{list_only.safe_false_positive_rate:5.1%}")  # fmt: skip
-    print(f"  classifier alone: recall {model_only.unsafe_recall:6.1%}, false positives "
-          f"{model_only.safe_false_positive_rate:5.1%}")  # fmt: skip
-    for text in headline.missed[:show_misses]:
-        print(f"  missed:  {text!r}")
-    for text in headline.wrongly_refused[:show_misses]:
-        print(f"  refused: {text!r}")
-
-    texts = [e.text for e in examples]
+    texts = [p.text for p in fresh_prompts] + [e.text for e in held_out]
     prompt_ms = _time_ms(lambda: [safety.check_prompt(t) for t in texts], repeats=3) / len(texts)
     print(f"prompt gate: {prompt_ms:.3f} ms per prompt (median of 3 passes over {len(texts)} prompts)")
 
@@ -175,12 +172,17 @@ def run(
     print(f"image gate: {image_ms:.1f} ms per 256×256 image, median of 20 (Open-NSFW, onnxruntime, "
           f"1 CPU thread; load average {load:.1f} on {os.cpu_count()} CPUs)")  # fmt: skip
 
-    result = {
-        "unsafe_recall": round(headline.unsafe_recall, 4),
-        "safe_false_positive_rate": round(headline.safe_false_positive_rate, 4),
+    result: dict[str, object] = {
+        **as_json(fresh),
+        "earlier_set": {
+            "unsafe_recall": round(headline.unsafe_recall, 4),
+            "safe_false_positive_rate": round(headline.safe_false_positive_rate, 4),
+        },
         "prompt_ms": round(prompt_ms, 4),
         "image_ms": round(image_ms, 2),
     }
+    if second is not None:
+        result["second_fresh_set"] = {k: v for k, v in as_json(second).items() if k != "per_language"}
     print(json.dumps(result))
     return result
 

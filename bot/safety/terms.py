@@ -75,7 +75,7 @@ def _fold_chunk(chunk: str) -> list[str]:
     if cyrillic and cyrillic >= latin:
         readings = [chunk.translate(_LATIN_TO_CYRILLIC)]
         latin_reading = chunk.translate(_CONFUSABLES)
-        if not any("\u0400" <= ch <= "\u04ff" for ch in latin_reading):  # only look-alikes: "еrесτіоη"
+        if latin and not any("\u0400" <= ch <= "\u04ff" for ch in latin_reading):  # mixed: "еrесτіоη"
             readings.append(latin_reading.translate(_LEET))
         return readings
     chunk = chunk.translate(_CONFUSABLES)
@@ -255,8 +255,9 @@ class TermIndex:
             for entry in self._word(word, fuzzy=True):
                 hits.add(entry)
         for joined in _joined_pieces(kept):
-            for entry in self._word(joined, fuzzy=False):
-                hits.add(entry)
+            for reading in _fold_chunk(joined):  # the pieces may mix scripts: "г o л a я"
+                for entry in self._word(reading, fuzzy=False):
+                    hits.add(entry)
         for match in _AGE_RE.finditer(folded):
             if int(match.group(1)) < 18:
                 hits.add(Entry("minor", "*", f"age {match.group(1)}"))

@@ -1,0 +1,132 @@
+"""The multilingual evaluation sets (data/eval_fresh*.jsonl) and the gate's figures on them.
+
+eval_fresh.jsonl was written and committed before the multilingual gate existed; nothing was
+trained or tuned on it. eval_fresh_2.jsonl was written after the gate was final. Each line is
+one prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
+(plain, tricky, respelled, combination).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+FRESH_FILES = ("eval_fresh.jsonl", "eval_fresh_2.jsonl")
+CATEGORIES = ("sexual", "sexual_minors", "violence_gore", "hate", "self_harm")
+LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "ja")
+KINDS = ("plain", "tricky", "respelled", "combination")
+
+
+@dataclass(frozen=True)
+class LabelledPrompt:
+    """One line of an evaluation file."""
+
+    text: str
+    category: str  # a policy category, or "safe"
+    language: str
+    kind: str
+
+    @property
+    def unsafe(self) -> bool:
+        return self.category != "safe"
+
+
+def load_fresh(name: str = FRESH_FILES[0]) -> list[LabelledPrompt]:
+    """The prompts of one evaluation file; a malformed line raises ValueError naming it."""
+    text = resources.files("bot.safety").joinpath("data", name).read_text(encoding="utf-8")
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        row = json.loads(line)
+        prompt = LabelledPrompt(row["text"], row["category"], row["language"], row["kind"])
+        if (
+            prompt.category not in (*CATEGORIES, "safe")
+            or prompt.language not in LANGUAGES
+            or prompt.kind not in KINDS
+            or (row["label"] == "unsafe") != prompt.unsafe
+        ):
+            raise ValueError(f"{name} line {number}: bad category, language, kind or label: {line!r}")
+        out.append(prompt)
+    return out
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`hits` of `total`: prompts refused (of the unsafe ones: recall; of the safe ones: false positives)."""
+
+    hits: int
+    total: int
+
+    @property
+    def rate(self) -> float:
+        return self.hits / self.total if self.total else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.rate:6.1%} ({self.hits}/{self.total})"
+
+
+@dataclass(frozen=True)
+class FreshFigures:
+    """Recall and false positives overall, by category, language and kind, with the mistakes."""
+
+    recall: Rate
+    false_positives: Rate
+    per_category: dict[str, Rate]  # unsafe categories: recall; "safe": false positives
+    per_language: dict[str, tuple[Rate, Rate]]  # (recall, false positives)
+    per_kind: dict[str, Rate]  # unsafe kinds: recall; "tricky": false positives
+    missed: tuple[LabelledPrompt, ...]
+    wrongly_refused: tuple[LabelledPrompt, ...]
+
+
+def fresh_figures(refuses: Callable[[str], bool], prompts: Iterable[LabelledPrompt]) -> FreshFigures:
+    """Score `refuses` on `prompts`."""
+    prompts = list(prompts)
+    refused = {p.text: refuses(p.text) for p in prompts}
+
+    def rate(subset: list[LabelledPrompt]) -> Rate:
+        return Rate(sum(refused[p.text] for p in subset), len(subset))
+
+    unsafe = [p for p in prompts if p.unsafe]
+    safe = [p for p in prompts if not p.unsafe]
+    per_category = {c: rate([p for p in prompts if p.category == c]) for c in (*CATEGORIES, "safe")}
+    per_language = {
+        lang: (rate([p for p in unsafe if p.language == lang]), rate([p for p in safe if p.language == lang]))
+        for lang in LANGUAGES
+    }
+    per_kind = {k: rate([p for p in unsafe if p.kind == k]) for k in ("plain", "respelled", "combination")}
+    per_kind["tricky"] = rate([p for p in safe if p.kind == "tricky"])
+    return FreshFigures(
+        rate(unsafe),
+        rate(safe),
+        per_category,
+        per_language,
+        per_kind,
+        tuple(p for p in unsafe if not refused[p.text]),
+        tuple(p for p in safe if refused[p.text]),
+    )
+
+
+def report(name: str, figures: FreshFigures) -> list[str]:
+    """Printable lines: overall, per category, per language, per kind."""
+    lines = [f"{name}: unsafe recall {figures.recall}   safe false positives {figures.false_positives}"]
+    for category, r in figures.per_category.items():
+        lines.append(f"  {category:14} {'false positives' if category == 'safe' else 'recall'} {r}")
+    for lang, (recall, fp) in figures.per_language.items():
+        lines.append(f"  {lang}  recall {recall}   false positives {fp}")
+    for kind, r in figures.per_kind.items():
+        lines.append(f"  {kind:12} {'false positives' if kind == 'tricky' else 'recall'} {r}")
+    return lines
+
+
+def as_json(figures: FreshFigures) -> dict[str, object]:
+    """The figures for the JSON line: rates rounded to 4 places."""
+    return {
+        "unsafe_recall": round(figures.recall.rate, 4),
+        "safe_false_positive_rate": round(figures.false_positives.rate, 4),
+        "per_category": {c: round(r.rate, 4) for c, r in figures.per_category.items()},
+        "per_language": {
+            lang: {"recall": round(recall.rate, 4), "false_positive_rate": round(fp.rate, 4)}
+            for lang, (recall, fp) in figures.per_language.items()
+        },
+    }
