@@ -249,7 +249,13 @@ class BotService:
         return await self.call(self.store.get_image, request_id)
 
     async def recent_images(self, limit: int) -> list[Request]:
-        return await self.call(self.store.recent_images, limit)
+        """Newest images that passed every gate and no operator hid (for a public gallery)."""
+        return await self.call(self.store.recent_images, limit, passed_gates_only=True)
+
+    async def flagged(self, request_id: int) -> bool:
+        """True when a gate flagged the request or an operator hid it: keep it out of public view."""
+        decisions = await self.call(self.store.safety_decisions, request_id)
+        return any(decision["flagged"] for decision in decisions)
 
 
 def _decision(verdict: Verdict | None) -> dict[str, Any] | None:

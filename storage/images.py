@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, exists, func, select, update
 
 from bot.domain import Request, Status
 from storage.models import deliveries, images, requests, safety_decisions, to_request
@@ -36,7 +36,11 @@ def get(connection: Connection, request_id: int) -> bytes | None:
     ).scalar_one_or_none()
 
 
-def recent(connection: Connection, limit: int, platform: str | None) -> list[Request]:
+def recent(
+    connection: Connection, limit: int, platform: str | None, passed_gates_only: bool = False
+) -> list[Request]:
+    """The newest finished requests with an image; `passed_gates_only` drops any with a flagged
+    safety decision (a spoilered image, or one an operator hid)."""
     stmt = (
         select(requests)
         .join(images, images.c.request_id == requests.c.id)
@@ -46,6 +50,11 @@ def recent(connection: Connection, limit: int, platform: str | None) -> list[Req
     )
     if platform is not None:
         stmt = stmt.where(requests.c.platform == platform)
+    if passed_gates_only:
+        flagged = select(safety_decisions.c.id).where(
+            safety_decisions.c.request_id == requests.c.id, safety_decisions.c.flagged.is_(True)
+        )
+        stmt = stmt.where(~exists(flagged))
     return [to_request(row) for row in connection.execute(stmt)]
 
 

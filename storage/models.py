@@ -143,11 +143,11 @@ safety_decisions = Table(  # added in 0002: why an image was posted, spoilered o
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("request_id", Id, ForeignKey("requests.id", name="fk_safety_request"), nullable=False),
-    Column("gate", String(16), nullable=False),  # prompt | image
+    Column("gate", String(16), nullable=False),  # prompt | image | operator
     Column("score", Float, nullable=False),
     Column("threshold", Float, nullable=False),
     Column("flagged", Boolean, nullable=False),
-    Column("action", String(16), nullable=False),  # post | spoiler | block | reject
+    Column("action", String(16), nullable=False),  # post | spoiler | block | reject | hide
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_safety_decisions_request", "request_id"),
 )

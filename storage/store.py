@@ -343,9 +343,20 @@ class Store:
         with self._read() as connection:
             return images.get(connection, request_id)
 
-    def recent_images(self, limit: int = 24, platform: Platform | None = None) -> list[Request]:
+    def recent_images(
+        self, limit: int = 24, platform: Platform | None = None, *, passed_gates_only: bool = False
+    ) -> list[Request]:
+        """The newest finished images; `passed_gates_only` leaves out flagged and hidden ones."""
         with self._read() as connection:
-            return images.recent(connection, limit, None if platform is None else Platform(platform).value)
+            value = None if platform is None else Platform(platform).value
+            return images.recent(connection, limit, value, passed_gates_only)
+
+    def hide(self, request_id: int) -> None:
+        """An operator's decision to keep a request out of public view (the gallery): a flagged
+        "operator" safety decision. Raises KeyError for an unknown request."""
+        if self.get_request(request_id) is None:
+            raise KeyError(request_id)
+        self.record_safety(request_id, "operator", 1.0, 1.0, True, "hide")
 
     def position(self, request_id: int) -> int:
         with self._read() as connection:

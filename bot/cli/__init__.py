@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.daily",  # dallebot daily [--now]
     "bot.cli.eval",  # dallebot eval safety | fidelity
     "bot.cli.db",  # dallebot db upgrade | queue
+    "bot.cli.mod",  # dallebot mod hide
 )
 
 

@@ -17,6 +17,7 @@ from PIL import Image
 
 from bot.adapters.base import Adapter, DeliveryError
 from bot.domain import Platform, Request
+from bot.safety.policy import Category
 
 
 @dataclass
@@ -85,20 +86,36 @@ class StandInVerdict:
     threshold: float
     reason: str
     detail: str | None = None
+    category: Category | None = None
 
 
 class StandInSafety:
     """Refuses prompts containing a listed word; flags images whose top-left pixel is pure red."""
 
-    def __init__(self, *, deny: Sequence[str] = ("forbidden",)) -> None:
+    def __init__(
+        self, *, deny: Sequence[str] = ("forbidden",), minors: Sequence[str] = ("minorword",)
+    ) -> None:
         self.deny = [word.lower() for word in deny]
+        self.minors = [word.lower() for word in minors]
         self.image_checks = 0
         self.unavailable = False
+        self.prompt_places: list[tuple[str | None, bool]] = []  # (platform, nsfw_channel) of each check
 
-    def check_prompt(self, text: str) -> StandInVerdict:
+    def check_prompt(
+        self, text: str, *, platform: str | None = None, nsfw_channel: bool = False
+    ) -> StandInVerdict:
+        self.prompt_places.append((platform, nsfw_channel))
+        if any(word in text.lower() for word in self.minors):
+            return StandInVerdict("prompt", False, 1.0, 0.5, "minors", None, Category.SEXUAL_MINORS)
         hit = next((word for word in self.deny if word in text.lower()), None)
         return StandInVerdict(
-            "prompt", hit is None, 1.0 if hit else 0.0, 0.5, f"blocked word {hit!r}" if hit else ""
+            "prompt",
+            hit is None,
+            1.0 if hit else 0.0,
+            0.5,
+            f"blocked word {hit!r}" if hit else "",
+            None,
+            Category.SEXUAL if hit else None,
         )
 
     def check_image(self, image: Image.Image) -> StandInVerdict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -259,3 +260,21 @@ async def test_trusted_submit_skips_the_quota(service: BotService, settings: Set
     )
     assert isinstance(await service.submit(web(1)), Rejected)
     assert isinstance(await service.submit(web(2), trusted=True), Accepted)
+
+
+async def test_the_gate_is_told_the_platform_and_an_nsfw_channel(
+    service: BotService, safety: StandInSafety
+) -> None:
+    discord = NewRequest(Platform.DISCORD, "d1", "u1", "a red fox", reply_to={"channel": "7", "nsfw": "true"})
+    await service.submit(discord)
+    await service.submit(web(2))
+    assert safety.prompt_places[-2:] == [("discord", True), ("web", False)]
+
+
+async def test_a_sexual_minors_refusal_is_logged_for_the_operator_without_the_prompt(
+    service: BotService, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.service"):
+        outcome = await service.submit(web(1, "a minorword picture", user="u42"))
+    assert isinstance(outcome, Rejected) and outcome.reason is RejectionReason.UNSAFE_PROMPT
+    assert "sexual_minors prompt refused: web user u42" in caplog.text and "minorword" not in caplog.text

@@ -49,3 +49,21 @@ def test_url_from_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     config.write_text(f"storage:\n  url: sqlite:///{database}\n")
     assert main(["db", "upgrade", "--config", str(config)]) == 0
     assert database.exists()
+
+
+def test_mod_hide_keeps_a_request_out_of_the_gallery(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    store = open_store(url)
+    store.enqueue(new_request(1), quota=None, queue_cap=None)
+    [claim] = store.claim("w1")
+    store.complete(claim, image_png=b"png", seconds=1.0)
+    store.close()
+    assert main(["mod", "hide", str(claim.request.id), "--url", url]) == 0
+    assert "hidden" in capsys.readouterr().out
+    store = open_store(url)
+    assert store.recent_images(passed_gates_only=True) == [] and len(store.recent_images()) == 1
+    store.close()
+    assert main(["mod", "hide", "999", "--url", url]) == 1
+    assert "no request with id 999" in capsys.readouterr().err

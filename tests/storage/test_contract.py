@@ -545,3 +545,15 @@ def test_opening_an_old_schema_without_upgrade_says_what_to_run(db_url: str) -> 
 
     with pytest.raises(StorageError, match="dallebot db upgrade"):
         open_store(db_url, upgrade=False)
+
+
+def test_the_public_gallery_leaves_out_flagged_and_hidden_images(store: Store) -> None:
+    shown, spoilered, hidden = (done_request(store, n) for n in (1, 2, 3))
+    store.record_safety(spoilered, "image", 0.9, 0.8, True, "spoiler")
+    store.record_safety(shown, "image", 0.1, 0.8, False, "post")
+    store.hide(hidden)
+    assert [r.id for r in store.recent_images()] == [hidden, spoilered, shown]
+    assert [r.id for r in store.recent_images(passed_gates_only=True)] == [shown]
+    assert store.safety_decisions(hidden)[-1]["action"] == "hide"
+    with pytest.raises(KeyError):
+        store.hide(9999)

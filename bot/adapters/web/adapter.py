@@ -310,6 +310,8 @@ class WebAdapter(Adapter):
         assert self.service is not None
         png = None
         for stored in await self._find_shown(request.match_info["token"]):
+            if await self.service.flagged(stored.id):  # a gate flagged it, or an operator hid it
+                continue
             png = await self.service.get_image(stored.id)
             if png is not None:
                 break

@@ -11,7 +11,7 @@ from PIL import Image
 
 from bot.adapters.web import WebAdapter
 from bot.app import BotApp
-from bot.domain import NewRequest, Platform, Status
+from bot.domain import NewRequest, Platform, Rejected, RejectionReason, Status
 from tests.bot.fakes import StandInPipeline
 
 
@@ -179,3 +179,26 @@ async def test_gallery_shows_web_and_daily_images_but_not_other_platforms_users(
     assert [(item["prompt"], item["daily"], item["image_url"]) for item in gallery] == [
         ("the daily prompt", True, "/images/daily-2026-01-01.png")
     ]
+
+
+async def test_gallery_never_shows_a_refused_or_hidden_request(running_app: BotApp) -> None:
+    service, store = running_app.service, running_app.store
+    assert service is not None and store is not None
+    kept_token, hidden_token, refused_token = "a" * 32, "b" * 32, "c" * 32
+    kept = await service.submit(NewRequest(Platform.WEB, kept_token, "u1", "a lighthouse at dusk"))
+    hidden = await service.submit(NewRequest(Platform.WEB, hidden_token, "u1", "a red barn"))
+    refused = await service.submit(NewRequest(Platform.WEB, refused_token, "u1", "a naked woman on a bed"))
+    assert isinstance(refused, Rejected) and refused.reason is RejectionReason.UNSAFE_PROMPT
+    ids = [kept.request_id, hidden.request_id]  # type: ignore[union-attr]
+    async with asyncio.timeout(10):
+        while any(store.get_request(i).status is not Status.DONE for i in ids):  # type: ignore[union-attr]
+            await asyncio.sleep(0.02)
+    store.hide(ids[1])
+    base = web_url(running_app)
+    async with session_() as session:
+        async with session.get(f"{base}/api/gallery") as response:
+            gallery = await response.json()
+        for token, status in ((hidden_token, 404), (refused_token, 404), (kept_token, 200)):
+            async with session.get(f"{base}/images/{token}.png") as response:
+                assert response.status == status, token
+    assert [item["prompt"] for item in gallery] == ["a lighthouse at dusk"]
