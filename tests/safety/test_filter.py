@@ -16,7 +16,7 @@ from tests.safety.conftest import FixedScore, make_filter
 
 
 def test_word_list_refusal_carries_gate_score_threshold_and_entry(safety: SafetyFilter) -> None:
-    verdict = safety.check_prompt("a n.u.d.e woman in a pool of sex toys")
+    verdict = safety.check_prompt("a n.u.d.e woman")
     assert verdict.gate == "prompt" and not verdict.allowed
     assert (verdict.score, verdict.threshold, verdict.reason) == (1.0, 0.7, PROMPT_REFUSED)
     assert verdict.category is Category.SEXUAL
