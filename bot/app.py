@@ -183,6 +183,7 @@ def open_configured_store(settings: Settings, env: Mapping[str, str], **kwargs: 
             settings.database_url(env),
             max_attempts=settings.worker.max_attempts,
             image_retention=ImageRetention(max_age_seconds=None if days is None else days * 86400.0),
+            busy_timeout=settings.storage.write_timeout_seconds,
             **kwargs,
         )
     except StorageError as error:

@@ -40,6 +40,12 @@ class StorageSettings(_Section):
     image_retention_days: float | None = Field(
         30.0, gt=0, description="delete stored images older than this; null: keep them"
     )
+    write_timeout_seconds: float = Field(
+        2.5,
+        gt=0,
+        le=60,
+        description="a write blocked by a lock (or a connection attempt) gives up after this",
+    )
 
 
 class GenerationDefaults(_Section):

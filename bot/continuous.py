@@ -65,6 +65,9 @@ class ContinuousWorker(Worker):
     def _busy(self) -> bool:
         return bool(self._jobs)
 
+    def _held_between_rounds(self) -> set[int]:
+        return set(self._jobs)
+
     def _round(self) -> int:
         """Claim into the free slots, decode `join_every` steps, hand off what finished."""
         if self._pipeline is None:
@@ -79,8 +82,7 @@ class ContinuousWorker(Worker):
             claims = self.store.claim(
                 self.worker_id, limit=free, lease_seconds=self.settings.worker.lease_seconds
             )
-            with self._lock:
-                self._in_flight.update((claim.request_id, claim) for claim in claims)
+            self.claims.hold(claims)
             for claim in claims:
                 self._admit(claim)
             claimed = len(claims)

@@ -6,6 +6,12 @@ GPU thread generates the next. A small third thread heartbeats the leases of the
 hand, so a long batch is never mistaken for a dead worker, while a killed worker's leases expire
 and storage re-queues them (at-least-once; fencing tokens drop a zombie's late result).
 
+A claim is owned until it is completed, failed or released, on every path: when storing a batch
+fails (the database locked, full, unreachable), its requests are given back — re-queued with the
+attempt counted, or failed with a plain reason after the last one — and when storage cannot even
+take them back, they stop being heartbeaten, so their leases expire and the reaper re-queues them.
+The static and the continuous worker share that one path (`_hand_off` → `_finish_all`).
+
 Requests claimed together are grouped by the options that must be shared within one pipeline call
 (images per prompt, top_k, temperature, cond_scale); each group is one call with one seed per
 request. When a batched call raises, each request is retried alone, so one poison request fails
@@ -27,25 +33,32 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from PIL import Image
 
+from bot.claims import HeldClaims
 from bot.config import Settings
 from bot.metrics import Metrics
 from generation.images import make_grid, to_post_size
+from storage.errors import StorageError, StorageUnavailable
+from storage.outage import log_failure
 
 if TYPE_CHECKING:
     from bot.safety.filter import SafetyFilter
     from storage import Claim, Completion, Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BLOCKED_MESSAGE = "The generated image was blocked by the safety filter. Try a different prompt."
 UNAVAILABLE_GATE = "the image safety check is unavailable; nothing was posted"
 # The delivery's message for an image the policy allows only behind a spoiler (adapters look for
 # the word "spoiler"; Discord is the only platform with NSFW channels).
 SPOILER_MESSAGE = "spoiler: the safety check flagged this image as possibly explicit"
+# What users may read when a request fails here; the exception itself goes only to the log.
+GENERATION_FAILED = "generating the image failed"
+STORE_TRIES = 2  # storing a finished batch: tries before its requests are given back
 
 
 class ImagePipeline(Protocol):
@@ -121,9 +134,7 @@ class Worker:
         self._force = threading.Event()
         self._wake = threading.Event()
         self._beats_done = threading.Event()
-        self._lock = threading.Lock()
-        self._in_flight: dict[int, Claim] = {}  # request id → claim being generated
-        self._lost: set[int] = set()  # request ids whose lease another worker now holds
+        self.claims = HeldClaims(store, self.worker_id, settings.worker.lease_seconds)
         self._thread: threading.Thread | None = None
         self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dallebot-finish")
         self._finishing: Future[None] | None = None
@@ -169,6 +180,8 @@ class Worker:
                 )
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join()
+        if released := self.release_in_flight():  # nothing held outlives the worker
+            log.warning("worker %s: released %d request(s) still held at stop", self.worker_id, released)
         log.info("worker %s stopped", self.worker_id)
 
     def force_stop(self) -> None:
@@ -177,10 +190,7 @@ class Worker:
 
     def release_in_flight(self) -> int:
         """Hand every claim this worker holds back to the queue (the attempt is not counted)."""
-        with self._lock:
-            claims = list(self._in_flight.values())
-            self._in_flight.clear()
-        return sum(1 for claim in claims if self.store.release(claim))
+        return self.claims.release_all()
 
     def _main(self, loaded: Future[None]) -> None:
         try:
@@ -194,9 +204,9 @@ class Worker:
             while not self._stop.is_set() or self._busy():
                 self._wake.clear()  # before claiming: a wake-up during the claim is not lost
                 try:
-                    worked = self._round()  # its results are stored while the next batch generates
+                    worked = self._owned_round()  # its results are stored while the next batch generates
                 except Exception:
-                    log.exception("worker %s: unexpected error; continuing", self.worker_id)
+                    log_failure(log, "worker %s: round failed; continuing", self.worker_id)
                     worked = 0
                 # A short batch drained the queue: claiming again at once would only take SQLite's
                 # write lock from the delivery loop. Wait for a wake-up (a submit here) or the poll.
@@ -211,10 +221,8 @@ class Worker:
     def _drain_logged(self) -> None:
         try:
             self.drain()
-        except Exception:
-            log.exception(
-                "worker %s: storing a batch's results failed; its leases will expire", self.worker_id
-            )
+        except Exception:  # _finish_all settles its own errors: this is a bug, not an outage
+            log.exception("worker %s: finishing a batch failed", self.worker_id)
 
     def _heartbeat_loop(self) -> None:
         # Beats on after stop() while the last batch finishes, so its lease never lapses mid-call.
@@ -225,27 +233,37 @@ class Worker:
 
     def heartbeat(self) -> None:
         """Extend the lease of every claim being generated; note the ones lost to another worker."""
-        with self._lock:
-            claims = list(self._in_flight.values())
-        for claim in claims:
+        for claim in self.claims.held():
             try:
                 alive = self.store.heartbeat(claim, self.settings.worker.lease_seconds)
-            except Exception as error:
-                log.warning("heartbeat for request %d failed: %s", claim.request_id, error)
+            except Exception:
+                log_failure(log, "heartbeat for request %d failed", claim.request_id)
                 continue
             if not alive:
                 log.warning(
                     "request %d: lease lost to another worker; its result will be dropped", claim.request_id
                 )
-                with self._lock:
-                    self._lost.add(claim.request_id)
+                self.claims.mark_lost(claim.request_id)
 
     def run_once(self) -> int:
         """Claim up to a batch, generate it, and wait until its results are stored; return how many."""
         try:
-            return self._round()
+            return self._owned_round()
         finally:
             self.drain()
+
+    def _owned_round(self) -> int:
+        """`_round`, and when it raises, every claim it held and did not hand on is given back."""
+        try:
+            return self._round()
+        except BaseException as error:
+            orphans = self.claims.orphans(self._held_between_rounds())
+            self.claims.give_back(orphans, f"round failed ({_short(error)})")
+            raise
+
+    def _held_between_rounds(self) -> set[int]:
+        """Request ids a subclass keeps between rounds (the continuous batcher's); none here."""
+        return set()
 
     def drain(self) -> None:
         """Wait until the batch being gated and stored (on the finishing thread) is done."""
@@ -261,8 +279,7 @@ class Worker:
         now = time.monotonic()
         if now - self._last_reap >= self.settings.worker.lease_seconds / 2:
             self._last_reap = now
-            if reaped := self.store.reap():
-                log.info("re-queued or failed %d request(s) whose worker stopped heartbeating", reaped)
+            self.store.reap()  # it logs each request it re-queued or failed, after committing
 
     def _round(self) -> int:
         """Reap expired leases now and then, claim up to a batch, generate it; return how many."""
@@ -276,16 +293,13 @@ class Worker:
         )
         if not claims:
             return 0
-        with self._lock:
-            self._in_flight.update((claim.request_id, claim) for claim in claims)
+        self.claims.hold(claims)
         groups: dict[_BatchKey, list[Claim]] = {}
         for claim in claims:
             groups.setdefault(self._batch_key(claim), []).append(claim)
         for key, group in groups.items():
             if self._stop.is_set():  # shutting down: what has not started goes back to the queue
-                for claim in group:
-                    self._forget(claim)
-                    self.store.release(claim)
+                self.claims.release(group)
                 continue
             self._generate(key, group)
         return len(claims)
@@ -331,9 +345,10 @@ class Worker:
                     self._generate(key, [claim])
                 return
             claim = group[0]
-            log.warning("request %d: generation failed: %s", claim.request_id, error)
-            self._forget(claim)
-            self.store.fail(claim, f"generation failed: {type(error).__name__}: {error}", retryable=True)
+            log.warning(
+                "request %d: generation failed: %s: %s", claim.request_id, type(error).__name__, error
+            )
+            self.claims.fail(claim, GENERATION_FAILED, retryable=True)
             return
         seconds = time.perf_counter() - started
         self.metrics.generation_seconds.observe(seconds)
@@ -345,21 +360,32 @@ class Worker:
     def _hand_off(self, results: list[tuple[Claim, list[Image.Image], float]]) -> None:
         """Image gate, PNG and storing go to the finishing thread, so the GPU can start on more.
 
-        At most one hand-off waits there; the claims in it stay heartbeaten until stored."""
+        At most one hand-off waits there; the claims in it stay heartbeaten until settled."""
         self.drain()
+        self.claims.hand_off(claim for claim, _, _ in results)
         self._finishing = self._finisher.submit(self._finish_all, results)
 
     def _finish_all(self, results: list[tuple[Claim, list[Image.Image], float]]) -> None:
-        """Gate every result of the batch, then store the ones to post in one transaction."""
-        completions = [
-            completion
-            for claim, images, seconds in results
-            if (completion := self._judge(claim, images, seconds)) is not None
-        ]
-        if completions:
-            self._store(completions)
-        if self._on_completed is not None:
-            self._on_completed()
+        """Gate every result of the batch, then store the ones to post in one transaction.
+
+        Never raises: whatever fails, every claim of the batch ends completed, failed or given back."""
+        claims = [claim for claim, _, _ in results]
+        try:
+            completions = [
+                completion
+                for claim, images, seconds in results
+                if (completion := self._judge(claim, images, seconds)) is not None
+            ]
+            if completions:
+                self._store(completions)
+        except Exception as error:
+            if not isinstance(error, StorageError):
+                log.exception("worker %s: finishing a batch failed", self.worker_id)
+            self.claims.give_back(claims, f"storing a batch failed ({_short(error)})")
+        finally:
+            self.claims.hand_off(claims, done=True)
+            if self._on_completed is not None:
+                self._on_completed()
 
     def _judge(self, claim: Claim, images: list[Image.Image], seconds: float) -> Completion | None:
         """Image gate (fail-closed): the result to store, or None when the request was failed here."""
@@ -386,27 +412,21 @@ class Worker:
                 tiles.append(Image.new("RGB", image.size, (128, 128, 128)) if action == "block" else image)
         except SafetyUnavailable as error:
             log.error("request %d: %s: %s", request.id, UNAVAILABLE_GATE, error)
-            self._forget(claim)
-            self.store.fail(claim, UNAVAILABLE_GATE, retryable=True)
+            self.claims.fail(claim, UNAVAILABLE_GATE, retryable=True)
             return None
         if all(entry["action"] == "block" for entry in safety):
-            self._forget(claim)
-            for entry in safety:
-                self.store.record_safety(request.id, **entry)
-            self.store.fail(claim, BLOCKED_MESSAGE, retryable=False)
+            self.claims.fail(claim, BLOCKED_MESSAGE, retryable=False, safety=safety)
             return None
         # adapters put the whole picture behind a spoiler
         message = SPOILER_MESSAGE if any(entry["action"] == "spoiler" for entry in safety) else None
         return Completion(claim, png_bytes(make_grid(tiles)), seconds, tuple(safety), message)
 
     def _store(self, completions: list[Completion]) -> None:
-        """The batch's results and outbox entries in one transaction, each fenced by its own claim."""
-        with self._lock:
-            for completion in completions:
-                self._in_flight.pop(completion.claim.request_id, None)
-            lost = {c.claim.request_id for c in completions} & self._lost
-            self._lost -= lost
-        written = self.store.complete_many(completions)
+        """The batch's results and outbox entries in one transaction, each fenced by its own claim.
+
+        A database that cannot take it (locked, unreachable) is tried again; then it raises."""
+        written = self._retrying(lambda: self.store.complete_many(completions), STORE_TRIES)
+        lost = self.claims.settled(completion.claim for completion in completions)
         for completion, stored in zip(completions, written, strict=True):
             if not stored:
                 request_id = completion.claim.request_id
@@ -416,6 +436,18 @@ class Worker:
                     " (lease was lost)" if request_id in lost else "",
                 )
 
-    def _forget(self, claim: Claim) -> None:
-        with self._lock:
-            self._in_flight.pop(claim.request_id, None)
+    def _retrying(self, call: Callable[[], T], tries: int) -> T:
+        """`call()`, tried again after a short pause while storage is unavailable (not on other errors)."""
+        for attempt in range(1, tries + 1):
+            try:
+                return call()
+            except StorageUnavailable:
+                if attempt == tries or self._force.is_set():
+                    raise
+                time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
+
+
+def _short(error: BaseException) -> str:
+    """An error's kind for a log line: a storage error's cause, else its type."""
+    return getattr(error, "cause", None) or type(error).__name__

@@ -18,6 +18,7 @@ import logging
 import os
 import select
 import sqlite3
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
@@ -26,14 +27,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 
-from storage.errors import translate
+from storage.errors import StorageError, translate
 from storage.gate import WriteGate
 
 log = logging.getLogger(__name__)
 
 WRITE_OPTION = "dallebot_write"  # execution option: begin this transaction as a writer
+DEADLINE_OPTION = "dallebot_deadline"  # execution option: time.monotonic() by which a writer gives up
+URL_HELP = "use sqlite:///path/to/dallebot.db or postgresql://user@host:5432/database"
 _GATES: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
 _URLS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
@@ -47,15 +50,25 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
-    """An engine for `url` with pragmas, timeouts and the writer `BEGIN IMMEDIATE` hook."""
-    parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed.render_as_string(hide_password=False), parsed.database, busy_timeout)
-    engine = create_engine(
-        parsed,
-        pool_size=5,
-        connect_args={"connect_timeout": max(1, int(busy_timeout))},
-    )
+    """An engine for `url` with pragmas, timeouts and the writer `BEGIN IMMEDIATE` hook.
+
+    A URL that is not a database URL, or names a driver that is not installed, raises StorageError
+    saying so (the URL itself is not repeated: it may hold a password)."""
+    try:
+        parsed = make_url(normalize_url(url))
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed.render_as_string(hide_password=False), parsed.database, busy_timeout)
+        engine = create_engine(
+            parsed,
+            pool_size=5,
+            connect_args={"connect_timeout": max(1, int(busy_timeout))},
+        )
+    except (ArgumentError, ValueError) as error:
+        raise StorageError(f"the database URL is not valid ({error}): {URL_HELP}") from None
+    except (NoSuchModuleError, ImportError) as error:
+        raise StorageError(
+            f"the database URL names a driver that is not installed ({error}): {URL_HELP}"
+        ) from None
     lock_timeout_ms = int(busy_timeout * 1000)
 
     @event.listens_for(engine, "checkout")
@@ -110,11 +123,26 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engin
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
+    full_ms = int(busy_timeout * 1000)
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        writer = connection.get_execution_options().get(WRITE_OPTION, False)
+        options = connection.get_execution_options()
         # straight to the driver: a SQLAlchemy execute here would cost more than the BEGIN itself
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if writer else "BEGIN")
+        driver = connection.connection.driver_connection
+        if not options.get(WRITE_OPTION, False):
+            driver.execute("BEGIN")
+            return
+        # The writer gate's wait counts against the same timeout: SQLite's busy handler gets what is
+        # left, so a write blocked by a lock gives up after busy_timeout in all, not twice that.
+        deadline = options.get(DEADLINE_OPTION)
+        left_ms = full_ms if deadline is None else int((deadline - time.monotonic()) * 1000)
+        want = full_ms if left_ms >= full_ms - 50 else max(1, left_ms)
+        info = connection.connection.info
+        if info.get("busy_ms", full_ms) != want:
+            driver.execute(f"PRAGMA busy_timeout = {want}")
+            info["busy_ms"] = want
+        driver.execute("BEGIN IMMEDIATE")
 
     return engine
 
@@ -127,12 +155,12 @@ def transaction(engine: Engine, *, write: bool, one_statement: bool = False) -> 
     durable, at the same commit) on its own, so it runs in autocommit mode: no BEGIN and COMMIT
     round trips around it. SQLite still begins it (`BEGIN IMMEDIATE` for a writer).
     """
-    url = _display_url(engine)
+    url = display_url(engine)
     gate = _GATES.get(engine) if write else None
     try:
-        with gate.hold(url) if gate else nullcontext(), engine.connect() as connection:
+        with gate.hold(url) if gate else nullcontext() as deadline, engine.connect() as connection:
             if write:
-                connection.execution_options(**{WRITE_OPTION: True})
+                connection.execution_options(**{WRITE_OPTION: True, DEADLINE_OPTION: deadline})
             if one_statement and engine.dialect.name == "postgresql":
                 connection.execution_options(isolation_level="AUTOCOMMIT")
             with connection.begin():
@@ -142,7 +170,7 @@ def transaction(engine: Engine, *, write: bool, one_statement: bool = False) -> 
         raise translate(error, url) from error
 
 
-def _display_url(engine: Engine) -> str:
+def display_url(engine: Engine) -> str:
     """The URL for error messages, password hidden (rendered once per engine: it is not free)."""
     url = _URLS.get(engine)
     if url is None:

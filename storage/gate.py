@@ -43,7 +43,8 @@ class WriteGate:
         self._helper_fd = -1
 
     @contextmanager
-    def hold(self, url: str) -> Iterator[None]:
+    def hold(self, url: str) -> Iterator[float]:
+        """Hold the gate; yields the time.monotonic() deadline, which the wait that follows keeps to."""
         deadline = time.monotonic() + self.timeout
         if not self._thread_lock.acquire(timeout=self.timeout):
             raise self._timed_out(url)
@@ -54,7 +55,7 @@ class WriteGate:
             except BlockingIOError:
                 fd = self._wait(deadline, url)
             try:
-                yield
+                yield deadline
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:

@@ -18,8 +18,10 @@ from sqlalchemy import Connection, Engine, func, select
 
 from bot.domain import Accepted, NewRequest, Platform, QuotaPolicy, Rejected, Request, Status
 from storage import cursors, decisions, images, outbox, queue, quotas, results, schema
-from storage.db import dispose, make_engine, transaction
+from storage.db import display_url, dispose, make_engine, transaction
+from storage.errors import StorageError
 from storage.models import requests
+from storage.outage import Outage
 from storage.records import Claim, Completion, Delivery, ImageRetention, QueueStats, QuotaStatus
 
 log = logging.getLogger(__name__)
@@ -69,18 +71,29 @@ class Store:
         self.image_retention = image_retention or ImageRetention()
         self.backoff_seconds = backoff_seconds
         self._queue_seemed_empty = True  # the last claim came back short: look before locking
+        self.outage = Outage(display_url(engine))  # every transaction below reports to it
 
     # -- transactions -------------------------------------------------------------------------
 
     @contextmanager
     def _write(self, *, one_statement: bool = False) -> Iterator[Connection]:
-        with transaction(self.engine, write=True, one_statement=one_statement) as connection:
-            yield connection
+        try:
+            with transaction(self.engine, write=True, one_statement=one_statement) as connection:
+                yield connection
+        except StorageError as error:
+            self.outage.failure(error, write=True)
+            raise
+        self.outage.success(write=True)
 
     @contextmanager
     def _read(self, *, one_statement: bool = False) -> Iterator[Connection]:
-        with transaction(self.engine, write=False, one_statement=one_statement) as connection:
-            yield connection
+        try:
+            with transaction(self.engine, write=False, one_statement=one_statement) as connection:
+                yield connection
+        except StorageError as error:
+            self.outage.failure(error, write=False)
+            raise
+        self.outage.success(write=False)
 
     def _now(self) -> datetime:
         now = self.clock()
@@ -250,11 +263,12 @@ class Store:
     def reap(self) -> int:
         """Expired leases → queued with backoff, or failed after the last attempt; returns how many."""
         now = self._now()
+        reaped: list[tuple[int, str | None, bool]] = []  # (request id, lease owner, failed for good)
         with self._write() as connection:
-            reaped = 0
             for row in queue.expired(connection, now):
                 final = row.attempts >= self.max_attempts
-                error = f"worker {row.lease_owner} stopped renewing its lease (attempt {row.attempts})"
+                # the user may read this text: no host or process names in it
+                error = f"the worker generating it stopped (attempt {row.attempts} of {self.max_attempts})"
                 if queue.requeue_or_fail(
                     connection,
                     row.id,
@@ -265,12 +279,21 @@ class Store:
                     backoff_seconds=self.backoff_seconds,
                     now=now,
                 ):
-                    reaped += 1
+                    reaped.append((row.id, row.lease_owner, final))
                     if final:
                         self._owe_failure(connection, row.id, row.platform, error, now)
-            if reaped:
-                log.info("reaped %d request(s) with expired leases", reaped)
-            return reaped
+        for request_id, owner, final in reaped:  # after the commit: the log never runs ahead of the database
+            log.info(
+                "request %d: worker %s stopped renewing its lease; %s",
+                request_id, owner, "failed after its last attempt" if final else "re-queued",
+            )  # fmt: skip
+        return len(reaped)
+
+    def probe(self) -> None:
+        """A real write (one cursor row, upserted), bounded by the write timeout; raises StorageError."""
+        now = self._now()
+        with self._write() as connection:
+            cursors.put(connection, "dallebot", "ready_probe", now.isoformat(), now)
 
     def _owe_failure(
         self, connection: Connection, request_id: int, platform: str, error: str, now: datetime

@@ -329,7 +329,9 @@ def test_release_requeues_without_counting_the_attempt(store: Store) -> None:
     assert again.request.attempts == 1 and again.token == claim.token + 1
 
 
-def test_reaper_fails_a_request_after_its_last_attempt(make_store, clock: FakeClock) -> None:
+def test_reaper_fails_a_request_after_its_last_attempt(make_store, clock: FakeClock, caplog) -> None:
+    """The user reads a plain reason; the log (written after the commit) names the worker."""
+    caplog.set_level("INFO", logger="storage.store")
     store = make_store(max_attempts=2, backoff_seconds=1)
     store.enqueue(new_request(1), **NO_LIMITS)
     for _ in range(2):
@@ -339,7 +341,8 @@ def test_reaper_fails_a_request_after_its_last_attempt(make_store, clock: FakeCl
         assert store.reap() == 1
     stored = store.get_request(claim.request.id)
     assert (stored.status, stored.attempts) == (Status.FAILED, 2)
-    assert "crashy" in stored.last_error
+    assert stored.last_error == "the worker generating it stopped (attempt 2 of 2)"
+    assert f"request {stored.id}: worker crashy stopped renewing its lease; failed" in caplog.text
     [delivery] = store.pending_deliveries(Platform.X)
     assert delivery.kind == "failure"
     assert store.reap() == 0
