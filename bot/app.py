@@ -26,6 +26,8 @@ from bot.domain import Platform
 from bot.metrics import Metrics
 from bot.service import BotService
 from bot.worker import ImagePipeline, Worker, default_worker_id
+from storage import StorageError
+from storage.outage import log_failure
 
 if TYPE_CHECKING:
     from bot.daily import DailyPrompt
@@ -240,6 +242,7 @@ class BotApp:
     async def _start(self) -> None:
         # 1. storage and safety
         self.store = self._store or await asyncio.to_thread(open_configured_store, self.settings, self.env)
+        self.store.outage.listen(lambda kind: self.metrics.storage_errors.labels(kind=kind).inc())
         safety = self._safety or await asyncio.to_thread(self._build_safety)
         # 2. adapters (built, not yet started)
         if self._adapters is None:
@@ -309,7 +312,7 @@ class BotApp:
             pruned = await self.service.call(self.store.prune_images)
             refusals = await self.service.call(self.store.prune_refusals)
         except Exception:
-            log.exception("pruning old images and refusals failed; trying again in an hour")
+            log_failure(log, "pruning old images and refusals failed; trying again in an hour")
             return
         if pruned or refusals:
             log.info("pruned %d stored image(s) and %d refusal(s) past their retention", pruned, refusals)
@@ -331,7 +334,11 @@ class BotApp:
     def _refresh_queue_metrics(self) -> None:
         if self.store is None:
             return
-        stats = self.store.stats()
+        try:
+            stats = self.store.stats()
+        except StorageError:  # /metrics still answers in an outage: it is how one watches it
+            log_failure(log, "reading queue figures for /metrics failed")
+            return
         self.metrics.queue_depth.set(stats.queued)
         self.metrics.running.set(stats.running)
 

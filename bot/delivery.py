@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from bot.adapters.base import Adapter, DeliveryError
 from bot.domain import Platform
 from bot.metrics import Metrics
+from storage.outage import log_failure
 
 if TYPE_CHECKING:
     from bot.service import BotService
@@ -77,7 +78,7 @@ class DeliveryLoop:
             try:
                 await self.run_once()
             except Exception:
-                log.exception("delivery round failed; trying again")
+                log_failure(log, "delivery round failed; trying again")
             if self._more_waiting:  # a full page came back: read the next at once
                 continue
             waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bot.domain import RejectionReason
+from storage.outage import KINDS
 
 
 class Metrics:
@@ -45,8 +46,16 @@ class Metrics:
             ["platform", "outcome"],
             registry=self.registry,
         )
+        self.storage_errors = Counter(
+            "dallebot_storage_errors",
+            "Storage operations that failed, by kind (unreachable, locked, read_only, full, other)",
+            ["kind"],
+            registry=self.registry,
+        )
         for reason in RejectionReason:  # every reason shows as 0 before its first rejection
             self.rejections.labels(reason=reason.value)
+        for kind in KINDS:
+            self.storage_errors.labels(kind=kind)
         self._refreshers: list[Callable[[], None]] = []
 
     def on_scrape(self, refresh: Callable[[], None]) -> None:

@@ -33,6 +33,7 @@ from bot.metrics import Metrics
 from bot.safety.policy import Category
 from bot.validation import printable, validate
 from storage import StorageError
+from storage.outage import log_failure
 
 if TYPE_CHECKING:
     from bot.safety.filter import SafetyFilter, Verdict
@@ -102,8 +103,8 @@ class BotService:
                 checked, quota=quota, queue_cap=self.settings.queue.cap, safety=_decision(verdict)
             )
             return self._settle(checked, outcome, verdict)
-        except StorageError as error:
-            log.error("submit %s/%s: storage unavailable: %s", new.platform, new.external_id, error)
+        except StorageError:  # an outage is logged once by storage.outage; anything else in full
+            log_failure(log, "submit %s/%s failed", new.platform, new.external_id)
             return self._count(Rejected(RejectionReason.UNAVAILABLE, UNAVAILABLE_MESSAGE))
 
     async def submit_many(
@@ -139,8 +140,8 @@ class BotService:
                 )
                 for (index, new, verdict), outcome in zip(to_enqueue, results, strict=True):
                     outcomes[index] = self._settle(new, outcome, verdict)
-        except StorageError as error:
-            log.error("submit_many: storage unavailable, nothing stored, cursor not advanced: %s", error)
+        except StorageError:
+            log_failure(log, "submit_many: nothing stored, cursor not advanced")
             raise
         return [outcome for outcome in outcomes if outcome is not None]
 

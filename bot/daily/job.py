@@ -20,6 +20,7 @@ from bot.daily.rotation import Rotation
 from bot.daily.schedule import due_date
 from bot.daily.settings import DailySettings
 from bot.domain import Accepted, NewRequest, Outcome, Platform
+from storage.outage import log_failure
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -103,7 +104,7 @@ class DailyPrompt:
         try:
             await self.run_due()
         except Exception:  # the next firing (or restart) catches up within the grace period
-            log.exception("daily: the scheduled run failed")
+            log_failure(log, "daily: the scheduled run failed")
 
     async def start(self) -> None:
         """Schedule the job on the running event loop, then catch up on a missed minute."""

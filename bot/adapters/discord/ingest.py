@@ -25,6 +25,7 @@ import discord
 from bot.adapters.discord import text
 from bot.adapters.discord.channels import ChannelSettingsStore
 from bot.domain import Accepted, NewRequest, Options, Platform, Rejected, RejectionReason
+from storage.outage import log_failure
 
 if TYPE_CHECKING:
     from bot.adapters.discord.ports import DiscordService
@@ -245,15 +246,15 @@ class Ingest:
         """Whether an earlier process stored this event (and so answered it, a refusal included)."""
         try:
             return await self.service.find_request(Platform.DISCORD, external_id) is not None
-        except Exception as error:  # storage down: submit says so to the user
-            log.warning("could not look up discord request %s: %s", external_id, error)
+        except Exception:  # storage down: submit says so to the user
+            log_failure(log, "could not look up discord request %s", external_id)
             return False
 
     async def _submit(self, new: NewRequest) -> Accepted | Rejected:
         try:
             return await self.service.submit(new)
         except Exception:  # the user must hear something; the operator gets the traceback
-            log.exception("submit failed for discord request %s", new.external_id)
+            log_failure(log, "submit failed for discord request %s", new.external_id)
             return _UNAVAILABLE
 
     async def _channel_refusal(self, channel: Any) -> Rejected | None:

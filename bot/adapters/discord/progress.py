@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.adapters.discord import text
+from storage.outage import log_failure
 
 if TYPE_CHECKING:
     from bot.adapters.discord.ingest import Tracker, Waiting
@@ -45,7 +46,7 @@ class ProgressUpdater:
             try:
                 await self.refresh()
             except Exception:  # a failed round must not end the loop; the next one tries again
-                log.exception("progress refresh failed")
+                log_failure(log, "progress refresh failed")
 
     async def refresh(self) -> int:
         """One pass over the waiting requests; returns how many messages were edited."""

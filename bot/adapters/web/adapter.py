@@ -2,7 +2,8 @@
 
 A page to type a prompt, watch the request's queue position and then its image; the visitor's
 remaining quota; rejections with their reason; a gallery of recent images (daily prompts included);
-/healthz and /metrics. A visitor is its client address (quotas cannot be reset by dropping a
+/healthz, /readyz and /metrics (health.py: a storage outage answers 503 with Retry-After,
+never a traceback). A visitor is its client address (quotas cannot be reset by dropping a
 cookie); its cookie owns its requests, whose HTTP ids are unguessable tokens (see identity.py).
 Every response passes the guards in guard.py.
 
@@ -35,6 +36,7 @@ from bot.adapters.web.guard import (
     error,
     retry_after_header,
 )
+from bot.adapters.web.health import answer_outages, healthz, readyz
 from bot.config import WebSettings
 from bot.domain import Accepted, NewRequest, Options, Platform, Rejected, RejectionReason, Request, Status
 from bot.metrics import Metrics
@@ -130,6 +132,7 @@ class WebAdapter(Adapter):
     def build_app(self) -> web.Application:
         guards = [
             contain_errors(),
+            answer_outages,  # inside contain_errors: storage errors are 503s, not 500s
             check_host_and_origin(allowed_hosts(self.settings.allowed_hosts, self.settings.host)),
             self._identify,
         ]
@@ -144,7 +147,8 @@ class WebAdapter(Adapter):
                 web.get("/api/quota", self._quota),
                 web.get("/api/gallery", self._gallery),
                 web.get("/images/{token}.png", self._image),
-                web.get("/healthz", self._health),
+                web.get("/healthz", healthz),
+                web.get("/readyz", self._ready),
                 web.get("/metrics", self._metrics),
             ]
         )
@@ -332,14 +336,9 @@ class WebAdapter(Adapter):
         found = [await self.service.find_request(platform, external_id) for platform in platforms]
         return [item for item in found if item is not None and item.status is Status.DONE]
 
-    async def _health(self, request: web.Request) -> web.Response:
+    async def _ready(self, request: web.Request) -> web.Response:
         assert self.service is not None
-        try:
-            stats = await self.service.call(self.service.store.stats)
-        except Exception:
-            log.exception("web: /healthz: storage check failed")
-            return web.json_response({"status": "unavailable", "error": "storage unavailable"}, status=503)
-        return web.json_response({"status": "ok", "queued": stats.queued, "running": stats.running})
+        return await readyz(self.service)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         assert self.service is not None

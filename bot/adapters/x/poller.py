@@ -22,6 +22,7 @@ from bot.adapters.x.api import XApi
 from bot.adapters.x.parsing import BotAccount, page_to_requests
 from bot.adapters.x.settings import XSettings
 from bot.domain import Accepted, Platform
+from storage.outage import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -160,5 +161,5 @@ class MentionPoller:
                 log.warning("x: polling mentions failed (%s); retrying in %.0f s", error, wait)
             except Exception:  # storage unavailable etc.: the cursor did not move, so nothing is lost
                 wait = self.settings.poll_interval_seconds
-                log.exception("x: storing mentions failed; retrying in %.0f s", wait)
+                log_failure(log, "x: storing mentions failed; retrying in %.0f s", wait)
             await self.sleep(wait)
