@@ -177,7 +177,7 @@ def build_worker(
 
 def open_configured_store(settings: Settings, env: Mapping[str, str], **kwargs: Any) -> Store:
     """The store at storage.url (or DALLEBOT_DATABASE_URL), schema brought up to date."""
-    from storage import ImageRetention, StorageError, open_store
+    from storage import ImageRetention, open_store
 
     days = settings.storage.image_retention_days
     try:
@@ -189,7 +189,14 @@ def open_configured_store(settings: Settings, env: Mapping[str, str], **kwargs: 
             **kwargs,
         )
     except StorageError as error:
-        raise StartupError(f"storage.url in config.yaml: {error}") from error
+        raise StartupError(f"{database_setting(env)}: {error}") from error
+
+
+def database_setting(env: Mapping[str, str]) -> str:
+    """Where the database URL came from, for messages: the environment wins over config.yaml."""
+    from bot.config import DATABASE_URL_ENV
+
+    return DATABASE_URL_ENV if env.get(DATABASE_URL_ENV) else "storage.url in config.yaml"
 
 
 class BotApp:

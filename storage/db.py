@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 
 from storage.errors import StorageError, translate
@@ -49,13 +49,28 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def parse_url(url: str) -> URL:
+    """The URL with psycopg 3 for plain postgresql://; StorageError when it is not a database URL
+    (the URL itself is not repeated: it may hold a password)."""
+    try:
+        parsed = make_url(normalize_url(url))
+        parsed.get_dialect()  # an unknown scheme or a driver that is not installed
+    except (NoSuchModuleError, ImportError) as error:
+        raise StorageError(
+            f"the database URL names a driver that is not installed ({error}): {URL_HELP}"
+        ) from None
+    except (ArgumentError, ValueError) as error:
+        raise StorageError(f"the database URL is not valid ({error}): {URL_HELP}") from None
+    return parsed
+
+
 def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
     """An engine for `url` with pragmas, timeouts and the writer `BEGIN IMMEDIATE` hook.
 
     A URL that is not a database URL, or names a driver that is not installed, raises StorageError
     saying so (the URL itself is not repeated: it may hold a password)."""
+    parsed = parse_url(url)
     try:
-        parsed = make_url(normalize_url(url))
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed.render_as_string(hide_password=False), parsed.database, busy_timeout)
         engine = create_engine(
@@ -63,8 +78,6 @@ def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
             pool_size=5,
             connect_args={"connect_timeout": max(1, int(busy_timeout))},
         )
-    except (ArgumentError, ValueError) as error:
-        raise StorageError(f"the database URL is not valid ({error}): {URL_HELP}") from None
     except (NoSuchModuleError, ImportError) as error:
         raise StorageError(
             f"the database URL names a driver that is not installed ({error}): {URL_HELP}"

@@ -179,8 +179,14 @@ def describe(settings: Settings, env: dict[str, str] | os._Environ[str]) -> tupl
 
     lines: list[str] = []
     errors: list[str] = []
+    from bot.app import database_setting
+    from storage.check import check_database
+
     source = " (from DALLEBOT_DATABASE_URL)" if env.get("DALLEBOT_DATABASE_URL") else ""
-    lines.append(f"storage: {_safe_url(settings)}{source}")
+    database = check_database(settings.database_url(env), timeout=settings.storage.write_timeout_seconds)
+    lines.append(f"storage: {_safe_url(settings)}{source}: {database.note}")
+    if database.problem is not None:  # the same words `dallebot run` stops with
+        errors.append(f"{database_setting(env)}: {database.problem}")
     gen = settings.generation
     if gen.model is None:
         from generation.loading import CONFIG_FILE, EMBEDDED_MODEL_DIR
