@@ -178,14 +178,19 @@ def build_worker(
 def open_configured_store(settings: Settings, env: Mapping[str, str], **kwargs: Any) -> Store:
     """The store at storage.url (or DALLEBOT_DATABASE_URL), schema brought up to date."""
     from storage import ImageRetention, open_store
+    from storage.check import check_database
 
     days = settings.storage.image_retention_days
+    url, timeout = settings.database_url(env), settings.storage.write_timeout_seconds
+    problem = check_database(url, timeout=timeout).problem  # check-config's words, before anything binds
+    if problem is not None:
+        raise StartupError(f"{database_setting(env)}: {problem}")
     try:
         return open_store(
-            settings.database_url(env),
+            url,
             max_attempts=settings.worker.max_attempts,
             image_retention=ImageRetention(max_age_seconds=None if days is None else days * 86400.0),
-            busy_timeout=settings.storage.write_timeout_seconds,
+            busy_timeout=timeout,
             **kwargs,
         )
     except StorageError as error:

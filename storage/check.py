@@ -41,6 +41,8 @@ def check_database(url: str, *, timeout: float = 2.5) -> DatabaseCheck:
             return _new_sqlite_file(path)
         if path.is_dir():
             return DatabaseCheck("not checked", f"{path} is a directory, not a database file")
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return DatabaseCheck("not checked", f"{path} is on a read-only filesystem: remount it read-write")
         if not os.access(path, os.R_OK | os.W_OK):
             return DatabaseCheck(
                 "not checked", f"{path} is not readable and writable by this user: {_owner(path)}"

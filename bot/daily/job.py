@@ -20,7 +20,6 @@ from bot.daily.rotation import Rotation
 from bot.daily.schedule import due_date
 from bot.daily.settings import DailySettings
 from bot.domain import Accepted, NewRequest, Outcome, Platform
-from storage.outage import log_failure
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -104,6 +103,8 @@ class DailyPrompt:
         try:
             await self.run_due()
         except Exception:  # the next firing (or restart) catches up within the grace period
+            from storage.outage import log_failure  # here: importing bot.config must not load storage
+
             log_failure(log, "daily: the scheduled run failed")
 
     async def start(self) -> None:
