@@ -179,3 +179,34 @@ def test_a_stuck_dallebot_writer_times_out_the_others_cleanly(sqlite_url: str) -
     assert isinstance(waiting.enqueue(new_request(3), quota=None, queue_cap=None), Accepted)
     stuck.close()
     waiting.close()
+
+
+def test_a_write_behind_a_waiting_writer_gives_up_within_one_timeout(sqlite_url: str) -> None:
+    """Another process holds SQLite's lock; a dallebot writer waits for it holding the writer gate;
+    a second dallebot writer queues behind that one. It gives up within one write timeout in all
+    (before, the gate's wait and SQLite's busy wait were added: twice the timeout)."""
+    import threading
+    import time
+
+    first, second = open_store(sqlite_url, busy_timeout=1.0), open_store(sqlite_url, busy_timeout=1.0)
+    errors: list[StorageUnavailable] = []
+
+    def wait_in_sqlite() -> None:
+        with pytest.raises(StorageUnavailable) as caught:
+            first.enqueue(new_request(1), quota=None, queue_cap=None)
+        errors.append(caught.value)
+
+    with _write_lock_held(sqlite_url):
+        waiting = threading.Thread(target=wait_in_sqlite)
+        waiting.start()
+        time.sleep(0.15)  # the first writer holds the gate and sits in SQLite's busy handler
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailable) as caught:
+            second.enqueue(new_request(2), quota=None, queue_cap=None)
+        elapsed = time.monotonic() - started
+        waiting.join()
+    assert caught.value.cause == "locked" and errors and errors[0].cause == "locked"
+    assert elapsed < 1.5, f"gave up after {elapsed:.2f} s with a 1 s write timeout"  # 1.85 s before
+    assert second.count_requests() == 0
+    first.close()
+    second.close()
