@@ -237,8 +237,8 @@ class BotService:
         await self.call(self.store.set_cursor, platform, key, value)
 
     async def ban(self, platform: Platform, user_id: str, *, reason: str = "") -> None:
-        log.info("banned %s user %s", platform, user_id)
         await self.call(self.store.ban, platform, user_id, reason)
+        log.info("banned %s user %s", platform, user_id)  # after the commit: the log never runs ahead
 
     async def unban(self, platform: Platform, user_id: str) -> None:
         await self.call(self.store.unban, platform, user_id)
