@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.domain import Status
+from bot.domain import Platform, Status
 from storage import open_store
 from tests.storage.private_pg import private_postgres
 
@@ -45,11 +45,11 @@ class Answer:
         return json.loads(self.body)
 
 
-def _http(url: str, payload: dict[str, Any] | None = None) -> Answer:
+def _http(opener: urllib.request.OpenerDirector, url: str, payload: dict[str, Any] | None = None) -> Answer:
     data = None if payload is None else json.dumps(payload).encode()
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with opener.open(request, timeout=30) as response:
             return Answer(response.status, dict(response.headers), response.read().decode())
     except urllib.error.HTTPError as error:
         return Answer(error.code, dict(error.headers), error.read().decode())
@@ -74,12 +74,15 @@ class Bot:
         line = self.process.stdout.readline()
         assert line.startswith("dallebot playground: "), line + self.log()
         self.url = line.split()[2].rstrip("/")
+        # one browser: its cookie owns the requests it sends (their ids are tokens only it may read)
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
 
     def get(self, path: str) -> Answer:
-        return _http(self.url + path)
+        return _http(self._opener, self.url + path)
 
     def submit(self, external_id: str) -> Answer:
-        return _http(self.url + "/api/requests", {"prompt": f"a heron {external_id}", "id": external_id})
+        payload = {"prompt": f"a heron {external_id}", "id": external_id}
+        return _http(self._opener, self.url + "/api/requests", payload)
 
     def log(self) -> str:
         self._log.seek(0)
@@ -96,8 +99,8 @@ class Bot:
 def running_bot(workdir: Path, storage: dict[str, Any], env: dict[str, str] | None = None) -> Iterator[Bot]:
     settings = {
         "storage": {"write_timeout_seconds": 1.0, **storage},
-        "web": {"port": 0},
-        "queue": {"cap": 100_000},
+        "web": {"port": 0, "submits_per_minute": 10_000},
+        "queue": {"cap": 100_000, "max_share": 1.0},
         "quotas": {"images_per_window": 100_000, "max_in_flight": 100_000},
         "worker": {
             "batching": "static", "batch_size": 4, "poll_seconds": 0.05, "lease_seconds": 2.0,
@@ -140,7 +143,7 @@ class Load:
         self._stop.set()
         self._thread.join(timeout=60)
 
-    def accepted(self) -> list[int]:
+    def accepted(self) -> list[str]:
         return [answer.json()["request_id"] for _, answer in self.answers if answer.status == 202]
 
 
@@ -178,12 +181,12 @@ def _assert_clean(answers: list[Answer]) -> list[Answer]:
     return [answer for answer in answers if answer.status == 503]
 
 
-def _assert_each_answered_once(bot: Bot, url: str, accepted: list[int]) -> None:
-    """Every accepted request done and shown exactly once; nothing left running."""
+def _assert_each_answered_once(bot: Bot, url: str, accepted: list[str]) -> None:
+    """Every accepted request (by its HTTP token) done and shown exactly once; nothing left running."""
 
     def all_shown() -> bool:
-        for request_id in accepted:
-            answer = bot.get(f"/api/requests/{request_id}")
+        for token in accepted:
+            answer = bot.get(f"/api/requests/{token}")
             if answer.status != 200 or not answer.json()["image_url"]:
                 return False
         return True
@@ -194,9 +197,9 @@ def _assert_each_answered_once(bot: Bot, url: str, accepted: list[int]) -> None:
         assert store.count_requests(Status.RUNNING) == 0
         assert store.count_requests(Status.QUEUED) == 0
         assert store.count_requests(Status.DONE) == len(accepted)  # none failed, none generated twice over
-        for request_id in accepted:  # one outbox entry per request (its primary key), posted once
-            request = store.get_request(request_id)
-            assert request is not None and request.posted_message_id == f"web:{request_id}"
+        for token in accepted:  # one outbox entry per request (its primary key), posted once
+            request = store.find_request(Platform.WEB, token)
+            assert request is not None and request.posted_message_id == f"web:{request.id}"
     finally:
         store.close()
 
@@ -313,7 +316,9 @@ def test_a_read_only_database_file_is_named_by_check_config_and_run(tmp_path: Pa
         open_store(url).close()
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         config = tmp_path / "config.yaml"
-        config.write_text(yaml.safe_dump({"storage": {"url": url}, "web": {"port": 0}}))
+        # a model directory that exists: check-config then need not import torch to find the embedded one
+        settings = {"storage": {"url": url}, "web": {"port": 0}, "generation": {"model": str(tmp_path)}}
+        config.write_text(yaml.safe_dump(settings))
         checked, ran = _clis(["check-config", "--config", str(config)], ["run", "--config", str(config)])
     said = f"{disk / 'bot.db'} is on a read-only filesystem"
     assert checked.returncode == 1 and f"error: storage.url in config.yaml: {said}" in checked.stderr
