@@ -118,15 +118,15 @@ class HeldClaims:
             self._handed.clear()
         return self.release(self.held())
 
-    def give_back(self, claims: Iterable[Claim], why: str) -> None:
+    def give_back(self, claims: Iterable[Claim], why: str, *, message: str = NOT_STORED) -> None:
         """Settle the claims still held that the worker cannot finish: each is failed retryably (back to
-        the queue with the attempt counted, or failed with NOT_STORED after the last one)."""
+        the queue with the attempt counted, or failed with `message`, which users read, after the last)."""
         taken, given = self._take(claims), 0
         if not taken:
             return
         for claim in taken:
             try:
-                self.store.fail(claim, NOT_STORED, retryable=True)
+                self.store.fail(claim, message, retryable=True)
             except StorageError:
                 break  # storage is down: the rest would wait out the same timeout; their leases expire
             given += 1

@@ -258,7 +258,7 @@ class Worker:
             return self._round()
         except BaseException as error:
             orphans = self.claims.orphans(self._held_between_rounds())
-            self.claims.give_back(orphans, f"round failed ({_short(error)})")
+            self.claims.give_back(orphans, f"round failed ({_short(error)})", message=GENERATION_FAILED)
             raise
 
     def _held_between_rounds(self) -> set[int]:
@@ -379,9 +379,11 @@ class Worker:
             if completions:
                 self._store(completions)
         except Exception as error:
-            if not isinstance(error, StorageError):
+            if isinstance(error, StorageError):
+                self.claims.give_back(claims, f"storing a batch failed ({_short(error)})")
+            else:  # a bug in gating or encoding, not an outage: in full, and no talk of storage to users
                 log.exception("worker %s: finishing a batch failed", self.worker_id)
-            self.claims.give_back(claims, f"storing a batch failed ({_short(error)})")
+                self.claims.give_back(claims, "finishing a batch failed", message=GENERATION_FAILED)
         finally:
             self.claims.hand_off(claims, done=True)
             if self._on_completed is not None:
