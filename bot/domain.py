@@ -32,6 +32,7 @@ class RejectionReason(StrEnum):
     INVALID_CHARACTERS = "invalid_characters"
     BAD_OPTION = "bad_option"
     UNSAFE_PROMPT = "unsafe_prompt"
+    NOT_UNDERSTOOD = "not_understood"  # every word unknown to the model, or none names a thing to draw
     BANNED = "banned"
     QUOTA_EXCEEDED = "quota_exceeded"
     TOO_MANY_IN_FLIGHT = "too_many_in_flight"
@@ -69,6 +70,7 @@ class NewRequest:
     user_name: str = ""
     reply_to: dict[str, str] = field(default_factory=dict)  # platform-specific: channel, message, tweet
     options: Options = field(default_factory=Options)
+    ignored_words: tuple[str, ...] = ()  # set by the service: words the model does not know
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class Request:
     last_error: str | None = None
     result_ref: str | None = None
     posted_message_id: str | None = None
+    ignored_words: tuple[str, ...] = ()  # not in the model's vocabulary: left out of the picture
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ requests = Table(
     Column("last_error", Text),
     Column("result_ref", String(200)),  # "image:<request id>" while the image is kept
     Column("posted_message_id", String(200)),
+    Column("ignored_words", JSON(none_as_null=True)),  # added in 0003: words the model did not know
     UniqueConstraint("platform", "external_id", name="uq_requests_platform_external_id"),
     Index("ix_requests_status_id", "status", "id"),
     Index("ix_requests_user", "platform", "user_id", "status"),
@@ -171,4 +172,5 @@ def to_request(row: Any) -> Request:
         last_error=row.last_error,
         result_ref=row.result_ref,
         posted_message_id=row.posted_message_id,
+        ignored_words=tuple(row.ignored_words or ()),
     )

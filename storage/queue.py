@@ -127,6 +127,7 @@ def insert_request(
 REQUEST_COLUMNS = (
     "platform", "external_id", "user_id", "user_name", "prompt", "options", "reply_to", "status",
     "attempts", "token", "not_before", "created_at", "updated_at", "finished_at", "last_error",
+    "ignored_words",
 )  # fmt: skip
 
 
@@ -150,6 +151,7 @@ def request_values(
         "updated_at": now,
         "finished_at": None if status is Status.QUEUED else now,
         "last_error": last_error,
+        "ignored_words": list(new.ignored_words) or None,
     }
 
 

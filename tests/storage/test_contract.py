@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -79,6 +80,22 @@ def test_enqueue_many_advances_the_cursor_with_the_requests(store: Store) -> Non
     assert [o.duplicate for o in outcomes] == [False, False, True]
     assert store.get_cursor(Platform.X, "since_id") == "11"
     assert store.count_requests() == 2
+
+
+def test_ignored_words_are_kept_with_the_request_on_every_enqueue_path(store: Store) -> None:
+    """Issue 14: the words the model will leave out reach the claim and the delivery."""
+    policy = QuotaPolicy(images_per_window=10, max_in_flight=10)
+    words = ("sunset", "mountains")
+    one = store.enqueue(replace(new_request(1), ignored_words=words), quota=policy, queue_cap=10)
+    page = store.enqueue_many(
+        [replace(new_request(2), ignored_words=("fox",)), new_request(3)], quota=policy, queue_cap=10
+    )
+    assert isinstance(one, Accepted) and all(isinstance(outcome, Accepted) for outcome in page)
+    claims = store.claim("w1", limit=3)
+    assert [claim.request.ignored_words for claim in claims] == [words, ("fox",), ()]
+    assert store.complete(claims[0], image_png=PNG, seconds=1.0)
+    [delivery] = store.pending_deliveries(Platform.X)
+    assert delivery.request.ignored_words == words
 
 
 def test_a_failed_batch_writes_nothing_and_keeps_the_cursor(store: Store) -> None:

@@ -83,7 +83,7 @@ def test_upgrade_keeps_data_written_by_the_first_schema(db_url: str) -> None:
 
     clock = FakeClock(T0 + timedelta(minutes=5))
     store = open_store(db_url, clock=clock)  # upgrades to head
-    assert schema.current_revision(store.engine) == schema.head_revision() == "0002"
+    assert schema.current_revision(store.engine) == schema.head_revision() == "0003"
     old = store.get_request(2)
     assert (old.status, old.user_name, old.options.seed, old.reply_to) == (
         Status.DONE,
@@ -91,6 +91,7 @@ def test_upgrade_keeps_data_written_by_the_first_schema(db_url: str) -> None:
         3,
         {"tweet_id": "tweet-2"},
     )
+    assert old.ignored_words == ()  # 0003: requests from before it ignored nothing that is known
     assert store.get_image(2) == b"\x89PNG-old"
     with transaction(store.engine, write=False) as connection:
         assert connection.execute(text("SELECT size_bytes FROM images")).scalar_one() == len(b"\x89PNG-old")
@@ -135,5 +136,5 @@ def test_alembic_cli_runs_the_packaged_migrations(tmp_path: Path) -> None:
         capture_output=True,
     )
     engine = make_engine(f"sqlite:///{database}")
-    assert schema.current_revision(engine) == "0002"
+    assert schema.current_revision(engine) == "0003"
     dispose(engine)
