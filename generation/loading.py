@@ -342,8 +342,8 @@ def load_own_format(directory: Path) -> Components:
     return Components(config, tokenizer, encoder, decoder, vqgan)
 
 
-def load_components(path: str | Path | None) -> Components:
-    """Load a model directory in either format; None = the embedded model."""
+def model_directory(path: str | Path | None) -> Path:
+    """The directory a model setting names (None = the embedded model); an error if it is missing."""
     if path is None:
         if not (EMBEDDED_MODEL_DIR / CONFIG_FILE).is_file():
             raise ModelLoadError(
@@ -354,6 +354,12 @@ def load_components(path: str | Path | None) -> Components:
     directory = Path(path)
     if not directory.is_dir():
         raise ModelLoadError(f"model directory not found: {directory}")
+    return directory
+
+
+def load_components(path: str | Path | None) -> Components:
+    """Load a model directory in either format; None = the embedded model."""
+    directory = model_directory(path)
     if (directory / CONFIG_FILE).is_file():
         return load_own_format(directory)
     return load_min_dalle(directory)

@@ -1,0 +1,118 @@
+"""What a model will make of a prompt, known before anything is generated.
+
+A word with a piece outside the model's vocabulary becomes `<unk>`, which the encoder ignores
+(the embedded model is trained to: see generation/embedded/text.py). So before queueing, a
+prompt can be read against the tokenizer alone: which words will be ignored, and whether any
+word left names something to draw. Only the tokenizer files are read (vocab.json, merges.txt
+and the name in config.json), never the weights, so a front end that does not load the model
+(`dallebot run --workers 0`) can still tell. Real models' byte-level BPE vocabularies cover
+every character the tokenizer keeps, so for them nothing is ever ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from generation.tokenizer import Tokenizer, TokenizerError, normalize
+
+EMBEDDED_NAME = "dallebot-embedded"  # config.json "name" of the model shipped in generation/embedded
+
+# Words that draw nothing on their own: articles, prepositions, the framing of a request ("draw
+# me a picture of"), and what only qualifies a thing (its size, place or count). A prompt whose
+# known words are all here gives the model nothing to draw.
+_NOT_DRAWABLE = """
+    a an the this that these those some any one two three four five pair of and or but with without
+    in on at to from by for into onto over under above below beneath underneath beside near next
+    against between behind front across around up down off out is are was be there here it me us
+    please draw drawing drawn show make create paint render generate picture image illustration
+    photo simple big small tiny little large huge medium sized left right top bottom centre center
+    middle side background
+"""
+NOT_DRAWABLE = frozenset(_NOT_DRAWABLE.split())
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """One prompt read against a vocabulary: the ignored words and the known words that draw."""
+
+    ignored: tuple[str, ...]  # words with pieces outside the vocabulary: the model skips them
+    drawable: tuple[str, ...]  # known words that name something (not in NOT_DRAWABLE)
+
+    @property
+    def nothing_understood(self) -> bool:
+        """Words were ignored and none of the rest names anything to draw."""
+        return bool(self.ignored) and not self.drawable
+
+
+@dataclass(frozen=True)
+class Repertoire:
+    """What a closed-vocabulary model can draw, for telling people what to ask for."""
+
+    shapes: tuple[str, ...]
+    colours: tuple[str, ...]
+    relations: tuple[str, ...]  # as phrases: "above", "left of"
+    example: str
+
+
+def embedded_repertoire() -> Repertoire:
+    """The embedded model's world: its shapes, colours and relations."""
+    from generation.embedded.world import COLOURS, RELATIONS, SHAPES
+
+    relations = tuple(f"{r} of" if r in ("left", "right") else r for r in RELATIONS)  # as captions say them
+    return Repertoire(SHAPES, tuple(COLOURS), relations, "a red circle above a blue square")
+
+
+class PromptReader:
+    """Reads prompts against one model's tokenizer; `repertoire` is None for open vocabularies."""
+
+    def __init__(self, tokenizer: Tokenizer, repertoire: Repertoire | None = None) -> None:
+        self.tokenizer = tokenizer
+        self.repertoire = repertoire
+
+    @classmethod
+    def of(cls, tokenizer: Tokenizer, model_name: str | None) -> PromptReader:
+        """The reader for a loaded model's tokenizer, knowing the embedded model by its name."""
+        return cls(tokenizer, embedded_repertoire() if model_name == EMBEDDED_NAME else None)
+
+    def read(self, prompt: str) -> Understanding:
+        """Which words the model will ignore, and which known words name something to draw."""
+        unknown = self.tokenizer.encode_with_unknown(prompt).unknown_words
+        ignored = tuple(dict.fromkeys(_bare(word) or word for word in unknown))
+        drawable = tuple(
+            dict.fromkeys(
+                bare
+                for word in normalize(prompt).split(" ")
+                if word not in unknown and (bare := _bare(word)) and bare not in NOT_DRAWABLE
+            )
+        )
+        return Understanding(ignored, drawable)
+
+    @classmethod
+    def for_model(cls, model: str | Path | None) -> PromptReader:
+        """The reader for a model directory (None: the embedded model), from its tokenizer files."""
+        from generation.loading import CONFIG_FILE, ModelLoadError, find_min_dalle_files, model_directory
+
+        directory = model_directory(model)
+        name = None
+        if (directory / CONFIG_FILE).is_file():
+            try:
+                name = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8")).get("name")
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+                raise ModelLoadError(f"{directory / CONFIG_FILE}: not a JSON object ({exc})") from exc
+            vocab, merges = directory / "vocab.json", directory / "merges.txt"
+        else:
+            files = find_min_dalle_files(directory)
+            vocab, merges = files["vocab"], files["merges"]
+        try:
+            tokenizer = Tokenizer.from_files(vocab, merges)
+        except TokenizerError as exc:
+            raise ModelLoadError(str(exc)) from exc
+        return cls.of(tokenizer, name)
+
+
+def _bare(word: str) -> str:
+    """A word without the punctuation around it ("mountains." -> "mountains")."""
+    return word.strip(string.punctuation)
