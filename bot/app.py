@@ -32,6 +32,7 @@ from storage.outage import log_failure
 if TYPE_CHECKING:
     from bot.daily import DailyPrompt
     from bot.safety.filter import SafetyFilter
+    from generation.understanding import PromptReader
     from storage import Store
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,10 @@ class BotApp:
         adapters: Mapping[Platform, Adapter] | None = None,
         clock: Callable[[], datetime] | None = None,
         shutdown_grace_seconds: float | None = None,
+        reader: PromptReader | None = None,
     ) -> None:
+        """reader: the model's vocabulary for the service; by default read from generation.model,
+        unless `load_pipeline` replaces that model (a test's stand-in, which has no vocabulary)."""
         self.settings = settings
         self.env = env
         self.workers_wanted = workers
@@ -227,6 +231,7 @@ class BotApp:
         self._store = store
         self._load_pipeline = load_pipeline  # None: the configured model, chosen by build_worker
         self._safety = safety
+        self._reader = reader
         self._adapters = dict(adapters) if adapters is not None else None
         self._clock = clock
         # A batch that is still running after this is released back to the queue (another worker or
@@ -269,8 +274,11 @@ class BotApp:
             except OSError as error:
                 raise _cannot_start(adapter, error) from error
         # 3. service, worker(s), delivery
+        reader = self._reader
+        if reader is None and self._load_pipeline is None:
+            reader = await asyncio.to_thread(self._read_vocabulary)
         self.service = BotService(
-            self.store, self.settings, safety, metrics=self.metrics, on_enqueued=self._wake
+            self.store, self.settings, safety, metrics=self.metrics, on_enqueued=self._wake, reader=reader
         )
         self.metrics.on_scrape(self._refresh_queue_metrics)
         self.delivery = DeliveryLoop(
@@ -338,6 +346,17 @@ class BotApp:
         from bot.safety.filter import SafetyFilter
 
         return SafetyFilter.from_settings(self.settings.safety)
+
+    def _read_vocabulary(self) -> PromptReader | None:
+        """The configured model's tokenizer, without its weights: front ends with --workers 0 too."""
+        from generation.loading import ModelLoadError
+        from generation.understanding import PromptReader
+
+        try:
+            return PromptReader.for_model(self.settings.generation.model)
+        except ModelLoadError as error:  # a worker that needs the model says so when it loads it
+            log.warning("cannot read the model's vocabulary (%s): prompts are queued unread", error)
+            return None
 
     def _wake(self) -> None:
         for worker in self.workers:

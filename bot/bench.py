@@ -97,8 +97,9 @@ async def measure_submit(app: BotApp, count: int, concurrency: int, *, offset: i
     async def submitter(lane: int) -> None:
         for n in numbers:
             outcome = await service.submit(
-                # One prompt for all: numbers in prompts trip the filter's leetspeak folding ("1011")
-                NewRequest(Platform.WEB, f"submit-{n}", f"user-{n}", "a watercolour fox reading a newspaper")
+                # One prompt for all: numbers in prompts trip the filter's leetspeak folding ("1011");
+                # one the configured (embedded) model understands, or the service refuses it
+                NewRequest(Platform.WEB, f"submit-{n}", f"user-{n}", "a red circle above a blue fox")
             )
             assert isinstance(outcome, Accepted), outcome
 

@@ -32,7 +32,7 @@ class RejectionReason(StrEnum):
     INVALID_CHARACTERS = "invalid_characters"
     BAD_OPTION = "bad_option"
     UNSAFE_PROMPT = "unsafe_prompt"
-    NOT_UNDERSTOOD = "not_understood"  # every word unknown to the model, or none names a thing to draw
+    NOT_UNDERSTOOD = "not_understood"  # words unknown to the model, and none of the rest names a thing
     BANNED = "banned"
     QUOTA_EXCEEDED = "quota_exceeded"
     TOO_MANY_IN_FLIGHT = "too_many_in_flight"

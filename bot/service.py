@@ -1,10 +1,15 @@
 """`submit`: the one door every platform's requests come through.
 
 validate (length, empty, invisible/control characters, option ranges) → prompt safety gate →
-ban → duplicate → queue cap → in-flight cap → quota → enqueue. The last five happen inside one
-storage transaction (`Store.enqueue`), so a restart between rapid requests cannot let extra ones
-through. Every rejection is recorded (audit, and the outbox tells background-ingested users once),
-and so is the prompt gate's decision, pass or refusal, for every request that reached it.
+what the model understands → ban → duplicate → queue cap → in-flight cap → quota → enqueue. The
+last five happen inside one storage transaction (`Store.enqueue`), so a restart between rapid
+requests cannot let extra ones through. Every rejection is recorded (audit, and the outbox tells
+background-ingested users once), and so is the prompt gate's decision, pass or refusal, for every
+request that reached it.
+
+What the model understands is read from its tokenizer alone (`generation.understanding`): a prompt
+with nothing it knows is refused (not queued, not charged); the words it will leave out of a
+picture are stored with the request (`ignored_words`), so every platform's reply can name them.
 
 Storage is synchronous; its calls run on a small thread pool so the event loop never blocks.
 """
@@ -32,11 +37,13 @@ from bot.domain import (
 from bot.metrics import Metrics
 from bot.safety.policy import Category
 from bot.validation import printable, validate
+from bot.vocabulary import not_understood
 from storage import StorageError
 from storage.outage import log_failure
 
 if TYPE_CHECKING:
     from bot.safety.filter import SafetyFilter, Verdict
+    from generation.understanding import PromptReader
     from storage import QueueStats, QuotaStatus, Store
 
 log = logging.getLogger(__name__)
@@ -68,10 +75,12 @@ class BotService:
         metrics: Metrics | None = None,
         on_enqueued: Callable[[], None] | None = None,
         db_threads: int = 4,
+        reader: PromptReader | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.safety = safety
+        self.reader = reader  # the model's vocabulary; None: prompts are not read against it
         self.metrics = metrics or Metrics()
         self._on_enqueued = on_enqueued  # wakes an in-process worker so it need not poll
         # A few threads: reads (position, gallery, images) need not wait behind a write. (Measured with
@@ -165,11 +174,13 @@ class BotService:
         return outcome
 
     def _check(self, new: NewRequest) -> tuple[NewRequest | Rejected, Verdict | None]:
-        """Validation, then the prompt gate; its verdict (pass or refusal) comes back for the audit,
-        None when the gate did not run (invalid input, or no gate)."""
+        """Validation, the prompt gate, then what the model understands; the gate's verdict (pass or
+        refusal) comes back for the audit, None when the gate did not run (invalid input, or no gate)."""
         checked = validate(new, self.settings.generation.limits)
-        if isinstance(checked, Rejected) or self.safety is None:
+        if isinstance(checked, Rejected):
             return checked, None
+        if self.safety is None:
+            return self._understand(checked), None
         nsfw_channel = checked.reply_to.get("nsfw") == "true"  # Discord: channel marked NSFW, admin opted in
         verdict = self.safety.check_prompt(
             checked.prompt, platform=checked.platform.value, nsfw_channel=nsfw_channel
@@ -182,7 +193,17 @@ class BotService:
                 verdict.reason or "This prompt was refused by the content filter. Try a different prompt.",
             )
             return refused, verdict
-        return checked, verdict
+        return self._understand(checked), verdict
+
+    def _understand(self, new: NewRequest) -> NewRequest | Rejected:
+        """Refuse a prompt the model understands nothing of; note the words it will leave out."""
+        if self.reader is None:
+            return new
+        understanding = self.reader.read(new.prompt)
+        if understanding.nothing_understood:
+            message = not_understood(understanding, self.reader.repertoire)
+            return Rejected(RejectionReason.NOT_UNDERSTOOD, message)
+        return replace(new, ignored_words=understanding.ignored)
 
     def _for_record(self, new: NewRequest) -> NewRequest:
         """An invalid request made safe to store: bounded, printable prompt; options dropped (NaN…)."""

@@ -96,9 +96,11 @@ def fail(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from bot.vocabulary import ignored_note, not_understood
     from generation import ModelLoadError, load_pipeline, make_grid, to_post_size
     from generation.pipeline import set_generation_threads
     from generation.tokenizer import normalize
+    from generation.understanding import PromptReader
 
     prompt = args.prompt.strip()
     if not normalize(prompt).strip():
@@ -107,11 +109,15 @@ def run(args: argparse.Namespace) -> int:
         pipe = load_pipeline(args.model, device=args.device, dtype=args.dtype)
     except (ModelLoadError, ValueError) as exc:
         return fail(str(exc))
+    reader = PromptReader.of(pipe.tokenizer, pipe.config.name)
+    understanding = reader.read(prompt)
+    if understanding.nothing_understood:  # the bot refuses these too: the picture would ignore the prompt
+        return fail(not_understood(understanding, reader.repertoire, operator=True))
+    note = ignored_note(understanding.ignored)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     if pipe.device.type == "cpu":
         set_generation_threads(pipe.config.bart.d_model)
-    unknown = pipe.tokenize_with_unknown(prompt).unknown_words
-    if unknown:
-        print(f"note: not in the model's vocabulary (drawn as <unk>): {', '.join(unknown)}", file=sys.stderr)
     seed = args.seed if args.seed is not None else random.randrange(2**31)
     with tqdm(total=pipe.config.bart.image_tokens, desc="decoding", unit="tok") as bar:
         tokens = pipe.generate_tokens(

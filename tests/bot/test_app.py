@@ -248,7 +248,8 @@ def test_dallebot_run_on_the_embedded_model_serves_an_image(tmp_path: Path) -> N
         assert line.startswith("dallebot playground: "), line + (
             process.stderr.read() if process.stderr else ""
         )
-        _post_and_wait_for_image(line.split()[2].rstrip("/"), "cat dog")
+        status = _post_and_wait_for_image(line.split()[2].rstrip("/"), "a red circle beside a cat")
+        assert status["ignored_words"] == ["cat"]  # issue 14: the reply names what the model left out
         _stop(process)
     finally:
         if process.poll() is None:
@@ -313,6 +314,22 @@ def _post_and_wait_for_image(base: str, prompt: str) -> dict:
     return status
 
 
+def _post_rejected(base: str, prompt: str) -> dict:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{base}/api/requests",
+        data=json.dumps({"prompt": prompt}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 422
+    return json.load(refused.value)
+
+
 def _stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
@@ -332,7 +349,13 @@ def test_front_end_process_and_worker_process_share_one_database(tmp_path: Path)
         worker = _run_cli(tmp_path, config, command="worker")
         assert worker.stdout is not None
         assert worker.stdout.readline().startswith("worker "), "the worker did not start"
-        _post_and_wait_for_image(line.split()[2].rstrip("/"), "cat dog")
+        base = line.split()[2].rstrip("/")
+        # The front end never loads the model, yet knows its vocabulary (from the tokenizer files):
+        # a prompt with nothing it can draw is refused there, one it partly knows is queued with a note.
+        refused = _post_rejected(base, "cat dog")
+        assert refused["reason"] == "not_understood" and '"cat", "dog"' in refused["message"]
+        status = _post_and_wait_for_image(base, "a red circle beside a cat")
+        assert status["ignored_words"] == ["cat"] and '"cat"' in status["note"]
         _stop(worker)
         assert "stopping" in _stop(front)
     finally:

@@ -19,12 +19,22 @@ def model_dir(tmp_path_factory):
 
 def test_generate_writes_a_grid_and_names_unknown_words(model_dir, tmp_path, capsys):
     out = tmp_path / "sub" / "out.png"
-    args = ["generate", "a cat!", "--model", str(model_dir), "--seed", "3", "--grid", "2", "-o", str(out)]
+    # "cat!" has a piece ("!") outside the tiny vocabulary; "dog" is known, so the prompt is drawn
+    args = ["generate", "a cat! dog", "--model", str(model_dir), "--seed", "3", "--grid", "2", "-o", str(out)]
     assert main([*args, "--dtype", "fp32", "--device", "cpu", "--top-k", "5", "--cond-scale", "3"]) == 0
     assert Image.open(out).size == (512, 256)  # two 16×16 images, each written at 256×256
     captured = capsys.readouterr()
-    assert "cat!" in captured.err and "vocabulary" in captured.err
+    assert "Left out (not in this model's vocabulary): \"cat\"." in captured.err
     assert "seed 3" in captured.out
+
+
+def test_a_prompt_the_model_understands_nothing_of_is_refused(model_dir, tmp_path, capsys):
+    out = tmp_path / "out.png"
+    assert main(["generate", "a cat!", "--model", str(model_dir), "--device", "cpu", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert 'does not know "cat"' in err and "no picture was made" in err
+    assert "dallebot models download mini" in err and "quota" not in err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(
@@ -55,3 +65,4 @@ def test_bad_model_dir(model_dir, tmp_path, capsys):
     (tmp_path / "config.json").write_text((model_dir / "config.json").read_text())
     assert main(["generate", "a cat", "--model", str(tmp_path), "--device", "cpu"]) == 2
     assert "vocab.json" in capsys.readouterr().err
+

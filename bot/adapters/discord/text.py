@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import Accepted, Rejected, Request
+from bot.vocabulary import ignored_note
 
 MAX_CONTENT = 2000  # Discord's message content limit
 MAX_ALT_TEXT = 1024  # attachment description limit
@@ -104,6 +105,9 @@ def caption(
     lines = [f"**{quote(request.prompt)}**", " · ".join(details)]
     if mention:  # posted outside the interaction: say whose it is
         lines[0] = f"<@{request.user_id}> {lines[0]}"
+    note = ignored_note(request.ignored_words)
+    if note:
+        lines.append(f"🔤 {note}")
     if spoiler:
         lines.append("⚠️ The safety filter flagged this image; it is behind a spoiler.")
     return "\n".join(lines)[:MAX_CONTENT]
@@ -112,6 +116,9 @@ def caption(
 def daily_caption(request: Request, day: str) -> str:
     """The message under the daily prompt's image (nobody asked for it: no mention)."""
     lines = [f"🗓️ Daily image for {day}: **{quote(request.prompt)}**", f"request #{request.id}"]
+    note = ignored_note(request.ignored_words)
+    if note:
+        lines.append(f"🔤 {note}")
     return "\n".join(lines)[:MAX_CONTENT]
 
 

@@ -40,6 +40,7 @@ from bot.adapters.web.health import answer_outages, healthz, readyz
 from bot.config import WebSettings
 from bot.domain import Accepted, NewRequest, Options, Platform, Rejected, RejectionReason, Request, Status
 from bot.metrics import Metrics
+from bot.vocabulary import ignored_note
 
 if TYPE_CHECKING:
     from bot.service import BotService
@@ -266,6 +267,8 @@ class WebAdapter(Adapter):
                 "attempts": stored.attempts,
                 "image_url": f"/images/{token}.png" if shown else None,
                 "error": _failure_text(stored),
+                "ignored_words": list(stored.ignored_words),  # not in the model's vocabulary: not drawn
+                "note": ignored_note(stored.ignored_words),
             }
         )
 

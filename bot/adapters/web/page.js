@@ -57,7 +57,7 @@ async function poll(requestId) {
     img.alt = s.prompt;
     img.src = s.image_url;
     img.hidden = false;
-    say("status", `Done: “${s.prompt}”`);
+    say("status", `Done: “${s.prompt}”` + (s.note ? ` — ${s.note}` : ""));
     refreshGallery(); refreshQuota();
   } else if (s.status === "failed" || s.status === "rejected") {
     clearInterval(polling);

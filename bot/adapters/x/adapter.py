@@ -26,6 +26,7 @@ from bot.adapters.x.parsing import BotAccount, clean_prompt, referenced
 from bot.adapters.x.poller import MentionPoller, rate_limit_wait
 from bot.adapters.x.settings import XSettings
 from bot.domain import Platform, Request
+from bot.vocabulary import ignored_note
 
 if TYPE_CHECKING:
     from storage import Delivery
@@ -91,9 +92,12 @@ class XAdapter(Adapter):
         if delivery.kind == "image":
             if delivery.image_png is None:
                 raise DeliveryError("permanent", "image delivery without an image")
-            if tweet_id:
-                png = delivery.image_png
-                return await self._post_image(request, png, caption="", in_reply_to=tweet_id)
+            if tweet_id:  # the picture says the rest; the words it left out need saying
+                note = ignored_note(request.ignored_words)
+                caption = text.notice(request.id, note) if note else ""  # X refuses a repeated text
+                return await self._post_image(
+                    request, delivery.image_png, caption=caption, in_reply_to=tweet_id
+                )
             return await self._post_image(
                 request, delivery.image_png, caption=self._daily_text(request), in_reply_to=None
             )

@@ -150,3 +150,24 @@ async def test_mention_status_reply_is_edited_with_the_position(world):
 
     [edited] = [m for m in world.channel.history() if m.id == status.id]
     assert "position 1" in edited.content
+
+
+async def test_words_the_model_does_not_know_are_refused_or_named_under_the_image(world):
+    """Issue 14, with the embedded model's vocabulary: nothing known → an ephemeral refusal that
+    names the words and what the model draws; partly known → the caption names what was left out."""
+    from generation.understanding import PromptReader
+
+    world.service.reader = PromptReader.for_model(None)
+    refused = await world.alice.slash(world.channel, "imagine", prompt="sunset over the mountains")
+    [followup] = refused.followups
+    assert followup.ephemeral
+    assert 'does not know "sunset", "mountains"' in followup.content and "a red circle" in followup.content
+    assert world.channel.history() == []
+    assert [r.status for r in world.requests()] == [Status.REJECTED]
+
+    result = await world.alice.slash(world.channel, "imagine", prompt="a red cube under a rainbow", seed=42)
+    world.finish()
+    assert await world.deliver() == 2  # the refusal's outbox entry (answered inline) and the image
+    lines = result.response.content.split("\n")
+    assert lines[0] == "**a red cube under a rainbow**" and lines[1].startswith("seed 42 ·")
+    assert lines[2:] == ['🔤 Left out (not in this model\'s vocabulary): "rainbow".']

@@ -279,3 +279,39 @@ def test_notices_are_inert_and_fit_in_a_post() -> None:
     )
     long = text.notice(123456, "x" * 400)
     assert len(long) == 280 and long.endswith("… (request #123456)")
+
+
+async def test_words_the_model_does_not_know_are_refused_or_named_in_the_reply(
+    fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter, db_path
+) -> None:
+    """Issue 14, with the embedded model's vocabulary: a refusal names the words (in one post's
+    length); a partly understood prompt's image reply names what was left out, after a restart too."""
+    from generation.understanding import PromptReader
+    from tests.adapters.x.conftest import make_service, make_store
+
+    service.reader = PromptReader.for_model(None)
+    fake_x.user("7", "carol")
+    refused_id = fake_x.mention(f"@{BOT_NAME} sunset over the mountains", author="7")
+    refused = NewRequest(
+        Platform.X, refused_id, "7", "sunset over the mountains", "carol", {"tweet_id": refused_id}
+    )
+    assert isinstance(await service.submit(refused), Rejected)
+    request_id = await finished(service, store, fake_x, prompt="a red fox")
+
+    later_store = make_store(db_path, clock)  # a new process delivers: the words come from storage
+    later = make_service(later_store)
+    try:
+        await deliver_all(loop_for(later, adapter, clock), clock, rounds=1)
+    finally:
+        later.close()
+        later_store.close()
+
+    posts = {
+        post.body["reply"]["in_reply_to_tweet_id"]: post.body for post in fake_x.calls_to("POST /2/tweets")
+    }
+    refusal = posts[refused_id]["text"]
+    assert refusal.startswith('This model does not know "sunset", "mountains"') and len(refusal) <= 280
+    image_reply = posts[store.get_request(request_id).external_id]
+    note = 'Left out (not in this model\'s vocabulary): "fox".'
+    assert image_reply["text"] == f"{note} (request #{request_id})"  # numbered: X refuses repeated texts
+    assert image_reply["media"]["media_ids"]

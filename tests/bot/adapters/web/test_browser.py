@@ -129,7 +129,7 @@ async def test_page_shows_an_image_from_the_embedded_model(embedded_app: BotApp,
     adapter = embedded_app.adapters[Platform.WEB]
     assert isinstance(adapter, WebAdapter) and adapter.url
     await page.goto(adapter.url)
-    await page.fill("#prompt", "a red circle on a blue background")
+    await page.fill("#prompt", "a red circle on a blue background at sunset")
     await page.click("#submit")
     await until(
         page,
@@ -139,3 +139,13 @@ async def test_page_shows_an_image_from_the_embedded_model(embedded_app: BotApp,
     )
     width = await page.evaluate("document.getElementById('result').naturalWidth")
     assert width == 256  # the embedded model draws 64×64; images are posted at 256×256
+    # issue 14: "Done" names the word the model left out …
+    assert "Left out (not in this model's vocabulary): \"sunset\"" in await page.text_content("#status")
+    # … and the page's own placeholder, which this model cannot draw, is refused, not drawn blank
+    placeholder = await page.get_attribute("#prompt", "placeholder")
+    await page.fill("#prompt", placeholder or "")
+    await page.click("#submit")
+    await page.wait_for_function("document.getElementById('rejection').textContent.length > 0")
+    refusal = await page.text_content("#rejection") or ""
+    assert "not_understood" in refusal and '"watercolour", "fox"' in refusal and "red circle" in refusal
+    assert await page.is_hidden("#result")

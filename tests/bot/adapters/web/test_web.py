@@ -202,3 +202,27 @@ async def test_gallery_never_shows_a_refused_or_hidden_request(running_app: BotA
             async with session.get(f"{base}/images/{token}.png") as response:
                 assert response.status == status, token
     assert [item["prompt"] for item in gallery] == ["a lighthouse at dusk"]
+
+
+async def test_words_the_model_does_not_know_are_refused_or_named(running_app: BotApp) -> None:
+    """Issue 14: no "Done" for a picture that ignored the prompt; a partial one names what it left out."""
+    from generation.understanding import PromptReader
+
+    assert running_app.service is not None
+    running_app.service.reader = PromptReader.for_model(None)  # the embedded model's vocabulary
+    base = web_url(running_app)
+    async with session_() as session:
+        body = {"prompt": "sunset over the mountains"}
+        async with session.post(f"{base}/api/requests", json=body) as response:
+            assert response.status == 422
+            refused = await response.json()
+        assert refused["reason"] == "not_understood"
+        assert '"sunset", "mountains"' in refused["message"] and "a red circle" in refused["message"]
+        async with session.get(f"{base}/api/quota") as response:
+            assert (await response.json())["used"] == 0  # not charged
+        async with session.post(f"{base}/api/requests", json={"prompt": "a red fox"}) as response:
+            assert response.status == 202
+            accepted = await response.json()
+        status = await wait_for_image(session, base, accepted["request_id"])
+    assert status["status"] == "done" and status["ignored_words"] == ["fox"]
+    assert status["note"] == "Left out (not in this model's vocabulary): \"fox\"."

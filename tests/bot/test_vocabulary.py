@@ -1,0 +1,114 @@
+"""Issue 14: prompts read against the model's vocabulary before queueing, and how the bot words it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.config import Settings
+from bot.domain import Accepted, NewRequest, Platform, Rejected, RejectionReason, Status
+from bot.service import BotService
+from bot.vocabulary import ignored_note, not_understood, shown_words
+from generation.understanding import PromptReader, Understanding
+from storage import Store, open_store
+from tests.bot.fakes import FakeClock, StandInSafety
+
+
+@pytest.fixture(scope="module")
+def embedded() -> PromptReader:
+    return PromptReader.for_model(None)
+
+
+@pytest.fixture
+def reading(store: Store, settings: Settings, safety: StandInSafety, embedded) -> Iterator[BotService]:
+    """The service with the embedded model's vocabulary, as `dallebot run` builds it."""
+    service = BotService(store, settings, safety, reader=embedded)  # type: ignore[arg-type]
+    yield service
+    service.close()
+
+
+def web(n: int, prompt: str, user: str = "u1") -> NewRequest:
+    return NewRequest(Platform.WEB, f"e{n}", user, prompt)
+
+
+async def test_nothing_understood_is_refused_not_queued_not_charged(
+    reading: BotService, store: Store, settings: Settings
+) -> None:
+    outcome = await reading.submit(web(1, "a watercolour fox reading a newspaper"))
+    assert isinstance(outcome, Rejected) and outcome.reason is RejectionReason.NOT_UNDERSTOOD
+    assert '"watercolour", "fox", "reading", "newspaper"' in outcome.message
+    assert "circle" in outcome.message and "dallebot models download mini" in outcome.message
+    assert store.count_requests(Status.QUEUED) == 0
+    recorded = store.find_request(Platform.WEB, "e1")
+    assert recorded is not None and recorded.status is Status.REJECTED
+    assert recorded.last_error == "not_understood"
+    quota = store.quota_status(Platform.WEB, "u1", settings.quotas.policy_for(Platform.WEB))
+    assert (quota.used, quota.in_flight) == (0, 0)
+    assert reading.metrics.rejections.labels(reason="not_understood")._value.get() == 1
+
+
+async def test_the_safety_gate_speaks_first(reading: BotService) -> None:
+    outcome = await reading.submit(web(1, "a forbidden fox"))
+    assert isinstance(outcome, Rejected) and outcome.reason is RejectionReason.UNSAFE_PROMPT
+
+
+async def test_partly_understood_is_queued_with_its_ignored_words_across_a_restart(
+    reading: BotService, store: Store, db_url: str, clock: FakeClock
+) -> None:
+    outcome = await reading.submit(web(1, "a red circle over the mountains at sunset"))
+    assert isinstance(outcome, Accepted) and not outcome.duplicate
+    assert store.get_request(outcome.request_id).ignored_words == ("mountains", "sunset")  # type: ignore[union-attr]
+    fully = await reading.submit(web(2, "a red circle above a blue square"))
+    assert isinstance(fully, Accepted)
+    assert store.get_request(fully.request_id).ignored_words == ()  # type: ignore[union-attr]
+
+    reopened = open_store(db_url, clock=clock)  # a new process: the words come back from the database
+    try:
+        [claim, _] = reopened.claim("w1", limit=2)
+        assert claim.request.ignored_words == ("mountains", "sunset")
+        assert reopened.complete(claim, image_png=b"\x89PNG", seconds=1.0)
+        [delivery] = reopened.pending_deliveries(Platform.WEB)
+        assert delivery.request.ignored_words == ("mountains", "sunset")  # what every adapter words
+    finally:
+        reopened.close()
+
+
+async def test_a_page_reads_each_request(reading: BotService, store: Store) -> None:
+    news = [
+        NewRequest(Platform.X, "t1", "u1", "sunset over the mountains"),
+        NewRequest(Platform.X, "t2", "u2", "a blue star and a fox"),
+    ]
+    refused, accepted = await reading.submit_many(news, platform=Platform.X)
+    assert isinstance(refused, Rejected) and refused.reason is RejectionReason.NOT_UNDERSTOOD
+    assert isinstance(accepted, Accepted)
+    assert store.get_request(accepted.request_id).ignored_words == ("fox",)  # type: ignore[union-attr]
+    [owed] = store.pending_deliveries(Platform.X)  # the refusal is owed to the X user, in words
+    assert owed.kind == "rejection" and '"sunset", "mountains"' in (owed.message or "")
+
+
+async def test_without_a_reader_nothing_is_read(service: BotService, store: Store) -> None:
+    outcome = await service.submit(web(1, "sunset over the mountains"))
+    assert isinstance(outcome, Accepted)
+    assert store.get_request(outcome.request_id).ignored_words == ()  # type: ignore[union-attr]
+
+
+def test_words_are_made_safe_to_echo_and_capped() -> None:
+    assert shown_words(["@elonmusk", "<b>x</b>", "http://evil.com", "#tag"]) == (
+        '"elonmusk", "bxb", "httpevilcom", "tag"'
+    )
+    assert shown_words(["!!!"]) == "some symbols"
+    many = shown_words([f"word{i}" for i in range(11)])
+    assert many.endswith('"word7" and 3 more') and "word8" not in many
+
+
+def test_notes_and_refusals(embedded: PromptReader) -> None:
+    assert ignored_note(()) is None
+    assert ignored_note(("fox",)) == 'Left out (not in this model\'s vocabulary): "fox".'
+    understanding = Understanding(("sunset",), ())
+    for_user = not_understood(understanding, embedded.repertoire)
+    assert "nothing was counted against your quota" in for_user
+    assert 'try "a red circle above a blue square"' in for_user and "the bot's operator" in for_user
+    for_operator = not_understood(understanding, None, operator=True)
+    assert "quota" not in for_operator and "operator" not in for_operator
+    assert "install a real model: `dallebot models download mini`" in for_operator
