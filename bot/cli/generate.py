@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import sys
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
+
+from generation.config import ModelConfig, SamplingConfig
 
 SEED_LIMIT = 2**32  # the bot's own limit (bot/validation.py): seeds 0 … 2**32 - 1
 MAX_GRID = 16
@@ -35,6 +39,22 @@ def _number(kind: type, low: float, high: float | None, *, low_open: bool = Fals
     return parse
 
 
+def model_defaults() -> dict[str, SamplingConfig]:
+    """Each model's own sampling defaults, for --help: the embedded model's from its config.json."""
+    defaults = {"DALL·E Mini and Mega": SamplingConfig()}
+    try:
+        config = resources.files("generation.embedded").joinpath("model", "config.json")
+        embedded = ModelConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))).sampling
+    except (OSError, ValueError):  # not trained yet: --help still works
+        return defaults
+    return {"the embedded model": embedded, **defaults}
+
+
+def _default_help(defaults: dict[str, SamplingConfig], option: str) -> str:
+    values = ", ".join(f"{getattr(sampling, option):g} for {name}" for name, sampling in defaults.items())
+    return f"(default: the model's own: {values})"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "generate",
@@ -58,23 +78,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--grid", type=_number(int, 1, MAX_GRID), default=1, metavar="N", help="generate N images, tiled"
     )
+    defaults = model_defaults()
     p.add_argument(
         "--top-k",
         type=_number(int, 1, MAX_TOP_K),
         default=None,
-        help="sample among the k likeliest tokens (default: model's, 50)",
+        help=f"sample among the k likeliest tokens {_default_help(defaults, 'top_k')}",
     )
     p.add_argument(
         "--temperature",
         type=_number(float, 0, None, low_open=True),
         default=None,
-        help="sampling temperature (default: model's, 0.7)",
+        help=f"sampling temperature {_default_help(defaults, 'temperature')}",
     )
     p.add_argument(
         "--cond-scale",
         type=_number(float, 0, None),
         default=None,
-        help="guidance scale, 1 = off (default: model's, 10)",
+        help=f"guidance scale, 1 = off {_default_help(defaults, 'cond_scale')}",
     )
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available)")
     p.add_argument(

@@ -66,3 +66,19 @@ def test_bad_model_dir(model_dir, tmp_path, capsys):
     assert main(["generate", "a cat", "--model", str(tmp_path), "--device", "cpu"]) == 2
     assert "vocab.json" in capsys.readouterr().err
 
+
+def test_help_shows_each_models_own_sampling_defaults(capsys):
+    import json
+
+    from generation.config import ModelConfig, SamplingConfig
+    from generation.loading import EMBEDDED_MODEL_DIR
+
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())  # argparse wraps the lines
+    embedded = ModelConfig.from_dict(json.loads((EMBEDDED_MODEL_DIR / "config.json").read_text())).sampling
+    mini = SamplingConfig()
+    assert (embedded.temperature, embedded.cond_scale) != (mini.temperature, mini.cond_scale)
+    for option in ("top_k", "temperature", "cond_scale"):
+        own, theirs = getattr(embedded, option), getattr(mini, option)
+        assert f"{own:g} for the embedded model, {theirs:g} for DALL·E Mini and Mega" in shown, option
