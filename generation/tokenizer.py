@@ -26,7 +26,8 @@ class TokenizerError(ValueError):
 
 def normalize(text: str) -> str:
     """Emoji -> names, lowercase, non-ASCII characters dropped."""
-    text = emoji.demojize(text, delimiters=("", ""))
+    if not text.isascii():  # only non-ASCII text can hold an emoji, and demojize costs ~0.2 ms
+        text = emoji.demojize(text, delimiters=("", ""))
     return text.lower().encode("ascii", errors="ignore").decode("ascii")
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from generation.tokenizer import Tokenizer, TokenizerError, normalize
 
-EMBEDDED_NAME = "dallebot-embedded"  # config.json "name" of the model shipped in generation/embedded
+EMBEDDED_NAME = "dallebot-embedded"
+MAX_CACHED_WORDS = 50_000  # config.json "name" of the model shipped in generation/embedded
 
 # Words that draw nothing on their own: articles, prepositions, the framing of a request ("draw
 # me a picture of"), and what only qualifies a thing (its size, place or count). A prompt whose
@@ -71,6 +72,7 @@ class PromptReader:
     def __init__(self, tokenizer: Tokenizer, repertoire: Repertoire | None = None) -> None:
         self.tokenizer = tokenizer
         self.repertoire = repertoire
+        self._words: dict[str, bool] = {}
 
     @classmethod
     def of(cls, tokenizer: Tokenizer, model_name: str | None) -> PromptReader:
@@ -79,16 +81,29 @@ class PromptReader:
 
     def read(self, prompt: str) -> Understanding:
         """Which words the model will ignore, and which known words name something to draw."""
-        unknown = self.tokenizer.encode_with_unknown(prompt).unknown_words
-        ignored = tuple(dict.fromkeys(_bare(word) or word for word in unknown))
-        drawable = tuple(
-            dict.fromkeys(
-                bare
-                for word in normalize(prompt).split(" ")
-                if word not in unknown and (bare := _bare(word)) and bare not in NOT_DRAWABLE
-            )
-        )
-        return Understanding(ignored, drawable)
+        ignored: dict[str, None] = {}  # ordered sets
+        drawable: dict[str, None] = {}
+        for word in normalize(prompt).split(" "):
+            if not word:
+                continue
+            bare = _bare(word)
+            if not self._known(word):
+                ignored[bare or word] = None
+            elif bare and bare not in NOT_DRAWABLE:
+                drawable[bare] = None
+        return Understanding(tuple(ignored), tuple(drawable))
+
+    def _known(self, word: str) -> bool:
+        """Whether every BPE piece of the word is in the vocabulary, as the tokenizer decides it
+        (cached: a prompt is read on every submit; bounded: the words are anyone's)."""
+        known = self._words.get(word)
+        if known is None:
+            if len(self._words) >= MAX_CACHED_WORDS:
+                self._words.clear()
+            unk, vocab = self.tokenizer.unk, self.tokenizer.vocab
+            known = all(vocab.get(piece, unk) != unk for piece in self.tokenizer.bpe(word))
+            self._words[word] = known
+        return known
 
     @classmethod
     def for_model(cls, model: str | Path | None) -> PromptReader:
