@@ -81,7 +81,7 @@ class Bot:
         return _http(self._opener, self.url + path)
 
     def submit(self, external_id: str) -> Answer:
-        payload = {"prompt": f"a heron {external_id}", "id": external_id}
+        payload = {"prompt": f"a red heron {external_id}", "id": external_id}
         return _http(self._opener, self.url + "/api/requests", payload)
 
     def log(self) -> str:
@@ -343,7 +343,7 @@ async def test_a_read_only_database_answers_503_with_retry_after_and_reads_still
         adapter = next(iter(app.adapters.values()))
         base = adapter.url.rstrip("/")  # type: ignore[attr-defined]
         async with aiohttp.ClientSession() as session:
-            async with session.post(f"{base}/api/requests", json={"prompt": "a heron"}) as response:
+            async with session.post(f"{base}/api/requests", json={"prompt": "a red heron"}) as response:
                 body = await response.json()
                 assert response.status == 503 and response.headers["Retry-After"] == "5", body
                 assert body["reason"] == "unavailable" and "sqlite" not in json.dumps(body)
