@@ -135,7 +135,7 @@ class WorkerSettings(_Section):
     batching: Literal["auto", "static", "continuous"] = Field(
         "auto",
         description="static: claim a batch, decode it to the end; continuous: requests join the batch being "
-        "decoded (the engine's fast path); auto: continuous on CUDA, static on the CPU",
+        "decoded (the decoder's per-slot positions); auto: continuous on CUDA, static on the CPU",
     )
     slots: int = Field(64, ge=1, le=1024, description="images decoded at once in continuous batching")
 
