@@ -143,8 +143,9 @@ def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
         except (ModelLoadError, FileNotFoundError) as error:
             where = generation.model or "the embedded model (generation/embedded/model/)"
             raise StartupError(
-                f"cannot load {where}: {error}. Set generation.model in config.yaml to a model "
-                "directory, or run `dallebot run --workers 0` to start the front ends only."
+                f"cannot load {where}: {error}. Set generation.model in config.yaml to a downloaded "
+                "model (`dallebot models list`) or a model directory, or run `dallebot run --workers 0` "
+                "to start the front ends only."
             ) from error
         except ValueError as error:  # bad device / dtype
             raise StartupError(f"generation.device / generation.dtype in config.yaml: {error}") from error

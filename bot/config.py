@@ -81,7 +81,11 @@ class GenerationLimits(_Section):
 
 
 class GenerationSettings(_Section):
-    model: str | None = Field(None, description="model directory; null: the embedded model")
+    model: str | None = Field(
+        None,
+        description="a downloaded model's name (mini, mega, dalle-mini, dalle-mega, owner/name; "
+        "see `dallebot models`) or a model directory; null: the embedded model",
+    )
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     dtype: Literal["auto", "float32", "float16", "bfloat16", "int8"] = "auto"
     cpu_threads: int | None = Field(

@@ -32,6 +32,7 @@ from torch import nn
 from generation.config import HEAD_DIM, BartConfig, ModelConfig, VQGANConfig
 from generation.decoder import ImageDecoder
 from generation.encoder import TextEncoder
+from generation.hub.registry import RegistryError, locate
 from generation.tokenizer import Tokenizer, TokenizerError
 from generation.vqgan import VQGANDecoder
 
@@ -343,7 +344,8 @@ def load_own_format(directory: Path) -> Components:
 
 
 def model_directory(path: str | Path | None) -> Path:
-    """The directory a model setting names (None = the embedded model); an error if it is missing."""
+    """The directory a model setting names: a downloaded model's name (`mini`, `owner/name`) or a
+    directory (None = the embedded model); an error if it is missing."""
     if path is None:
         if not (EMBEDDED_MODEL_DIR / CONFIG_FILE).is_file():
             raise ModelLoadError(
@@ -351,16 +353,22 @@ def model_directory(path: str | Path | None) -> Path:
                 "Pass a model directory (a min-dalle models_root or the project's format) instead"
             )
         path = EMBEDDED_MODEL_DIR
-    directory = Path(path)
+    try:  # a str may name a downloaded model (`mini`, `owner/name`); a Path is a directory
+        directory = locate(path) if isinstance(path, str) else Path(path)
+    except RegistryError as exc:
+        raise ModelLoadError(str(exc)) from exc
     if not directory.is_dir():
         raise ModelLoadError(f"model directory not found: {directory}")
     return directory
 
 
 def load_components(path: str | Path | None) -> Components:
-    """Load a model directory in either format; None = the embedded model."""
+    """Load a downloaded model by name or a model directory in either format; None = the embedded model."""
     directory = model_directory(path)
-    if (directory / CONFIG_FILE).is_file():
+    # told apart by the weights present: min-dalle's hub folder has a placeholder config.json too
+    if (directory / WEIGHTS_FILE).is_file() or (
+        (directory / CONFIG_FILE).is_file() and not any(directory.glob("encoder*.pt"))
+    ):
         return load_own_format(directory)
     return load_min_dalle(directory)
 

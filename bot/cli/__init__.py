@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.eval",  # dallebot eval safety | fidelity
     "bot.cli.db",  # dallebot db upgrade | queue
     "bot.cli.mod",  # dallebot mod hide
+    "bot.cli.models",  # dallebot models download | list | remove
 )
 
 

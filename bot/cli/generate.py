@@ -64,10 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("prompt", help="the text to draw")
     p.add_argument(
         "--model",
-        type=Path,
         default=None,
-        metavar="DIR",
-        help="model directory: a min-dalle models_root or the project's format (default: the embedded model)",
+        metavar="NAME|DIR",
+        help="a downloaded model (mini, mega, dalle-mini, dalle-mega, owner/name: see `dallebot models`) "
+        "or a model directory: a min-dalle models_root or the project's format (default: the embedded model)",
     )
     p.add_argument(
         "--seed",

@@ -81,7 +81,24 @@ def run_command(args: argparse.Namespace) -> int:
     overrides = {key: getattr(args, key) for key in ("host", "port") if getattr(args, key) is not None}
     if overrides:
         settings = settings.model_copy(update={"web": settings.web.model_copy(update=overrides)})
+    if args.workers and (error := _model_error(settings)):
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 2
     return asyncio.run(_run(settings, args.workers))
+
+
+def _model_error(settings: Settings) -> str | None:
+    """Why generation.model cannot be used (not downloaded, damaged, no such directory), before
+    anything binds a port or opens the database; reads local files only."""
+    if settings.generation.model is None:
+        return None
+    from generation.hub.registry import RegistryError, locate
+
+    try:
+        locate(settings.generation.model)
+    except RegistryError as error:
+        return f"generation.model: {error}"
+    return None
 
 
 async def _run(settings: Settings, workers: int) -> int:
@@ -126,6 +143,9 @@ def worker_command(args: argparse.Namespace) -> int:
     """One generation worker against the configured database, until SIGINT/SIGTERM."""
     settings = _load(args)
     if settings is None:
+        return 2
+    if error := _model_error(settings):
+        print(f"cannot start: {error}", file=sys.stderr)
         return 2
     import threading
 
@@ -199,8 +219,8 @@ def describe(settings: Settings, env: dict[str, str] | os._Environ[str]) -> tupl
             )
     else:
         where = gen.model
-        if not Path(gen.model).is_dir():
-            errors.append(f"generation.model: {gen.model} is not a directory")
+        if error := _model_error(settings):
+            errors.append(error)
     lines.append(f"generation: {where}, device {gen.device}, dtype {gen.dtype}")
     from bot.app import resolve_batching
 
