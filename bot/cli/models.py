@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Any
 
@@ -51,6 +52,9 @@ def download_command(args: argparse.Namespace) -> int:
     from generation.hub.errors import DownloadError
     from generation.hub.registry import RegistryError, is_model_name
 
+    if not args.verbose:  # huggingface_hub's HTTP client logs every request at INFO
+        for name in ("httpx", "httpx2"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     if not is_model_name(args.name):
         return _fail("download", f"'{args.name}' is not a model name: {NAMES_HELP}", 2)
     try:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
+from tqdm import tqdm
 
 from generation.hub import errors
 from generation.hub.catalog import Layout, LayoutError, Plan, detect_layout, spec_for
@@ -210,7 +211,9 @@ def fetch_verified(f: RemoteFile, settings: HubSettings, say: Say, step: str = "
                 f.repo, f.rfilename, revision=f.commit, cache_dir=settings.cache_dir,
                 endpoint=settings.endpoint, token=settings.token,
             ))  # fmt: skip
-        problem = mismatch(pointer, f) or ""
+        with tqdm(total=f.size, desc="verifying sha256", unit="B", unit_scale=True, disable=None,
+                  leave=False) as bar:  # fmt: skip
+            problem = mismatch(pointer, f, bar.update) or ""
         if not problem:
             return pointer
         evict(pointer)

@@ -13,6 +13,7 @@ from bot.cli import main
 from generation.hub import download as download_module
 from generation.hub.registry import resolve_model
 from generation.loading import load_components
+from tests.generation.hub.conftest import min_dalle_files
 from tests.generation.hub.fake_hub import TOKEN
 
 MINI = ("encoder_mini.pt", "decoder_mini.pt", "vocab_mini.json", "merges_mini.txt", "detoker.pt")
@@ -194,3 +195,10 @@ def test_interrupted_run_registers_nothing_and_its_leftovers_go(hub, hub_env, ca
     monkeypatch.setattr(download_module, "_load_once", load_once)
     assert _download(capsys, "mini")[0] == 0
     assert not leftover.exists()
+
+
+def test_a_min_dalle_folder_with_its_placeholder_config_loads_as_min_dalle(tmp_path):
+    files = min_dalle_files()
+    for name in ("config.json", *MINI):  # kuprel/min-dalle's folder as huggingface_hub leaves it
+        (tmp_path / name).write_bytes(files[name])
+    assert load_components(tmp_path).config.name == "min-dalle-format"
