@@ -32,6 +32,8 @@ class Repo:
     files: dict[str, bytes]
     commit: str
     refs: dict[str, str] = field(default_factory=dict)  # branch / tag -> commit
+    digests: dict[str, str] = field(default_factory=dict)  # file -> sha256
+    blob_ids: dict[str, str] = field(default_factory=dict)  # file -> git blob sha1
     gated: bool = False
     private: bool = False
 
@@ -54,6 +56,7 @@ class FakeHub:
         self.drop_after: dict[str, int] = {}  # sha256 -> bytes sent before the connection drops (once)
         self.corrupt: dict[str, int] = {}  # sha256 -> how many more times to serve damaged bytes
         self.hidden: set[tuple[str, str]] = set()  # (repo, file): listed, but resolve says 404
+        self._blobs: dict[str, bytes] = {}  # sha256 -> content, for the LFS origin
         self._lock = threading.Lock()
         self._servers: list[ThreadingHTTPServer] = []
 
@@ -62,13 +65,17 @@ class FakeHub:
     def add_repo(self, repo_id: str, files: dict[str, bytes], *, gated: bool = False, private: bool = False,
                  tags: tuple[str, ...] = ()) -> str:  # fmt: skip
         """Publish `files` as the repo's `main` (and `tags`); the commit hash."""
-        commit = hashlib.sha1(repr((repo_id, sorted(files.items()))).encode()).hexdigest()
-        repo = Repo(dict(files), commit, {"main": commit, **dict.fromkeys(tags, commit)}, gated, private)
+        digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+        commit = hashlib.sha1(repr((repo_id, sorted(digests.items()))).encode()).hexdigest()
+        refs = {"main": commit, **dict.fromkeys(tags, commit)}
+        blob_ids = {name: git_blob_sha1(data) for name, data in files.items()}
+        repo = Repo(dict(files), commit, refs, digests, blob_ids, gated, private)
         self.repos[repo_id] = repo
+        self._blobs.update({digests[name]: data for name, data in files.items()})
         return commit
 
     def sha256(self, repo_id: str, name: str) -> str:
-        return hashlib.sha256(self.repos[repo_id].files[name]).hexdigest()
+        return self.repos[repo_id].digests[name]
 
     def drop(self, repo_id: str, name: str, after: int) -> None:
         """The next download of this file breaks off after `after` bytes."""
@@ -80,7 +87,7 @@ class FakeHub:
 
     def file_requests(self, name: str) -> list[Request]:
         """GET requests that fetched `name` (direct, or from the LFS origin by its hash)."""
-        hashes = {hashlib.sha256(r.files[name]).hexdigest() for r in self.repos.values() if name in r.files}
+        hashes = {r.digests[name] for r in self.repos.values() if name in r.files}
         return [q for q in self.requests if q.method == "GET" and (
             q.path.endswith("/" + name) or any(q.path.endswith("/" + h) for h in hashes))]  # fmt: skip
 
@@ -116,11 +123,7 @@ class FakeHub:
         return revision if revision == repo.commit else None
 
     def blob(self, sha256: str) -> bytes | None:
-        for repo in self.repos.values():
-            for data in repo.files.values():
-                if hashlib.sha256(data).hexdigest() == sha256:
-                    return data
-        return None
+        return self._blobs.get(sha256)
 
 
 API = re.compile(r"^/api/models/([^/]+/[^/]+)(?:/revision/([^/]+))?$")
@@ -190,11 +193,11 @@ class _Handler(BaseHTTPRequestHandler):
         for name, data in sorted(repo.files.items()):
             entry: dict[str, object] = {"rfilename": name}
             if blobs:
-                entry.update(size=len(data), blobId=git_blob_sha1(data))
+                entry.update(size=len(data), blobId=repo.blob_ids[name])
                 if name.endswith(LFS_SUFFIXES):
                     entry["lfs"] = {
                         "size": len(data),
-                        "sha256": hashlib.sha256(data).hexdigest(),
+                        "sha256": repo.digests[name],
                         "pointerSize": 134,
                     }
             siblings.append(entry)
@@ -222,15 +225,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(302 if name.endswith(LFS_SUFFIXES) else 200)
         self.send_header("X-Repo-Commit", commit)
         if name.endswith(LFS_SUFFIXES):
-            sha = hashlib.sha256(data).hexdigest()
-            self.send_header("ETag", f'"{git_blob_sha1(data)}"')
+            sha = repo.digests[name]
+            self.send_header("ETag", f'"{repo.blob_ids[name]}"')
             self.send_header("X-Linked-Etag", f'"{sha}"')
             self.send_header("X-Linked-Size", str(len(data)))
             self.send_header("Location", f"{self.hub.lfs_url}/lfs/{sha}")
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        self.send_header("ETag", f'"{git_blob_sha1(data)}"')
+        self.send_header("ETag", f'"{repo.blob_ids[name]}"')
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if body:
