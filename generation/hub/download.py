@@ -35,6 +35,7 @@ from generation.hub.registry import (
     STAGING_PREFIX,
     Entry,
     HubSettings,
+    entries,
     install,
     key_for,
     read_entry,
@@ -109,7 +110,9 @@ def _download_locked(
         vqgan = _remote_files(plan.vqgan_repo, vq_info.sha, vq_listing, plan.vqgan_files, None)
     commits = {f.repo: f.commit for f in files + vqgan}
     existing = read_entry(settings, name)
-    if existing and not force and existing.manifest.get("commits") == commits and not existing.problems():
+    recorded = existing.manifest if existing else {}
+    same = recorded.get("commits") == commits and recorded.get("revision") == (revision or "main")
+    if existing and same and not force and not existing.problems():
         say(f"{name} is up to date ({repo} at {info.sha}): {existing.model_dir}")
         return existing
     # 2. disk space, then fetch and verify each file
@@ -142,6 +145,8 @@ def _download_locked(
         if fetched:
             freed = human(sum(f.size for f in fetched))
             say(f"removed the Flax source files from the Hugging Face cache ({freed})")
+    if existing is not None:  # another commit's files that no registered model uses any more
+        _evict_unused(settings, existing)
     entry = read_entry(settings, name)
     assert entry is not None
     say(f"{name}: ready ({human(entry.size)}) in {path}")
@@ -289,6 +294,13 @@ def _manifest(
                      "sha256": f.sha256, "blob_id": f.blob_id} for f in remotes],
         "downloaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }  # fmt: skip
+
+
+def _evict_unused(settings: HubSettings, replaced: Entry) -> None:
+    in_use = {f.get("blob") for e in entries(settings) for f in e.manifest.get("files", [])}
+    for f in replaced.manifest.get("files", []):
+        if f.get("blob") and f.get("pointer") and f["blob"] not in in_use:
+            evict(Path(f["pointer"]), Path(f["blob"]))
 
 
 def _remove_leftovers(settings: HubSettings, key: str) -> None:

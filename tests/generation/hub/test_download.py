@@ -202,3 +202,17 @@ def test_a_min_dalle_folder_with_its_placeholder_config_loads_as_min_dalle(tmp_p
     for name in ("config.json", *MINI):  # kuprel/min-dalle's folder as huggingface_hub leaves it
         (tmp_path / name).write_bytes(files[name])
     assert load_components(tmp_path).config.name == "min-dalle-format"
+
+
+def test_a_new_commit_replaces_the_old_and_its_unused_blobs_go(hub, hub_env, capsys):
+    assert _download(capsys, "mini")[0] == 0
+    old_decoder = hub.sha256("kuprel/min-dalle", "decoder_mini.pt")
+    files = dict(min_dalle_files())
+    files["decoder_mini.pt"] = min_dalle_files()["decoder.pt"]  # another decoder of the same shape
+    commit = hub.add_repo("kuprel/min-dalle", files)
+    code, out, err = _download(capsys, "mini")
+    assert code == 0 and "up to date" not in out, err
+    manifest = json.loads((resolve_model("mini", hub_env).parent / "manifest.json").read_text())
+    assert manifest["commit"] == commit
+    blobs = _blobs(hub_env)
+    assert old_decoder not in blobs and hub.sha256("kuprel/min-dalle", "detoker.pt") in blobs
