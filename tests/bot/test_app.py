@@ -98,10 +98,10 @@ def test_run_port_and_host_override_the_config_and_a_taken_port_stops_it_at_once
 
     assert main(["run", "--port", "70000"]) == 2
     assert "--port: 70000 is out of range: use 0 to 65535" in capsys.readouterr().err
-    config = tmp_path / "config.yaml"  # a model directory that does not exist: it must not get that far
-    config.write_text(
-        f"storage:\n  url: sqlite:///{tmp_path / 'a.db'}\ngeneration:\n  model: {tmp_path / 'none'}\n"
-    )
+    # a directory that holds no model: loading it would fail, so the port must stop it first (a
+    # directory that does not exist is refused earlier still, before anything binds: issue 14)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"storage:\n  url: sqlite:///{tmp_path / 'a.db'}\ngeneration:\n  model: {tmp_path}\n")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
