@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from generation.flax_convert.layout import (
     vqgan_config,
     vqgan_source,
 )
-from generation.flax_convert.reader import ConversionError, read_flax_msgpack
+from generation.flax_convert.reader import ConversionError, FlaxLeaves, cast, read_flax_msgpack
 from generation.loading import CONFIG_FILE, OPTIONAL_LN_WEIGHT, WEIGHTS_FILE, ModelLoadError, _tokenizer
 from generation.vqgan import VQGANDecoder
 
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 MSGPACK = "flax_model.msgpack"
 TOKENIZER_FILES = ("vocab.json", "merges.txt")
 BART_DTYPE, VQGAN_DTYPE = torch.float16, torch.float32
+VQGAN_UNUSED = ("encoder/", "quant_conv/")  # the VQGAN's encoder half: not needed to draw
 PARTIAL = ".partial-"  # temp sibling: .<out name>.partial-<pid>-<random>
 
 
@@ -67,79 +68,101 @@ def _expected_flax_shape(shape: torch.Size, source: Source, layer_count: int) ->
     return [layer_count, *dims] if source.index is not None else dims
 
 
+def _stacked(key: str) -> bool:
+    return "/layers/FlaxBartEncoderLayers/" in key or "/layers/FlaxBartDecoderLayers/" in key
+
+
+def _prepare_bart(key: str, raw: torch.Tensor) -> dict[str, torch.Tensor]:
+    """One Flax leaf -> its tensors in this engine's layout: Dense kernels [in, out] -> [out, in],
+    stacked leaves split per layer (`key@i`); one copy each, cast to float16."""
+    parts = dict(enumerate(raw.unbind(0))) if _stacked(key) and raw.dim() else {None: raw}
+    out = {}
+    for index, tensor in parts.items():
+        if key.endswith("/kernel") and tensor.dim() == 2:
+            tensor = tensor.T
+        out[key if index is None else f"{key}@{index}"] = cast(tensor, BART_DTYPE)
+    return out
+
+
+def _prepare_vqgan(key: str, raw: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Conv kernels [H, W, in, out] -> [out, in, H, W], cast to float32; the encoder half is dropped."""
+    if key.startswith(VQGAN_UNUSED):
+        return {}
+    if key.endswith("/kernel") and raw.dim() == 4:
+        raw = raw.permute(3, 2, 0, 1)
+    return {key: cast(raw, VQGAN_DTYPE)}
+
+
+def _expected_flax_shape(shape: torch.Size, source: Source, layer_count: int) -> list[int]:
+    dims = list(shape)
+    if source.kind == "linear":
+        dims = dims[::-1]  # torch [out, in] <- Flax [in, out]
+    elif source.kind == "conv":
+        dims = [dims[2], dims[3], dims[1], dims[0]]  # torch [out, in, H, W] <- Flax [H, W, in, out]
+    return [layer_count, *dims] if source.index is not None else dims
+
+
 def _gather(
     module: nn.Module,
     prefix: str,
     sources: Callable[[str], Source],
-    flat: dict[str, torch.Tensor],
+    leaves: FlaxLeaves,
     path: Path,
     layer_count: int,
     store: torch.dtype,
-) -> dict[str, torch.Tensor]:
-    """This module's tensors (names `prefix` + state-dict name) from the Flax leaves, shape-checked.
+) -> tuple[dict[str, torch.Tensor], set[str]]:
+    """This module's tensors (`prefix` + state-dict name), checked against the shapes in the file.
 
-    Leaves are taken out of `flat` when their last tensor is built, so memory stays at one copy.
+    The prepared tensors are moved out of `leaves` (no copy). Returns them and the keys used.
     """
-    plan = {name: sources(name) for name in module.state_dict()}
-    uses: dict[str, int] = {}
-    for source in plan.values():
-        uses[source.key] = uses.get(source.key, 0) + 1
     out: dict[str, torch.Tensor] = {}
+    used: set[str] = set()
     for name, expected in module.state_dict().items():
-        source = plan[name]
-        if source.key not in flat:
+        source = sources(name)
+        if source.key not in leaves.shapes:
             if OPTIONAL_LN_WEIGHT.match(name):  # trained without a scale: the scale is one
                 out[prefix + name] = torch.ones(expected.shape, dtype=store)
                 continue
             raise ConversionError(f"{path}: missing tensor '{source.key}' (for {prefix}{name})")
-        leaf = flat[source.key]
+        have, dtype = leaves.shapes[source.key], leaves.dtypes[source.key]
         want = _expected_flax_shape(expected.shape, source, layer_count)
-        if list(leaf.shape) != want or not leaf.is_floating_point():
+        if have != want or not dtype.is_floating_point:
             raise ConversionError(
-                f"{path}: tensor '{source.key}' is {leaf.dtype} {list(leaf.shape)}, expected a float "
-                f"tensor of shape {want} (for {prefix}{name}): wrong config.json or corrupt checkpoint"
+                f"{path}: tensor '{source.key}' is {dtype} {have}, expected a float tensor of shape "
+                f"{want} (for {prefix}{name}): wrong config.json or corrupt checkpoint"
             )
-        tensor = leaf[source.index] if source.index is not None else leaf
-        if source.kind == "linear":
-            tensor = tensor.T
-        elif source.kind == "conv":
-            tensor = tensor.permute(3, 2, 0, 1)
-        # a slice of a stacked leaf shares its storage: copy it, so it can be saved and the leaf freed
-        out[prefix + name] = (
-            tensor.clone(memory_format=torch.contiguous_format)
-            if source.index is not None
-            else tensor.contiguous()
-        )
-        uses[source.key] -= 1
-        if not uses[source.key]:
-            del flat[source.key]
-    return out
+        key = source.key if source.index is None else f"{source.key}@{source.index}"
+        out[prefix + name] = leaves.tensors.pop(key)
+        used.add(source.key)
+    return out, used
 
 
 def _bart_tensors(path: Path, config: BartConfig) -> dict[str, torch.Tensor]:
-    flat = read_flax_msgpack(path, BART_DTYPE)
-    if any(k.startswith("params/") for k in flat):  # a tree saved with its collection name on top
-        flat = {k.removeprefix("params/"): v for k, v in flat.items()}
+    leaves = read_flax_msgpack(path, BART_DTYPE, _prepare_bart)
     with torch.device("meta"):
         encoder, decoder = TextEncoder(config), ImageDecoder(config)
     tensors: dict[str, torch.Tensor] = {}
+    used: set[str] = set()
     parts = (
         ("encoder.", encoder, "Encoder", config.encoder_layers),
         ("decoder.", decoder, "Decoder", config.decoder_layers),
     )
     for prefix, module, codec, count in parts:
         root = f"model/{prefix[:-1]}"
-        layers = find_layers(list(flat), root, codec, path)
+        layers = find_layers(list(leaves.shapes), root, codec, path)
         _check_layer_count(layers, count, root, path)
 
         def source(name: str, module: nn.Module = module, root: str = root, codec: str = codec,
                    layers: Layers = layers) -> Source:  # fmt: skip
             return bart_source(module, name, root, codec, layers)
 
-        tensors.update(_gather(module, prefix, source, flat, path, count, BART_DTYPE))
-    if flat:
+        gathered, keys = _gather(module, prefix, source, leaves, path, count, BART_DTYPE)
+        tensors.update(gathered)
+        used |= keys
+    extra = sorted(set(leaves.shapes) - used)
+    if extra:
         raise ConversionError(
-            f"{path}: unexpected parameter(s) {sorted(flat)[:5]}: a model variant the converter does not know"
+            f"{path}: unexpected parameter(s) {extra[:5]}: a model variant the converter does not know"
         )
     return tensors
 
@@ -152,15 +175,11 @@ def _check_layer_count(layers: Layers, count: int, root: str, path: Path) -> Non
 
 
 def _vqgan_tensors(path: Path, model: VQGANDecoder) -> dict[str, torch.Tensor]:
-    flat = read_flax_msgpack(path, VQGAN_DTYPE)
-    if any(k.startswith("params/") for k in flat):
-        flat = {k.removeprefix("params/"): v for k, v in flat.items()}
-    tensors = _gather(model, "vqgan.", lambda n: vqgan_source(model, n), flat, path, 0, VQGAN_DTYPE)
-    extra = [k for k in flat if not k.startswith(("encoder/", "quant_conv/"))]  # the encoder half is unused
+    leaves = read_flax_msgpack(path, VQGAN_DTYPE, _prepare_vqgan)
+    tensors, used = _gather(model, "vqgan.", lambda n: vqgan_source(model, n), leaves, path, 0, VQGAN_DTYPE)
+    extra = sorted(k for k in set(leaves.shapes) - used if not k.startswith(VQGAN_UNUSED))
     if extra:
-        raise ConversionError(
-            f"{path}: unexpected parameter(s) {sorted(extra)[:5]}: an unknown VQGAN variant"
-        )
+        raise ConversionError(f"{path}: unexpected parameter(s) {extra[:5]}: an unknown VQGAN variant")
     return tensors
 
 
@@ -229,13 +248,16 @@ def write_atomically(
     """
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_partials(out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{PARTIAL}{os.getpid()}-", dir=out_dir.parent))
+    tmp = out_dir.parent / f".{out_dir.name}{PARTIAL}{os.getpid()}-{secrets.token_hex(4)}"
+    tmp.mkdir()  # permissions from the umask, like any directory the user makes (mkdtemp's are 0700)
     old = out_dir.parent / f".{out_dir.name}{PARTIAL}{os.getpid()}-old"
     try:
         save_file(tensors, tmp / WEIGHTS_FILE, metadata={"format": "pt", "converted_from": "flax"})
         (tmp / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
         for file in files:
             shutil.copyfile(file, tmp / file.name)
+        # safetensors writes its file 0600; give it the umask's mode like the others
+        os.chmod(tmp / WEIGHTS_FILE, (tmp / CONFIG_FILE).stat().st_mode & 0o777)
         for file in tmp.iterdir():
             _fsync(file)
         _fsync(tmp)

@@ -156,8 +156,13 @@ def test_conversion_equals_direct_load(tmp_path, layout):
     assert_same_model(converted, reference_pipeline(bart, vq))
 
 
-def test_storage_dtypes_and_config(tmp_path):
+def test_storage_dtypes_config_and_permissions(tmp_path):
     _, _, out = convert(tmp_path)
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / "file").write_text("x")
+    assert out.stat().st_mode == (tmp_path / "ref").stat().st_mode  # not mkdtemp's 0700
+    modes = {p.stat().st_mode for p in out.iterdir()}
+    assert modes == {(tmp_path / "ref" / "file").stat().st_mode}  # safetensors' own file is 0600
     from safetensors import safe_open
 
     with safe_open(out / "model.safetensors", "pt") as f:
