@@ -22,7 +22,7 @@ import jsonschema
 import requests
 from oauthlib.oauth1.rfc5849 import signature, utils
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "x-api-v2-openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[4] / ".." / "shared" / "reference" / "x-api-v2-openapi.json"
 METHODS = ("get", "post", "put", "delete", "patch")
 
 

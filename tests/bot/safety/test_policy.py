@@ -12,7 +12,7 @@ from bot.config import load_settings
 from bot.safety.filter import SafetyFilter
 from bot.safety.policy import REASONS, Category
 from bot.safety.settings import SafetySettings
-from tests.safety.conftest import make_filter
+from tests.bot.safety.conftest import make_filter
 
 # One clear prompt per category per language family; each is refused for that category.
 EXAMPLES = [

@@ -13,7 +13,7 @@ from bot.safety.evasions import TECHNIQUES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.settings import SafetySettings
 from bot.safety.train import cross_validate, fit, training_data_sha256
-from tests.safety.conftest import FixedScore
+from tests.bot.safety.conftest import FixedScore
 
 
 @pytest.fixture(scope="module")

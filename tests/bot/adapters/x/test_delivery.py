@@ -14,8 +14,8 @@ from bot.adapters.x.adapter import NOT_POSTED, XAdapter
 from bot.delivery import DeliveryLoop
 from bot.domain import NewRequest, Platform, Rejected
 from storage import Store
-from tests.adapters.x.conftest import Clock, make_adapter
-from tests.adapters.x.fake_x import BOT_NAME, FakeX
+from tests.bot.adapters.x.conftest import Clock, make_adapter
+from tests.bot.adapters.x.fake_x import BOT_NAME, FakeX
 
 
 def png() -> bytes:
@@ -287,7 +287,7 @@ async def test_words_the_model_does_not_know_are_refused_or_named_in_the_reply(
     """Issue 14, with the embedded model's vocabulary: a refusal names the words (in one post's
     length); a partly understood prompt's image reply names what was left out, after a restart too."""
     from generation.understanding import PromptReader
-    from tests.adapters.x.conftest import make_service, make_store
+    from tests.bot.adapters.x.conftest import make_service, make_store
 
     service.reader = PromptReader.for_model(None)
     fake_x.user("7", "carol")

@@ -136,7 +136,7 @@ def test_check_config_names_the_key_and_discords_limit(tmp_path, capsys, monkeyp
 
 
 async def test_the_reroll_button_is_acknowledged_before_it_reads_storage(world):
-    from tests.adapters.discord.test_buttons_and_moderation import delivered_image
+    from tests.bot.adapters.discord.test_buttons_and_moderation import delivered_image
 
     image = await delivered_image(world)
     calls: list[int] = []
@@ -150,7 +150,7 @@ async def test_the_reroll_button_is_acknowledged_before_it_reads_storage(world):
 
 
 async def test_a_reroll_whose_original_is_gone_is_answered_privately(world):
-    from tests.adapters.discord.test_buttons_and_moderation import delivered_image
+    from tests.bot.adapters.discord.test_buttons_and_moderation import delivered_image
 
     image = await delivered_image(world)
 

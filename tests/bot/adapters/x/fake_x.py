@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 import responses
 
-from tests.adapters.x.openapi import XOpenApi, multipart_fields, oauth1_signature_valid
+from tests.bot.adapters.x.openapi import XOpenApi, multipart_fields, oauth1_signature_valid
 
 BOT_ID = "1500000000000000001"
 BOT_NAME = "dallebot"

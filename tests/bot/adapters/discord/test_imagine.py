@@ -8,7 +8,7 @@ import pytest
 import simcord
 
 from bot.domain import Status
-from tests.adapters.discord.conftest import make_settings
+from tests.bot.adapters.discord.conftest import make_settings
 
 
 def calls(world, method: str, fragment: str) -> list:

@@ -14,9 +14,9 @@ from bot.adapters.x.poller import CURSOR_KEY, MentionPoller, RateLimited
 from bot.adapters.x.settings import XSettings
 from bot.domain import Platform
 from storage import StorageError, Store, open_store
-from tests.adapters.x.conftest import Clock, make_adapter, make_service, make_store
-from tests.adapters.x.fake_x import BOT_ID, BOT_NAME, KEYS, FakeX
-from tests.adapters.x.openapi import oauth1_signature_valid
+from tests.bot.adapters.x.conftest import Clock, make_adapter, make_service, make_store
+from tests.bot.adapters.x.fake_x import BOT_ID, BOT_NAME, KEYS, FakeX
+from tests.bot.adapters.x.openapi import oauth1_signature_valid
 
 BOT = BotAccount(BOT_ID, BOT_NAME)
 

@@ -15,8 +15,8 @@ from bot.adapters.x.settings import XCredentials, XSettings
 from bot.config import Settings
 from bot.service import BotService
 from storage import Store, open_store
-from tests.adapters.x.fake_x import KEYS, FakeX
-from tests.adapters.x.openapi import SPEC_PATH, XOpenApi
+from tests.bot.adapters.x.fake_x import KEYS, FakeX
+from tests.bot.adapters.x.openapi import SPEC_PATH, XOpenApi
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

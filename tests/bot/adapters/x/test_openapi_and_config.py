@@ -8,8 +8,8 @@ import requests
 from bot.adapters.x import build_adapter, missing_reason
 from bot.adapters.x.adapter import XAdapter
 from bot.config import Settings
-from tests.adapters.x.fake_x import KEYS
-from tests.adapters.x.openapi import XOpenApi
+from tests.bot.adapters.x.fake_x import KEYS
+from tests.bot.adapters.x.openapi import XOpenApi
 
 
 def prepared(method: str, url: str, **kwargs: object) -> requests.PreparedRequest:

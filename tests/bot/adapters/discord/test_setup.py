@@ -9,7 +9,7 @@ from bot.adapters.base import MissingSecret
 from bot.adapters.discord import build_adapter
 from bot.adapters.discord.adapter import DiscordAdapter
 from bot.config import Settings
-from tests.adapters.discord.conftest import make_settings
+from tests.bot.adapters.discord.conftest import make_settings
 
 
 def test_disabled_by_default_and_without_secrets():

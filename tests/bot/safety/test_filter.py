@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from bot.safety import SafetyFilter, SafetySettings, SafetyUnavailable, Verdict
 from bot.safety.filter import IMAGE_BLOCKED, PROMPT_REFUSED
 from bot.safety.policy import Category
-from tests.safety.conftest import FixedScore, make_filter
+from tests.bot.safety.conftest import FixedScore, make_filter
 
 
 def test_word_list_refusal_carries_gate_score_threshold_and_entry(safety: SafetyFilter) -> None:
