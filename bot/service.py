@@ -234,6 +234,10 @@ class BotService:
     async def find_request(self, platform: Platform, external_id: str) -> Request | None:
         return await self.call(self.store.find_request, platform, external_id)
 
+    async def open_requests(self, platform: Platform, *, limit: int = 200) -> list[Request]:
+        """`platform`'s requests still queued or running (a restarted adapter picks up its messages)."""
+        return await self.call(self.store.open_requests, platform, limit=limit)
+
     async def quota_status(self, platform: Platform, user_id: str) -> QuotaStatus:
         return await self.call(
             self.store.quota_status, platform, user_id, self.settings.admission_policy(platform)

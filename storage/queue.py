@@ -36,6 +36,12 @@ _insert = Fast(
 )
 _find = select(requests).where(R.platform == bindparam("platform"), R.external_id == bindparam("external_id"))
 _get = select(requests).where(R.id == bindparam("id"))
+_open = (
+    select(requests)
+    .where(R.platform == bindparam("platform"), R.status.in_(ACTIVE))
+    .order_by(R.id)
+    .limit(bindparam("limit"))
+)
 _claimable = select(R.id).where(R.status == QUEUED, R.not_before <= bindparam("now")).limit(1)
 # Materialized so the pick runs exactly once: PostgreSQL may otherwise rescan a subquery and,
 # skipping rows this very statement locked, update more than `limit` rows.
@@ -158,6 +164,12 @@ def request_values(
 def find(connection: Connection, platform: str, external_id: str) -> Request | None:
     row = connection.execute(_find, {"platform": platform, "external_id": external_id}).first()
     return None if row is None else to_request(row)
+
+
+def open_for(connection: Connection, platform: str, limit: int) -> list[Request]:
+    """`platform`'s requests still queued or running, oldest first."""
+    rows = connection.execute(_open, {"platform": platform, "limit": limit})
+    return [to_request(row) for row in rows]
 
 
 def get(connection: Connection, request_id: int) -> Request | None:

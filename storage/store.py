@@ -362,6 +362,11 @@ class Store:
         with self._read() as connection:
             return queue.find(connection, Platform(platform).value, external_id)
 
+    def open_requests(self, platform: Platform, *, limit: int = 200) -> list[Request]:
+        """`platform`'s requests not finished yet (queued or running), oldest first."""
+        with self._read() as connection:
+            return queue.open_for(connection, Platform(platform).value, limit)
+
     def get_image(self, request_id: int) -> bytes | None:
         with self._read() as connection:
             return images.get(connection, request_id)

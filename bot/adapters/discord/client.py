@@ -15,6 +15,7 @@ from bot.adapters.discord.channels import ChannelSettingsStore
 from bot.adapters.discord.commands import Limits, all_commands
 from bot.adapters.discord.ingest import Ingest, Tracker
 from bot.adapters.discord.progress import ProgressUpdater
+from bot.adapters.discord.stale import adopt_waiting
 from bot.adapters.discord.views import DeleteButton, RerollButton
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class DallebotClient(discord.Client):
             service, self.tracker, interval_seconds=settings.progress_interval_seconds, clock=clock
         )
         self._progress_task: asyncio.Task[None] | None = None
+        self._adopt_task: asyncio.Task[int] | None = None
         self.tree = app_commands.CommandTree(self)
         for command in all_commands(limits):
             self.tree.add_command(command)
@@ -91,10 +93,11 @@ class DallebotClient(discord.Client):
             log.info("synced %d global slash commands (they can take up to an hour to appear)", len(synced))
 
     async def close(self) -> None:
-        if self._progress_task is not None:
-            self._progress_task.cancel()
-            await asyncio.gather(self._progress_task, return_exceptions=True)
-            self._progress_task = None
+        for task in (self._progress_task, self._adopt_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._progress_task = self._adopt_task = None
         await super().close()
 
     async def _on_command_error(
@@ -116,6 +119,15 @@ class DallebotClient(discord.Client):
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %d guilds", self.user, len(self.guilds))
+        if self._adopt_task is None:  # once per process: READY comes again after each reconnect
+            self._adopt_task = asyncio.create_task(self._adopt_waiting(), name="discord-adopt-waiting")
+
+    async def _adopt_waiting(self) -> int:
+        try:
+            return await adopt_waiting(self)
+        except Exception:  # best effort: an unadopted message is still settled at delivery
+            log.warning("could not take back the earlier process's waiting messages", exc_info=True)
+            return 0
 
     async def on_message(self, message: discord.Message) -> None:
         if not self.settings.respond_to_mentions or message.author.bot or self.user is None:

@@ -11,6 +11,7 @@ from bot.adapters.base import Service
 from bot.domain import Platform
 
 if TYPE_CHECKING:
+    from bot.domain import Request
     from bot.service import RequestView
     from storage import QueueStats
 
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 class DiscordService(Service, Protocol):
     async def view(self, request_id: int) -> RequestView | None:
         """A request with its queue position (1 = next, 0 = running or finished) and ETA."""
+        ...
+
+    async def open_requests(self, platform: Platform, *, limit: int = 200) -> list[Request]:
+        """The platform's requests still queued or running, oldest first."""
         ...
 
     async def queue_stats(self) -> QueueStats:

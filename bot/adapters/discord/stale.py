@@ -1,10 +1,12 @@
 """After a restart: the waiting message an earlier process left behind, found again.
 
-A process remembers the message a user watches ("⏳ Queued — position 3…") only in memory. After
-a restart (or once the interaction's token expired) the result goes out as a new message, and the
-old one would say "Queued" forever; delivery looks it up instead — the interaction's own
-"thinking" message (its id is stored with the request), or the bot's status reply to the mention —
-so it can be told where the result went.
+A process remembers the message a user watches ("⏳ Queued — position 3…") only in memory. Two
+ways back to it, both looking it up on Discord — the interaction's own "thinking" message (its id
+is stored with the request), or the bot's status reply to the mention:
+- at start, `adopt_waiting` takes every unfinished request's message back into the tracker, so
+  it shows the queue position again and the result goes into it, as before the restart;
+- at delivery, a message not adopted (found only now, or the token expired) is told where the
+  result went, so it never says "Queued" forever.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import discord
 
 from bot.adapters.base import DeliveryError
 from bot.adapters.discord.calls import Unusable, channel_of
+from bot.adapters.discord.ingest import Waiting
+from bot.domain import Platform
 
 if TYPE_CHECKING:
     from bot.adapters.discord.client import DallebotClient
@@ -53,3 +57,36 @@ async def find_waiting_message(client: DallebotClient, request: Request) -> disc
         log.info("request %s: no earlier waiting message to update (%s)", request.id, error)
         return None
     return next((message for message in candidates if _is_waiting(message, client.user.id)), None)
+
+
+async def adopt_waiting(client: DallebotClient) -> int:
+    """Track again the waiting messages of this platform's unfinished requests; returns how many.
+
+    Each adopted message is edited at once to the request's present position (the text it shows
+    was written by the earlier process). Requests already tracked by this process are left alone.
+    """
+    if client.user is None:
+        return 0
+    adopted = 0
+    for request in await client.service.open_requests(Platform.DISCORD):
+        if client.tracker.get(request.external_id) is not None or not request.user_id.isdigit():
+            continue
+        message = await find_waiting_message(client, request)
+        if message is None:
+            continue
+        waiting = client.tracker.add(
+            Waiting(
+                request.external_id,
+                int(request.user_id),
+                request_id=request.id,
+                status_message=message,
+                shown=message.content or "",
+            )
+        )
+        view = await client.service.view(request.id)
+        if view is not None:
+            await client.progress.show(waiting, position=view.position, eta_seconds=view.eta_seconds)
+        adopted += 1
+    if adopted:
+        log.info("took back %d waiting message(s) left by an earlier process", adopted)
+    return adopted

@@ -80,8 +80,16 @@ class World:
         return handled
 
     async def restart(self) -> None:
-        """A new process: a fresh client (empty memory) against the same Discord and database."""
+        """A new process: a fresh client (empty memory) against the same Discord and database.
+        At start it takes back the waiting messages of unfinished requests (stale.adopt_waiting)."""
         await self.env.restart_bot(self.adapter.build_client(self.service))
+        await self.env.settle()
+
+    async def restart_unable_to_read_back(self) -> None:
+        """A new process that could not read its earlier waiting messages back at start (Discord
+        refused the channel's history then), so nothing was adopted and delivery must post anew."""
+        self.env.inject_error("GET", f"/channels/{self.channel.id}/messages*", status=403, code=50001)
+        await self.restart()
 
 
 def make_settings(**discord: Any) -> Settings:

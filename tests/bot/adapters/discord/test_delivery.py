@@ -157,7 +157,7 @@ async def test_token_rejected_early_falls_back_to_the_channel_without_retrying_i
 
 async def test_channel_unusable_falls_back_to_a_dm(world):
     await world.alice.send(world.channel, f"{world.client.user.mention} dm me")
-    await world.restart()  # forget the status reply, so delivery must post anew
+    await world.restart_unable_to_read_back()  # so delivery must post anew
     world.finish()
     world.env.inject_error("POST", f"/channels/{world.channel.id}/messages", status=403, code=50013)
 
@@ -170,7 +170,7 @@ async def test_channel_unusable_falls_back_to_a_dm(world):
 
 async def test_no_channel_and_no_dm_is_a_recorded_failure_not_a_retry_loop(world):
     await world.alice.send(world.channel, f"{world.client.user.mention} nowhere to go")
-    await world.restart()
+    await world.restart_unable_to_read_back()
     world.finish()
     world.env.inject_error("POST", "/channels/*/messages", status=403, code=50007, times=None)
 
@@ -189,7 +189,7 @@ async def test_no_channel_and_no_dm_is_a_recorded_failure_not_a_retry_loop(world
 
 async def test_rate_limit_is_retried_after_its_reset_and_posts_once(world):
     await world.alice.send(world.channel, f"{world.client.user.mention} busy")
-    await world.restart()
+    await world.restart_unable_to_read_back()
     world.finish()
     world.env.inject_error("POST", f"/channels/{world.channel.id}/messages", status=429)
 
@@ -212,7 +212,7 @@ async def test_rate_limit_is_retried_after_its_reset_and_posts_once(world):
 
 async def test_server_error_on_send_is_ambiguous_then_reconciled_and_posted_once(world):
     await world.alice.send(world.channel, f"{world.client.user.mention} flaky")
-    await world.restart()
+    await world.restart_unable_to_read_back()
     world.finish()
     world.env.inject_error("POST", f"/channels/{world.channel.id}/messages", status=500)
 

@@ -64,7 +64,7 @@ async def test_masked_links_are_inert_in_a_channel_post_after_the_token_expired(
 
 async def test_masked_links_are_inert_in_a_dm(world):
     await world.alice.send(world.channel, f"{world.client.user.mention} {HOSTILE}")
-    await world.restart()
+    await world.restart_unable_to_read_back()
     world.finish()
     world.env.inject_error("POST", f"/channels/{world.channel.id}/messages", status=403, code=50013)
     await world.deliver()
