@@ -274,7 +274,8 @@ def check_config_command(args: argparse.Namespace) -> int:
     if settings is None:
         return 1
     lines, errors = describe(settings, os.environ)
-    print(f"config: {path} is valid")
+    verdict = "is valid" if not errors else f"parses, but {len(errors)} problem(s) stop `dallebot run`"
+    print(f"config: {path} {verdict}")
     for line in lines:
         print(f"  {line}")
     for error in errors:

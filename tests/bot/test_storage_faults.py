@@ -324,6 +324,7 @@ def test_a_read_only_database_file_is_named_by_check_config_and_run(tmp_path: Pa
     assert checked.returncode == 1 and f"error: storage.url in config.yaml: {said}" in checked.stderr
     assert ran.returncode == 1 and f"cannot start: storage.url in config.yaml: {said}" in ran.stderr
     assert "playground" not in ran.stdout and "Traceback" not in ran.stderr + checked.stderr
+    assert "is valid" not in checked.stdout and "problem(s) stop `dallebot run`" in checked.stdout
 
 
 async def test_a_read_only_database_answers_503_with_retry_after_and_reads_still_work(tmp_path: Path) -> None:
