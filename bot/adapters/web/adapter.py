@@ -168,8 +168,23 @@ class WebAdapter(Adapter):
         request[COOKIE_TOKEN] = token
         response = await handler(request)
         if fresh:
-            response.set_cookie(COOKIE, token, max_age=365 * 24 * 3600, httponly=True, samesite="Strict")
+            response.set_cookie(
+                COOKIE,
+                token,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="Strict",
+                secure=self._over_tls(request),
+            )
         return response
+
+    def _over_tls(self, request: web.Request) -> bool:
+        """The visitor reached us over HTTPS: directly, or through a trusted proxy that says so
+        (X-Forwarded-Proto). Then the cookie is Secure: a browser never sends it in clear."""
+        if request.secure:
+            return True
+        proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
+        return proto == "https" and identity.is_trusted(request.remote, self._trusted)
 
     async def _page(self, request: web.Request) -> web.Response:
         html = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")

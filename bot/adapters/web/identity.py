@@ -47,6 +47,12 @@ def _address(text: str | None) -> Address | None:
     return address
 
 
+def is_trusted(peer: str | None, trusted: Sequence[Network]) -> bool:
+    """The direct peer is one of `web.trusted_proxies` (so its forwarded headers may be believed)."""
+    address = _address(peer)
+    return address is not None and any(address in network for network in trusted)
+
+
 def client_address(
     peer: str | None, forwarded_for: Sequence[str], trusted: Sequence[Network]
 ) -> Address | None:

@@ -245,6 +245,23 @@ async def test_without_trusted_proxies_a_forwarded_header_is_ignored(serve: Serv
     assert (status, body["reason"]) == (429, "quota_exceeded")
 
 
+async def _cookie_header(base: str, source: str, headers: dict[str, str]) -> str:
+    page = f"{base}/"
+    async with visitor(source, cookies=False) as session, session.get(page, headers=headers) as response:
+        [cookie] = response.headers.getall("Set-Cookie")
+        return cookie
+
+
+async def test_the_cookie_is_secure_when_a_trusted_proxy_says_https(serve: Serve) -> None:
+    base, _ = await serve(web={"trusted_proxies": ["127.0.0.1/32"]})
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
+    assert "Secure" in await _cookie_header(base, "127.0.0.1", https)
+    assert "Secure" not in await _cookie_header(base, "127.0.0.1", {})  # plain http: it would never come back
+    assert "Secure" not in await _cookie_header(base, "127.0.0.9", https)  # not a proxy: a client's claim
+    for flag in ("HttpOnly", "SameSite=Strict"):
+        assert flag in await _cookie_header(base, "127.0.0.1", https)
+
+
 def test_the_page_script_needs_no_unsafe_eval_or_inline_style() -> None:
     """What the policy above forbids: eval, markup from strings, inline style."""
     from importlib import resources
