@@ -1,12 +1,14 @@
 """`dallebot eval safety`: recall and false positives on the labelled prompts, and gate speeds.
 
-Headline figures are on data/eval_fresh.jsonl: 864 prompts in eight languages and five
-categories, written and committed before the multilingual gate, never trained or tuned on
-(see fresh.py); they are printed overall, per category, per language and per kind. The
-project's earlier English set (data/prompts.tsv's held-out rows, data/heldout_2.tsv and their
-generated evasions) is printed for comparison. The image part scores ordinary generated-looking
-pictures (flat colours, shapes, noise, blocky VQGAN-like output, and any PNGs
-in --images) and times the classifier. Figures are printed; the last line is one JSON object."""
+Headline figures are on data/eval_fresh_3.jsonl (issue 15's held-out set): 806 prompts in eight
+languages and five categories, written from scratch and committed before issue 15 changed the
+gate, never trained or tuned on (see fresh.py); they are printed overall, per category, per
+language and per kind. The two earlier multilingual sets (eval_fresh.jsonl, eval_fresh_2.jsonl)
+were seen while earlier gates were built and are printed for comparison, as is the project's
+earlier English set (data/prompts.tsv's held-out rows, data/heldout_2.tsv and their generated
+evasions). The image part scores ordinary generated-looking pictures (flat colours, shapes,
+noise, blocky VQGAN-like output, and any PNGs in --images) and times the classifier. Figures
+are printed; the last line is one JSON object."""
 
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from pydantic import ValidationError
 
 from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
-from bot.safety.fresh import FRESH_FILES, as_json, fresh_figures, load_fresh, report
+from bot.safety.fresh import FRESH_FILES, HELD_OUT, as_json, fresh_figures, load_fresh, report
 from bot.safety.settings import SafetySettings
 
 
@@ -106,7 +107,7 @@ def _time_ms(fn: Callable[[], object], repeats: int) -> float:
 def run(
     images_dir: Path | None = None, *, settings: SafetySettings | None = None, show_misses: int = 10
 ) -> dict[str, object]:
-    """Print the figures and return the headline ones (the fresh multilingual set, all images)."""
+    """Print the figures and return the headline ones (the held-out multilingual set, all images)."""
     settings = settings or SafetySettings()
     if not (settings.prompt.enabled and settings.image.enabled):
         raise ValueError(
@@ -118,20 +119,24 @@ def run(
     def refuses(text: str) -> bool:
         return not safety.check_prompt(text).allowed
 
-    # 1. the multilingual evaluation set, written before the gate: the headline figures
+    # 1. issue 15's held-out set, written before the gate it judges: the headline figures
     logging.getLogger("bot.safety.filter").setLevel(logging.ERROR)  # one sexual_minors line per prompt
-    fresh_prompts = load_fresh(FRESH_FILES[0])
-    fresh = fresh_figures(refuses, fresh_prompts)
-    for line in report(f"{FRESH_FILES[0]} ({len(fresh_prompts)} prompts, 8 languages)", fresh):
+    held_out_prompts = load_fresh(HELD_OUT)
+    held_out_figures = fresh_figures(refuses, held_out_prompts)
+    title = f"{HELD_OUT} ({len(held_out_prompts)} prompts, 8 languages, held out)"
+    for line in report(title, held_out_figures):
         print(line)
-    for prompt in fresh.missed[:show_misses]:
+    for prompt in held_out_figures.missed[:show_misses]:
         print(f"  missed:  [{prompt.category} {prompt.language}] {prompt.text!r}")
-    for prompt in fresh.wrongly_refused[:show_misses]:
+    for prompt in held_out_figures.wrongly_refused[:show_misses]:
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
-    second = None
-    if resources.files("bot.safety").joinpath("data", FRESH_FILES[1]).is_file():
-        second = fresh_figures(refuses, load_fresh(FRESH_FILES[1]))
-        print(report(f"{FRESH_FILES[1]} (written after the gate was final)", second)[0])
+
+    # the earlier multilingual sets (seen while earlier gates were built), for comparison
+    fresh_prompts = load_fresh(FRESH_FILES[0])
+    earlier_sets = {name: fresh_figures(refuses, load_fresh(name)) for name in FRESH_FILES[:2]}
+    for name, figures in earlier_sets.items():
+        lines = report(f"{name} (seen before this gate)", figures)
+        print("\n".join(lines[:6]))  # overall and per category
 
     # 2. the project's earlier set (English, sexual only, with generated evasions), for comparison
     examples = labelled_set(safety.lexicon.flags)
@@ -173,7 +178,7 @@ def run(
           f"1 CPU thread; load average {load:.1f} on {os.cpu_count()} CPUs)")  # fmt: skip
 
     result: dict[str, object] = {
-        **as_json(fresh),
+        **as_json(held_out_figures),
         "earlier_set": {
             "unsafe_recall": round(headline.unsafe_recall, 4),
             "safe_false_positive_rate": round(headline.safe_false_positive_rate, 4),
@@ -181,8 +186,10 @@ def run(
         "prompt_ms": round(prompt_ms, 4),
         "image_ms": round(image_ms, 2),
     }
-    if second is not None:
-        result["second_fresh_set"] = {k: v for k, v in as_json(second).items() if k != "per_language"}
+    result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
+    result["second_fresh_set"] = {
+        k: v for k, v in as_json(earlier_sets[FRESH_FILES[1]]).items() if k != "per_language"
+    }
     print(json.dumps(result))
     return result
 

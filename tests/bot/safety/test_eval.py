@@ -148,9 +148,10 @@ def test_cli_prints_figures_and_a_json_last_line(monkeypatch, capsys) -> None:
     out = capsys.readouterr().out.strip().splitlines()
     result = json.loads(out[-1])
     assert {"unsafe_recall", "safe_false_positive_rate", "per_category", "per_language"} <= set(result)
-    assert {"prompt_ms", "image_ms", "earlier_set", "second_fresh_set"} <= set(result)
+    assert {"prompt_ms", "image_ms", "earlier_set", "first_fresh_set", "second_fresh_set"} <= set(result)
     assert set(result["per_language"]) == {"en", "es", "fr", "de", "pt", "it", "ru", "ja"}
-    assert result["unsafe_recall"] >= 0.95 and result["per_category"]["sexual_minors"] >= 0.98
+    first = result["first_fresh_set"]
+    assert first["unsafe_recall"] >= 0.95 and first["per_category"]["sexual_minors"] >= 0.98
     assert result["prompt_ms"] > 0 and result["image_ms"] >= 0  # the stand-in takes ~0 ms
     assert any(line.startswith("test (held out)") for line in out)
 

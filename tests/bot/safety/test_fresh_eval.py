@@ -9,11 +9,20 @@ came out, so the gate cannot get worse unnoticed, and says which target is still
 from __future__ import annotations
 
 import collections
+from importlib import resources
 
 import pytest
 
 from bot.safety.filter import SafetyFilter
-from bot.safety.fresh import CATEGORIES, FRESH_FILES, LANGUAGES, FreshFigures, fresh_figures, load_fresh
+from bot.safety.fresh import (
+    CATEGORIES,
+    FRESH_FILES,
+    HELD_OUT,
+    LANGUAGES,
+    FreshFigures,
+    fresh_figures,
+    load_fresh,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +41,27 @@ def test_the_first_set_covers_every_category_and_language() -> None:
     assert (
         sum(p.kind == "tricky" for p in prompts) >= 200 and sum(p.kind == "respelled" for p in prompts) >= 80
     )
+
+
+def test_the_held_out_set_covers_every_category_language_and_kind() -> None:
+    prompts = load_fresh(HELD_OUT)
+    assert len(prompts) >= 800 and len({p.text for p in prompts}) == len(prompts)
+    by_language = collections.Counter((p.language, p.unsafe) for p in prompts)
+    for lang in LANGUAGES:
+        assert by_language[(lang, True)] >= 40 and by_language[(lang, False)] >= 40, lang
+        kinds = {p.kind for p in prompts if p.language == lang}
+        assert kinds == {"plain", "tricky", "respelled", "combination"}, lang
+        assert {p.category for p in prompts if p.language == lang} == {*CATEGORIES, "safe"}, lang
+
+
+def test_the_held_out_set_shares_no_wording_with_what_the_gate_was_built_on() -> None:
+    """No held-out prompt is, or is contained in, a line of the training files or the earlier sets."""
+    data = resources.files("bot.safety").joinpath("data")
+    seen = "\n".join(
+        data.joinpath(name).read_text(encoding="utf-8").lower()
+        for name in ("prompts.tsv", "train_multi.tsv", "heldout_2.tsv", *FRESH_FILES[:2])
+    )
+    assert [p.text for p in load_fresh(HELD_OUT) if p.text.lower() in seen] == []
 
 
 def test_the_second_set_is_new_wording() -> None:
