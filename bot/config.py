@@ -17,8 +17,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.adapters.discord.settings import DiscordSettings
-from bot.adapters.x.settings import XSettings
+from bot.config_discord import DiscordSettings
+from bot.config_x import XSettings
 from bot.daily.settings import DailySettings
 from bot.domain import Platform, QuotaPolicy
 from bot.safety.settings import SafetySettings

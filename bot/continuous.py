@@ -21,7 +21,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.worker import Worker, _BatchKey
+from bot.batches import BatchKey
+from bot.worker import Worker
 
 if TYPE_CHECKING:
     import torch
@@ -138,7 +139,7 @@ class ContinuousWorker(Worker):
 @dataclass(frozen=True)
 class _Job:
     claim: Claim
-    key: _BatchKey
+    key: BatchKey
     seed: int
     started: float  # perf_counter when handed to the batcher
 

@@ -28,19 +28,17 @@ import random
 import socket
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from io import BytesIO
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PIL import Image
 
+from bot.batches import BatchKey, ImagePipeline, batch_key
 from bot.claims import HeldClaims
 from bot.config import Settings
+from bot.image_gate import SPOILER_MESSAGE, gate_images
 from bot.metrics import Metrics
-from generation.images import make_grid, to_post_size
 from storage.errors import StorageError, StorageUnavailable
 from storage.outage import log_failure
 
@@ -51,59 +49,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-BLOCKED_MESSAGE = "The generated image was blocked by the safety filter. Try a different prompt."
-UNAVAILABLE_GATE = "the image safety check is unavailable; nothing was posted"
-# The delivery's message for an image the policy allows only behind a spoiler (adapters look for
-# the word "spoiler"; Discord is the only platform with NSFW channels).
-SPOILER_MESSAGE = "spoiler: the safety check flagged this image as possibly explicit"
 # What users may read when a request fails here; the exception itself goes only to the log.
 GENERATION_FAILED = "generating the image failed"
 STORE_TRIES = 2  # storing a finished batch: tries before its requests are given back
 
 
-class ImagePipeline(Protocol):
-    """What the worker needs of `generation.Pipeline` (tests pass a stand-in with this signature)."""
-
-    def __call__(
-        self,
-        prompts: list[str],
-        *,
-        images_per_prompt: int = 1,
-        seed: int | list[int] | None = None,
-        top_k: int = 50,
-        temperature: float = 0.7,
-        cond_scale: float = 10.0,
-    ) -> list[Image.Image]: ...
-
-
-@dataclass(frozen=True)
-class _Sampling:
-    top_k: int = 50
-    temperature: float = 0.7
-    cond_scale: float = 10.0
-
-
-_MINI_SAMPLING = _Sampling()  # DALL·E Mini's, for a pipeline whose config does not say
-
-
-@dataclass(frozen=True)
-class _BatchKey:
-    images: int
-    top_k: int
-    temperature: float
-    cond_scale: float
-
-
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{random.randrange(16**6):06x}"
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    """PNG with zlib's run-length strategy: after PNG's row filters it compresses a 256×256 picture
-    about as well as the default (level 6) in a third to a quarter of the time."""
-    buffer = BytesIO()
-    image.convert("RGB").save(buffer, format="PNG", compress_level=1, compress_type=zlib.Z_RLE)
-    return buffer.getvalue()
 
 
 class Worker:
@@ -294,7 +246,7 @@ class Worker:
         if not claims:
             return 0
         self.claims.hold(claims)
-        groups: dict[_BatchKey, list[Claim]] = {}
+        groups: dict[BatchKey, list[Claim]] = {}
         for claim in claims:
             groups.setdefault(self._batch_key(claim), []).append(claim)
         for key, group in groups.items():
@@ -304,21 +256,11 @@ class Worker:
             self._generate(key, group)
         return len(claims)
 
-    def _batch_key(self, claim: Claim) -> _BatchKey:
+    def _batch_key(self, claim: Claim) -> BatchKey:
         """The request's options, else generation.defaults, else the model's own sampling settings."""
-        options = claim.request.options
-        defaults = self.settings.generation.defaults
-        model = getattr(getattr(self._pipeline, "config", None), "sampling", None) or _MINI_SAMPLING
+        return batch_key(claim.request.options, self.settings.generation.defaults, self._pipeline)
 
-        def pick(name: str) -> Any:
-            for value in (getattr(options, name), getattr(defaults, name)):
-                if value is not None:
-                    return value
-            return getattr(model, name)
-
-        return _BatchKey(options.images, pick("top_k"), pick("temperature"), pick("cond_scale"))
-
-    def _generate(self, key: _BatchKey, group: list[Claim]) -> None:
+    def _generate(self, key: BatchKey, group: list[Claim]) -> None:
         assert self._pipeline is not None
         seeds = [
             claim.request.options.seed
@@ -391,37 +333,17 @@ class Worker:
 
     def _judge(self, claim: Claim, images: list[Image.Image], seconds: float) -> Completion | None:
         """Image gate (fail-closed): the result to store, or None when the request was failed here."""
-        from bot.safety.filter import SafetyUnavailable
         from storage import Completion
 
-        request = claim.request
-        nsfw_channel = request.reply_to.get("nsfw") == "true"
-        safety: list[dict[str, Any]] = []
-        tiles: list[Image.Image] = []
-        try:
-            for image in map(to_post_size, images):  # the size it is posted (and judged) at
-                verdict = self.safety.check_image(image)
-                action = self.safety.image_action(
-                    verdict, platform=request.platform.value, nsfw_channel=nsfw_channel
-                )
-                if action == "spoiler" and not self._can_spoiler:
-                    action = "block"  # never post a flagged image without the spoiler the policy asked for
-                safety.append(
-                    {"gate": "image", "score": verdict.score, "threshold": verdict.threshold,
-                     "flagged": not verdict.allowed, "action": action}
-                )  # fmt: skip
-                # A blocked tile of a grid is blanked; the rest may still be shown.
-                tiles.append(Image.new("RGB", image.size, (128, 128, 128)) if action == "block" else image)
-        except SafetyUnavailable as error:
-            log.error("request %d: %s: %s", request.id, UNAVAILABLE_GATE, error)
-            self.claims.fail(claim, UNAVAILABLE_GATE, retryable=True)
-            return None
-        if all(entry["action"] == "block" for entry in safety):
-            self.claims.fail(claim, BLOCKED_MESSAGE, retryable=False, safety=safety)
+        gated = gate_images(self.safety, claim.request, images, can_spoiler=self._can_spoiler)
+        if gated.png is None:
+            assert gated.failure is not None
+            records = list(gated.safety) or None
+            self.claims.fail(claim, gated.failure, retryable=gated.retryable, safety=records)
             return None
         # adapters put the whole picture behind a spoiler
-        message = SPOILER_MESSAGE if any(entry["action"] == "spoiler" for entry in safety) else None
-        return Completion(claim, png_bytes(make_grid(tiles)), seconds, tuple(safety), message)
+        message = SPOILER_MESSAGE if gated.spoiler else None
+        return Completion(claim, gated.png, seconds, gated.safety, message)
 
     def _store(self, completions: list[Completion]) -> None:
         """The batch's results and outbox entries in one transaction, each fenced by its own claim.

@@ -297,7 +297,8 @@ def _build(config: ModelConfig) -> tuple[TextEncoder, ImageDecoder, VQGANDecoder
         return TextEncoder(config.bart), ImageDecoder(config.bart), VQGANDecoder(config.vqgan)
 
 
-def _tokenizer(vocab: Path, merges: Path, config: BartConfig) -> Tokenizer:
+def load_tokenizer(vocab: Path, merges: Path, config: BartConfig) -> Tokenizer:
+    """The BPE tokenizer from its two files, checked against the model's vocabulary size."""
     try:
         tokenizer = Tokenizer.from_files(vocab, merges, max_tokens=config.text_tokens)
     except TokenizerError as exc:
@@ -316,7 +317,7 @@ def load_min_dalle(root: Path) -> Components:
     files = find_min_dalle_files(root)
     enc, dec, vq = (read_torch_file(files[k]) for k in ("encoder", "decoder", "detoker"))
     config = infer_config(enc, dec, vq, (str(files["encoder"]), str(files["decoder"]), str(files["detoker"])))
-    tokenizer = _tokenizer(files["vocab"], files["merges"], config.bart)
+    tokenizer = load_tokenizer(files["vocab"], files["merges"], config.bart)
     encoder, decoder, vqgan = _build(config)
     load_into(encoder, enc, str(files["encoder"]), tolerate_ln=True)
     load_into(decoder, dec, str(files["decoder"]), tolerate_ln=True)
@@ -331,7 +332,7 @@ def load_own_format(directory: Path) -> Components:
         config = ModelConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, ValueError, TypeError) as exc:
         raise ModelLoadError(f"{config_path}: {exc}") from exc
-    tokenizer = _tokenizer(directory / "vocab.json", directory / "merges.txt", config.bart)
+    tokenizer = load_tokenizer(directory / "vocab.json", directory / "merges.txt", config.bart)
     tensors = read_safetensors_file(weights_path)
     encoder, decoder, vqgan = _build(config)
     for prefix, module in (("encoder.", encoder), ("decoder.", decoder), ("vqgan.", vqgan)):

@@ -24,8 +24,8 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
-from bot.domain import NewRequest, Platform, QuotaPolicy
 from storage import Completion, Store, open_store
+from storage.domain import NewRequest, Platform, QuotaPolicy
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 POLICY = QuotaPolicy(images_per_window=1_000_000, window_seconds=3600, max_in_flight=1_000_000)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, exists, func, select, update
 
-from bot.domain import Request, Status
+from storage.domain import Request, Status
 from storage.models import deliveries, images, requests, safety_decisions, to_request
 from storage.records import ImageRetention
 from storage.sql import Fast, dialect_insert

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from bot.domain import Options, Platform, Request, Status
+from storage.domain import Options, Platform, Request, Status
 
 metadata = MetaData()
 

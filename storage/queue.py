@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, union, update
 
-from bot.domain import NewRequest, Request, Status
+from storage.domain import NewRequest, Request, Status
 from storage.models import UTCDateTime, requests, to_request
 from storage.records import Claim
 from storage.sql import Fast, dialect_insert

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Connection, bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql
 
-from bot.domain import NewRequest, QuotaPolicy, Rejected, RejectionReason
 from storage import queue
+from storage.domain import NewRequest, QuotaPolicy, Rejected, RejectionReason
 from storage.models import bans, quota_usage, requests
 from storage.queue import QUEUED, RUNNING
 from storage.records import QuotaStatus

@@ -1,4 +1,4 @@
-"""The storage API's own value types, next to bot.domain's vocabulary."""
+"""The storage API's own value types, next to storage.domain's vocabulary."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.domain import Request
+from storage.domain import Request
 
 DeliveryKind = Literal["image", "failure", "rejection"]
 DeliveryState = Literal["pending", "sending", "sent", "failed"]

@@ -8,32 +8,23 @@ retention are tested without sleeping.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection
 
-from bot.domain import Accepted, NewRequest, Platform, QuotaPolicy, Rejected, Request, Status
-from storage import cursors, decisions, images, outbox, queue, quotas, results, schema
-from storage.db import display_url, dispose, make_engine, transaction
-from storage.errors import StorageError
-from storage.models import requests
-from storage.outage import Outage
-from storage.records import Claim, Completion, Delivery, ImageRetention, QueueStats, QuotaStatus
+from storage import cursors, decisions, outbox, queue, quotas, results, schema
+from storage.db import dispose, make_engine
+from storage.domain import Accepted, NewRequest, Platform, QuotaPolicy, Rejected, Status
+from storage.lookups import Lookups
+from storage.records import Claim, Completion, Delivery, ImageRetention
+from storage.transactions import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 Cursor = tuple[str, str, str]  # (platform, key, value)
-RECENT = timedelta(hours=24)
-REFUSAL_RETENTION = timedelta(days=30)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -53,53 +44,11 @@ class _Page:
         )
 
 
-class Store:
-    """Requests, claims, outbox, images, quotas, bans and cursors in one database."""
+class Store(Lookups):
+    """Requests, claims, outbox, images, quotas, bans and cursors in one database.
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        clock: Clock = utc_now,
-        max_attempts: int = 3,
-        image_retention: ImageRetention | None = None,
-        backoff_seconds: float = 5.0,
-    ) -> None:
-        self.engine = engine
-        self.clock = clock
-        self.max_attempts = max_attempts
-        self.image_retention = image_retention or ImageRetention()
-        self.backoff_seconds = backoff_seconds
-        self._queue_seemed_empty = True  # the last claim came back short: look before locking
-        self.outage = Outage(display_url(engine))  # every transaction below reports to it
-
-    # -- transactions -------------------------------------------------------------------------
-
-    @contextmanager
-    def _write(self, *, one_statement: bool = False) -> Iterator[Connection]:
-        try:
-            with transaction(self.engine, write=True, one_statement=one_statement) as connection:
-                yield connection
-        except StorageError as error:
-            self.outage.failure(error, write=True)
-            raise
-        self.outage.success(write=True)
-
-    @contextmanager
-    def _read(self, *, one_statement: bool = False) -> Iterator[Connection]:
-        try:
-            with transaction(self.engine, write=False, one_statement=one_statement) as connection:
-                yield connection
-        except StorageError as error:
-            self.outage.failure(error, write=False)
-            raise
-        self.outage.success(write=False)
-
-    def _now(self) -> datetime:
-        now = self.clock()
-        if now.tzinfo is None:
-            raise ValueError("the storage clock must return timezone-aware UTC datetimes")
-        return now
+    Admission, claims, safety records and the outbox are here; reads, operator actions and
+    housekeeping in `storage.lookups`; transactions and the clock in `storage.transactions`."""
 
     # -- ingest -------------------------------------------------------------------------------
 
@@ -323,6 +272,13 @@ class Store:
         with self._read() as connection:
             return decisions.for_request(connection, request_id)
 
+    def hide(self, request_id: int) -> None:
+        """An operator's decision to keep a request out of public view (the gallery): a flagged
+        "operator" safety decision. Raises KeyError for an unknown request."""
+        if self.get_request(request_id) is None:
+            raise KeyError(request_id)
+        self.record_safety(request_id, "operator", 1.0, 1.0, True, "hide")
+
     # -- outbox -------------------------------------------------------------------------------
 
     def pending_deliveries(self, platform: Platform, *, limit: int = 20) -> list[Delivery]:
@@ -351,120 +307,6 @@ class Store:
     def fail_delivery(self, request_id: int, error: str) -> None:
         with self._write() as connection:
             outbox.fail(connection, request_id, error, self._now())
-
-    # -- reads --------------------------------------------------------------------------------
-
-    def get_request(self, request_id: int) -> Request | None:
-        with self._read() as connection:
-            return queue.get(connection, request_id)
-
-    def find_request(self, platform: Platform, external_id: str) -> Request | None:
-        with self._read() as connection:
-            return queue.find(connection, Platform(platform).value, external_id)
-
-    def open_requests(self, platform: Platform, *, limit: int = 200) -> list[Request]:
-        """`platform`'s requests not finished yet (queued or running), oldest first."""
-        with self._read() as connection:
-            return queue.open_for(connection, Platform(platform).value, limit)
-
-    def get_image(self, request_id: int) -> bytes | None:
-        with self._read() as connection:
-            return images.get(connection, request_id)
-
-    def recent_images(
-        self, limit: int = 24, platform: Platform | None = None, *, passed_gates_only: bool = False
-    ) -> list[Request]:
-        """The newest finished images; `passed_gates_only` leaves out flagged and hidden ones."""
-        with self._read() as connection:
-            value = None if platform is None else Platform(platform).value
-            return images.recent(connection, limit, value, passed_gates_only)
-
-    def hide(self, request_id: int) -> None:
-        """An operator's decision to keep a request out of public view (the gallery): a flagged
-        "operator" safety decision. Raises KeyError for an unknown request."""
-        if self.get_request(request_id) is None:
-            raise KeyError(request_id)
-        self.record_safety(request_id, "operator", 1.0, 1.0, True, "hide")
-
-    def position(self, request_id: int) -> int:
-        with self._read() as connection:
-            return queue.position(connection, request_id)
-
-    def eta_seconds(self, request_id: int) -> float | None:
-        with self._read() as connection:
-            speed = queue.throughput(connection, self._now())
-            return None if speed is None else speed.eta(queue.position(connection, request_id))
-
-    def stats(self) -> QueueStats:
-        since = self._now() - RECENT
-        with self._read() as connection:
-            by_platform = queue.counts_by_platform(connection, since)
-        total: dict[str, int] = {}
-        for counts in by_platform.values():
-            for status, n in counts.items():
-                total[status] = total.get(status, 0) + n
-        return QueueStats(
-            queued=total.get(Status.QUEUED.value, 0),
-            running=total.get(Status.RUNNING.value, 0),
-            failed_recent=total.get(Status.FAILED.value, 0),
-            done_recent=total.get(Status.DONE.value, 0),
-            by_platform=by_platform,
-        )
-
-    # -- quotas, bans, cursors ----------------------------------------------------------------
-
-    def quota_status(self, platform: Platform, user_id: str, policy: QuotaPolicy) -> QuotaStatus:
-        with self._read() as connection:
-            return quotas.status(connection, Platform(platform).value, user_id, policy, self._now())
-
-    def reset_quota(self, platform: Platform, user_id: str) -> None:
-        with self._write() as connection:
-            quotas.reset(connection, Platform(platform).value, user_id)
-
-    def ban(self, platform: Platform, user_id: str, reason: str = "") -> None:
-        with self._write() as connection:
-            quotas.ban(connection, Platform(platform).value, user_id, reason, self._now())
-
-    def unban(self, platform: Platform, user_id: str) -> None:
-        with self._write() as connection:
-            quotas.unban(connection, Platform(platform).value, user_id)
-
-    def is_banned(self, platform: Platform, user_id: str) -> bool:
-        with self._read() as connection:
-            return quotas.ban_reason(connection, Platform(platform).value, user_id) is not None
-
-    def get_cursor(self, platform: Platform | str, key: str) -> str | None:
-        with self._read() as connection:
-            return cursors.get(connection, str(platform), key)
-
-    def set_cursor(self, platform: Platform | str, key: str, value: str) -> None:
-        with self._write() as connection:
-            cursors.put(connection, str(platform), key, value, self._now())
-
-    # -- housekeeping -------------------------------------------------------------------------
-
-    def prune_images(self) -> int:
-        """Apply the image retention limits; returns how many images were deleted."""
-        with self._write() as connection:
-            return images.prune(connection, self.image_retention, self._now())
-
-    def prune_refusals(self) -> int:
-        """Delete refused requests past the image age limit (30 days when images are kept forever),
-        once their reply is not owed; returns how many."""
-        age = self.image_retention.max_age_seconds or REFUSAL_RETENTION.total_seconds()
-        with self._write() as connection:
-            return images.prune_refusals(connection, self._now() - timedelta(seconds=age))
-
-    def count_requests(self, status: Status | None = None) -> int:
-        with self._read() as connection:
-            stmt = select(func.count()).select_from(requests)
-            if status is not None:
-                stmt = stmt.where(requests.c.status == Status(status).value)
-            return connection.execute(stmt).scalar_one()
-
-    def close(self) -> None:
-        dispose(self.engine)
-
 
 def open_store(
     url: str,

@@ -57,7 +57,7 @@ def daily_command(args: argparse.Namespace) -> int:
 
 
 def _running_platforms(settings: Settings) -> list[Platform]:
-    from bot.app import plan_adapters
+    from bot.assembly import plan_adapters
 
     running = plan_adapters(settings, os.environ).adapters
     return [p for p in settings.daily.platforms if p in running and running[p].takes_daily()]
@@ -79,7 +79,7 @@ def _describe(settings: Settings, platforms: list[Platform]) -> int:
 
 
 async def _submit_today(settings: Settings, platforms: list[Platform]) -> dict[Platform, Outcome]:
-    from bot.app import open_configured_store
+    from bot.assembly import open_configured_store
     from bot.daily import DailyPrompt
     from bot.daily.schedule import local_today
     from bot.safety.filter import SafetyFilter

@@ -149,7 +149,7 @@ def worker_command(args: argparse.Namespace) -> int:
         return 2
     import threading
 
-    from bot.app import StartupError, build_worker, open_configured_store
+    from bot.assembly import StartupError, build_worker, open_configured_store
     from bot.safety.filter import SafetyFilter
 
     try:
@@ -195,11 +195,11 @@ def _safe_url(settings: Settings) -> str:
 
 def describe(settings: Settings, env: dict[str, str] | os._Environ[str]) -> tuple[list[str], list[str]]:
     """What `dallebot run` would start, one line each, and the errors that would stop it."""
-    from bot.app import plan_adapters
+    from bot.assembly import plan_adapters
 
     lines: list[str] = []
     errors: list[str] = []
-    from bot.app import database_setting
+    from bot.assembly import database_setting
     from storage.check import check_database
 
     source = " (from DALLEBOT_DATABASE_URL)" if env.get("DALLEBOT_DATABASE_URL") else ""
@@ -222,7 +222,7 @@ def describe(settings: Settings, env: dict[str, str] | os._Environ[str]) -> tupl
         if error := _model_error(settings):
             errors.append(error)
     lines.append(f"generation: {where}, device {gen.device}, dtype {gen.dtype}")
-    from bot.app import resolve_batching
+    from bot.assembly import resolve_batching
 
     w = settings.worker
     batching = (

@@ -35,7 +35,7 @@ from generation.flax_convert.layout import (
     vqgan_source,
 )
 from generation.flax_convert.reader import ConversionError, FlaxLeaves, cast, read_flax_msgpack
-from generation.loading import CONFIG_FILE, OPTIONAL_LN_WEIGHT, WEIGHTS_FILE, ModelLoadError, _tokenizer
+from generation.loading import CONFIG_FILE, OPTIONAL_LN_WEIGHT, WEIGHTS_FILE, ModelLoadError, load_tokenizer
 from generation.vqgan import VQGANDecoder
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ def convert_flax_checkpoint(
     bart = bart_config(_read_json(bart_dir / CONFIG_FILE), bart_dir / CONFIG_FILE, vq_config.codebook_size)
     config = ModelConfig(bart=bart, vqgan=vq_config, name=name or _model_name(bart))
     try:
-        _tokenizer(bart_dir / "vocab.json", bart_dir / "merges.txt", bart)
+        load_tokenizer(bart_dir / "vocab.json", bart_dir / "merges.txt", bart)
     except ModelLoadError as exc:
         raise ConversionError(str(exc)) from exc
     # 2. tensors, renamed, transposed and shape-checked against this engine's modules

@@ -28,10 +28,11 @@ class SlowStandIn(StandInPipeline):
 
 def main(argv: list[str]) -> int:
     import bot.app
+    import bot.assembly
     from bot.cli import main as cli
 
     pipeline = SlowStandIn()
-    bot.app.embedded_pipeline_loader = lambda settings, fast=False: lambda: pipeline  # type: ignore[assignment]
+    bot.assembly.embedded_pipeline_loader = lambda settings, fast=False: lambda: pipeline  # type: ignore[assignment]
     bot.app.BotApp._build_safety = lambda self: StandInSafety()  # type: ignore[assignment,method-assign,return-value]
     return cli(["run", *argv])
 

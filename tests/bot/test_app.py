@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import BotApp, StartupError, plan_adapters
+from bot.app import BotApp
+from bot.assembly import StartupError, plan_adapters
 from bot.cli import main
 from bot.cli.run import describe
 from bot.config import parse_settings
@@ -390,7 +391,7 @@ async def test_a_taken_port_is_a_clear_startup_error(tmp_path: Path, real_safety
 def test_worker_batching_setting_picks_the_worker(
     tmp_path: Path, real_safety: SafetyFilter, batching: str, kind: str
 ) -> None:
-    from bot.app import build_worker, resolve_batching
+    from bot.assembly import build_worker, resolve_batching
 
     settings = parse_settings({"worker": {"batching": batching}, "generation": {"device": "cpu"}})
     store = open_store(f"sqlite:///{tmp_path / 'a.db'}")

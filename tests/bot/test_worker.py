@@ -17,7 +17,8 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.domain import NewRequest, Options, Platform, Status
-from bot.worker import BLOCKED_MESSAGE, GENERATION_FAILED, UNAVAILABLE_GATE, Worker
+from bot.image_gate import BLOCKED_MESSAGE, UNAVAILABLE_GATE
+from bot.worker import GENERATION_FAILED, Worker
 from storage import Claim, Store, open_store
 from tests.bot.fakes import FakeClock, StandInPipeline, StandInSafety
 

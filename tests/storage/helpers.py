@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.domain import NewRequest, Options, Platform
+from storage.domain import NewRequest, Options, Platform
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.domain import Platform
 from storage import open_store, schema
 from storage.db import dispose, make_engine
+from storage.domain import Platform
 from tests.storage.helpers import new_request
 
 

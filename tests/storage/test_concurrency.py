@@ -8,8 +8,8 @@ import signal
 from collections import Counter
 from datetime import datetime, timedelta
 
-from bot.domain import Platform, Status
 from storage import open_store
+from storage.domain import Platform, Status
 from tests.storage import workers
 from tests.storage.helpers import T0, FakeClock, new_request
 

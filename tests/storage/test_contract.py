@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.domain import (
+from storage import Completion, ImageRetention, StorageError, Store
+from storage.domain import (
     Accepted,
     Options,
     Platform,
@@ -17,7 +18,6 @@ from bot.domain import (
     RejectionReason,
     Status,
 )
-from storage import Completion, ImageRetention, StorageError, Store
 from storage.models import requests
 from tests.storage.helpers import T0, FakeClock, new_request
 

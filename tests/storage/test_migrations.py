@@ -13,9 +13,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from bot.domain import Platform, QuotaPolicy, Status
 from storage import open_store, schema
 from storage.db import dispose, make_engine, transaction
+from storage.domain import Platform, QuotaPolicy, Status
 from storage.models import metadata
 from tests.storage.helpers import T0, FakeClock
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.domain import Accepted, NewRequest, Options, Platform, QuotaPolicy
 from storage import StorageUnavailable, open_store
+from storage.domain import Accepted, NewRequest, Options, Platform, QuotaPolicy
 from tests.storage.helpers import FakeClock, new_request
 
 POLICY = QuotaPolicy(images_per_window=100, max_in_flight=100)

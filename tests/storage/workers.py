@@ -8,8 +8,8 @@ from datetime import datetime
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 
-from bot.domain import Accepted, QuotaPolicy
 from storage import open_store
+from storage.domain import Accepted, QuotaPolicy
 from tests.storage.helpers import new_request
 
 POLICY = QuotaPolicy(images_per_window=10_000, window_seconds=3600, max_in_flight=10_000)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from bot.adapters.discord.commands import Limits
     from bot.adapters.discord.ingest import Waiting
     from bot.adapters.discord.ports import DiscordService
-    from bot.adapters.discord.settings import DiscordSettings
+    from bot.config_discord import DiscordSettings
     from storage import Delivery
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import discord
 from bot.adapters.base import DeliveryError
 
 if TYPE_CHECKING:
-    from bot.adapters.discord.client import DallebotClient
+    from bot.adapters.discord.running import RunningClient
 
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when a 429 carries no reset time
 _EXPIRED_TOKEN_CODES = {50027, 10015}  # invalid webhook token / unknown webhook: the 15 minutes are over
@@ -26,7 +26,7 @@ class Unusable(Exception):
     """This route cannot carry the post (expired token, deleted channel, no permission): try the next."""
 
 
-async def channel_of(client: DallebotClient, raw: str | int | None) -> Any:
+async def channel_of(client: RunningClient, raw: str | int | None) -> Any:
     """The channel a request names, from the cache or fetched; `Unusable` when it has none."""
     if not raw:
         raise Unusable("the request has no channel")

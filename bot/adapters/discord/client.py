@@ -20,7 +20,7 @@ from bot.adapters.discord.views import DeleteButton, RerollButton
 
 if TYPE_CHECKING:
     from bot.adapters.discord.ports import DiscordService
-    from bot.adapters.discord.settings import DiscordSettings
+    from bot.config_discord import DiscordSettings
 
 log = logging.getLogger(__name__)
 

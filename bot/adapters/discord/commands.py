@@ -16,7 +16,7 @@ from bot.adapters.discord import text
 from bot.domain import Options, Platform
 
 if TYPE_CHECKING:
-    from bot.adapters.discord.client import DallebotClient
+    from bot.adapters.discord.running import RunningClient
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def imagine_command(limits: Limits) -> app_commands.Command:
         temperature: app_commands.Range[float, limits.min_temperature, limits.max_temperature] | None = None,
     ) -> None:
         options = Options(seed=seed, images=images, cond_scale=cond_scale, temperature=temperature)
-        client: DallebotClient = interaction.client  # type: ignore[assignment]
+        client: RunningClient = interaction.client  # type: ignore[assignment]
         await client.ingest.imagine(interaction, prompt, options)
 
     return imagine
@@ -65,7 +65,7 @@ def imagine_command(limits: Limits) -> app_commands.Command:
 
 @app_commands.command(name="quota", description="How many images you have left, and when they refill")
 async def quota_command(interaction: discord.Interaction) -> None:
-    client: DallebotClient = interaction.client  # type: ignore[assignment]
+    client: RunningClient = interaction.client  # type: ignore[assignment]
     await interaction.response.defer(ephemeral=True, thinking=True)  # within 3 s, whatever storage does
     status = await client.service.quota_status(Platform.DISCORD, str(interaction.user.id))
     await interaction.followup.send(text.quota(status, discord.utils.utcnow()), ephemeral=True)
@@ -73,7 +73,7 @@ async def quota_command(interaction: discord.Interaction) -> None:
 
 @app_commands.command(name="queue", description="How busy the bot is, and where your requests stand")
 async def queue_command(interaction: discord.Interaction) -> None:
-    client: DallebotClient = interaction.client  # type: ignore[assignment]
+    client: RunningClient = interaction.client  # type: ignore[assignment]
     await interaction.response.defer(ephemeral=True, thinking=True)
     stats = await client.service.queue_stats()
     lines = [text.queue(stats, None)]
@@ -115,19 +115,19 @@ class ModGroup(app_commands.Group):
     @app_commands.command(name="ban", description="Stop a user from using the image bot")
     @app_commands.describe(user="Who to ban", reason="Why (kept in the bot's records)")
     async def ban(self, interaction: discord.Interaction, user: discord.User, reason: str = "") -> None:
-        client: DallebotClient = interaction.client  # type: ignore[assignment]
+        client: RunningClient = interaction.client  # type: ignore[assignment]
         await client.service.ban(Platform.DISCORD, str(user.id), reason=reason or f"by {interaction.user.id}")
         await interaction.followup.send(f"{user.mention} can no longer use the bot.", ephemeral=True)
 
     @app_commands.command(name="unban", description="Let a banned user use the image bot again")
     async def unban(self, interaction: discord.Interaction, user: discord.User) -> None:
-        client: DallebotClient = interaction.client  # type: ignore[assignment]
+        client: RunningClient = interaction.client  # type: ignore[assignment]
         await client.service.unban(Platform.DISCORD, str(user.id))
         await interaction.followup.send(f"{user.mention} can use the bot again.", ephemeral=True)
 
     @app_commands.command(name="reset-quota", description="Give a user their full image quota back")
     async def reset_quota(self, interaction: discord.Interaction, user: discord.User) -> None:
-        client: DallebotClient = interaction.client  # type: ignore[assignment]
+        client: RunningClient = interaction.client  # type: ignore[assignment]
         await client.service.reset_quota(Platform.DISCORD, str(user.id))
         await interaction.followup.send(f"{user.mention}'s quota is reset.", ephemeral=True)
 
@@ -141,7 +141,7 @@ class ModGroup(app_commands.Group):
     async def channel(
         self, interaction: discord.Interaction, enabled: bool | None = None, nsfw_images: bool | None = None
     ) -> None:
-        client: DallebotClient = interaction.client  # type: ignore[assignment]
+        client: RunningClient = interaction.client  # type: ignore[assignment]
         channel_id = interaction.channel_id
         assert channel_id is not None  # guild_only: always in a channel
         changes = {k: v for k, v in (("enabled", enabled), ("nsfw_images", nsfw_images)) if v is not None}

@@ -23,7 +23,7 @@ from bot.adapters.discord.ingest import Waiting
 from bot.domain import Platform
 
 if TYPE_CHECKING:
-    from bot.adapters.discord.client import DallebotClient
+    from bot.adapters.discord.running import RunningClient
     from bot.domain import Request
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def _is_waiting(message: Any, bot_id: int) -> bool:
     return message.author.id == bot_id and (content == "" or content.startswith(WAITING_MARKS))
 
 
-async def find_waiting_message(client: DallebotClient, request: Request) -> discord.Message | None:
+async def find_waiting_message(client: RunningClient, request: Request) -> discord.Message | None:
     """The bot's own still-waiting message for `request`, or None (not found, or not readable)."""
     channel_id, message_id = request.reply_to.get("channel_id"), request.reply_to.get("message_id")
     if client.user is None or not channel_id or not (message_id or "").isdigit():
@@ -59,7 +59,7 @@ async def find_waiting_message(client: DallebotClient, request: Request) -> disc
     return next((message for message in candidates if _is_waiting(message, client.user.id)), None)
 
 
-async def adopt_waiting(client: DallebotClient) -> int:
+async def adopt_waiting(client: RunningClient) -> int:
     """Track again the waiting messages of this platform's unfinished requests; returns how many.
 
     Each adopted message is edited at once to the request's present position (the text it shows

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 if TYPE_CHECKING:
-    from bot.adapters.discord.client import DallebotClient
+    from bot.adapters.discord.running import RunningClient
 
 REROLL_PREFIX = "dallebot:reroll:"
 DELETE_PREFIX = "dallebot:delete:"
@@ -42,7 +42,7 @@ class RerollButton(
     ) -> RerollButton:
         return cls(match["external_id"])
 
-    async def callback(self, interaction: discord.Interaction[DallebotClient]) -> None:
+    async def callback(self, interaction: discord.Interaction[RunningClient]) -> None:
         await interaction.client.ingest.reroll(interaction, self.external_id)
 
 
@@ -68,7 +68,7 @@ class DeleteButton(
     ) -> DeleteButton:
         return cls(int(match["user_id"]))
 
-    async def callback(self, interaction: discord.Interaction[DallebotClient]) -> None:
+    async def callback(self, interaction: discord.Interaction[RunningClient]) -> None:
         allowed = interaction.user.id == self.user_id or interaction.permissions.manage_messages
         if not allowed:
             await interaction.response.send_message(

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bot.adapters.x.settings import XCredentials, XSettings
+from bot.config_x import XCredentials, XSettings
 
 if TYPE_CHECKING:
     from bot.adapters.x.adapter import XAdapter

@@ -24,7 +24,7 @@ from bot.adapters.x import text
 from bot.adapters.x.api import MAX_IMAGE_BYTES, XApi
 from bot.adapters.x.parsing import BotAccount, clean_prompt, referenced
 from bot.adapters.x.poller import MentionPoller, rate_limit_wait
-from bot.adapters.x.settings import XSettings
+from bot.config_x import XSettings
 from bot.domain import Platform, Request
 from bot.vocabulary import ignored_note
 

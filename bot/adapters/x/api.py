@@ -16,7 +16,7 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from bot.adapters.x.settings import XCredentials
+from bot.config_x import XCredentials
 
 MEDIA_UPLOAD_URL = "https://api.x.com/2/media/upload"
 MEDIA_METADATA_URL = "https://api.x.com/2/media/metadata"

@@ -20,7 +20,7 @@ import tweepy
 from bot.adapters.base import Service
 from bot.adapters.x.api import XApi
 from bot.adapters.x.parsing import BotAccount, page_to_requests
-from bot.adapters.x.settings import XSettings
+from bot.config_x import XSettings
 from bot.domain import Accepted, Platform
 from storage.outage import log_failure
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.adapters.discord.settings import DiscordSettings
+from bot.config_discord import DiscordSettings
 from bot.daily import DailyPrompt
 from bot.daily.settings import DailySettings
 from bot.domain import Accepted, Platform

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.discord import text
-from bot.app import plan_adapters
+from bot.assembly import plan_adapters
 from bot.config import parse_settings
 from bot.domain import Platform
 

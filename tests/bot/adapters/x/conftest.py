@@ -11,8 +11,8 @@ import responses
 
 from bot.adapters.x.adapter import XAdapter
 from bot.adapters.x.api import XApi
-from bot.adapters.x.settings import XCredentials, XSettings
 from bot.config import Settings
+from bot.config_x import XCredentials, XSettings
 from bot.service import BotService
 from storage import Store, open_store
 from tests.bot.adapters.x.fake_x import KEYS, FakeX

@@ -67,7 +67,7 @@ def test_build_adapter_needs_the_switch_and_every_key() -> None:
 
 
 def test_settings_reject_unknown_keys_and_a_back_off_below_the_interval() -> None:
-    from bot.adapters.x.settings import XSettings
+    from bot.config_x import XSettings
 
     with pytest.raises(ValueError, match="poll_every"):
         XSettings.model_validate({"poll_every": 10})

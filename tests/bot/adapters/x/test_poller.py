@@ -11,7 +11,7 @@ import pytest
 
 from bot.adapters.x.parsing import BotAccount
 from bot.adapters.x.poller import CURSOR_KEY, MentionPoller, RateLimited
-from bot.adapters.x.settings import XSettings
+from bot.config_x import XSettings
 from bot.domain import Platform
 from storage import StorageError, Store, open_store
 from tests.bot.adapters.x.conftest import Clock, make_adapter, make_service, make_store

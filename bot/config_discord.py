@@ -1,4 +1,6 @@
-"""The `discord:` section of config.yaml. The bot token is never here: it comes from env DISCORD_TOKEN.
+"""The `discord:` section of config.yaml: read by bot.config, used by the Discord adapter.
+
+The bot token is never here: it comes from env DISCORD_TOKEN.
 
 Option limits for `/imagine` (images, cond_scale, temperature, prompt length) are not repeated here:
 the slash command takes them from `generation.limits`, the same limits `submit` enforces.

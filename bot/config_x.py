@@ -1,4 +1,4 @@
-"""Settings of the X adapter: the `x:` section of config.yaml, plus the keys read from the environment."""
+"""The `x:` section of config.yaml (read by bot.config, used by the X adapter) and the X_* env keys."""
 
 from __future__ import annotations
 

@@ -1,0 +1,78 @@
+"""The image gate, fail-closed: each generated picture judged at the size it is posted, then encoded.
+
+A blocked tile of a grid is blanked and the rest may still be shown; when every tile is blocked,
+or the classifier is unavailable, nothing is posted and the request fails with a plain reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import dataclass
+from io import BytesIO
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from generation.images import make_grid, to_post_size
+
+if TYPE_CHECKING:
+    from bot.safety.filter import SafetyFilter
+    from storage.domain import Request
+
+log = logging.getLogger(__name__)
+
+BLOCKED_MESSAGE = "The generated image was blocked by the safety filter. Try a different prompt."
+UNAVAILABLE_GATE = "the image safety check is unavailable; nothing was posted"
+# The delivery's message for an image the policy allows only behind a spoiler (adapters look for
+# the word "spoiler"; Discord is the only platform with NSFW channels).
+SPOILER_MESSAGE = "spoiler: the safety check flagged this image as possibly explicit"
+
+
+@dataclass(frozen=True)
+class Gated:
+    """What the gate made of one request's pictures: a PNG to post, or why there is none."""
+
+    png: bytes | None
+    safety: tuple[dict[str, Any], ...]  # per tile: gate, score, threshold, flagged, action
+    spoiler: bool = False  # post the whole picture behind a spoiler
+    failure: str | None = None  # when png is None: what users may read
+    retryable: bool = False
+
+
+def gate_images(
+    safety: SafetyFilter, request: Request, images: list[Image.Image], *, can_spoiler: bool
+) -> Gated:
+    """Judge every tile; `can_spoiler` False turns a "spoiler" action into "block" (storage cannot
+    carry the hint, and a flagged image is never posted without the spoiler the policy asked for)."""
+    from bot.safety.filter import SafetyUnavailable
+
+    nsfw_channel = request.reply_to.get("nsfw") == "true"
+    records: list[dict[str, Any]] = []
+    tiles: list[Image.Image] = []
+    try:
+        for image in map(to_post_size, images):  # the size it is posted (and judged) at
+            verdict = safety.check_image(image)
+            action = safety.image_action(verdict, platform=request.platform.value, nsfw_channel=nsfw_channel)
+            if action == "spoiler" and not can_spoiler:
+                action = "block"
+            records.append(
+                {"gate": "image", "score": verdict.score, "threshold": verdict.threshold,
+                 "flagged": not verdict.allowed, "action": action}
+            )  # fmt: skip
+            tiles.append(Image.new("RGB", image.size, (128, 128, 128)) if action == "block" else image)
+    except SafetyUnavailable as error:
+        log.error("request %d: %s: %s", request.id, UNAVAILABLE_GATE, error)
+        return Gated(None, (), failure=UNAVAILABLE_GATE, retryable=True)
+    if all(entry["action"] == "block" for entry in records):
+        return Gated(None, tuple(records), failure=BLOCKED_MESSAGE, retryable=False)
+    spoiler = any(entry["action"] == "spoiler" for entry in records)
+    return Gated(png_bytes(make_grid(tiles)), tuple(records), spoiler=spoiler)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """PNG with zlib's run-length strategy: after PNG's row filters it compresses a 256×256 picture
+    about as well as the default (level 6) in a third to a quarter of the time."""
+    buffer = BytesIO()
+    image.convert("RGB").save(buffer, format="PNG", compress_level=1, compress_type=zlib.Z_RLE)
+    return buffer.getvalue()
