@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.domain import NewRequest, Options, Platform, Status
 from bot.image_gate import BLOCKED_MESSAGE, UNAVAILABLE_GATE
 from bot.worker import GENERATION_FAILED, Worker
+from generation.images import GUTTER
 from storage import Claim, Store, open_store
 from tests.bot.fakes import FakeClock, StandInPipeline, StandInSafety
 
@@ -91,8 +92,8 @@ def test_requests_with_different_options_are_separate_calls_and_grids_are_tiled(
         (1, 1, 1.5),
         (1, 4, 0.7),
     ]
-    # 8×8 stand-in images are posted at 256×256 each: a 2×2 grid, and a single picture
-    assert Image.open(BytesIO(store.get_image(four))).size == (512, 512)  # type: ignore[arg-type]
+    # 8×8 stand-in images are posted at 256×256 each: a 2×2 grid with its gutter, and a single picture
+    assert Image.open(BytesIO(store.get_image(four))).size == (512 + GUTTER, 512 + GUTTER)  # type: ignore[arg-type]
     assert Image.open(BytesIO(store.get_image(one))).size == (256, 256)  # type: ignore[arg-type]
     assert store.get_request(hot).status is Status.DONE  # type: ignore[union-attr]
 
@@ -172,7 +173,7 @@ def test_a_flagged_tile_of_a_grid_is_blanked_and_the_rest_posted(
     make_worker(store, OneRedTile(), safety, settings).run_once()
     sheet = Image.open(BytesIO(store.get_image(request_id))).convert("RGB")  # type: ignore[arg-type]
     assert sheet.getpixel((0, 0)) == StandInPipeline.colour("four foxes", 1, 0)
-    assert sheet.getpixel((256, 0)) == (128, 128, 128)  # the flagged tile, blanked
+    assert sheet.getpixel((256 + GUTTER, 0)) == (128, 128, 128)  # the flagged tile, blanked
     assert [d["action"] for d in store.safety_decisions(request_id)] == ["post", "block", "post", "post"]
 
 

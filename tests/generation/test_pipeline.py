@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from generation.images import make_grid, to_post_size
+from generation.images import GUTTER, make_grid, split_grid, to_post_size
 from generation.pipeline import Pipeline
 from generation.weights import has_fbgemm, has_native_bf16
 from tests.generation import tiny
@@ -95,11 +95,21 @@ def test_call_returns_images_prompt_major(pipe):
 def test_grid():
     images = [_solid(i) for i in range(5)]
     grid = make_grid(images)
-    assert grid.size == (3 * 16, 2 * 16)
-    assert grid.getpixel((16, 0)) == (1, 1, 1)  # second image, first row
-    assert grid.getpixel((0, 16)) == (3, 3, 3)  # fourth image starts the second row
-    assert make_grid(images, columns=5).size == (80, 16)
+    assert grid.size == (3 * 16 + 2 * GUTTER, 2 * 16 + GUTTER)
+    assert grid.getpixel((16 + GUTTER, 0)) == (1, 1, 1)  # second image, first row
+    assert grid.getpixel((16, 0)) == (255, 255, 255)  # the gutter between them
+    assert grid.getpixel((0, 16 + GUTTER)) == (3, 3, 3)  # fourth image starts the second row
+    assert make_grid(images, columns=5, gutter=0).size == (80, 16)
     assert make_grid(images[:1]) is images[0]
+
+
+def test_split_grid_gives_back_each_tile():
+    images = [_solid(i) for i in range(9)]
+    tiles = split_grid(make_grid(images), 9)
+    assert [tile.size for tile in tiles] == [(16, 16)] * 9
+    assert [tile.getpixel((0, 0)) for tile in tiles] == [(i, i, i) for i in range(9)]
+    assert {tile.getpixel((15, 15)) for tile in tiles[:3]} == {(0, 0, 0), (1, 1, 1), (2, 2, 2)}  # no gutter
+    assert split_grid(images[0], 1) == [images[0]]
 
 
 def test_small_images_are_posted_at_256():

@@ -1,7 +1,9 @@
 """The local web playground: the platform that needs no account.
 
-A page to type a prompt, watch the request's queue position and then its image; the visitor's
-remaining quota; rejections with their reason; a gallery of recent images (daily prompts included);
+A page to type a prompt and choose its options (images 1/4/9, seed, top-k, temperature, condition
+scale within the configured limits), watch each request's queue position and then its pictures (the
+grid as one PNG, and each tile alone); the visitor's remaining quota; rejections with their reason;
+a gallery of recent images (daily prompts included);
 /healthz, /readyz and /metrics (health.py: a storage outage answers 503 with Retry-After,
 never a traceback). A visitor is its client address (quotas cannot be reset by dropping a
 cookie); its cookie owns its requests, whose HTTP ids are unguessable tokens (see identity.py).
@@ -13,17 +15,19 @@ deliveries → "shown" (the page polls and displays an image once its delivery i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import secrets
 import socket
 import uuid
-from datetime import datetime
 from importlib import resources
+from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from PIL import Image
 
 from bot.adapters.base import Adapter
 from bot.adapters.web import identity
@@ -37,10 +41,11 @@ from bot.adapters.web.guard import (
     retry_after_header,
 )
 from bot.adapters.web.health import answer_outages, healthz, readyz
+from bot.adapters.web.views import image_urls, iso, page_options, request_status
 from bot.config import WebSettings
 from bot.domain import Accepted, NewRequest, Options, Platform, Rejected, RejectionReason, Request, Status
 from bot.metrics import Metrics
-from bot.vocabulary import ignored_note
+from generation.images import split_grid
 
 if TYPE_CHECKING:
     from bot.service import BotService
@@ -53,6 +58,8 @@ COOKIE_TOKEN = web.RequestKey("cookie_token", str)
 ADDRESS_KEY = web.RequestKey("address_key", str)
 _OPTION_FIELDS = ("seed", "images", "top_k", "temperature", "cond_scale")
 _CLIENT_ID_CHARS = 64
+_MAX_BODY = 64 * 1024  # bytes of a submit; aiohttp answers 413 past it
+_RANDOM_SEEDS = 2**31  # a seed left blank is drawn here, so the page can show it afterwards
 _COOKIE_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
 _DAILY_IMAGE = re.compile(r"daily-(\d{4}-\d{2}-\d{2})")
 _STATIC = {"page.js": "application/javascript", "page.css": "text/css"}
@@ -65,10 +72,6 @@ _HTTP_STATUS = {  # what a rejection looks like to HTTP clients
     RejectionReason.UNSAFE_PROMPT: 422,
     RejectionReason.PLATFORM_DISABLED: 503,
 }
-
-
-def _iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when else None
 
 
 class WebAdapter(Adapter):
@@ -137,7 +140,7 @@ class WebAdapter(Adapter):
             check_host_and_origin(allowed_hosts(self.settings.allowed_hosts, self.settings.host)),
             self._identify,
         ]
-        app = web.Application(middlewares=guards, client_max_size=64 * 1024)
+        app = web.Application(middlewares=guards, client_max_size=_MAX_BODY)
         app.on_response_prepare.append(add_security_headers)
         app.add_routes(
             [
@@ -146,8 +149,10 @@ class WebAdapter(Adapter):
                 web.post("/api/requests", self._submit),
                 web.get("/api/requests/{token}", self._status),
                 web.get("/api/quota", self._quota),
+                web.get("/api/about", self._about),
                 web.get("/api/gallery", self._gallery),
                 web.get("/images/{token}.png", self._image),
+                web.get("/images/{token}/{tile:[0-9]{1,2}}.png", self._image),
                 web.get("/healthz", healthz),
                 web.get("/readyz", self._ready),
                 web.get("/metrics", self._metrics),
@@ -226,7 +231,9 @@ class WebAdapter(Adapter):
             return error(
                 400, f"id must be a string of 1 to {_CLIENT_ID_CHARS} characters (it makes retries safe)"
             )
-        options = Options(**{name: body[name] for name in _OPTION_FIELDS if body.get(name) is not None})
+        chosen = {name: body[name] for name in _OPTION_FIELDS if body.get(name) is not None}
+        chosen.setdefault("seed", secrets.randbelow(_RANDOM_SEEDS))
+        options = Options(**chosen)
         prompt = body.get("prompt")
         token = identity.request_token(request[COOKIE_TOKEN], client_id)
         outcome = await self.service.submit(
@@ -244,7 +251,7 @@ class WebAdapter(Adapter):
                     "status": "rejected",
                     "reason": outcome.reason.value,
                     "message": outcome.message,
-                    "retry_after": _iso(outcome.retry_after),
+                    "retry_after": iso(outcome.retry_after),
                 },
                 status=_HTTP_STATUS.get(outcome.reason, 422),
             )
@@ -256,6 +263,7 @@ class WebAdapter(Adapter):
                 "position": outcome.position,
                 "eta_seconds": outcome.eta_seconds,
                 "duplicate": outcome.duplicate,
+                "options": options.to_dict(),
             },
             status=202,
         )
@@ -270,22 +278,7 @@ class WebAdapter(Adapter):
         view = None if stored is None else await self.service.view(stored.id)
         if view is None:
             return error(404, "no such request")
-        stored = view.request
-        shown = stored.status is Status.DONE and stored.posted_message_id is not None
-        return web.json_response(
-            {
-                "request_id": token,
-                "status": stored.status.value,
-                "prompt": stored.prompt,
-                "position": view.position,
-                "eta_seconds": view.eta_seconds,
-                "attempts": stored.attempts,
-                "image_url": f"/images/{token}.png" if shown else None,
-                "error": _failure_text(stored),
-                "ignored_words": list(stored.ignored_words),  # not in the model's vocabulary: not drawn
-                "note": ignored_note(stored.ignored_words),
-            }
-        )
+        return web.json_response(request_status(token, view))
 
     async def _quota(self, request: web.Request) -> web.Response:
         assert self.service is not None
@@ -295,13 +288,18 @@ class WebAdapter(Adapter):
             {
                 "used": status.used,
                 "remaining": status.remaining,
-                "refills_at": _iso(status.refills_at),
+                "refills_at": iso(status.refills_at),
                 "in_flight": status.in_flight,
                 "images_per_window": policy.images_per_window,
                 "window_seconds": policy.window_seconds,
                 "max_in_flight": policy.max_in_flight,
             }
         )
+
+    async def _about(self, request: web.Request) -> web.Response:
+        """What the form may offer: images 1/4/9 within the limits, the options' bounds."""
+        assert self.service is not None
+        return web.json_response({"options": page_options(self.service.settings)})
 
     async def _gallery(self, request: web.Request) -> web.Response:
         assert self.service is not None
@@ -320,25 +318,33 @@ class WebAdapter(Adapter):
                     "prompt": item.prompt,
                     "platform": item.platform.value,
                     "daily": item.external_id.startswith("daily:"),
-                    "image_url": f"/images/{name}.png",
-                    "created_at": _iso(item.created_at),
+                    **image_urls(name, item.options.images),
+                    "created_at": iso(item.created_at),
                 }
                 for name, item in recent
             ]
         )
 
     async def _image(self, request: web.Request) -> web.Response:
-        """A finished image by its public name: a web request's token, or `daily-<date>`."""
+        """A finished picture by its public name (a web request's token, or `daily-<date>`): the
+        grid as one PNG, or with /N one tile of it."""
         assert self.service is not None
-        png = None
+        png, images = None, 1
         for stored in await self._find_shown(request.match_info["token"]):
             if await self.service.flagged(stored.id):  # a gate flagged it, or an operator hid it
                 continue
-            png = await self.service.get_image(stored.id)
+            png, images = await self.service.get_image(stored.id), stored.options.images
             if png is not None:
                 break
         if png is None:
             return error(404, "no image for that request (not finished, blocked, or pruned)")
+        if "tile" in request.match_info:
+            tile = int(request.match_info["tile"])
+            if not 1 <= tile <= images or images == 1:
+                return error(
+                    404, f"that picture has no tile {tile} (it has {images if images > 1 else 'none'})"
+                )
+            png = await asyncio.to_thread(_tile_png, png, images, tile)
         return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "max-age=86400"})
 
     async def _find_shown(self, name: str) -> list[Request]:
@@ -366,7 +372,10 @@ class WebAdapter(Adapter):
 
 async def _json_object(request: web.Request) -> dict[str, Any] | web.Response:
     """The body as a JSON object, or the 400 that says why not (nesting, numbers and size bounded)."""
-    raw = await request.read()  # aiohttp answers 413 past client_max_size
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:  # past client_max_size: said in the page's words
+        return error(413, f"The request is too large (over {_MAX_BODY // 1024} KiB); shorten the prompt.")
     try:
         body = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
@@ -386,10 +395,9 @@ def _image_name(item: Request) -> str | None:
     return None
 
 
-def _failure_text(stored: Request) -> str | None:
-    """What the page shows for a refused or failed request: the reason's word, never internals."""
-    if stored.status is Status.REJECTED:
-        return f"Refused ({stored.last_error or 'rejected'})."
-    if stored.status is Status.FAILED:
-        return "Generation failed; your quota was refunded. Try again."
-    return None
+def _tile_png(grid_png: bytes, images: int, tile: int) -> bytes:
+    """Tile `tile` (1-based) of a stored grid, as its own PNG."""
+    from bot.image_gate import png_bytes  # the one PNG encoder
+
+    with Image.open(BytesIO(grid_png)) as grid:
+        return png_bytes(split_grid(grid.convert("RGB"), images)[tile - 1])

@@ -225,4 +225,76 @@ async def test_words_the_model_does_not_know_are_refused_or_named(running_app: B
             accepted = await response.json()
         status = await wait_for_image(session, base, accepted["request_id"])
     assert status["status"] == "done" and status["ignored_words"] == ["fox"]
-    assert status["note"] == "Left out (not in this model's vocabulary): \"fox\"."
+    assert status["note"] == 'Left out (not in this model\'s vocabulary): "fox".'
+
+
+async def test_a_grid_is_one_png_and_each_tile_its_own_and_a_blank_seed_is_drawn_and_shown(
+    running_app: BotApp, pipeline: StandInPipeline
+) -> None:
+    from generation.images import GUTTER
+
+    base = web_url(running_app)
+    async with session_() as session:
+        async with session.post(
+            f"{base}/api/requests", json={"prompt": "two wrens", "images": 2}
+        ) as response:
+            assert response.status == 202 and (await response.json())["status"] == "queued"
+        async with session.post(f"{base}/api/requests", json={"prompt": "a wren", "seed": 5}) as response:
+            single = await response.json()
+        assert single["options"] == {"seed": 5, "images": 1}
+        async with asyncio.timeout(10):
+            while len(pipeline.calls) < 2:
+                await asyncio.sleep(0.02)
+        grid_call = next(call for call in pipeline.calls if call.images_per_prompt == 2)
+        async with session.get(f"{base}/api/gallery") as response:
+            gallery = await response.json()
+        while len(gallery) < 2:
+            await asyncio.sleep(0.05)
+            async with session.get(f"{base}/api/gallery") as response:
+                gallery = await response.json()
+        grid_item = next(item for item in gallery if item["prompt"] == "two wrens")
+        grid_token = grid_item["request_id"]
+        assert grid_item["tiles"] == [f"/images/{grid_token}/{i}.png" for i in range(1, 3)]
+        status = await wait_for_image(session, base, grid_token)
+        seed = status["options"]["seed"]  # drawn by the bot, told to the page
+        assert isinstance(seed, int) and grid_call.seeds == [seed] and status["tiles"] == grid_item["tiles"]
+        async with session.get(base + status["image_url"]) as response:
+            assert Image.open(BytesIO(await response.read())).size == (512 + GUTTER, 256)  # side by side
+        for i, url in enumerate(status["tiles"]):
+            async with session.get(base + url) as response:
+                assert response.status == 200 and response.content_type == "image/png"
+                tile = Image.open(BytesIO(await response.read())).convert("RGB")
+            assert tile.size == (256, 256) and tile.getpixel((255, 0)) == StandInPipeline.colour(
+                "two wrens", seed, i
+            )
+        for path in (
+            f"/images/{grid_token}/0.png",
+            f"/images/{grid_token}/3.png",
+            f"/images/{single['request_id']}/1.png",
+        ):
+            async with session.get(base + path) as response:
+                assert response.status == 404, path
+                assert "tile" in (await response.json())["message"]
+
+
+async def test_the_page_is_told_its_choices_and_bounds(running_app: BotApp) -> None:
+    base = web_url(running_app)
+    async with session_() as session, session.get(f"{base}/api/about") as response:
+        options = (await response.json())["options"]
+    assert options["images"] == [1, 4, 9]
+    assert options["temperature"] == {"min": 0.05, "max": 3.0, "default": None}
+    assert options["top_k"]["max"] == 16384 and options["seed"] == {"min": 0, "max": 2**32 - 1}
+
+
+async def test_a_body_past_the_limit_is_a_413_in_words(running_app: BotApp) -> None:
+    base = web_url(running_app)
+    async with session_() as session:
+        async with session.post(f"{base}/api/requests", json={"prompt": "x" * 70_000}) as response:
+            assert response.status == 413
+            assert "too large" in (await response.json())["message"]
+        async with session.post(f"{base}/api/requests", json={"prompt": "a wren", "top_k": 0}) as response:
+            assert response.status == 422
+            body = await response.json()
+        assert (
+            body["reason"] == "bad_option" and "top_k" in body["message"] and "1 to 16384" in body["message"]
+        )
