@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from bot.cli import main
+from generation.images import GUTTER
 from generation.pipeline import Pipeline
 from tests.generation import tiny
 
@@ -22,7 +23,7 @@ def test_generate_writes_a_grid_and_names_unknown_words(model_dir, tmp_path, cap
     # "cat!" has a piece ("!") outside the tiny vocabulary; "dog" is known, so the prompt is drawn
     args = ["generate", "a cat! dog", "--model", str(model_dir), "--seed", "3", "--grid", "2", "-o", str(out)]
     assert main([*args, "--dtype", "fp32", "--device", "cpu", "--top-k", "5", "--cond-scale", "3"]) == 0
-    assert Image.open(out).size == (512, 256)  # two 16×16 images, each written at 256×256
+    assert Image.open(out).size == (512 + GUTTER, 256)  # two 16×16 images at 256×256, a gutter between
     captured = capsys.readouterr()
     assert "Left out (not in this model's vocabulary): \"cat\"." in captured.err
     assert "seed 3" in captured.out

@@ -15,7 +15,6 @@ deliveries → "shown" (the page polls and displays an image once its delivery i
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -23,14 +22,12 @@ import secrets
 import socket
 import uuid
 from importlib import resources
-from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from PIL import Image
 
 from bot.adapters.base import Adapter
-from bot.adapters.web import identity
+from bot.adapters.web import identity, pictures
 from bot.adapters.web.guard import (
     RateLimiter,
     add_security_headers,
@@ -41,11 +38,10 @@ from bot.adapters.web.guard import (
     retry_after_header,
 )
 from bot.adapters.web.health import answer_outages, healthz, readyz
-from bot.adapters.web.views import image_urls, iso, page_options, request_status
+from bot.adapters.web.views import iso, page_options, request_status
 from bot.config import WebSettings
-from bot.domain import Accepted, NewRequest, Options, Platform, Rejected, RejectionReason, Request, Status
+from bot.domain import Accepted, NewRequest, Options, Platform, Rejected, RejectionReason, Request
 from bot.metrics import Metrics
-from generation.images import split_grid
 
 if TYPE_CHECKING:
     from bot.service import BotService
@@ -61,7 +57,6 @@ _CLIENT_ID_CHARS = 64
 _MAX_BODY = 64 * 1024  # bytes of a submit; aiohttp answers 413 past it
 _RANDOM_SEEDS = 2**31  # a seed left blank is drawn here, so the page can show it afterwards
 _COOKIE_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
-_DAILY_IMAGE = re.compile(r"daily-(\d{4}-\d{2}-\d{2})")
 _STATIC = {"page.js": "application/javascript", "page.css": "text/css"}
 _HTTP_STATUS = {  # what a rejection looks like to HTTP clients
     RejectionReason.QUOTA_EXCEEDED: 429,
@@ -303,62 +298,15 @@ class WebAdapter(Adapter):
 
     async def _gallery(self, request: web.Request) -> web.Response:
         assert self.service is not None
-        # Read more than shown: other platforms' images are skipped, and a daily prompt posted to
-        # several platforms appears once.
-        recent, seen = [], set()
-        for item in await self.service.recent_images(self.settings.gallery_size * 4):
-            name = _image_name(item)
-            if name is not None and name not in seen and len(recent) < self.settings.gallery_size:
-                seen.add(name)
-                recent.append((name, item))
-        return web.json_response(
-            [
-                {
-                    "request_id": name,
-                    "prompt": item.prompt,
-                    "platform": item.platform.value,
-                    "daily": item.external_id.startswith("daily:"),
-                    **image_urls(name, item.options.images),
-                    "created_at": iso(item.created_at),
-                }
-                for name, item in recent
-            ]
-        )
+        return web.json_response(await pictures.gallery(self.service, self.settings.gallery_size))
 
     async def _image(self, request: web.Request) -> web.Response:
-        """A finished picture by its public name (a web request's token, or `daily-<date>`): the
-        grid as one PNG, or with /N one tile of it."""
+        """A finished picture by its public name: the grid, or with /N one tile of it."""
         assert self.service is not None
-        png, images = None, 1
-        for stored in await self._find_shown(request.match_info["token"]):
-            if await self.service.flagged(stored.id):  # a gate flagged it, or an operator hid it
-                continue
-            png, images = await self.service.get_image(stored.id), stored.options.images
-            if png is not None:
-                break
-        if png is None:
-            return error(404, "no image for that request (not finished, blocked, or pruned)")
-        if "tile" in request.match_info:
-            tile = int(request.match_info["tile"])
-            if not 1 <= tile <= images or images == 1:
-                return error(
-                    404, f"that picture has no tile {tile} (it has {images if images > 1 else 'none'})"
-                )
-            png = await asyncio.to_thread(_tile_png, png, images, tile)
-        return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "max-age=86400"})
-
-    async def _find_shown(self, name: str) -> list[Request]:
-        """The finished requests an image name may stand for (a daily prompt: one per platform)."""
-        assert self.service is not None
-        daily = _DAILY_IMAGE.fullmatch(name)
-        if daily is not None:
-            external_id, platforms = f"daily:{daily.group(1)}", list(Platform)
-        elif identity.TOKEN.fullmatch(name) is not None:
-            external_id, platforms = name, [Platform.WEB]
-        else:
-            return []
-        found = [await self.service.find_request(platform, external_id) for platform in platforms]
-        return [item for item in found if item is not None and item.status is Status.DONE]
+        tile = request.match_info.get("tile")
+        return await pictures.picture(
+            self.service, request.match_info["token"], None if tile is None else int(tile)
+        )
 
     async def _ready(self, request: web.Request) -> web.Response:
         assert self.service is not None
@@ -383,21 +331,3 @@ async def _json_object(request: web.Request) -> dict[str, Any] | web.Response:
     if not isinstance(body, dict):
         return error(400, 'the body must be a JSON object like {"prompt": "a red fox"}')
     return body
-
-
-def _image_name(item: Request) -> str | None:
-    """A gallery image's public name: web requests and daily prompts only, never other platforms' users'."""
-    if item.external_id.startswith("daily:"):
-        name = "daily-" + item.external_id.removeprefix("daily:")
-        return name if _DAILY_IMAGE.fullmatch(name) else None
-    if item.platform is Platform.WEB and identity.TOKEN.fullmatch(item.external_id):
-        return item.external_id
-    return None
-
-
-def _tile_png(grid_png: bytes, images: int, tile: int) -> bytes:
-    """Tile `tile` (1-based) of a stored grid, as its own PNG."""
-    from bot.image_gate import png_bytes  # the one PNG encoder
-
-    with Image.open(BytesIO(grid_png)) as grid:
-        return png_bytes(split_grid(grid.convert("RGB"), images)[tile - 1])
