@@ -278,6 +278,10 @@ class BotService:
         """Newest images that passed every gate and no operator hid (for a public gallery)."""
         return await self.call(self.store.recent_images, limit, passed_gates_only=True)
 
+    async def hide(self, request_id: int) -> None:
+        """An operator keeps a request out of public view (KeyError for an unknown id)."""
+        await self.call(self.store.hide, request_id)
+
     async def flagged(self, request_id: int) -> bool:
         """True when a gate flagged the request or an operator hid it: keep it out of public view."""
         decisions = await self.call(self.store.safety_decisions, request_id)

@@ -20,7 +20,14 @@ def build_adapter(
     """The playground, unless `web.enabled` is false."""
     if not settings.web.enabled:
         return None
-    return WebAdapter(settings.web, metrics=metrics)
+    from bot.adapters.web.admin import admin_token
+    from bot.config import ConfigError
+
+    try:
+        token = admin_token(env)  # optional: the operator who may hide gallery images from the page
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    return WebAdapter(settings.web, metrics=metrics, admin_token=token)
 
 
 __all__ = ["REQUIRED_ENV", "WebAdapter", "build_adapter"]

@@ -28,6 +28,7 @@ from aiohttp import web
 
 from bot.adapters.base import Adapter
 from bot.adapters.web import identity, pictures
+from bot.adapters.web.admin import Admin, Moderation, admin_routes
 from bot.adapters.web.guard import (
     RateLimiter,
     add_security_headers,
@@ -73,8 +74,11 @@ class WebAdapter(Adapter):
     platform = Platform.WEB
     inline_rejections = True  # the HTTP response carries the rejection
 
-    def __init__(self, settings: WebSettings, *, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, settings: WebSettings, *, metrics: Metrics | None = None, admin_token: str | None = None
+    ) -> None:
         self.settings = settings
+        self.admin = Admin(admin_token)  # admin.py: who may hide gallery images from the page
         self.metrics = metrics or Metrics()
         self.service: BotService | None = None
         self._runner: web.AppRunner | None = None
@@ -148,6 +152,7 @@ class WebAdapter(Adapter):
                 web.get("/api/gallery", self._gallery),
                 web.get("/images/{token}.png", self._image),
                 web.get("/images/{token}/{tile:[0-9]{1,2}}.png", self._image),
+                *admin_routes(self.admin, self._moderation()),
                 web.get("/healthz", healthz),
                 web.get("/readyz", self._ready),
                 web.get("/metrics", self._metrics),
@@ -307,6 +312,22 @@ class WebAdapter(Adapter):
         return await pictures.picture(
             self.service, request.match_info["token"], None if tile is None else int(tile)
         )
+
+    def _moderation(self) -> Moderation:
+        """What the operator's routes (admin.py) use of the playground."""
+
+        async def find_shown(name: str) -> list[Request]:
+            assert self.service is not None
+            return await pictures.find_shown(self.service, name)
+
+        async def hide(request_id: int) -> None:
+            assert self.service is not None
+            await self.service.hide(request_id)
+
+        def address(request: web.Request) -> str:
+            return request[ADDRESS_KEY]
+
+        return Moderation(self.limiter, address, self._over_tls, _json_object, find_shown, hide)
 
     async def _ready(self, request: web.Request) -> web.Response:
         assert self.service is not None

@@ -380,6 +380,45 @@ function enlarge(src, caption, opener) {
 $("viewer-close").addEventListener("click", () => $("viewer").close());
 $("viewer").addEventListener("close", () => { if ($("viewer").returnTo) $("viewer").returnTo.focus(); });
 
+// The operator (env DALLEBOT_WEB_ADMIN_TOKEN) gets a Hide button per gallery image; open the
+// page with #admin to give the secret once (traded for an HttpOnly cookie, never stored here).
+let operator = false;
+
+async function checkOperator() {
+  const response = await fetch("/api/admin");
+  if (!response.ok) return;
+  const state = await response.json();
+  operator = state.admin;
+  if (state.available && !state.admin && location.hash === "#admin") showOperatorLogin();
+}
+
+function showOperatorLogin() {
+  const form = el("form", "operator-login");
+  const secret = el("input");
+  secret.type = "password"; secret.placeholder = "operator secret"; secret.autocomplete = "off";
+  const button = el("button", "", "Log in as operator");
+  button.type = "submit";
+  form.append(secret, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const response = await fetch("/api/admin/session", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: secret.value }),
+    });
+    secret.value = "";
+    if (response.ok) { form.remove(); operator = true; refreshGallery(); }
+    else say("form-message", (await response.json()).message);
+  });
+  $("gallery").before(form);
+}
+
+async function hideImage(name) {
+  const response = await fetch("/api/admin/hide", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ image: name }),
+  });
+  if (!response.ok) say("form-message", (await response.json()).message);
+  refreshGallery();
+}
+
 async function refreshGallery() {
   let items;
   try {
@@ -393,6 +432,12 @@ async function refreshGallery() {
     const figure = el("figure");
     const caption = el("figcaption", item.daily ? "daily" : "", (item.daily ? "Daily: " : "") + item.prompt);
     figure.append(thumbnail(item.image_url, item.prompt), caption);
+    if (operator) {
+      const hide = el("button", "hide", "Hide");
+      hide.type = "button";
+      hide.addEventListener("click", () => hideImage(item.request_id));
+      figure.append(hide);
+    }
     gallery.append(figure);
   }
 }
@@ -400,6 +445,6 @@ async function refreshGallery() {
 for (const entry of remembered()) track(entry, { append: true });
 loadAbout();
 refreshQuota();
-refreshGallery();
+checkOperator().finally(refreshGallery);
 pollAll();
 setInterval(refreshGallery, 30000); // daily prompts and other tabs' images appear without a reload
