@@ -56,6 +56,7 @@ class Repertoire:
     colours: tuple[str, ...]
     relations: tuple[str, ...]  # as phrases: "above", "left of"
     example: str
+    examples: tuple[str, ...] = ()  # captions from the model's own world, to try with one click
 
 
 def embedded_repertoire() -> Repertoire:
@@ -63,7 +64,27 @@ def embedded_repertoire() -> Repertoire:
     from generation.embedded.world import COLOURS, RELATIONS, SHAPES
 
     relations = tuple(f"{r} of" if r in ("left", "right") else r for r in RELATIONS)  # as captions say them
-    return Repertoire(SHAPES, tuple(COLOURS), relations, "a red circle above a blue square")
+    return Repertoire(SHAPES, tuple(COLOURS), relations, "a red circle above a blue square", world_examples())
+
+
+def world_examples(count: int = 3, seed: int = 7) -> tuple[str, ...]:
+    """Short captions the embedded model was trained on, drawn from its own world (not copies kept
+    here, so they follow the world when it changes): one relation, one single thing, one count."""
+    from generation.embedded.world import World
+
+    world = World(seed)  # the "train" split: combinations the model has seen
+    by_kind: dict[str, str] = {}
+    for _ in range(500):
+        scene = world.sample()
+        if len(scene.caption.split()) > 9:
+            continue
+        relations = getattr(getattr(scene, "claims", None), "relations", ())
+        kind = "relation" if relations else "single" if len(scene.objects) == 1 else "count"
+        by_kind.setdefault(kind, scene.caption)
+        if len(by_kind) == 3:
+            break
+    order = [by_kind[kind] for kind in ("relation", "single", "count") if kind in by_kind]
+    return tuple(order[:count])
 
 
 class PromptReader:

@@ -25,7 +25,7 @@ def test_generate_writes_a_grid_and_names_unknown_words(model_dir, tmp_path, cap
     assert main([*args, "--dtype", "fp32", "--device", "cpu", "--top-k", "5", "--cond-scale", "3"]) == 0
     assert Image.open(out).size == (512 + GUTTER, 256)  # two 16×16 images at 256×256, a gutter between
     captured = capsys.readouterr()
-    assert "Left out (not in this model's vocabulary): \"cat\"." in captured.err
+    assert 'Left out (not in this model\'s vocabulary): "cat".' in captured.err
     assert "seed 3" in captured.out
 
 

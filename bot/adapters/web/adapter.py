@@ -15,6 +15,7 @@ deliveries → "shown" (the page polls and displays an image once its delivery i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -39,10 +40,11 @@ from bot.adapters.web.guard import (
     retry_after_header,
 )
 from bot.adapters.web.health import answer_outages, healthz, readyz
-from bot.adapters.web.views import iso, page_options, request_status
+from bot.adapters.web.views import iso, model_words, page_options, request_status
 from bot.config import WebSettings
 from bot.domain import Accepted, NewRequest, Options, Platform, Rejected, RejectionReason, Request
 from bot.metrics import Metrics
+from generation.about import ModelFacts, describe_model
 
 if TYPE_CHECKING:
     from bot.service import BotService
@@ -84,6 +86,7 @@ class WebAdapter(Adapter):
         self._runner: web.AppRunner | None = None
         self.url: str | None = None
         self._trusted = identity.parse_networks(settings.trusted_proxies)
+        self._model: ModelFacts | None = None
         self.limiter = RateLimiter(settings.submits_per_minute)  # its clock is replaceable in tests
 
     def describe(self) -> str:
@@ -297,9 +300,14 @@ class WebAdapter(Adapter):
         )
 
     async def _about(self, request: web.Request) -> web.Response:
-        """What the form may offer: images 1/4/9 within the limits, the options' bounds."""
+        """What the form may offer (images 1/4/9 within the limits, the options' bounds), and what
+        the configured model is and can draw."""
         assert self.service is not None
-        return web.json_response({"options": page_options(self.service.settings)})
+        if self._model is None:  # read once, from the model's files (no weights are loaded)
+            self._model = await asyncio.to_thread(describe_model, self.service.settings.generation.model)
+        return web.json_response(
+            {"options": page_options(self.service.settings), "model": model_words(self._model)}
+        )
 
     async def _gallery(self, request: web.Request) -> web.Response:
         assert self.service is not None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain import Request, Status
 from bot.vocabulary import ignored_note
+from generation.about import INSTALL_COMMAND, ModelFacts, megabytes
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -75,3 +76,37 @@ def page_options(settings: Settings) -> dict[str, Any]:
             "min": limits.min_cond_scale, "max": limits.max_cond_scale, "default": defaults.cond_scale,
         },
     }  # fmt: skip
+
+
+def model_words(facts: ModelFacts) -> dict[str, Any]:
+    """The page's lines about the loaded model: what it is, what it draws, how to get a real one."""
+    size = "" if facts.weight_bytes is None else f", {megabytes(facts.weight_bytes)} of weights"
+    if facts.problem is not None:
+        return {
+            "name": facts.name,
+            "summary": f"Model: {facts.name} (its files are not on this machine; the worker's may be).",
+            "draws": "", "examples": [], "real_model": "",
+        }  # fmt: skip
+    if facts.repertoire is None:
+        return {
+            "name": facts.name,
+            "summary": f"Model: {facts.name}{size}.",
+            "draws": "It draws whatever a prompt describes.",
+            "examples": [], "real_model": "",
+        }  # fmt: skip
+    world = facts.repertoire
+    return {
+        "name": facts.name,
+        "summary": f"Model: the embedded model ({facts.name}{size}), small enough to ship with the bot.",
+        "draws": (
+            f"It draws only simple flat shapes ({', '.join(world.shapes)}) in {len(world.colours)} colours "
+            f"({', '.join(world.colours)}), alone, counted or placed {', '.join(world.relations)} "
+            "each other. "
+            "Other words are left out of the picture."
+        ),
+        "examples": list(world.examples),
+        "real_model": (
+            f"For real pictures, whoever runs the bot can install DALL·E Mini: {INSTALL_COMMAND} "
+            "(about 1 GB), then set generation.model: mini in config.yaml."
+        ),
+    }

@@ -416,8 +416,23 @@ async def embedded_app(tmp_path: Path, real_safety):  # type: ignore[no-untyped-
 async def test_page_shows_an_image_from_the_embedded_model(embedded_app: BotApp, browser_page) -> None:  # type: ignore[no-untyped-def]
     page = browser_page
     await page.goto(url_of(embedded_app))
-    await submit(page, "a red circle on a blue background at sunset")
+    # the page says what runs, what it draws, and how to get a real model; an example is one click away
+    await page.wait_for_selector("#about:not([hidden]) button.example")
+    about = await page.text_content("#about") or ""
+    assert (
+        "dallebot-embedded" in about and "MB of weights" in about and "dallebot models download mini" in about
+    )
+    examples = await page.eval_on_selector_all("#about button.example", "els => els.map(e => e.textContent)")
+    assert len(examples) == 3
+    await page.focus("#about button.example")
+    await page.keyboard.press("Enter")  # by keyboard, like a click
+    assert await page.input_value("#prompt") == examples[0]
+    await page.click("#submit")
     await until(page, f"{DONE_CARDS} === 1", timeout=60)
+    assert "Left out" not in (await page.text_content(".request .request-state") or "")
+
+    await submit(page, "a red circle on a blue background at sunset")
+    await until(page, f"{DONE_CARDS} === 2", timeout=60)
     await until(
         page,
         "(() => { const i = document.querySelector('.request .single img');"

@@ -277,10 +277,18 @@ async def test_a_grid_is_one_png_and_each_tile_its_own_and_a_blank_seed_is_drawn
                 assert "tile" in (await response.json())["message"]
 
 
-async def test_the_page_is_told_its_choices_and_bounds(running_app: BotApp) -> None:
+async def test_the_page_is_told_its_choices_and_bounds_and_what_the_model_draws(running_app: BotApp) -> None:
+    from generation.understanding import world_examples
+
     base = web_url(running_app)
     async with session_() as session, session.get(f"{base}/api/about") as response:
-        options = (await response.json())["options"]
+        about = await response.json()
+    options, model = about["options"], about["model"]
+    # the configured model (the embedded one): named, sized, its world and examples, the way to a real one
+    assert model["name"] == "dallebot-embedded" and " MB of weights" in model["summary"]
+    assert "circle" in model["draws"] and "left of" in model["draws"]
+    assert model["examples"] == list(world_examples())
+    assert "dallebot models download mini" in model["real_model"]
     assert options["images"] == [1, 4, 9]
     assert options["temperature"] == {"min": 0.05, "max": 3.0, "default": None}
     assert options["top_k"]["max"] == 16384 and options["seed"] == {"min": 0, "max": 2**32 - 1}

@@ -1,0 +1,43 @@
+"""What the page says about a model, read from its files alone (issue 20)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generation.about import describe_model, megabytes
+from generation.embedded.world import COLOURS, SHAPES
+from generation.loading import EMBEDDED_MODEL_DIR, save_components
+from generation.understanding import EMBEDDED_NAME, PromptReader, world_examples
+from tests.generation import tiny
+
+
+def test_the_embedded_model_is_named_sized_and_its_world_told() -> None:
+    facts = describe_model(None)
+    assert facts.name == EMBEDDED_NAME and facts.embedded and facts.problem is None
+    assert facts.weight_bytes == (EMBEDDED_MODEL_DIR / "model.safetensors").stat().st_size  # not vq_encoder
+    assert facts.repertoire is not None
+    assert set(facts.repertoire.shapes) == set(SHAPES) and set(facts.repertoire.colours) == set(COLOURS)
+
+
+def test_example_prompts_come_from_the_world_and_use_only_words_the_model_knows() -> None:
+    examples = world_examples()
+    assert len(examples) == 3 and len(set(examples)) == 3
+    reader = PromptReader.for_model(None)
+    for example in examples:
+        understood = reader.read(example)
+        assert understood.ignored == () and understood.drawable, example
+    assert world_examples(seed=8) != examples  # drawn from the world, not a list kept somewhere
+
+
+def test_an_open_vocabulary_model_has_no_repertoire_and_a_missing_one_says_why(tmp_path: Path) -> None:
+    save_components(tiny.components(), tmp_path / "own")
+    facts = describe_model(tmp_path / "own")
+    assert facts.repertoire is None and not facts.embedded and facts.problem is None
+    assert facts.weight_bytes == (tmp_path / "own" / "model.safetensors").stat().st_size
+    missing = describe_model(tmp_path / "nowhere")
+    assert missing.weight_bytes is None and missing.problem and "nowhere" in missing.problem
+
+
+def test_sizes_read_as_people_say_them() -> None:
+    assert megabytes(13_517_556) == "13.5 MB"
+    assert megabytes(1_060_000_000) == "1.06 GB"
