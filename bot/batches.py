@@ -7,6 +7,7 @@ continuous worker group the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,6 +28,7 @@ class ImagePipeline(Protocol):
         top_k: int = 50,
         temperature: float = 0.7,
         cond_scale: float = 10.0,
+        on_step: Callable[[int, Any], None] | None = None,  # (steps done, tokens so far)
     ) -> list[Image.Image]: ...
 
 
@@ -55,6 +57,8 @@ class BatchKey:
 def batch_key(options: Options, defaults: Any, pipeline: Any) -> BatchKey:
     """The request's options, else `defaults` (generation.defaults), else the model's own sampling."""
     model = getattr(getattr(pipeline, "config", None), "sampling", None) or MINI_SAMPLING
+    if hasattr(model, "for_images"):  # a grid samples at the model's grid temperature, if it has one
+        model = model.for_images(options.images)
 
     def pick(name: str) -> Any:
         for value in (getattr(options, name), getattr(defaults, name)):

@@ -68,6 +68,19 @@ class SamplingConfig:
     top_k: int = 50
     temperature: float = 0.7
     cond_scale: float = 10.0
+    # for the images of a grid (several of one prompt), where variety matters; None: `temperature`
+    grid_temperature: float | None = None
+
+    def for_images(self, images: int) -> SamplingConfig:
+        """The defaults for `images` pictures of one prompt: a grid samples at `grid_temperature`."""
+        if images > 1 and self.grid_temperature is not None:
+            return dataclasses.replace(self, temperature=self.grid_temperature)
+        return self
+
+    def options(self, images: int = 1) -> dict[str, Any]:
+        """top_k / temperature / cond_scale for `images` pictures of a prompt, as pipeline keywords."""
+        chosen = self.for_images(images)
+        return {"top_k": chosen.top_k, "temperature": chosen.temperature, "cond_scale": chosen.cond_scale}
 
     def resolve(
         self, top_k: int | None, temperature: float | None, cond_scale: float | None

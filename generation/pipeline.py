@@ -248,7 +248,8 @@ class Pipeline:
         start = bart.start_token if start_token is None else start_token
         if not 0 <= start < bart.decoder_vocab_size:
             raise ValueError(f"start_token {start} outside the decoder's {bart.decoder_vocab_size} rows")
-        top_k, temperature, cond_scale = self.config.sampling.resolve(top_k, temperature, cond_scale)
+        defaults = self.config.sampling.for_images(images_per_prompt)  # a grid: the grid temperature
+        top_k, temperature, cond_scale = defaults.resolve(top_k, temperature, cond_scale)
         if temperature <= 0:
             raise ValueError("temperature must be > 0")
         top_k = bart.image_vocab_size if top_k <= 0 else min(int(top_k), bart.image_vocab_size)
@@ -307,6 +308,28 @@ class Pipeline:
         return torch.cat(
             [self.vqgan(chunk).round().to(torch.uint8) for chunk in tokens.split(self.vqgan_batch)]
         )
+
+    @torch.inference_mode()
+    def decode_preview(self, tokens: torch.Tensor) -> list[Image.Image]:
+        """The rows decoded so far (N, done) -> N full-size images, the rows not yet drawn grey.
+
+        Only the complete token rows go through the VQGAN, so a preview at a quarter of the steps
+        costs about a quarter of a final decode."""
+        g = self.config.vqgan.grid
+        rows = max(1, min(g, tokens.shape[1] // g))
+        if tokens.shape[1] < rows * g:  # not even one row yet: the first row, zero-padded
+            tokens = torch.nn.functional.pad(tokens, (0, g - tokens.shape[1]))
+        codes = torch.as_tensor(tokens[:, : rows * g], device=self.device).long()
+        strips = torch.cat(
+            [self.vqgan(chunk).round().to(torch.uint8) for chunk in codes.split(self.vqgan_batch)]
+        )
+        size = self.config.vqgan.image_size
+        images = []
+        for strip in strips.cpu():  # (rows * patch, W, 3)
+            image = Image.new("RGB", (size, size), (128, 128, 128))
+            image.paste(Image.fromarray(strip.numpy()), (0, 0))
+            images.append(image)
+        return images
 
     def decode_tokens(self, tokens: torch.Tensor) -> list[Image.Image]:
         """Image tokens (N, <= image_tokens) -> N RGB images."""

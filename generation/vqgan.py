@@ -138,7 +138,9 @@ class VQGANDecoder(nn.Module):
         self.decoder = Decoder(config)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
-        g = self.config.grid
-        z = self.embedding(codes).view(codes.shape[0], g, g, -1).permute(0, 3, 1, 2)  # (B, E, g, g)
+        g = self.config.grid  # codes (B, rows * g): all g rows, or the first rows of a preview
+        z = (
+            self.embedding(codes).view(codes.shape[0], codes.shape[1] // g, g, -1).permute(0, 3, 1, 2)
+        )  # (B, E, rows, g)
         x = self.decoder(self.post_quant_conv(z))  # (B, 3, H, W)
         return x.permute(0, 2, 3, 1).clamp(0.0, 1.0) * 255.0

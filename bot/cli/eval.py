@@ -36,6 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=["fp32", "bf16", "fp16", "int8"],
         help="engine precision (default: the engine's, fp32 for this small model on a CPU)",
     )
+    fid.add_argument(
+        "--images",
+        type=int,
+        default=1,
+        help="also judge grids of this many images per prompt: different pictures and fidelity, at the "
+        "model's grid defaults and at its single-image ones (default 1: no grids)",
+    )
     fid.set_defaults(func=_fidelity)
 
 
@@ -43,7 +50,12 @@ def _fidelity(args: argparse.Namespace) -> int:
     from generation.embedded.eval import main
 
     return main(
-        args.model, captions=args.captions, device=args.device, threads=args.threads, dtype=args.dtype
+        args.model,
+        captions=args.captions,
+        device=args.device,
+        threads=args.threads,
+        dtype=args.dtype,
+        images=args.images,
     )
 
 

@@ -10,7 +10,6 @@ and background the caption states is right.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import statistics
@@ -76,19 +75,31 @@ def evaluate(
     dtype: str | None = None,
     speed_samples: int = 5,
     failures: list[str] | None = None,
+    images: int = 1,
 ) -> dict[str, float]:
     """The four figures of issue 3: held-out and in-distribution fidelity, CPU s/image, PSNR."""
     from generation import load_pipeline  # the pipeline pulls in the whole engine: import late
 
     model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
     pipeline = load_pipeline(path, device=device, dtype=dtype)
-    options = dataclasses.asdict(load_components(model_dir).config.sampling)  # the model's defaults
+    sampling = load_components(model_dir).config.sampling
+    options = sampling.options()  # the model's defaults
     heldout = World(seed, "heldout").scenes(captions)
     in_dist = World(seed + 1, "train").scenes(captions)
     figures = {
         "heldout": fidelity(pipeline, heldout, seed=seed, options=options, failures=failures),
         "in_distribution": fidelity(pipeline, in_dist, seed=seed, options=options, failures=failures),
     }
+    if images > 1:  # grids: how many different pictures, and their fidelity, at the grid defaults
+        # and, as the baseline in the same run, at the single-image defaults (issue 20)
+        from generation.embedded.variety import grid_figures
+
+        for label, chosen in (("grid", sampling.options(images)), ("grid_at_single_defaults", options)):
+            for split, scenes in (("heldout", heldout), ("in_distribution", in_dist)):
+                grid = grid_figures(pipeline, scenes, seed=seed, options=chosen, images=images)
+                figures[f"{label}_{split}_fidelity"] = grid["fidelity"]
+                figures[f"{label}_{split}_distinct"] = grid["distinct"]
+        figures["grid_temperature"] = sampling.options(images)["temperature"]
     cpu = pipeline if pipeline.device.type == "cpu" else load_pipeline(path, device="cpu", dtype=dtype)
     with torch.inference_mode():
         figures["cpu_s_per_image"] = cpu_seconds_per_image(
@@ -106,6 +117,7 @@ def main(
     device: str | None = None,
     threads: int | None = None,
     dtype: str | None = None,
+    images: int = 1,
 ) -> int:
     """Print the figures, a few failures, and the figures as one JSON object on the last line."""
     if threads:
@@ -113,12 +125,20 @@ def main(
         # spin-wait on each other for every tiny op (measured 1 s vs 8-24 s per image under load)
         torch.set_num_threads(threads)
     failures: list[str] = []
-    figures = evaluate(path, captions=captions, device=device, dtype=dtype, failures=failures)
+    figures = evaluate(path, captions=captions, device=device, dtype=dtype, failures=failures, images=images)
     for line in failures[:10]:
         print(f"miss: {line}")
     print(f"held-out fidelity {figures['heldout']:.1%} (target 90%), in-distribution "
           f"{figures['in_distribution']:.1%} (target 95%), CPU {figures['cpu_s_per_image']:.3f} s/image "
           f"(target 0.5, {torch.get_num_threads()} thread(s)), VQGAN PSNR {figures['psnr_db']:.2f} dB "
           "(target 30)")  # fmt: skip
+    if images > 1:
+        for label, name in (("grid", f"grid defaults (T {figures['grid_temperature']})"),
+                            ("grid_at_single_defaults", "single-image defaults")):  # fmt: skip
+            held, ind = (f"{label}_heldout_", f"{label}_in_distribution_")
+            print(f"{images} images of a prompt at the {name}: different pictures "
+                  f"{figures[held + 'distinct']:.2f} / {figures[ind + 'distinct']:.2f}, fidelity "
+                  f"{figures[held + 'fidelity']:.1%} / {figures[ind + 'fidelity']:.1%} "
+                  "(held-out / in-distribution)")  # fmt: skip
     print(json.dumps(figures))
     return 0

@@ -428,3 +428,25 @@ def test_unset_options_come_from_config_then_from_the_model(
     make_worker(store, pipeline, safety, configured).run_once()
     used = {call.prompts[0]: (call.top_k, call.temperature, call.cond_scale) for call in pipeline.calls}
     assert used == {"model's own": (7, 0.9, 2.0), "asked for": (7, 0.9, 4.0), "configured": (7, 0.9, 3.0)}
+
+
+def test_a_grid_samples_at_the_models_grid_temperature_unless_told_otherwise(
+    store: Store, safety: StandInSafety, settings: Settings
+) -> None:
+    from types import SimpleNamespace
+
+    from generation.config import SamplingConfig
+
+    pipeline = StandInPipeline()
+    pipeline.config = SimpleNamespace(  # type: ignore[attr-defined]
+        sampling=SamplingConfig(top_k=50, temperature=0.2, cond_scale=1.25, grid_temperature=0.6)
+    )
+    enqueue(store, 1, seed=1)
+    enqueue(store, 2, seed=2, images=4)
+    enqueue(store, 3, seed=3, images=4, temperature=1.1)
+    make_worker(store, pipeline, safety, settings).run_once()
+    assert sorted((c.images_per_prompt, c.temperature) for c in pipeline.calls) == [
+        (1, 0.2),
+        (4, 0.6),
+        (4, 1.1),
+    ]

@@ -163,3 +163,40 @@ def test_sampling_defaults_come_from_the_model_config(tmp_path):
     assert not torch.equal(p.generate_tokens("a cat", seed=4, cond_scale=10.0), explicit)
     p.save_pretrained(tmp_path)
     assert load_pipeline(tmp_path, device="cpu", dtype="fp32").config.sampling == config.sampling
+
+
+def test_a_grid_samples_at_the_models_grid_temperature(tmp_path):
+    import dataclasses
+
+    from generation import load_pipeline
+    from generation.config import SamplingConfig
+
+    own = SamplingConfig(top_k=3, temperature=0.2, cond_scale=2.0, grid_temperature=1.5)
+    assert own.for_images(1).temperature == 0.2 and own.for_images(4).temperature == 1.5
+    assert own.options(9) == {"top_k": 3, "temperature": 1.5, "cond_scale": 2.0}
+    parts = tiny.components()
+    parts.config = dataclasses.replace(tiny.CONFIG, sampling=own)
+    p = Pipeline.from_components(parts, device="cpu", dtype="fp32")
+    grid = p.generate_tokens("a cat", images_per_prompt=3, seed=4)
+    assert torch.equal(grid, p.generate_tokens("a cat", images_per_prompt=3, seed=4, temperature=1.5))
+    single = p.generate_tokens("a cat", seed=4)
+    assert torch.equal(single, p.generate_tokens("a cat", seed=4, temperature=0.2))
+    p.save_pretrained(tmp_path)  # config.json keeps it
+    assert load_pipeline(tmp_path, device="cpu", dtype="fp32").config.sampling.grid_temperature == 1.5
+
+
+def test_a_preview_decodes_only_the_rows_done_and_greys_the_rest(pipe):
+    tokens = pipe.generate_tokens(["a cat"], images_per_prompt=2, seed=[3])
+    full = pipe.decode_tokens(tokens)
+    assert [p.tobytes() for p in pipe.decode_preview(tokens)] == [
+        f.tobytes() for f in full
+    ]  # all rows: the final
+    g, size = pipe.config.vqgan.grid, pipe.config.vqgan.image_size
+    patch = size // g
+    half = pipe.decode_preview(tokens[:, : (g // 2) * g + 1])  # half the rows and one token more
+    assert [p.size for p in half] == [(size, size)] * 2
+    assert half[0].getpixel((0, size - 1)) == (128, 128, 128)  # not drawn yet
+    assert half[0].crop((0, 0, size, (g // 2) * patch)).getcolors() != [
+        ((g // 2) * patch * size, (128, 128, 128))
+    ]
+    assert pipe.decode_preview(tokens[:, :1])[0].size == (size, size)  # not even a row: still a picture

@@ -1,6 +1,5 @@
 """The committed weights: they load with no path and draw what a simple caption says."""
 
-import dataclasses
 
 import pytest
 import torch
@@ -27,7 +26,7 @@ def pipeline(one_thread):
 
 @pytest.fixture(scope="module")
 def options():
-    return dataclasses.asdict(load_components(EMBEDDED_MODEL_DIR).config.sampling)
+    return load_components(EMBEDDED_MODEL_DIR).config.sampling.options()
 
 
 def test_committed_files_are_small_and_complete():
