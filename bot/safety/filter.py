@@ -124,7 +124,7 @@ class SafetyFilter:
         # 1. which languages the words are to be read in
         languages = self.languages.identify(text)
         # 2. the policy's terms, respellings folded; the operator's lists and the English classifier
-        hits, _ = self.terms.match(text)
+        hits, _ = self.terms.match(text, languages.likely)
         match = self.lexicon.match(normalize(text))
         score = self.prompt_model.score(match.tokens) if "en" in languages.likely else 0.0
         # The English deny list (its evasion repairs included) refuses alone, except for words the

@@ -23,6 +23,7 @@ from importlib import resources
 import emoji
 
 from bot.safety.normalize import _CONFUSABLES, _drop_invisible, _map_enclosed_letters
+from bot.safety.stems import SNOWBALL, stem
 
 TERMS_FILE = "terms.txt"
 # Entries of these kinds are also matched approximately; the others (person, minor, weak words)
@@ -34,6 +35,7 @@ _SKELETON_KINDS = frozenset({"sexual.strong", "nude"})
 _MIN_FUZZY = 5
 _MEMO_SIZE = 50_000  # letters an entry needs before near misses of it count
 _MASKS = "〇○●◯×＊*"
+_LATIN_MASKS = "*#"  # "f*ck", "j#den": one hidden letter in a word of another script
 _VOWELS = frozenset("aeiouy")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
                        "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
@@ -91,6 +93,23 @@ def _fold_chunk(chunk: str) -> list[str]:
 def collapse(word: str) -> str:
     """Runs of one letter become one letter: "nuuude" → "nude"."""
     return "".join(ch for ch, _ in itertools.groupby(word))
+
+
+def _near_enough(term: str, word: str) -> bool:
+    """A near miss worth reading as `term`: same first letter and, for a term under six letters
+    changed in place, the change in its last two letters, where inflections differ ("голой" for
+    "голый"); earlier, one changed letter makes another word of the language ("basse", "baise")."""
+    if term[0] != word[0]:
+        return False
+    if len(term) != len(word) or len(term) >= 6:
+        return True
+    first_difference = next((i for i, (a, b) in enumerate(zip(term, word, strict=True)) if a != b), len(term))
+    return first_difference >= len(term) - 2
+
+
+def _stretched(word: str) -> bool:
+    """A letter written three times or more ("naaaked"): stretched on purpose, unlike "basse"."""
+    return any(len(list(run)) >= 3 for _, run in itertools.groupby(word))
 
 
 def _skeleton(word: str) -> str:
@@ -153,6 +172,10 @@ class TermIndex:
         self.japanese: list[tuple[str, Entry]] = []
         self.japanese_masked: dict[str, list[Entry]] = defaultdict(list)
         self.japanese_allow: list[str] = []
+        self.stems: dict[tuple[str, str], list[Entry]] = defaultdict(list)  # (lang, stem)
+        self.stem_phrases: dict[tuple[str, tuple[str, ...]], list[Entry]] = defaultdict(list)
+        self.masked: dict[str, list[Entry]] = defaultdict(list)  # a word with one letter hidden
+        self._stem_memo: dict[tuple[str, str], str] = {}
         self._memo: dict[tuple[str, bool], tuple[Entry, ...]] = {}  # prompts reuse the same words
         for entry in entries:
             self._add(entry)
@@ -172,11 +195,22 @@ class TermIndex:
         is_prefix = raw.endswith("*")
         pieces = fold_text(raw.rstrip("*")).replace("_", " ").split()
         words = tuple(w for piece in pieces for w in _WORD_RE.findall(_fold_chunk(piece)[0]))
+        stem_langs = () if entry.kind == "allow" else (SNOWBALL if entry.lang == "*" else (entry.lang,))
         if len(words) > 1:
             self.phrases[words].append(entry)
+            if not is_prefix:
+                for lang in (lang for lang in stem_langs if lang in SNOWBALL):
+                    self.stem_phrases[(lang, tuple(self._stem(lang, w) for w in words))].append(entry)
             return
         word = words[0]
         (self.prefix if is_prefix else self.exact)[word].append(entry)
+        if not is_prefix and entry.kind != "allow":
+            for lang in (lang for lang in stem_langs if lang in SNOWBALL):
+                if (found := stem(lang, word)) is not None:
+                    self.stems[(lang, found)].append(entry)
+            if len(word) >= 4:
+                for i in range(1, len(word) - 1):  # an inner letter hidden: "f*ck", "ж*дов"
+                    self.masked[word[:i] + "\0" + word[i + 1 :]].append(entry)
         if is_prefix or entry.kind not in FUZZY_KINDS:
             return
         short = collapse(word)
@@ -219,8 +253,10 @@ class TermIndex:
                 found.extend(self.prefix.get(short[:k], ()))
         if found:
             return found
+        if short != word and not _stretched(word):
+            short = word  # "basse": a double letter of the language, not a respelling of "base"
         for key in {short} | _deletes(short):
-            found.extend(e for term, e in self.near.get(key, ()) if term[0] == short[0])
+            found.extend(e for term, e in self.near.get(key, ()) if _near_enough(term, short))
         if not found and short.isascii():
             found.extend(
                 e for term, e in self.skeletons.get(_skeleton(short), ())
@@ -228,8 +264,22 @@ class TermIndex:
             )  # fmt: skip
         return found
 
-    def match(self, text: str) -> tuple[Hits, str]:
-        """Every entry the prompt matches (allow phrases taken out first), and the folded text."""
+    def _stem(self, lang: str, word: str) -> str:
+        """`word`'s stem in `lang`, or the word itself when the stem is too short to trust."""
+        key = (lang, word)
+        found = self._stem_memo.get(key)
+        if found is None:
+            if len(self._stem_memo) > _MEMO_SIZE:
+                self._stem_memo.clear()
+            found = self._stem_memo[key] = stem(lang, word) or word
+        return found
+
+    def match(self, text: str, languages: Iterable[str] = ()) -> tuple[Hits, str]:
+        """Every entry the prompt matches (allow phrases taken out first), and the folded text.
+
+        `languages`: the prompt's likely languages; a word also matches an entry of the same stem
+        in one of them ("Ratte" the listed "ratten"), a phrase one of the same stems.
+        """
         folded = fold_text(text)
         hits = Hits()
         if any(_is_cjk(ch) for ch in folded):
@@ -251,9 +301,26 @@ class TermIndex:
                 if not blocked.intersection(range(i, i + n)):
                     for entry in self.phrases.get(tuple(words[i : i + n]), ()):
                         hits.add(entry)
+        stemmed = [lang for lang in languages if lang in SNOWBALL]
         for word in kept + extra:
-            for entry in self._word(word, fuzzy=True):
+            found = self._word(word, fuzzy=True)
+            if not found:
+                found = tuple(
+                    _weakened(entry, self._stem(lang, word))
+                    for lang in stemmed
+                    for entry in self.stems.get((lang, self._stem(lang, word)), ())
+                )
+            for entry in found:
                 hits.add(entry)
+        for lang in stemmed:
+            stems = [self._stem(lang, w) for w in words]
+            for n in range(2, self.max_phrase + 1):
+                for i in range(len(words) - n + 1):
+                    if not blocked.intersection(range(i, i + n)):
+                        for entry in self.stem_phrases.get((lang, tuple(stems[i : i + n])), ()):
+                            hits.add(_weakened(entry, " ".join(stems[i : i + n])))
+        for chunk in folded.split():
+            self._match_masked(chunk, hits)
         for joined in _joined_pieces(kept):
             for reading in _fold_chunk(joined):  # the pieces may mix scripts: "г o л a я"
                 for entry in self._word(reading, fuzzy=False):
@@ -264,6 +331,17 @@ class TermIndex:
         if _AGE_WORD_RE.search(folded):
             hits.add(Entry("minor", "*", "age in words"))
         return hits, folded
+
+    def _match_masked(self, chunk: str, hits: Hits) -> None:
+        """A word with one letter hidden by a mask mark ("j*den", "f#ck") matches the entries it fits."""
+        bare = chunk.strip(".,;:!?'\"()[]{}")
+        if not any(mask in bare[1:-1] for mask in _LATIN_MASKS) or any(_is_cjk(ch) for ch in bare):
+            return
+        for mask in _LATIN_MASKS:
+            if bare.count(mask) == 1:
+                letters = _fold_chunk(bare.replace(mask, "\0"))[0]
+                for entry in self.masked.get(letters, ()):
+                    hits.add(entry)
 
     def _allowed_positions(self, words: list[str]) -> set[int]:
         blocked: set[int] = set()
@@ -292,6 +370,16 @@ class TermIndex:
                             key = window[: i - start] + "\0" + window[i - start + 1 :]
                             for entry in self.japanese_masked.get(key, ()):
                                 hits.add(entry)
+
+
+def _weakened(entry: Entry, stem: str) -> Entry:
+    """An entry matched by its stem only, named by the stem (several listed forms of one stem
+    count once): a word that refuses alone then needs company, since a stem is shared by
+    innocent words too ("scopa", a broom, and "scopare")."""
+    kind = entry.kind
+    if kind.endswith(".strong") and kind != "sexual_minors.strong":
+        kind = kind.removesuffix(".strong") + ".weak"
+    return Entry(kind, entry.lang, stem + "~")
 
 
 def _joined_pieces(words: list[str]) -> Iterable[str]:
