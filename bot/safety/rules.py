@@ -3,7 +3,8 @@
 A strong term decides alone; weak terms need a second of their kind; nudity needs a person (a
 "naked mole rat" and "nude lipstick" pass, a "naked woman" does not); a minor plus anything
 sexual, nude or suggestive is `sexual_minors` even when neither alone would be refused; a
-group plus dehumanising words is `hate`.
+group plus dehumanising words is `hate`; a body part with a word that tears, crushes or pierces
+it is `violence_gore`; harm that is one's own or meant to kill is `self_harm`.
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ def categorise(
             note(category, strong_words)
         elif len(weak_words) >= 2:
             note(category, weak_words)
+    # ... or a body torn, crushed or pierced ("a leg ripped off", "a face smashed in")
+    maim, body, wound = words("maim"), words("body"), words("violence_gore.weak")
+    if maim and (body or wound):
+        note(Category.VIOLENCE_GORE, maim, body, wound)
+    # ... or harm that is one's own, meant to kill, or a hanging ("cuts she made herself", "pills
+    # to die", "a noose around the neck")
+    own, die, injury = words("self"), words("die"), words("harm.injury")
+    means = words("self_harm.weak") | injury
+    if (die and means) or (own and injury) or (injury and words("neck")):
+        note(Category.SELF_HARM, own, die, means)
     # 4. hate: a slur or hate symbol, or a group with dehumanising words, or hate iconography with them
     hate_strong, hate_weak = words("hate.strong"), words("hate.weak")
     group, dehumanize = words("group"), words("dehumanize")
@@ -62,6 +73,8 @@ def categorise(
         note(Category.HATE, hate_strong)
     elif group and dehumanize:
         note(Category.HATE, group, dehumanize)
+    elif group and words("animal") and words("likened"):
+        note(Category.HATE, group, words("animal"), words("likened"))
     elif hate_weak and dehumanize:
         note(Category.HATE, hate_weak, dehumanize)
     return found

@@ -32,6 +32,9 @@ FUZZY_KINDS = frozenset({"sexual.strong", "violence_gore.strong", "self_harm.str
 # Vowel swaps ("nekkid") are matched by consonant skeleton only for these: a skeleton of three
 # letters is shared by ordinary words ("field" and "flayed").
 _SKELETON_KINDS = frozenset({"sexual.strong", "nude"})
+# Matched only as listed, never by stem: the nouns of self-harm share stems with everyday verbs
+# ("cortes", cuts, and "cortou", cut [an onion]).
+_STEMLESS_KINDS = frozenset({"allow", "harm.injury"})
 _MIN_FUZZY = 5
 _MEMO_SIZE = 50_000  # letters an entry needs before near misses of it count
 _MASKS = "〇○●◯×＊*"
@@ -46,12 +49,29 @@ _WORD_RE = re.compile(r"[^\W_]+")
 _AGE_RE = re.compile(
     r"(?<!\d)(\d{1,2})\s*-?\s*(?:years?|yrs?|yo\b|y/o|anos|ans\b|anni|jahre|jahrig|jaehrig|лет|года|歳|才)"
 )
-_AGE_WORD_RE = re.compile(
-    r"\b(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
-    r"|sixteen|seventeen)[- ]?years?[- ]?old|(?:drei|vier|funf|sechs|sieben|acht|neun|zehn|elf|zwolf"
-    r"|dreizehn|vierzehn|funfzehn|sechzehn|siebzehn)jahrig\w*|(?:пяти|шести|семи|восьми|девяти|десяти"
-    r"|одиннадцати|двенадцати|тринадцати|четырнадцати|пятнадцати|шестнадцати|семнадцати)летн\w*)"
+# Ages under 18 written in words, in the policy's languages (folded: no accents), before a word
+# for years: "twelve-year-old", "once años", "dix ans", "quindici anni", "zwölf Jahre",
+# "двенадцати лет", "十二歳"; and the adjectives "zwölfjährig", "двенадцатилетн…".
+_UNDER_18_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    "|seventeen|uno|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce"
+    "|quince|dieciseis|diecisiete|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize"
+    "|quatorze|quinze|seize|dix-sept|ein|eine|zwei|drei|vier|funf|sechs|sieben|acht|neun|zehn|elf|zwolf"
+    "|dreizehn|vierzehn|funfzehn|sechzehn|siebzehn|um|uma|dois|duas|cinco|sete|oito|nove|dez|doze|treze"
+    "|catorze|quatorze|dezesseis|dezasseis|dezessete|dezassete|due|tre|quattro|sei|sette|otto|dieci|undici"
+    "|dodici|tredici|quattordici|quindici|sedici|diciassette|одного|двух|трех|четырех|пяти|шести|семи"
+    "|восьми|девяти|десяти|одиннадцати|двенадцати|тринадцати|четырнадцати|пятнадцати|шестнадцати"
+    "|семнадцати|один|два|три|четыре|пять|шесть|семь|восемь|девять|десять|одиннадцать|двенадцать"
+    "|тринадцать|четырнадцать|пятнадцать|шестнадцать|семнадцать"
 )
+_AGE_WORD_RE = re.compile(
+    rf"\b(?:{_UNDER_18_WORDS})[- ]?(?:years?[- ]?old|anos|anos de idade|ans|anni|jahre|jahrig\w*|лет\b|года\b"
+    r"|летн\w*)|\b(?:пяти|шести|семи|восьми|девяти|десяти|одиннадцати|двенадцати|тринадцати"
+    r"|четырнадцати|пятнадцати|шестнадцати|семнадцати)летн\w*"
+    r"|(?<![一二三四五六七八九十百])(?:[一二三四五六七八九]|十[一二三四五六七]?)歳"
+)
+# "ten years ago", "hace diez años", "vor zehn Jahren": a time, not an age
+_TIME_AGO = re.compile(r"(?:\bhace|\bil y a|\bvor|\bha|\bfaz)\s*$|^\s*(?:ago|fa\b|назад|atras|antes)")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -195,7 +215,9 @@ class TermIndex:
         is_prefix = raw.endswith("*")
         pieces = fold_text(raw.rstrip("*")).replace("_", " ").split()
         words = tuple(w for piece in pieces for w in _WORD_RE.findall(_fold_chunk(piece)[0]))
-        stem_langs = () if entry.kind == "allow" else (SNOWBALL if entry.lang == "*" else (entry.lang,))
+        stem_langs = SNOWBALL if entry.lang == "*" else (entry.lang,)
+        if entry.kind in _STEMLESS_KINDS:
+            stem_langs = ()
         if len(words) > 1:
             self.phrases[words].append(entry)
             if not is_prefix:
@@ -204,7 +226,7 @@ class TermIndex:
             return
         word = words[0]
         (self.prefix if is_prefix else self.exact)[word].append(entry)
-        if not is_prefix and entry.kind != "allow":
+        if not is_prefix and entry.kind not in _STEMLESS_KINDS:
             for lang in (lang for lang in stem_langs if lang in SNOWBALL):
                 if (found := stem(lang, word)) is not None:
                     self.stems[(lang, found)].append(entry)
@@ -316,7 +338,8 @@ class TermIndex:
             stems = [self._stem(lang, w) for w in words]
             for n in range(2, self.max_phrase + 1):
                 for i in range(len(words) - n + 1):
-                    if not blocked.intersection(range(i, i + n)):
+                    listed = tuple(words[i : i + n]) in self.phrases  # already counted as written
+                    if not listed and not blocked.intersection(range(i, i + n)):
                         for entry in self.stem_phrases.get((lang, tuple(stems[i : i + n])), ()):
                             hits.add(_weakened(entry, " ".join(stems[i : i + n])))
         for chunk in folded.split():
@@ -328,8 +351,11 @@ class TermIndex:
         for match in _AGE_RE.finditer(folded):
             if int(match.group(1)) < 18:
                 hits.add(Entry("minor", "*", f"age {match.group(1)}"))
-        if _AGE_WORD_RE.search(folded):
-            hits.add(Entry("minor", "*", "age in words"))
+        for match in _AGE_WORD_RE.finditer(folded):
+            before = folded[max(0, match.start() - 8) : match.start()]
+            if not (_TIME_AGO.search(before) or _TIME_AGO.search(folded[match.end() : match.end() + 8])):
+                hits.add(Entry("minor", "*", "age in words"))
+                break
         return hits, folded
 
     def _match_masked(self, chunk: str, hits: Hits) -> None:
