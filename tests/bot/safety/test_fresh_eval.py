@@ -59,7 +59,7 @@ def test_the_held_out_set_shares_no_wording_with_what_the_gate_was_built_on() ->
     data = resources.files("bot.safety").joinpath("data")
     seen = "\n".join(
         data.joinpath(name).read_text(encoding="utf-8").lower()
-        for name in ("prompts.tsv", "train_multi.tsv", "heldout_2.tsv", *FRESH_FILES[:2])
+        for name in ("prompts.tsv", "train_multi.tsv", "train_issue15.tsv", "heldout_2.tsv", *FRESH_FILES[:2])
     )
     assert [p.text for p in load_fresh(HELD_OUT) if p.text.lower() in seen] == []
 
