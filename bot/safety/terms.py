@@ -12,7 +12,6 @@ masking mark ("セッ〇ス") stands for any one character.
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -22,7 +21,9 @@ from importlib import resources
 
 import emoji
 
+from bot.safety.ages import ages_under_18
 from bot.safety.normalize import _CONFUSABLES, _drop_invisible, _map_enclosed_letters
+from bot.safety.spelling import collapse, deletes, near_enough, skeleton, stretched
 from bot.safety.stems import SNOWBALL, stem
 
 TERMS_FILE = "terms.txt"
@@ -39,39 +40,13 @@ _MIN_FUZZY = 5
 _MEMO_SIZE = 50_000  # letters an entry needs before near misses of it count
 _MASKS = "〇○●◯×＊*"
 _LATIN_MASKS = "*#"  # "f*ck", "j#den": one hidden letter in a word of another script
-_VOWELS = frozenset("aeiouy")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
                        "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
 _LEET_L = str.maketrans({"1": "l", "|": "l", "!": "l"})
 _LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306", "аеорсухкмтзоб")
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
 _WORD_RE = re.compile(r"[^\W_]+")
-_AGE_RE = re.compile(
-    r"(?<!\d)(\d{1,2})\s*-?\s*(?:years?|yrs?|yo\b|y/o|anos|ans\b|anni|jahre|jahrig|jaehrig|лет|года|歳|才)"
-)
-# Ages under 18 written in words, in the policy's languages (folded: no accents), before a word
-# for years: "twelve-year-old", "once años", "dix ans", "quindici anni", "zwölf Jahre",
-# "двенадцати лет", "十二歳"; and the adjectives "zwölfjährig", "двенадцатилетн…".
-_UNDER_18_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
-    "|seventeen|uno|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce"
-    "|quince|dieciseis|diecisiete|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize"
-    "|quatorze|quinze|seize|dix-sept|ein|eine|zwei|drei|vier|funf|sechs|sieben|acht|neun|zehn|elf|zwolf"
-    "|dreizehn|vierzehn|funfzehn|sechzehn|siebzehn|um|uma|dois|duas|cinco|sete|oito|nove|dez|doze|treze"
-    "|catorze|quatorze|dezesseis|dezasseis|dezessete|dezassete|due|tre|quattro|sei|sette|otto|dieci|undici"
-    "|dodici|tredici|quattordici|quindici|sedici|diciassette|одного|двух|трех|четырех|пяти|шести|семи"
-    "|восьми|девяти|десяти|одиннадцати|двенадцати|тринадцати|четырнадцати|пятнадцати|шестнадцати"
-    "|семнадцати|один|два|три|четыре|пять|шесть|семь|восемь|девять|десять|одиннадцать|двенадцать"
-    "|тринадцать|четырнадцать|пятнадцать|шестнадцать|семнадцать"
-)
-_AGE_WORD_RE = re.compile(
-    rf"\b(?:{_UNDER_18_WORDS})[- ]?(?:years?[- ]?old|anos|anos de idade|ans|anni|jahre|jahrig\w*|лет\b|года\b"
-    r"|летн\w*)|\b(?:пяти|шести|семи|восьми|девяти|десяти|одиннадцати|двенадцати|тринадцати"
-    r"|четырнадцати|пятнадцати|шестнадцати|семнадцати)летн\w*"
-    r"|(?<![一二三四五六七八九十百])(?:[一二三四五六七八九]|十[一二三四五六七]?)歳"
-)
-# "ten years ago", "hace diez años", "vor zehn Jahren": a time, not an age
-_TIME_AGO = re.compile(r"(?:\bhace|\bil y a|\bvor|\bha|\bfaz)\s*$|^\s*(?:ago|fa\b|назад|atras|antes)")
+
 
 
 def _is_cjk(ch: str) -> bool:
@@ -108,36 +83,6 @@ def _fold_chunk(chunk: str) -> list[str]:
     if any(ch in "1|!" for ch in bare):
         readings.append(bare.translate(_LEET_L).translate(_LEET))
     return readings
-
-
-def collapse(word: str) -> str:
-    """Runs of one letter become one letter: "nuuude" → "nude"."""
-    return "".join(ch for ch, _ in itertools.groupby(word))
-
-
-def _near_enough(term: str, word: str) -> bool:
-    """A near miss worth reading as `term`: same first letter and, for a term under six letters
-    changed in place, the change in its last two letters, where inflections differ ("голой" for
-    "голый"); earlier, one changed letter makes another word of the language ("basse", "baise")."""
-    if term[0] != word[0]:
-        return False
-    if len(term) != len(word) or len(term) >= 6:
-        return True
-    first_difference = next((i for i, (a, b) in enumerate(zip(term, word, strict=True)) if a != b), len(term))
-    return first_difference >= len(term) - 2
-
-
-def _stretched(word: str) -> bool:
-    """A letter written three times or more ("naaaked"): stretched on purpose, unlike "basse"."""
-    return any(len(list(run)) >= 3 for _, run in itertools.groupby(word))
-
-
-def _skeleton(word: str) -> str:
-    return "".join(ch for ch in collapse(word) if ch not in _VOWELS)
-
-
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 @dataclass(frozen=True)
@@ -239,11 +184,11 @@ class TermIndex:
         if short != word and len(short) >= 4:
             self.collapsed[short].append(entry)
         if len(short) >= _MIN_FUZZY:
-            for key in {short} | _deletes(short):
+            for key in {short} | deletes(short):
                 self.near[key].append((short, entry))
-            skeleton = _skeleton(short)
-            if len(skeleton) >= 3 and word.isascii() and entry.kind in _SKELETON_KINDS:
-                self.skeletons[skeleton].append((short, entry))
+            consonants = skeleton(short)
+            if len(consonants) >= 3 and word.isascii() and entry.kind in _SKELETON_KINDS:
+                self.skeletons[consonants].append((short, entry))
 
     @classmethod
     def packaged(cls, known_words: Iterable[str] = (), allow: Iterable[str] = ()) -> TermIndex:
@@ -275,13 +220,13 @@ class TermIndex:
                 found.extend(self.prefix.get(short[:k], ()))
         if found:
             return found
-        if short != word and not _stretched(word):
+        if short != word and not stretched(word):
             short = word  # "basse": a double letter of the language, not a respelling of "base"
-        for key in {short} | _deletes(short):
-            found.extend(e for term, e in self.near.get(key, ()) if _near_enough(term, short))
+        for key in {short} | deletes(short):
+            found.extend(e for term, e in self.near.get(key, ()) if near_enough(term, short))
         if not found and short.isascii():
             found.extend(
-                e for term, e in self.skeletons.get(_skeleton(short), ())
+                e for term, e in self.skeletons.get(skeleton(short), ())
                 if term[0] == short[0] and abs(len(term) - len(short)) <= 1
             )  # fmt: skip
         return found
@@ -348,14 +293,8 @@ class TermIndex:
             for reading in _fold_chunk(joined):  # the pieces may mix scripts: "г o л a я"
                 for entry in self._word(reading, fuzzy=False):
                     hits.add(entry)
-        for match in _AGE_RE.finditer(folded):
-            if int(match.group(1)) < 18:
-                hits.add(Entry("minor", "*", f"age {match.group(1)}"))
-        for match in _AGE_WORD_RE.finditer(folded):
-            before = folded[max(0, match.start() - 8) : match.start()]
-            if not (_TIME_AGO.search(before) or _TIME_AGO.search(folded[match.end() : match.end() + 8])):
-                hits.add(Entry("minor", "*", "age in words"))
-                break
+        for age in ages_under_18(folded):
+            hits.add(Entry("minor", "*", age))
         return hits, folded
 
     def _match_masked(self, chunk: str, hits: Hits) -> None:

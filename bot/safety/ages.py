@@ -1,0 +1,48 @@
+"""Ages under 18 in a prompt, in figures or in words, in the policy's languages.
+
+"12 year old", "10yo", "once años", "dix ans", "quindici anni", "zwölf Jahre", "двенадцати лет",
+"十二歳" are minors; "hace diez años" (ten years ago) is a time, not an age. The text is folded
+(lower case, no accents) before it gets here.
+"""
+
+from __future__ import annotations
+
+import re
+
+AGE_RE = re.compile(
+    r"(?<!\d)(\d{1,2})\s*-?\s*(?:years?|yrs?|yo\b|y/o|anos|ans\b|anni|jahre|jahrig|jaehrig|лет|года|歳|才)"
+)
+# Ages under 18 written in words, in the policy's languages (folded: no accents), before a word
+# for years: "twelve-year-old", "once años", "dix ans", "quindici anni", "zwölf Jahre",
+# "двенадцати лет", "十二歳"; and the adjectives "zwölfjährig", "двенадцатилетн…".
+_UNDER_18_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    "|seventeen|uno|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce"
+    "|quince|dieciseis|diecisiete|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize"
+    "|quatorze|quinze|seize|dix-sept|ein|eine|zwei|drei|vier|funf|sechs|sieben|acht|neun|zehn|elf|zwolf"
+    "|dreizehn|vierzehn|funfzehn|sechzehn|siebzehn|um|uma|dois|duas|cinco|sete|oito|nove|dez|doze|treze"
+    "|catorze|quatorze|dezesseis|dezasseis|dezessete|dezassete|due|tre|quattro|sei|sette|otto|dieci|undici"
+    "|dodici|tredici|quattordici|quindici|sedici|diciassette|одного|двух|трех|четырех|пяти|шести|семи"
+    "|восьми|девяти|десяти|одиннадцати|двенадцати|тринадцати|четырнадцати|пятнадцати|шестнадцати"
+    "|семнадцати|один|два|три|четыре|пять|шесть|семь|восемь|девять|десять|одиннадцать|двенадцать"
+    "|тринадцать|четырнадцать|пятнадцать|шестнадцать|семнадцать"
+)
+AGE_WORD_RE = re.compile(
+    rf"\b(?:{_UNDER_18_WORDS})[- ]?(?:years?[- ]?old|anos|anos de idade|ans|anni|jahre|jahrig\w*|лет\b|года\b"
+    r"|летн\w*)|\b(?:пяти|шести|семи|восьми|девяти|десяти|одиннадцати|двенадцати|тринадцати"
+    r"|четырнадцати|пятнадцати|шестнадцати|семнадцати)летн\w*"
+    r"|(?<![一二三四五六七八九十百])(?:[一二三四五六七八九]|十[一二三四五六七]?)歳"
+)
+# "ten years ago", "hace diez años", "vor zehn Jahren": a time, not an age
+_TIME_AGO = re.compile(r"(?:\bhace|\bil y a|\bvor|\bha|\bfaz)\s*$|^\s*(?:ago|fa\b|назад|atras|antes)")
+
+
+def ages_under_18(folded: str) -> list[str]:
+    """What says a minor's age in the folded text: "age 12" for figures, "age in words" once."""
+    found = [f"age {m.group(1)}" for m in AGE_RE.finditer(folded) if int(m.group(1)) < 18]
+    for match in AGE_WORD_RE.finditer(folded):
+        before = folded[max(0, match.start() - 8) : match.start()]
+        if not (_TIME_AGO.search(before) or _TIME_AGO.search(folded[match.end() : match.end() + 8])):
+            found.append("age in words")
+            break
+    return found

@@ -1,0 +1,44 @@
+"""Near misses: when a word of a prompt is a respelling of a listed word, and when it is not.
+
+A letter written three times is a stretch ("naaaked"); a double letter of the language is not
+("basse"). One letter dropped, added or changed counts for long words; for a word under six
+letters a change in place counts only in its last two letters, where inflections differ.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+_VOWELS = frozenset("aeiouy")
+
+
+def collapse(word: str) -> str:
+    """Runs of one letter become one letter: "nuuude" → "nude"."""
+    return "".join(ch for ch, _ in itertools.groupby(word))
+
+
+def near_enough(term: str, word: str) -> bool:
+    """A near miss worth reading as `term`: same first letter and, for a term under six letters
+    changed in place, the change in its last two letters, where inflections differ ("голой" for
+    "голый"); earlier, one changed letter makes another word of the language ("basse", "baise")."""
+    if term[0] != word[0]:
+        return False
+    if len(term) != len(word) or len(term) >= 6:
+        return True
+    first_difference = next((i for i, (a, b) in enumerate(zip(term, word, strict=True)) if a != b), len(term))
+    return first_difference >= len(term) - 2
+
+
+def stretched(word: str) -> bool:
+    """A letter written three times or more ("naaaked"): stretched on purpose, unlike "basse"."""
+    return any(len(list(run)) >= 3 for _, run in itertools.groupby(word))
+
+
+def skeleton(word: str) -> str:
+    """The consonants, runs collapsed: "nekkid" and "naked" share "nkd"."""
+    return "".join(ch for ch in collapse(word) if ch not in _VOWELS)
+
+
+def deletes(word: str) -> set[str]:
+    """`word` with one letter dropped, every way: two words one edit apart share one of these."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
