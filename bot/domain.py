@@ -6,6 +6,7 @@ and returns them; the bot only uses them.
 """
 
 from storage.domain import (
+    NSFW_CHANNEL,
     Accepted,
     NewRequest,
     Options,
@@ -19,6 +20,7 @@ from storage.domain import (
 )
 
 __all__ = [
+    "NSFW_CHANNEL",
     "Accepted",
     "NewRequest",
     "Options",

@@ -24,9 +24,6 @@ log = logging.getLogger(__name__)
 
 BLOCKED_MESSAGE = "The generated image was blocked by the safety filter. Try a different prompt."
 UNAVAILABLE_GATE = "the image safety check is unavailable; nothing was posted"
-# The delivery's message for an image the policy allows only behind a spoiler (adapters look for
-# the word "spoiler"; Discord is the only platform with NSFW channels).
-SPOILER_MESSAGE = "spoiler: the safety check flagged this image as possibly explicit"
 
 
 @dataclass(frozen=True)
@@ -35,27 +32,25 @@ class Gated:
 
     png: bytes | None
     safety: tuple[dict[str, Any], ...]  # per tile: gate, score, threshold, flagged, action
-    spoiler: bool = False  # post the whole picture behind a spoiler
     failure: str | None = None  # when png is None: what users may read
     retryable: bool = False
 
 
 def gate_images(
-    safety: SafetyFilter, request: Request, images: list[Image.Image], *, can_spoiler: bool
+    safety: SafetyFilter, request: Request, images: list[Image.Image]
 ) -> Gated:
-    """Judge every tile; `can_spoiler` False turns a "spoiler" action into "block" (storage cannot
-    carry the hint, and a flagged image is never posted without the spoiler the policy asked for)."""
+    """Judge every tile. A tile the policy allows only behind a spoiler is stored with that action,
+    and the delivery reads it back (`Delivery.image_action`): the adapter never has to guess."""
     from bot.safety.filter import SafetyUnavailable
 
-    nsfw_channel = request.reply_to.get("nsfw") == "true"
     records: list[dict[str, Any]] = []
     tiles: list[Image.Image] = []
     try:
         for image in map(to_post_size, images):  # the size it is posted (and judged) at
             verdict = safety.check_image(image)
-            action = safety.image_action(verdict, platform=request.platform.value, nsfw_channel=nsfw_channel)
-            if action == "spoiler" and not can_spoiler:
-                action = "block"
+            action = safety.image_action(
+                verdict, platform=request.platform.value, nsfw_channel=request.nsfw_channel
+            )
             records.append(
                 {"gate": "image", "score": verdict.score, "threshold": verdict.threshold,
                  "flagged": not verdict.allowed, "action": action}
@@ -66,8 +61,7 @@ def gate_images(
         return Gated(None, (), failure=UNAVAILABLE_GATE, retryable=True)
     if all(entry["action"] == "block" for entry in records):
         return Gated(None, tuple(records), failure=BLOCKED_MESSAGE, retryable=False)
-    spoiler = any(entry["action"] == "spoiler" for entry in records)
-    return Gated(png_bytes(make_grid(tiles)), tuple(records), spoiler=spoiler)
+    return Gated(png_bytes(make_grid(tiles)), tuple(records))
 
 
 def png_bytes(image: Image.Image) -> bytes:

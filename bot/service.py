@@ -181,9 +181,8 @@ class BotService:
             return checked, None
         if self.safety is None:
             return self._understand(checked), None
-        nsfw_channel = checked.reply_to.get("nsfw") == "true"  # Discord: channel marked NSFW, admin opted in
         verdict = self.safety.check_prompt(
-            checked.prompt, platform=checked.platform.value, nsfw_channel=nsfw_channel
+            checked.prompt, platform=checked.platform.value, nsfw_channel=checked.nsfw_channel
         )
         if verdict.category is Category.SEXUAL_MINORS:  # for the operator: who asked, never the prompt's text
             log.warning("sexual_minors prompt refused: %s user %s", checked.platform.value, checked.user_id)

@@ -20,7 +20,6 @@ by itself (after the configured attempts) while the others complete.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import os
@@ -37,7 +36,7 @@ from PIL import Image
 from bot.batches import BatchKey, ImagePipeline, batch_key
 from bot.claims import HeldClaims
 from bot.config import Settings
-from bot.image_gate import SPOILER_MESSAGE, gate_images
+from bot.image_gate import gate_images
 from bot.metrics import Metrics
 from storage.errors import StorageError, StorageUnavailable
 from storage.outage import log_failure
@@ -92,11 +91,6 @@ class Worker:
         self._finishing: Future[None] | None = None
         self._heartbeat_thread: threading.Thread | None = None
         self._last_reap = -math.inf
-        # Storage must carry the spoiler hint to the adapter; until its complete() takes a message,
-        # an image the policy would spoiler is blocked instead (fail closed).
-        self._can_spoiler = "message" in inspect.signature(store.complete).parameters
-        if not self._can_spoiler:
-            log.warning("storage cannot mark an image as spoilered; flagged images are blocked everywhere")
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -335,15 +329,13 @@ class Worker:
         """Image gate (fail-closed): the result to store, or None when the request was failed here."""
         from storage import Completion
 
-        gated = gate_images(self.safety, claim.request, images, can_spoiler=self._can_spoiler)
+        gated = gate_images(self.safety, claim.request, images)
         if gated.png is None:
             assert gated.failure is not None
             records = list(gated.safety) or None
             self.claims.fail(claim, gated.failure, retryable=gated.retryable, safety=records)
             return None
-        # adapters put the whole picture behind a spoiler
-        message = SPOILER_MESSAGE if gated.spoiler else None
-        return Completion(claim, gated.png, seconds, gated.safety, message)
+        return Completion(claim, gated.png, seconds, gated.safety)
 
     def _store(self, completions: list[Completion]) -> None:
         """The batch's results and outbox entries in one transaction, each fenced by its own claim.

@@ -9,13 +9,24 @@ same code. Guarantees: ../shared/reference/reliability.md.
 """
 
 from storage.errors import StorageError, StorageUnavailable
-from storage.records import Claim, Completion, Delivery, ImageRetention, QueueStats, QuotaStatus
+from storage.records import (
+    Claim,
+    Completion,
+    Delivery,
+    DeliveryKind,
+    ImageAction,
+    ImageRetention,
+    QueueStats,
+    QuotaStatus,
+)
 from storage.store import Store, open_store
 
 __all__ = [
     "Claim",
     "Completion",
     "Delivery",
+    "DeliveryKind",
+    "ImageAction",
     "ImageRetention",
     "QueueStats",
     "QuotaStatus",

@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+NSFW_CHANNEL = "nsfw"  # reply_to key the Discord adapter sets to "true"; read it as `nsfw_channel`
+
 
 class Platform(StrEnum):
     WEB = "web"
@@ -74,6 +76,11 @@ class NewRequest:
     options: Options = field(default_factory=Options)
     ignored_words: tuple[str, ...] = ()  # set by the service: words the model does not know
 
+    @property
+    def nsfw_channel(self) -> bool:
+        """Asked in a channel marked NSFW whose admin allowed flagged images (Discord sets it)."""
+        return self.reply_to.get(NSFW_CHANNEL) == "true"
+
 
 @dataclass(frozen=True)
 class Request:
@@ -95,6 +102,11 @@ class Request:
     result_ref: str | None = None
     posted_message_id: str | None = None
     ignored_words: tuple[str, ...] = ()  # not in the model's vocabulary: left out of the picture
+
+    @property
+    def nsfw_channel(self) -> bool:
+        """Asked in a channel marked NSFW whose admin allowed flagged images (Discord sets it)."""
+        return self.reply_to.get(NSFW_CHANNEL) == "true"
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,13 @@ post may have landed without being recorded: the caller reconciles before postin
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, case, or_, select, update
+from sqlalchemy import Connection, case, exists, or_, select, update
 
-from storage.models import deliveries, images, requests, to_request
+from storage.models import deliveries, images, requests, safety_decisions, to_request
 from storage.queue import MAX_ERROR_CHARS
-from storage.records import Delivery, DeliveryKind
+from storage.records import Delivery, DeliveryKind, ImageAction
 from storage.sql import Fast, dialect_insert
 
 _add = Fast(
@@ -34,7 +35,7 @@ def add(
     values = {
         "request_id": request_id,
         "platform": platform,
-        "kind": kind,
+        "kind": kind.value,
         "state": "pending",
         "attempts": 0,
         "message": message,
@@ -55,6 +56,8 @@ def pending(connection: Connection, platform: str, limit: int, now: datetime) ->
             deliveries.c.attempts.label("delivery_attempts"),
             deliveries.c.message.label("delivery_message"),
             images.c.png.label("image_png"),
+            _judged(ImageAction.SPOILER).label("spoilered"),
+            _judged().label("judged"),
         )
         .select_from(
             deliveries.join(requests, requests.c.id == deliveries.c.request_id).outerjoin(
@@ -74,14 +77,29 @@ def pending(connection: Connection, platform: str, limit: int, now: datetime) ->
     return [
         Delivery(
             request=to_request(row),
-            kind=row.delivery_kind,
-            image_png=row.image_png if row.delivery_kind == "image" else None,
+            kind=DeliveryKind(row.delivery_kind),
+            image_png=row.image_png if row.delivery_kind == DeliveryKind.IMAGE else None,
             state=row.delivery_state,
             attempts=row.delivery_attempts,
             message=row.delivery_message,
+            image_action=_image_action(row),
         )
         for row in connection.execute(stmt)
     ]
+
+
+def _judged(action: ImageAction | None = None) -> Any:
+    """Whether the image gate judged the delivery's request (with `action`, for at least one tile)."""
+    where = [safety_decisions.c.request_id == deliveries.c.request_id, safety_decisions.c.gate == "image"]
+    if action is not None:
+        where.append(safety_decisions.c.action == action.value)
+    return exists().where(*where)
+
+
+def _image_action(row: Any) -> ImageAction | None:
+    if row.delivery_kind != DeliveryKind.IMAGE or not row.judged:
+        return None
+    return ImageAction.SPOILER if row.spoilered else ImageAction.POST
 
 
 def begin(connection: Connection, request_id: int, now: datetime) -> bool:

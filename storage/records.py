@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from storage.domain import Request
 
-DeliveryKind = Literal["image", "failure", "rejection"]
 DeliveryState = Literal["pending", "sending", "sent", "failed"]
+
+
+class DeliveryKind(StrEnum):
+    """What a delivery is: the picture, a failure notice, or a refusal."""
+
+    IMAGE = "image"
+    FAILURE = "failure"  # `Delivery.message` says what went wrong, in the bot's words
+    REJECTION = "rejection"  # `Delivery.message` is the refusal, in the bot's words
+
+
+class ImageAction(StrEnum):
+    """What the image gate decided for a picture (stored per tile in the safety decisions)."""
+
+    POST = "post"
+    SPOILER = "spoiler"  # post it only behind a spoiler (Discord channels marked NSFW)
+    BLOCK = "block"
 
 
 @dataclass(frozen=True)
@@ -29,20 +45,23 @@ class Claim:
 class Completion:
     """A claimed request's result for Store.complete_many: the image, its timing and safety records.
 
-    `safety` holds dicts with gate, score, threshold, flagged and action; `message` travels with
-    the image's delivery (e.g. the worker's spoiler hint for the adapter).
+    `safety` holds dicts with gate, score, threshold, flagged and action; the image gate's actions
+    among them decide how the delivery shows the picture (`Delivery.image_action`).
     """
 
     claim: Claim
     image_png: bytes
     seconds: float
     safety: tuple[dict[str, Any], ...] = ()
-    message: str | None = None
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One outbox entry to post; state "sending" means an earlier attempt may have posted."""
+    """One outbox entry to post; state "sending" means an earlier attempt may have posted.
+
+    `image_action` (images only): SPOILER when the image gate allowed a tile only behind a spoiler,
+    POST when it passed every tile, None when no image gate judged it (the gate was off).
+    """
 
     request: Request
     kind: DeliveryKind
@@ -50,6 +69,7 @@ class Delivery:
     state: DeliveryState
     attempts: int
     message: str | None
+    image_action: ImageAction | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from storage import decisions, images, outbox, queue
 from storage.models import UTCDateTime
-from storage.records import Completion
+from storage.records import Completion, DeliveryKind
 from storage.sql import Fast
 
 # One row of `input` per completion and one row of `decided` per safety record; only rows whose
@@ -28,8 +28,8 @@ _finish_postgres = Fast(
 WITH input AS (
     SELECT * FROM unnest(
         CAST(:ids AS bigint[]), CAST(:tokens AS bigint[]), CAST(:seconds AS float8[]),
-        CAST(:pngs AS bytea[]), CAST(:messages AS text[])
-    ) AS t(id, token, seconds, png, message)
+        CAST(:pngs AS bytea[])
+    ) AS t(id, token, seconds, png)
 ),
 done AS (
     UPDATE requests AS r
@@ -48,8 +48,8 @@ saved AS (
 owed AS (
     INSERT INTO deliveries (request_id, platform, kind, state, attempts, message, not_before,
                             created_at, updated_at)
-    SELECT done.id, done.platform, 'image', 'pending', 0, input.message, :now, :now, :now
-    FROM done JOIN input ON input.id = done.id
+    SELECT done.id, done.platform, 'image', 'pending', 0, NULL, :now, :now, :now
+    FROM done
     ON CONFLICT (request_id) DO NOTHING
 ),
 decided AS (
@@ -87,7 +87,7 @@ def _write_one(connection: Connection, completion: Completion, now: datetime) ->
     if not queue.mark_done(connection, claim, completion.seconds, now):
         return False
     images.save(connection, claim.request_id, completion.image_png, now)
-    outbox.add(connection, claim.request_id, claim.request.platform.value, "image", completion.message, now)
+    outbox.add(connection, claim.request_id, claim.request.platform.value, DeliveryKind.IMAGE, None, now)
     for decision in completion.safety:
         decisions.record(connection, claim.request_id, decision, now)
     return True
@@ -100,7 +100,6 @@ def _write_batch(connection: Connection, completions: list[Completion], now: dat
         "tokens": [c.claim.token for c in completions],
         "seconds": [float(c.seconds) for c in completions],
         "pngs": [bytes(c.image_png) for c in completions],
-        "messages": [c.message for c in completions],
         "s_ids": [request_id for request_id, _ in records],
         "s_gates": [str(d["gate"]) for _, d in records],
         "s_scores": [float(d["score"]) for _, d in records],

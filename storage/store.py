@@ -19,7 +19,7 @@ from storage import cursors, decisions, outbox, queue, quotas, results, schema
 from storage.db import dispose, make_engine
 from storage.domain import Accepted, NewRequest, Platform, QuotaPolicy, Rejected, Status
 from storage.lookups import Lookups
-from storage.records import Claim, Completion, Delivery, ImageRetention
+from storage.records import Claim, Completion, Delivery, DeliveryKind, ImageRetention
 from storage.transactions import Clock, utc_now
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,8 @@ class Store(Lookups):
                 existing = queue.find(connection, new.platform.value, new.external_id)
                 assert existing is not None
                 return existing.id
-            outbox.add(connection, request_id, new.platform.value, "rejection", rejected.message, now)
+            platform = new.platform.value
+            outbox.add(connection, request_id, platform, DeliveryKind.REJECTION, rejected.message, now)
             return request_id
 
     # -- claims -------------------------------------------------------------------------------
@@ -160,13 +161,12 @@ class Store(Lookups):
         image_png: bytes,
         seconds: float,
         safety: list[dict[str, Any]] | None = None,
-        message: str | None = None,
     ) -> bool:
         """DONE + image + outbox entry (+ safety records) at once; False, nothing written, if fenced out.
 
-        `message` travels with the image's delivery (e.g. the worker's spoiler hint for the adapter).
+        The image gate's actions in `safety` say how the picture is shown (`Delivery.image_action`).
         """
-        completion = Completion(claim, image_png, seconds, tuple(safety or ()), message)
+        completion = Completion(claim, image_png, seconds, tuple(safety or ()))
         return self.complete_many([completion])[0]
 
     def complete_many(self, completions: list[Completion]) -> list[bool]:
@@ -247,7 +247,8 @@ class Store(Lookups):
     def _owe_failure(
         self, connection: Connection, request_id: int, platform: str, error: str, now: datetime
     ) -> None:
-        outbox.add(connection, request_id, platform, "failure", error[: queue.MAX_ERROR_CHARS], now)
+        message = error[: queue.MAX_ERROR_CHARS]
+        outbox.add(connection, request_id, platform, DeliveryKind.FAILURE, message, now)
         quotas.refund(connection, [request_id])
 
     # -- safety -------------------------------------------------------------------------------

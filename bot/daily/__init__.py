@@ -6,7 +6,7 @@ await daily.start()      # inside the running loop: schedules, and catches up a 
 await daily.stop()
 """
 
-from bot.daily.job import DailyPrompt, external_id
+from bot.daily.job import DailyPrompt, daily_date, external_id
 from bot.daily.settings import DailySettings
 
-__all__ = ["DailyPrompt", "DailySettings", "external_id"]
+__all__ = ["DailyPrompt", "DailySettings", "daily_date", "external_id"]

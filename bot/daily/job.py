@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from bot.daily.rotation import Rotation
 from bot.daily.schedule import due_date
 from bot.daily.settings import DailySettings
-from bot.domain import Accepted, NewRequest, Outcome, Platform
+from bot.domain import Accepted, NewRequest, Outcome, Platform, Request
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,10 +32,21 @@ JOB_ID = "daily-prompt"
 STATE_NAMESPACE = "daily"  # cursor "platform" holding the rotation state
 ROTATION_KEY = "rotation"
 DAILY_USER = "daily"
+PREFIX = "daily:"
 
 
 def external_id(day: date) -> str:
-    return f"daily:{day.isoformat()}"
+    return f"{PREFIX}{day.isoformat()}"
+
+
+def daily_date(request: Request) -> str | None:
+    """The date a daily prompt's request is for ("2026-12-03"), None for anyone's own request.
+
+    The one test of "is this the daily request" every adapter uses: the id and the user the daily
+    job gives it (platform ids never start with "daily:", platform users are never "daily")."""
+    if request.user_id != DAILY_USER or not request.external_id.startswith(PREFIX):
+        return None
+    return request.external_id.removeprefix(PREFIX)
 
 
 class DailyPrompt:

@@ -20,7 +20,7 @@ from bot.domain import NewRequest, Options, Platform, Status
 from bot.image_gate import BLOCKED_MESSAGE, UNAVAILABLE_GATE
 from bot.worker import GENERATION_FAILED, Worker
 from generation.images import GUTTER
-from storage import Claim, Store, open_store
+from storage import Claim, DeliveryKind, ImageAction, Store, open_store
 from tests.bot.fakes import FakeClock, StandInPipeline, StandInSafety
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,14 +150,10 @@ def test_flagged_image_in_an_allowed_nsfw_channel_is_never_posted_without_its_sp
     worker.run_once()
     request = store.get_request(request_id)
     (delivery,) = store.pending_deliveries(Platform.DISCORD)
-    if worker._can_spoiler:  # storage carries the hint: posted, behind a spoiler
-        assert request is not None and request.status is Status.DONE
-        assert delivery.kind == "image" and "spoiler" in (delivery.message or "")
-        assert [d["action"] for d in store.safety_decisions(request_id)] == ["spoiler"]
-    else:  # it cannot: blocked, as everywhere else
-        assert request is not None and request.status is Status.FAILED
-        assert delivery.kind == "failure" and delivery.message == BLOCKED_MESSAGE
-        assert [d["action"] for d in store.safety_decisions(request_id)] == ["block"]
+    assert request is not None and request.status is Status.DONE
+    assert delivery.kind is DeliveryKind.IMAGE and delivery.image_action is ImageAction.SPOILER
+    assert delivery.message is None  # the delivery says what it is in its fields, not in words
+    assert [d["action"] for d in store.safety_decisions(request_id)] == ["spoiler"]
 
 
 def test_a_flagged_tile_of_a_grid_is_blanked_and_the_rest_posted(

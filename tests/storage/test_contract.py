@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storage import Completion, ImageRetention, StorageError, Store
+from storage import Completion, DeliveryKind, ImageAction, ImageRetention, StorageError, Store
 from storage.domain import (
     Accepted,
     Options,
@@ -219,7 +219,7 @@ def test_complete_many_fences_each_claim_on_its_own(store: Store, clock: FakeClo
         [
             Completion(first, b"first", 1.5, (post,)),
             Completion(zombie, b"zombie", 9.0, (post,)),
-            Completion(second, EVERY_BYTE, 2.5, (post, spoiler), message="spoilered"),
+            Completion(second, EVERY_BYTE, 2.5, (post, spoiler)),
         ]
     )
     assert written == [True, False, True]
@@ -238,12 +238,15 @@ def test_complete_many_fences_each_claim_on_its_own(store: Store, clock: FakeClo
     assert store.get_request(zombie.request.id).status is Status.RUNNING
     assert store.get_image(zombie.request.id) is None
     assert store.safety_decisions(zombie.request.id) == []
-    owed = {d.request.id: (d.kind, d.message, d.image_png) for d in store.pending_deliveries(Platform.X)}
+    pending = store.pending_deliveries(Platform.X)
+    owed = {d.request.id: (d.kind, d.image_action, d.message, d.image_png) for d in pending}
     assert owed == {
-        first.request.id: ("image", None, b"first"),
-        second.request.id: ("image", "spoilered", EVERY_BYTE),
+        first.request.id: (DeliveryKind.IMAGE, ImageAction.POST, None, b"first"),
+        second.request.id: (DeliveryKind.IMAGE, ImageAction.SPOILER, None, EVERY_BYTE),
     }
     assert store.complete_many([Completion(again, b"live", 3.0)]) == [True]
+    unjudged = {d.request.id: d.image_action for d in store.pending_deliveries(Platform.X)}
+    assert unjudged[again.request.id] is None  # no image gate ran: the adapter must not assume "post"
     assert store.complete_many([Completion(first, b"twice", 1.0)]) == [False]
     assert store.get_image(first.request.id) == b"first"
     assert store.complete_many([]) == []

@@ -37,7 +37,9 @@ from bot.adapters.discord.calls import DEFAULT_RETRY_AFTER, Unusable, attempt, c
 from bot.adapters.discord.client import DallebotClient
 from bot.adapters.discord.stale import find_waiting_message
 from bot.adapters.discord.views import result_view
+from bot.daily.job import daily_date
 from bot.domain import Platform, Request
+from storage import ImageAction
 
 if TYPE_CHECKING:
     from bot.adapters.discord.commands import Limits
@@ -207,7 +209,7 @@ class DiscordAdapter(Adapter):
                 "permanent", "the daily image has nowhere to go: set discord.daily_channel_id in config.yaml"
             )
         post = _Post(
-            content=text.daily_caption(request, request.reply_to["daily"]),
+            content=text.daily_caption(request, daily_date(request) or ""),
             png=delivery.image_png,
             alt_text=text.alt_text(request.prompt),
             view=result_view(request.external_id, None),
@@ -347,16 +349,15 @@ class DiscordAdapter(Adapter):
 
 
 def _wants_spoiler(delivery: Delivery) -> bool:
-    """Whether the image gate allowed this image only behind a spoiler.
+    """Whether the image gate allowed this image only behind a spoiler (`Delivery.image_action`).
 
-    The outbox entry's message carries the worker's decision where storage records one. Without it,
-    an image from a channel where flagged images are allowed (`nsfw` in reply_to) may be a flagged
-    one, so it is spoilered: the safe side of not knowing.
+    With no image gate decision (the gate was off), an image from a channel where flagged images
+    are allowed may be a flagged one, so it is spoilered: the safe side of not knowing.
     """
-    if delivery.message:
-        return "spoiler" in delivery.message.lower()
-    return delivery.request.reply_to.get("nsfw") == "true"
+    if delivery.image_action is not None:
+        return delivery.image_action is ImageAction.SPOILER
+    return delivery.request.nsfw_channel
 
 
 def _is_daily(request: Request) -> bool:
-    return "daily" in request.reply_to and "channel_id" not in request.reply_to
+    return daily_date(request) is not None

@@ -24,7 +24,7 @@ import discord
 
 from bot.adapters.discord import text
 from bot.adapters.discord.channels import ChannelSettingsStore
-from bot.domain import Accepted, NewRequest, Options, Platform, Rejected, RejectionReason
+from bot.domain import NSFW_CHANNEL, Accepted, NewRequest, Options, Platform, Rejected, RejectionReason
 from storage.outage import log_failure
 
 if TYPE_CHECKING:
@@ -276,7 +276,7 @@ class Ingest:
         if channel is None or not callable(is_nsfw) or not is_nsfw():
             return {}
         settings = await self.channels.get(channel.id)
-        return {"nsfw": "true"} if settings.nsfw_images else {}
+        return {NSFW_CHANNEL: "true"} if settings.nsfw_images else {}
 
     async def _refuse_interaction(self, interaction: discord.Interaction, rejected: Rejected) -> None:
         """Replace the public "thinking" message with an ephemeral refusal only the user sees."""

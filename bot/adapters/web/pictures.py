@@ -18,6 +18,8 @@ from PIL import Image
 from bot.adapters.web import identity
 from bot.adapters.web.guard import error
 from bot.adapters.web.views import image_urls, iso
+from bot.daily.job import PREFIX as DAILY_PREFIX
+from bot.daily.job import daily_date
 from bot.domain import Platform, Request, Status
 from bot.image_gate import png_bytes
 from generation.images import split_grid
@@ -44,7 +46,7 @@ async def gallery(service: BotService, size: int) -> list[dict[str, Any]]:
             "request_id": name,
             "prompt": item.prompt,
             "platform": item.platform.value,
-            "daily": item.external_id.startswith("daily:"),
+            "daily": daily_date(item) is not None,
             **image_urls(name, item.options.images),
             "created_at": iso(item.created_at),
         }
@@ -74,7 +76,7 @@ async def find_shown(service: BotService, name: str) -> list[Request]:
     """The finished requests an image name may stand for (a daily prompt: one per platform)."""
     daily = DAILY_IMAGE.fullmatch(name)
     if daily is not None:
-        external_id, platforms = f"daily:{daily.group(1)}", list(Platform)
+        external_id, platforms = DAILY_PREFIX + daily.group(1), list(Platform)
     elif identity.TOKEN.fullmatch(name) is not None:
         external_id, platforms = name, [Platform.WEB]
     else:
@@ -85,8 +87,9 @@ async def find_shown(service: BotService, name: str) -> list[Request]:
 
 def image_name(item: Request) -> str | None:
     """A gallery image's public name: web requests and daily prompts only, never other platforms' users'."""
-    if item.external_id.startswith("daily:"):
-        name = "daily-" + item.external_id.removeprefix("daily:")
+    day = daily_date(item)
+    if day is not None:
+        name = "daily-" + day
         return name if DAILY_IMAGE.fullmatch(name) else None
     if item.platform is Platform.WEB and identity.TOKEN.fullmatch(item.external_id):
         return item.external_id

@@ -25,6 +25,7 @@ from bot.adapters.x.api import MAX_IMAGE_BYTES, XApi
 from bot.adapters.x.parsing import BotAccount, clean_prompt, referenced
 from bot.adapters.x.poller import MentionPoller, rate_limit_wait
 from bot.config_x import XSettings
+from bot.daily.job import daily_date
 from bot.domain import Platform, Request
 from bot.vocabulary import ignored_note
 
@@ -92,15 +93,16 @@ class XAdapter(Adapter):
         if delivery.kind == "image":
             if delivery.image_png is None:
                 raise DeliveryError("permanent", "image delivery without an image")
-            if tweet_id:  # the picture says the rest; the words it left out need saying
-                note = ignored_note(request.ignored_words)
-                caption = text.notice(request.id, note) if note else ""  # X refuses a repeated text
+            if daily_date(request) is not None:  # nobody asked: the daily image is a post of its own
                 return await self._post_image(
-                    request, delivery.image_png, caption=caption, in_reply_to=tweet_id
+                    request, delivery.image_png, caption=self._daily_text(request), in_reply_to=None
                 )
-            return await self._post_image(
-                request, delivery.image_png, caption=self._daily_text(request), in_reply_to=None
-            )
+            if not tweet_id:
+                raise DeliveryError("permanent", "an image for a mention without a tweet to reply to")
+            # the picture says the rest; the words it left out need saying
+            note = ignored_note(request.ignored_words)
+            caption = text.notice(request.id, note) if note else ""  # X refuses a repeated text
+            return await self._post_image(request, delivery.image_png, caption=caption, in_reply_to=tweet_id)
         if not tweet_id:
             # A daily request that failed or was refused: nobody asked, so there is nobody to tell.
             log.warning(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import simcord
 from discord import app_commands
 
 from bot.domain import Platform, Status
+from storage import ImageAction
 
 
 async def delivered_image(world, prompt: str = "a lighthouse", **options):
@@ -164,7 +167,7 @@ async def test_flagged_image_is_withheld_outside_nsfw_channels(world):
     [claim] = world.store.claim("test-worker")
     world.store.complete(claim, image_png=b"png", seconds=1.0)
     delivery = world.store.pending_deliveries(Platform.DISCORD)[0]
-    flagged = type(delivery)(delivery.request, "image", delivery.image_png, delivery.state, 0, "spoiler")
+    flagged = replace(delivery, image_action=ImageAction.SPOILER)
     await world.adapter.deliver(flagged)
     await world.env.settle()
 
