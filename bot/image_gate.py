@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from bot.vocabulary import IMAGE_BLOCKED, IMAGE_GATE_UNAVAILABLE
 from generation.images import make_grid, to_post_size
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BLOCKED_MESSAGE = "The generated image was blocked by the safety filter. Try a different prompt."
-UNAVAILABLE_GATE = "the image safety check is unavailable; nothing was posted"
 
 
 @dataclass(frozen=True)
@@ -57,10 +56,10 @@ def gate_images(
             )  # fmt: skip
             tiles.append(Image.new("RGB", image.size, (128, 128, 128)) if action == "block" else image)
     except SafetyUnavailable as error:
-        log.error("request %d: %s: %s", request.id, UNAVAILABLE_GATE, error)
-        return Gated(None, (), failure=UNAVAILABLE_GATE, retryable=True)
+        log.error("request %d: %s: %s", request.id, IMAGE_GATE_UNAVAILABLE, error)
+        return Gated(None, (), failure=IMAGE_GATE_UNAVAILABLE, retryable=True)
     if all(entry["action"] == "block" for entry in records):
-        return Gated(None, tuple(records), failure=BLOCKED_MESSAGE, retryable=False)
+        return Gated(None, tuple(records), failure=IMAGE_BLOCKED, retryable=False)
     return Gated(png_bytes(make_grid(tiles)), tuple(records))
 
 

@@ -23,12 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot import vocabulary
 from bot.config import Settings
 from bot.domain import (
+    Accepted,
     NewRequest,
     Options,
     Outcome,
     Platform,
+    Refusal,
     Rejected,
     RejectionReason,
     Request,
@@ -37,7 +40,6 @@ from bot.domain import (
 from bot.metrics import Metrics
 from bot.safety.policy import Category
 from bot.validation import printable, validate
-from bot.vocabulary import not_understood
 from storage import StorageError
 from storage.outage import log_failure
 
@@ -48,10 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-UNAVAILABLE_MESSAGE = (
-    "The bot cannot take requests right now (its storage is unavailable). Try again in a few minutes."
-)
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,7 @@ class BotService:
             return self._settle(checked, outcome, verdict)
         except StorageError:  # an outage is logged once by storage.outage; anything else in full
             log_failure(log, "submit %s/%s failed", new.platform, new.external_id)
-            return self._count(Rejected(RejectionReason.UNAVAILABLE, UNAVAILABLE_MESSAGE))
+            return self._count(Rejected(RejectionReason.UNAVAILABLE, vocabulary.STORAGE_UNAVAILABLE))
 
     async def submit_many(
         self, news: Sequence[NewRequest], *, platform: Platform, cursor: tuple[str, str] | None = None
@@ -154,11 +152,13 @@ class BotService:
             raise
         return [outcome for outcome in outcomes if outcome is not None]
 
-    def _settle(self, new: NewRequest, outcome: Outcome, verdict: Verdict | None = None) -> Outcome:
-        """Record storage's rejections (ban, cap, quota), with the prompt gate's verdict; a redelivered
-        platform id gets its first answer. (An admitted request's verdict was stored by enqueue.)"""
-        if isinstance(outcome, Rejected):
-            return self._reject(new, outcome, verdict)
+    def _settle(
+        self, new: NewRequest, outcome: Accepted | Refusal, verdict: Verdict | None = None
+    ) -> Outcome:
+        """Word and record storage's refusals (ban, cap, quota), with the prompt gate's verdict; a
+        redelivered platform id gets its first answer. (enqueue stored an admitted one's verdict.)"""
+        if isinstance(outcome, Refusal):
+            return self._reject(new, vocabulary.refusal(outcome), verdict)
         if outcome.duplicate:
             previous = self.store.find_request(new.platform, new.external_id)
             if previous is not None and previous.status is Status.REJECTED:
@@ -166,7 +166,7 @@ class BotService:
                     reason = RejectionReason(previous.last_error)
                 except ValueError:
                     reason = RejectionReason.UNAVAILABLE
-                return Rejected(reason, "This request was already refused; send a new one.")
+                return Rejected(reason, vocabulary.ALREADY_REFUSED)
             return outcome
         self.metrics.submitted.labels(platform=new.platform.value).inc()
         if self._on_enqueued is not None:
@@ -189,7 +189,7 @@ class BotService:
         if not verdict.allowed:
             refused = Rejected(
                 RejectionReason.UNSAFE_PROMPT,
-                verdict.reason or "This prompt was refused by the content filter. Try a different prompt.",
+                verdict.reason or vocabulary.UNSAFE_PROMPT,
             )
             return refused, verdict
         return self._understand(checked), verdict
@@ -200,7 +200,7 @@ class BotService:
             return new
         understanding = self.reader.read(new.prompt)
         if understanding.nothing_understood:
-            message = not_understood(understanding, self.reader.repertoire)
+            message = vocabulary.not_understood(understanding, self.reader.repertoire)
             return Rejected(RejectionReason.NOT_UNDERSTOOD, message)
         return replace(new, ignored_words=understanding.ignored)
 

@@ -38,6 +38,7 @@ from bot.claims import HeldClaims
 from bot.config import Settings
 from bot.image_gate import gate_images
 from bot.metrics import Metrics
+from bot.vocabulary import GENERATION_FAILED
 from storage.errors import StorageError, StorageUnavailable
 from storage.outage import log_failure
 
@@ -48,8 +49,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# What users may read when a request fails here; the exception itself goes only to the log.
-GENERATION_FAILED = "generating the image failed"
 STORE_TRIES = 2  # storing a finished batch: tries before its requests are given back
 
 

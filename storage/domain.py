@@ -128,6 +128,22 @@ Outcome = Accepted | Rejected
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Storage's answer when admission says no: the reason and the facts behind it, in no words.
+
+    The bot words it (`bot.vocabulary.refusal`) into the `Rejected` users read; storage never
+    composes user-facing text.
+    """
+
+    reason: RejectionReason  # BANNED, QUEUE_FULL, TOO_MANY_IN_FLIGHT or QUOTA_EXCEEDED
+    retry_after: datetime | None = None  # QUOTA_EXCEEDED: when enough images leave the window
+    ban_reason: str = ""  # BANNED: the moderator's reason, "" when none was given
+    in_flight: int = 0  # TOO_MANY_IN_FLIGHT: the user's queued and running requests
+    used: int = 0  # QUOTA_EXCEEDED: images counted in the window
+    policy: QuotaPolicy | None = None  # the limits applied (None: no quota, e.g. the queue cap)
+
+
+@dataclass(frozen=True)
 class QuotaPolicy:
     """Per-user limits; a platform may override the default policy."""
 

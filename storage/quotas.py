@@ -4,9 +4,11 @@ Usage rows record the images each accepted request counted, so the window is exa
 restarts. On PostgreSQL a per-user advisory lock serializes one user's concurrent submits (the
 checks then the insert); SQLite's `BEGIN IMMEDIATE` already serializes every writer.
 
-`insert_if_admitted` reads the facts, decides (`admitted`) and inserts the request with its usage
-row: on SQLite as three statements, on PostgreSQL as one (a guarded INSERT … SELECT fed by the
-facts), so a submit costs one round trip. When nothing was inserted, `check` names the reason.
+The admission rule is `refusal_reason` (its SQL twin is `_build_admit`). `insert_if_admitted`
+reads the facts, decides and inserts the request with its usage row: on SQLite as three
+statements, on PostgreSQL as one (a guarded INSERT … SELECT fed by the facts), so a submit costs
+one round trip. When nothing was inserted, `refusal` gives the facts behind the reason: codes and
+numbers, never words (the bot words them).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import BigInteger, Boolean, Connection, bindparam, delete, func,
 from sqlalchemy.dialects import postgresql
 
 from storage import queue
-from storage.domain import NewRequest, QuotaPolicy, Rejected, RejectionReason
+from storage.domain import NewRequest, QuotaPolicy, Refusal, RejectionReason
 from storage.models import bans, quota_usage, requests
 from storage.queue import QUEUED, RUNNING
 from storage.records import QuotaStatus
@@ -100,13 +102,28 @@ def facts(connection: Connection, new: NewRequest, quota: QuotaPolicy | None, no
     return Facts(ban_reason, existing_id, int(in_flight), int(used) if quota is not None else 0)
 
 
+def refusal_reason(
+    known: Facts, new: NewRequest, quota: QuotaPolicy | None, room: bool
+) -> RejectionReason | None:
+    """The admission rule, in its order: ban → queue cap (`room`: not reached) → in-flight cap →
+    window quota; None: admit. A duplicate is not refused (it is answered with the stored request).
+    `_build_admit` is this rule in SQL for PostgreSQL, where admission is one round trip."""
+    if known.ban_reason is not None:
+        return RejectionReason.BANNED
+    if not room:
+        return RejectionReason.QUEUE_FULL
+    if quota is None:
+        return None
+    if known.in_flight >= quota.max_in_flight:
+        return RejectionReason.TOO_MANY_IN_FLIGHT
+    if known.used + new.options.images > quota.images_per_window:
+        return RejectionReason.QUOTA_EXCEEDED
+    return None
+
+
 def admitted(known: Facts, new: NewRequest, quota: QuotaPolicy | None, room: bool) -> bool:
-    """May `new` be queued? (`room`: the global queue cap is not reached.) `check` explains a no."""
-    if known.ban_reason is not None or known.existing_id is not None or not room:
-        return False
-    return quota is None or (
-        known.in_flight < quota.max_in_flight and known.used + new.options.images <= quota.images_per_window
-    )
+    """May `new` be inserted: not stored yet and not refused (`refusal_reason`)."""
+    return known.existing_id is None and refusal_reason(known, new, quota, room) is None
 
 
 def _build_admit(_dialect: str) -> Any:
@@ -213,56 +230,29 @@ def ban_reason(connection: Connection, platform: str, user_id: str) -> str | Non
     return connection.execute(_ban_reason, {"platform": platform, "user_id": user_id}).scalar_one_or_none()
 
 
-def banned_rejection(reason: str) -> Rejected:
-    suffix = f" ({reason})" if reason else ""
-    return Rejected(RejectionReason.BANNED, f"You are not allowed to use this bot{suffix}.")
-
-
-def check(
+def refusal(
     connection: Connection,
+    reason: RejectionReason,
     new: NewRequest,
     quota: QuotaPolicy | None,
-    queue_cap: int | None,
-    now: datetime,
-    *,
-    queued: int,
     known: Facts,
-) -> Rejected | None:
-    """Queue cap (given the `queued` count) → in-flight cap → sliding window; None: may be queued."""
-    if queue_cap is not None and queued >= queue_cap:
-        return Rejected(
-            RejectionReason.QUEUE_FULL,
-            "The queue is full right now, so this request was not taken. Please try again in a few minutes.",
-        )
-    if quota is None:
-        return None
-    in_flight = known.in_flight
-    if in_flight >= quota.max_in_flight:
-        return Rejected(
-            RejectionReason.TOO_MANY_IN_FLIGHT,
-            f"You already have {in_flight} request(s) waiting or running; "
-            "send the next one when one of them is done.",
-        )
+    now: datetime,
+) -> Refusal:
+    """The facts behind `reason` (from `refusal_reason`): for a full window, when to try again."""
+    if reason is RejectionReason.BANNED:
+        return Refusal(reason, ban_reason=known.ban_reason or "")
+    if reason is not RejectionReason.QUOTA_EXCEEDED or quota is None:
+        return Refusal(reason, in_flight=known.in_flight, policy=quota)
     wanted, used = new.options.images, known.used
-    if used + wanted <= quota.images_per_window:
-        return None
-    usage = _window(connection, new.platform.value, new.user_id, quota, now)
-    window = timedelta(seconds=quota.window_seconds)
     retry_after = None
     if wanted <= quota.images_per_window:
         freed = 0
-        for images, used_at in usage:  # oldest first: when has enough left the window?
-            freed += images
+        for images, used_at in _window(connection, new.platform.value, new.user_id, quota, now):
+            freed += images  # oldest first: when has enough left the window?
             if used + wanted - freed <= quota.images_per_window:
-                retry_after = used_at + window
+                retry_after = used_at + timedelta(seconds=quota.window_seconds)
                 break
-    when = f" Try again after {retry_after:%H:%M} UTC." if retry_after else ""
-    return Rejected(
-        RejectionReason.QUOTA_EXCEEDED,
-        f"You have used {used} of your {quota.images_per_window} images for this "
-        f"{_describe(quota.window_seconds)}.{when}",
-        retry_after=retry_after,
-    )
+    return Refusal(reason, retry_after=retry_after, in_flight=known.in_flight, used=used, policy=quota)
 
 
 def record_usage(connection: Connection, new: NewRequest, request_id: int, now: datetime) -> None:
@@ -325,11 +315,3 @@ def _window(
     start = now - timedelta(seconds=policy.window_seconds)
     rows = connection.execute(_window_rows, {"platform": platform, "user_id": user_id, "start": start}).all()
     return [(row.images, row.used_at) for row in rows]
-
-
-def _describe(seconds: int) -> str:
-    if seconds % 86400 == 0:
-        return "day" if seconds == 86400 else f"{seconds // 86400} days"
-    if seconds % 3600 == 0:
-        return "hour" if seconds == 3600 else f"{seconds // 3600} hours"
-    return f"{max(1, round(seconds / 60))} minutes"

@@ -17,7 +17,16 @@ from sqlalchemy import Connection
 
 from storage import cursors, decisions, outbox, queue, quotas, results, schema
 from storage.db import dispose, make_engine
-from storage.domain import Accepted, NewRequest, Platform, QuotaPolicy, Rejected, Status
+from storage.domain import (
+    Accepted,
+    NewRequest,
+    Platform,
+    QuotaPolicy,
+    Refusal,
+    Rejected,
+    RejectionReason,
+    Status,
+)
 from storage.lookups import Lookups
 from storage.records import Claim, Completion, Delivery, DeliveryKind, ImageRetention
 from storage.transactions import Clock, utc_now
@@ -59,7 +68,7 @@ class Store(Lookups):
         quota: QuotaPolicy | None,
         queue_cap: int | None,
         safety: dict[str, Any] | None = None,
-    ) -> Accepted | Rejected:
+    ) -> Accepted | Refusal:
         """Ban → duplicate → queue cap → in-flight cap → window quota → insert, in one transaction
         (with `safety`, the decision that let it in, when it is queued)."""
         return self.enqueue_many([new], quota=quota, queue_cap=queue_cap, safety=[safety])[0]
@@ -72,7 +81,7 @@ class Store(Lookups):
         queue_cap: int | None,
         cursor: Cursor | None = None,
         safety: Sequence[dict[str, Any] | None] | None = None,
-    ) -> list[Accepted | Rejected]:
+    ) -> list[Accepted | Refusal]:
         """Enqueue a page of requests and advance `cursor` in the same transaction.
 
         `safety`: per request, the safety decision that let it in (see `record_safety`), kept with
@@ -101,19 +110,17 @@ class Store(Lookups):
         queue_cap: int | None,
         now: datetime,
         page: _Page,
-    ) -> Accepted | Rejected:
+    ) -> Accepted | Refusal:
         room = queue_cap is None or page.queued < queue_cap
         known, request_id = quotas.insert_if_admitted(connection, new, quota, room, now)
         if request_id is not None:
             page.queued += 1  # the newest row: everything queued is ahead of it
             return Accepted(request_id=request_id, position=page.queued, eta_seconds=page.eta(page.queued))
-        if known.ban_reason is not None:
-            return quotas.banned_rejection(known.ban_reason)
-        if known.existing_id is not None:
+        reason = quotas.refusal_reason(known, new, quota, room)
+        if known.existing_id is not None and reason is not RejectionReason.BANNED:
             return page.duplicate(connection, known.existing_id)
-        rejected = quotas.check(connection, new, quota, queue_cap, now, queued=page.queued, known=known)
-        if rejected is not None:
-            return rejected
+        if reason is not None:
+            return quotas.refusal(connection, reason, new, quota, known, now)
         # admitted, yet not inserted: a concurrent transaction inserted it since the facts were read
         existing = queue.find(connection, new.platform.value, new.external_id)
         assert existing is not None, f"admission and its check disagree on {new.platform}:{new.external_id}"

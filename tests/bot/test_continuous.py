@@ -12,7 +12,7 @@ from PIL import Image
 from bot.config import Settings
 from bot.continuous import ContinuousWorker
 from bot.domain import NewRequest, Options, Platform, Status
-from bot.worker import GENERATION_FAILED
+from bot.vocabulary import GENERATION_FAILED
 from generation.images import to_post_size
 from storage import Store
 from tests.bot.fakes import StandInPipeline, StandInSafety

@@ -112,3 +112,41 @@ def test_notes_and_refusals(embedded: PromptReader) -> None:
     for_operator = not_understood(understanding, None, operator=True)
     assert "quota" not in for_operator and "operator" not in for_operator
     assert "install a real model: `dallebot models download mini`" in for_operator
+
+
+# -- storage's refusals, worded here (storage returns codes and numbers) ---------------------------
+
+
+def test_every_refusal_storage_returns_is_worded_with_its_facts() -> None:
+    from datetime import UTC, datetime
+
+    from bot.domain import QuotaPolicy, Refusal
+    from bot.vocabulary import refusal
+
+    hourly = QuotaPolicy(images_per_window=3, window_seconds=3600, max_in_flight=2)
+    at = datetime(2026, 1, 1, 14, 5, tzinfo=UTC)
+    cases = {
+        Refusal(RejectionReason.BANNED, ban_reason="spam"): "You are not allowed to use this bot (spam).",
+        Refusal(RejectionReason.BANNED): "You are not allowed to use this bot.",
+        Refusal(RejectionReason.QUEUE_FULL): (
+            "The queue is full right now, so this request was not taken. Please try again in a few minutes."
+        ),
+        Refusal(RejectionReason.TOO_MANY_IN_FLIGHT, in_flight=2, policy=hourly): (
+            "You already have 2 request(s) waiting or running; send the next one when one of them is done."
+        ),
+        Refusal(RejectionReason.QUOTA_EXCEEDED, retry_after=at, used=3, policy=hourly): (
+            "You have used 3 of your 3 images for this hour. Try again after 14:05 UTC."
+        ),
+        Refusal(RejectionReason.QUOTA_EXCEEDED, used=1, policy=QuotaPolicy(1, 2 * 86400)): (
+            "You have used 1 of your 1 images for this 2 days."
+        ),
+    }
+    for refused, words in cases.items():
+        rejected = refusal(refused)
+        assert (rejected.reason, rejected.message, rejected.retry_after) == (
+            refused.reason,
+            words,
+            refused.retry_after,
+        )
+    with pytest.raises(ValueError, match="unsafe_prompt"):
+        refusal(Refusal(RejectionReason.UNSAFE_PROMPT))  # the bot's own reasons are not storage's

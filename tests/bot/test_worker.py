@@ -17,8 +17,8 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.domain import NewRequest, Options, Platform, Status
-from bot.image_gate import BLOCKED_MESSAGE, UNAVAILABLE_GATE
-from bot.worker import GENERATION_FAILED, Worker
+from bot.vocabulary import GENERATION_FAILED, IMAGE_BLOCKED, IMAGE_GATE_UNAVAILABLE
+from bot.worker import Worker
 from generation.images import GUTTER
 from storage import Claim, DeliveryKind, ImageAction, Store, open_store
 from tests.bot.fakes import FakeClock, StandInPipeline, StandInSafety
@@ -137,7 +137,7 @@ def test_flagged_image_is_blocked_and_user_told(
     assert request is not None and request.status is Status.FAILED
     assert store.get_image(blocked) is None
     (delivery,) = store.pending_deliveries(Platform.WEB)
-    assert delivery.kind == "failure" and delivery.message == BLOCKED_MESSAGE
+    assert delivery.kind == "failure" and delivery.message == IMAGE_BLOCKED
     assert [d["action"] for d in store.safety_decisions(blocked)] == ["block"]
 
 
@@ -182,7 +182,7 @@ def test_image_gate_failure_is_fail_closed(
     make_worker(store, pipeline, safety, settings).run_once()
     request = store.get_request(request_id)
     assert request is not None and request.status is Status.QUEUED  # retried later, never posted
-    assert request.last_error == UNAVAILABLE_GATE
+    assert request.last_error == IMAGE_GATE_UNAVAILABLE
     assert store.get_image(request_id) is None
     assert store.pending_deliveries(Platform.WEB) == []
 

@@ -14,6 +14,7 @@ from storage.domain import (
     Options,
     Platform,
     QuotaPolicy,
+    Refusal,
     Rejected,
     RejectionReason,
     Status,
@@ -119,7 +120,7 @@ def test_the_decision_that_let_a_request_in_is_stored_with_it(store: Store) -> N
         [new_request(1), new_request(1), new_request(2)], quota=policy, queue_cap=None, safety=[PASS] * 3
     )
     accepted, duplicate, over_quota = outcomes
-    assert isinstance(accepted, Accepted) and duplicate.duplicate and isinstance(over_quota, Rejected)
+    assert isinstance(accepted, Accepted) and duplicate.duplicate and isinstance(over_quota, Refusal)
     assert [d["action"] for d in store.safety_decisions(accepted.request_id)] == ["allow"]
     assert store.enqueue(new_request(1), quota=None, queue_cap=None, safety=PASS).duplicate
     assert len(store.safety_decisions(accepted.request_id)) == 1
@@ -426,9 +427,9 @@ def test_sliding_window_quota_with_retry_after(store: Store, clock: FakeClock) -
     assert isinstance(store.enqueue(new_request(2), quota=policy, queue_cap=None), Accepted)
     clock.advance(100)
     rejected = store.enqueue(new_request(3), quota=policy, queue_cap=None)
-    assert isinstance(rejected, Rejected) and rejected.reason is RejectionReason.QUOTA_EXCEEDED
+    assert isinstance(rejected, Refusal) and rejected.reason is RejectionReason.QUOTA_EXCEEDED
     assert rejected.retry_after == T0 + timedelta(seconds=600)  # when the first 2 images leave
-    assert "3 images" in rejected.message
+    assert (rejected.used, rejected.policy) == (3, policy)  # facts for the bot to word, no words
     status = store.quota_status(Platform.X, "u1", policy)
     assert (status.used, status.remaining, status.refills_at, status.in_flight) == (
         3,
@@ -450,7 +451,8 @@ def test_in_flight_cap_counts_queued_and_running(store: Store) -> None:
     store.enqueue(new_request(2), quota=policy, queue_cap=None)
     [claim] = store.claim("w1")
     rejected = store.enqueue(new_request(3), quota=policy, queue_cap=None)
-    assert isinstance(rejected, Rejected) and rejected.reason is RejectionReason.TOO_MANY_IN_FLIGHT
+    assert isinstance(rejected, Refusal) and rejected.reason is RejectionReason.TOO_MANY_IN_FLIGHT
+    assert rejected.in_flight == 2
     assert store.complete(claim, image_png=PNG, seconds=1)
     assert isinstance(store.enqueue(new_request(3), quota=policy, queue_cap=None), Accepted)
     assert isinstance(store.enqueue(new_request(4, user="u2"), quota=policy, queue_cap=None), Accepted)
@@ -460,7 +462,7 @@ def test_global_queue_cap_rejects_at_once(store: Store) -> None:
     for n in range(3):
         store.enqueue(new_request(n, user=f"u{n}"), quota=None, queue_cap=3)
     rejected = store.enqueue(new_request(9, user="u9"), quota=None, queue_cap=3)
-    assert isinstance(rejected, Rejected) and rejected.reason is RejectionReason.QUEUE_FULL
+    assert isinstance(rejected, Refusal) and rejected.reason is RejectionReason.QUEUE_FULL
     assert store.count_requests() == 3
     store.claim("w1")  # running requests no longer wait in the queue
     assert isinstance(store.enqueue(new_request(9, user="u9"), quota=None, queue_cap=3), Accepted)
@@ -472,10 +474,10 @@ def test_ban_checked_before_everything_and_reset_quota(store: Store) -> None:
     store.ban(Platform.X, "u1", "spam")
     assert store.is_banned(Platform.X, "u1") and not store.is_banned(Platform.DISCORD, "u1")
     rejected = store.enqueue(new_request(1), quota=policy, queue_cap=None)
-    assert isinstance(rejected, Rejected) and rejected.reason is RejectionReason.BANNED
-    assert "spam" in rejected.message
+    assert isinstance(rejected, Refusal) and rejected.reason is RejectionReason.BANNED
+    assert rejected.ban_reason == "spam"
     store.unban(Platform.X, "u1")
-    assert isinstance(store.enqueue(new_request(2), quota=policy, queue_cap=None), Rejected)
+    assert isinstance(store.enqueue(new_request(2), quota=policy, queue_cap=None), Refusal)
     store.reset_quota(Platform.X, "u1")
     assert isinstance(
         store.enqueue(
