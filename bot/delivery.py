@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from bot.adapters.base import Adapter, DeliveryError
 from bot.domain import Platform
 from bot.metrics import Metrics
+from storage import backoff
 from storage.outage import log_failure
 
 if TYPE_CHECKING:
@@ -34,9 +35,13 @@ PAGE = 20  # outbox entries read per platform per round
 INLINE_ANSWER = "inline"  # posted id of a rejection the adapter answered when it was submitted
 
 
-def backoff_seconds(attempts: int, *, base: float = 2.0, cap: float = 300.0) -> float:
-    """Exponential backoff after `attempts` failed tries: 2, 4, 8 … up to 5 minutes."""
-    return min(cap, base ** max(1, attempts))
+RETRY_BASE_SECONDS = 2.0  # a failed post is tried again after 2, 4, 8 … seconds
+RETRY_MAX_SECONDS = 300.0
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Storage's one back-off, with the outbox's settings: 2, 4, 8 … up to 5 minutes."""
+    return backoff(attempts, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS)
 
 
 class DeliveryLoop:

@@ -18,6 +18,7 @@ import emoji
 
 SPACE = "Ġ"  # GPT-2 byte-level BPE's stand-in for a leading space
 SPECIALS = {"<s>": 0, "<pad>": 1, "</s>": 2}
+MAX_CACHED_WORDS = 50_000  # per tokenizer; bounded because the words are anyone's
 
 
 class TokenizerError(ValueError):
@@ -61,6 +62,7 @@ class Tokenizer:
         self.max_tokens = max_tokens
         self.bos, self.pad, self.eos = SPECIALS["<s>"], SPECIALS["<pad>"], SPECIALS["</s>"]
         self.unk = vocab["<unk>"]
+        self._word_ids: dict[str, tuple[int, ...]] = {}
 
     @classmethod
     def from_files(cls, vocab_path: Path, merges_path: Path, max_tokens: int = 64) -> Tokenizer:
@@ -112,6 +114,17 @@ class Tokenizer:
             pieces = merged
         return pieces
 
+    def word_ids(self, word: str) -> tuple[int, ...]:
+        """One normalised word -> its pieces' ids (`<unk>` for a missing piece). The one word cache:
+        encoding prompts, reading them (`generation.understanding`) and training all use it."""
+        ids = self._word_ids.get(word)
+        if ids is None:
+            if len(self._word_ids) >= MAX_CACHED_WORDS:
+                self._word_ids.clear()
+            ids = tuple(self.vocab.get(piece, self.unk) for piece in self.bpe(word))
+            self._word_ids[word] = ids
+        return ids
+
     def encode_with_unknown(self, text: str) -> Encoding:
         """Prompt -> `<s> … </s>` ids (<= max_tokens, `</s>` kept) and the words with unknown pieces."""
         body: list[int] = []
@@ -119,7 +132,7 @@ class Tokenizer:
         for word in normalize(text).split(" "):
             if not word:  # runs of spaces: min-dalle skips the empty words
                 continue
-            ids = [self.vocab.get(piece, self.unk) for piece in self.bpe(word)]
+            ids = self.word_ids(word)
             if self.unk in ids and word not in unknown:
                 unknown.append(word)
             body.extend(ids)

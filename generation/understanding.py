@@ -18,8 +18,7 @@ from pathlib import Path
 
 from generation.tokenizer import Tokenizer, TokenizerError, normalize
 
-EMBEDDED_NAME = "dallebot-embedded"
-MAX_CACHED_WORDS = 50_000  # config.json "name" of the model shipped in generation/embedded
+EMBEDDED_NAME = "dallebot-embedded"  # config.json "name" of the model shipped in generation/embedded
 
 # Words that draw nothing on their own: articles, prepositions, the framing of a request ("draw
 # me a picture of"), and what only qualifies a thing (its size, place or count). A prompt whose
@@ -93,7 +92,6 @@ class PromptReader:
     def __init__(self, tokenizer: Tokenizer, repertoire: Repertoire | None = None) -> None:
         self.tokenizer = tokenizer
         self.repertoire = repertoire
-        self._words: dict[str, bool] = {}
 
     @classmethod
     def of(cls, tokenizer: Tokenizer, model_name: str | None) -> PromptReader:
@@ -116,15 +114,8 @@ class PromptReader:
 
     def _known(self, word: str) -> bool:
         """Whether every BPE piece of the word is in the vocabulary, as the tokenizer decides it
-        (cached: a prompt is read on every submit; bounded: the words are anyone's)."""
-        known = self._words.get(word)
-        if known is None:
-            if len(self._words) >= MAX_CACHED_WORDS:
-                self._words.clear()
-            unk, vocab = self.tokenizer.unk, self.tokenizer.vocab
-            known = all(vocab.get(piece, unk) != unk for piece in self.tokenizer.bpe(word))
-            self._words[word] = known
-        return known
+        (through its word cache: a prompt is read on every submit)."""
+        return self.tokenizer.unk not in self.tokenizer.word_ids(word)
 
     @classmethod
     def for_model(cls, model: str | Path | None) -> PromptReader:

@@ -9,6 +9,7 @@ same code. Guarantees: ../shared/reference/reliability.md.
 """
 
 from storage.errors import StorageError, StorageUnavailable
+from storage.queue import backoff
 from storage.records import (
     Claim,
     Completion,
@@ -33,5 +34,6 @@ __all__ = [
     "StorageError",
     "StorageUnavailable",
     "Store",
+    "backoff",
     "open_store",
 ]

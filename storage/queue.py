@@ -207,7 +207,8 @@ def mark_done(connection: Connection, claim: Claim, seconds: float, now: datetim
 
 
 def backoff(attempts: int, base_seconds: float, max_seconds: float = 600.0) -> float:
-    """Exponential retry delay after `attempts` failed claims: base, 2·base, 4·base, … capped."""
+    """The one exponential back-off (re-queued requests, outbox retries): after `attempts` failed
+    tries (0 counts as 1), base, 2·base, 4·base, … up to `max_seconds`."""
     return min(max_seconds, base_seconds * 2 ** max(0, attempts - 1))
 
 

@@ -86,7 +86,7 @@ class Fast:
                     if f"%({name})s" not in sql:
                         raise TypeError(f"no %({name})s placeholder to send in binary")
                     sql = sql.replace(f"%({name})s", f"%({name})b")
-            found = (sql, positions, dict(compiled._bind_processors), fixed)
+            found = (sql, positions, _bind_processors(compiled, dialect), fixed)
             self._compiled[(dialect.name, keys)] = found
         return found
 
@@ -130,3 +130,14 @@ class Fast:
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(sql, values if positions is None else tuple(values[name] for name in positions))
         return cursor
+
+
+def _bind_processors(compiled: Any, dialect: Any) -> dict[str, Any]:
+    """Each bind's type processor for this dialect (UTC datetimes, JSON), by bind name: what
+    SQLAlchemy applies to a parameter before the driver sees it, through public type API only."""
+    processors = {}
+    for bind, name in compiled.bind_names.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors[name] = process
+    return processors

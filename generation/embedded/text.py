@@ -37,20 +37,3 @@ def train_tokenizer(captions: Iterable[str], *, max_tokens: int = 64, vocab_size
     return Tokenizer(vocab, merges, max_tokens)
 
 
-class CachedEncoder:
-    """`Tokenizer.encode` with a per-word cache, for encoding hundreds of thousands of captions."""
-
-    def __init__(self, tokenizer: Tokenizer) -> None:
-        self.tokenizer = tokenizer
-        self._words: dict[str, list[int]] = {}
-
-    def encode(self, text: str) -> list[int]:
-        tok = self.tokenizer
-        body: list[int] = []
-        for word in normalize(text).split(" "):
-            ids = self._words.get(word)
-            if ids is None:
-                ids = [tok.vocab.get(piece, tok.unk) for piece in tok.bpe(word)]
-                self._words[word] = ids
-            body.extend(ids)
-        return [tok.bos, *body[: tok.max_tokens - 2], tok.eos]

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from generation.config import BartConfig, ModelConfig, SamplingConfig, VQGANConfig
 from generation.embedded import vqgan_train
-from generation.embedded.text import UNK, CachedEncoder, train_tokenizer
+from generation.embedded.text import UNK, train_tokenizer
 from generation.embedded.transformer_train import TransformerData, train_transformer
 from generation.embedded.world import World, render
 from generation.loading import EMBEDDED_MODEL_DIR, Components, load_components, save_components
@@ -214,7 +214,7 @@ def _render(world: World, n: int) -> np.ndarray:
 def _pairs(world: World, cfg: TrainConfig, tokenizer, codebooks: vqgan_train.Codebooks) -> TransformerData:
     """n (caption ids, image tokens) pairs; some captions get a run of <unk> at a random place."""
     rng = random.Random(cfg.seed)
-    encoder = CachedEncoder(tokenizer)
+    encoder = tokenizer  # Tokenizer.encode caches per word: hundreds of thousands of captions
     unk = tokenizer.vocab[UNK]
     texts: list[list[int]] = []
     images: list[np.ndarray] = []

@@ -183,3 +183,10 @@ async def test_rate_limit_waits_do_not_spend_the_attempt_cap(
     assert entry.attempts == 1  # the 502 counted, the five rate limits did not
     await loop.run_once()
     assert adapter.posted == [(request_id, "image")]
+
+
+def test_a_failed_post_backs_off_with_storages_one_back_off() -> None:
+    from bot.delivery import backoff_seconds
+
+    delays = [backoff_seconds(attempts) for attempts in range(11)]
+    assert delays == [2.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 300.0, 300.0]

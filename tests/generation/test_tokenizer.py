@@ -28,6 +28,17 @@ def test_hand_computed_ids(prompt, ids):
     assert tiny.tokenizer().encode(prompt) == ids
 
 
+def test_the_word_cache_changes_no_answer_and_is_bounded(monkeypatch):
+    from generation import tokenizer as module
+
+    monkeypatch.setattr(module, "MAX_CACHED_WORDS", 2)
+    tok = tiny.tokenizer()
+    first = [tok.encode(prompt) for prompt in (" a  cat ", "dogs sat", "A Cat")]
+    again = [tok.encode(prompt) for prompt in (" a  cat ", "dogs sat", "A Cat")]
+    assert first == again == [[0, 4, 5, 34, 2], [0, 37, 23, 38, 32, 2], [0, 4, 5, 34, 2]]
+    assert len(tok._word_ids) <= 2 and "" not in tok._word_ids  # runs of spaces never reach the cache
+
+
 def test_normalize_names_emoji_lowercases_and_drops_non_ascii():
     assert normalize("Ünïcode 🐱 OK") == "ncode cat_face ok"
 

@@ -77,10 +77,10 @@ def test_a_missing_model_or_tokenizer_is_a_load_error(tmp_path) -> None:
 
 
 def test_the_word_cache_is_bounded_and_changes_no_answer(embedded: PromptReader, monkeypatch) -> None:
-    from generation import understanding
+    from generation import tokenizer
 
-    monkeypatch.setattr(understanding, "MAX_CACHED_WORDS", 2)
+    monkeypatch.setattr(tokenizer, "MAX_CACHED_WORDS", 2)
     reader = PromptReader(embedded.tokenizer, embedded.repertoire)
     prompt = "a red fox beside a blue star"
     assert reader.read(prompt) == reader.read(prompt) == Understanding(("fox",), ("red", "blue", "star"))
-    assert len(reader._words) <= 2
+    assert len(reader.tokenizer._word_ids) <= 2
