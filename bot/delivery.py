@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.adapters.base import Adapter, DeliveryError
 from bot.domain import Platform
@@ -26,7 +26,6 @@ from storage import backoff
 from storage.outage import log_failure
 
 if TYPE_CHECKING:
-    from bot.service import BotService
     from storage import Delivery
 
 log = logging.getLogger(__name__)
@@ -44,12 +43,30 @@ def backoff_seconds(attempts: int) -> float:
     return backoff(attempts, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS)
 
 
+class Outbox(Protocol):
+    """What the delivery loop asks of the service (`bot.service.BotService` implements it)."""
+
+    metrics: Metrics
+
+    async def pending_deliveries(self, platform: Platform, *, limit: int) -> list[Delivery]: ...
+
+    async def begin_delivery(self, request_id: int) -> bool: ...
+
+    async def finish_delivery(self, request_id: int, posted_id: str) -> None: ...
+
+    async def retry_delivery(
+        self, request_id: int, error: str, *, not_before: datetime | None = None, count_attempt: bool = True
+    ) -> None: ...
+
+    async def fail_delivery(self, request_id: int, error: str) -> None: ...
+
+
 class DeliveryLoop:
     """Polls the outbox (or is woken by the worker) and drives each adapter."""
 
     def __init__(
         self,
-        service: BotService,
+        service: Outbox,
         adapters: Mapping[Platform, Adapter],
         *,
         poll_seconds: float = 0.5,
@@ -58,7 +75,6 @@ class DeliveryLoop:
         metrics: Metrics | None = None,
     ) -> None:
         self.service = service
-        self.store = service.store
         self.adapters = dict(adapters)
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
@@ -99,7 +115,7 @@ class DeliveryLoop:
             # "sending" entries come first and the ones waiting out a backoff are skipped here, so
             # the page grows by their number: twenty stuck entries must not hide a due reply.
             limit = PAGE + self._deferred()
-            deliveries = await self.service.call(self.store.pending_deliveries, platform, limit=limit)
+            deliveries = await self.service.pending_deliveries(platform, limit=limit)
             for delivery in deliveries:
                 handled += await self.handle(adapter, delivery)
             # A short page was everything due; what arrives later wakes the loop (or the poll finds it).
@@ -120,7 +136,7 @@ class DeliveryLoop:
         if not_before is not None and self.clock() < not_before:
             return 0
         if delivery.kind == "rejection" and adapter.inline_rejections:
-            await self.service.call(self.store.finish_delivery, request_id, INLINE_ANSWER)
+            await self.service.finish_delivery(request_id, INLINE_ANSWER)
             return 1
         if delivery.state == "sending":
             try:
@@ -133,16 +149,16 @@ class DeliveryLoop:
                 await self._finished(adapter, request_id, posted, "reconciled")
                 return 1
             # Nothing landed: safe to post again, so it goes back to pending for begin_delivery.
-            await self.service.call(
-                self.store.retry_delivery, request_id, "reconciled: no earlier post found", not_before=None
+            await self.service.retry_delivery(
+                request_id, "reconciled: no earlier post found", not_before=None
             )
         if delivery.attempts >= self.max_attempts:
-            await self.service.call(
-                self.store.fail_delivery, request_id, f"gave up after {delivery.attempts} delivery attempts"
+            await self.service.fail_delivery(
+                request_id, f"gave up after {delivery.attempts} delivery attempts"
             )
             self._count(adapter, "failed")
             return 1
-        if not await self.service.call(self.store.begin_delivery, request_id):
+        if not await self.service.begin_delivery(request_id):
             return 0  # another process took it
         try:
             posted = await adapter.deliver(delivery)
@@ -160,7 +176,7 @@ class DeliveryLoop:
 
     async def _finished(self, adapter: Adapter, request_id: int, posted: str, outcome: str) -> None:
         self._not_before.pop(request_id, None)
-        await self.service.call(self.store.finish_delivery, request_id, posted)
+        await self.service.finish_delivery(request_id, posted)
         self._count(adapter, outcome)
 
     async def _failed(self, adapter: Adapter, delivery: Delivery, error: DeliveryError) -> None:
@@ -169,7 +185,7 @@ class DeliveryLoop:
         if error.kind == "permanent":
             log.warning("request %d: %s delivery failed for good: %s", request_id, adapter.platform, error)
             self._not_before.pop(request_id, None)
-            await self.service.call(self.store.fail_delivery, request_id, error.message)
+            await self.service.fail_delivery(request_id, error.message)
             self._count(adapter, "failed")
         elif error.kind == "retryable":
             delay = error.retry_after if error.retry_after is not None else backoff_seconds(attempts)
@@ -184,8 +200,7 @@ class DeliveryLoop:
             self._not_before[request_id] = not_before
             # A reset time means a rate limit: the platform did not look at the post, so the wait
             # does not spend an attempt (a backlog under a viral spike must not exhaust them).
-            await self.service.call(
-                self.store.retry_delivery,
+            await self.service.retry_delivery(
                 request_id,
                 error.message,
                 not_before=not_before,

@@ -44,12 +44,16 @@ from storage import StorageError
 from storage.outage import log_failure
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.safety.filter import SafetyFilter, Verdict
     from generation.understanding import PromptReader
-    from storage import QueueStats, QuotaStatus, Store
+    from storage import Delivery, QueueStats, QuotaStatus, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+DAILY_NAMESPACE, DAILY_ROTATION = "daily", "rotation"  # where the daily rotation state is kept
 
 
 @dataclass(frozen=True)
@@ -285,6 +289,44 @@ class BotService:
         """True when a gate flagged the request or an operator hid it: keep it out of public view."""
         decisions = await self.call(self.store.safety_decisions, request_id)
         return any(decision["flagged"] for decision in decisions)
+
+
+    async def probe(self) -> None:
+        """One small read: raises StorageError while storage is unavailable (readiness checks)."""
+        await self.call(self.store.probe)
+
+    # -- the outbox, for the delivery loop ----------------------------------------------------------
+
+    async def pending_deliveries(self, platform: Platform, *, limit: int) -> list[Delivery]:
+        """Replies owed on `platform`: "sending" ones first (to reconcile), then due "pending" ones."""
+        return await self.call(self.store.pending_deliveries, platform, limit=limit)
+
+    async def begin_delivery(self, request_id: int) -> bool:
+        """pending → sending; False when another process is posting it or it is done."""
+        return await self.call(self.store.begin_delivery, request_id)
+
+    async def finish_delivery(self, request_id: int, posted_id: str) -> None:
+        await self.call(self.store.finish_delivery, request_id, posted_id)
+
+    async def retry_delivery(
+        self, request_id: int, error: str, *, not_before: datetime | None = None, count_attempt: bool = True
+    ) -> None:
+        """Back to pending after a failure known not to have posted (`count_attempt=False`: a rate limit)."""
+        await self.call(
+            self.store.retry_delivery, request_id, error, not_before=not_before, count_attempt=count_attempt
+        )
+
+    async def fail_delivery(self, request_id: int, error: str) -> None:
+        await self.call(self.store.fail_delivery, request_id, error)
+
+    # -- small state the bot keeps --------------------------------------------------------------------
+
+    async def daily_state(self) -> str | None:
+        """The daily prompt's rotation state (JSON), None before the first daily prompt."""
+        return await self.call(self.store.get_cursor, DAILY_NAMESPACE, DAILY_ROTATION)
+
+    async def save_daily_state(self, state: str) -> None:
+        await self.call(self.store.set_cursor, DAILY_NAMESPACE, DAILY_ROTATION, state)
 
 
 def _decision(verdict: Verdict | None) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.daily.rotation import Rotation
 from bot.daily.schedule import due_date
@@ -24,13 +24,10 @@ from bot.domain import Accepted, NewRequest, Outcome, Platform, Request
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.service import BotService
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "daily-prompt"
-STATE_NAMESPACE = "daily"  # cursor "platform" holding the rotation state
-ROTATION_KEY = "rotation"
 DAILY_USER = "daily"
 PREFIX = "daily:"
 
@@ -49,13 +46,23 @@ def daily_date(request: Request) -> str | None:
     return request.external_id.removeprefix(PREFIX)
 
 
+class DailyService(Protocol):
+    """What the daily job asks of the service (`bot.service.BotService` implements it)."""
+
+    async def submit(self, new: NewRequest, *, trusted: bool = False) -> Outcome: ...
+
+    async def daily_state(self) -> str | None: ...
+
+    async def save_daily_state(self, state: str) -> None: ...
+
+
 class DailyPrompt:
     """Submits the day's prompt to each enabled platform; `start` schedules it."""
 
     def __init__(
         self,
         settings: DailySettings,
-        service: BotService,
+        service: DailyService,
         *,
         platforms: Iterable[Platform],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -80,7 +87,7 @@ class DailyPrompt:
         """Submit `day`'s prompt to every enabled platform; already-submitted ones come back as duplicates."""
         async with self._lock:
             prompts = await asyncio.to_thread(self.settings.load_prompts)
-            prompt = await self.service.call(self._pick, day, prompts)
+            prompt = await self._pick(day, prompts)
             outcomes: dict[Platform, Outcome] = {}
             for platform in self.platforms:
                 new = NewRequest(
@@ -100,14 +107,13 @@ class DailyPrompt:
                 log.warning("daily %s: refused: %s", day, refused)
             return outcomes
 
-    def _pick(self, day: date, prompts: list[str]) -> str:
+    async def _pick(self, day: date, prompts: list[str]) -> str:
         """The day's prompt, with the rotation state read and (if it changed) written back."""
-        store = self.service.store
-        text = store.get_cursor(STATE_NAMESPACE, ROTATION_KEY)
+        text = await self.service.daily_state()
         rotation = Rotation.loads(text)
         prompt = rotation.pick(day, prompts)
         if rotation.dumps() != text:
-            store.set_cursor(STATE_NAMESPACE, ROTATION_KEY, rotation.dumps())
+            await self.service.save_daily_state(rotation.dumps())
         return prompt
 
     async def _fire(self) -> None:

@@ -75,7 +75,7 @@ async def readyz(service: BotService) -> web.Response:
     """Ready: a real write went through within the write timeout (plus a little for the thread hop)."""
     timeout = service.settings.storage.write_timeout_seconds + 0.5
     try:
-        await asyncio.wait_for(service.call(service.store.probe), timeout)
+        await asyncio.wait_for(service.probe(), timeout)
     except TimeoutError:
         return unavailable("timeout")
     except StorageError as error:
