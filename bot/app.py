@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryLoop
 from bot.domain import Platform
 from bot.metrics import Metrics
+from bot.progress import ProgressBoard
 from bot.service import BotService
 from bot.worker import ImagePipeline, Worker, default_worker_id
 from storage import StorageError
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from storage import Store
 
 log = logging.getLogger(__name__)
+
 
 class BotApp:
     """Everything `dallebot run` starts, in one process."""
@@ -108,9 +110,11 @@ class BotApp:
         reader = self._reader
         if reader is None and self._load_pipeline is None:
             reader = await asyncio.to_thread(self._read_vocabulary)
+        progress = ProgressBoard()  # this process's workers write it, its front ends read it
         self.service = BotService(
-            self.store, self.settings, safety, metrics=self.metrics, on_enqueued=self._wake, reader=reader
-        )
+            self.store, self.settings, safety, metrics=self.metrics, on_enqueued=self._wake, reader=reader,
+            progress=progress,
+        )  # fmt: skip
         self.metrics.on_scrape(self._refresh_queue_metrics)
         self.delivery = DeliveryLoop(
             self.service,
@@ -128,6 +132,7 @@ class BotApp:
                 metrics=self.metrics,
                 on_completed=self.delivery.wake_threadsafe,
                 worker_id=f"{default_worker_id()}/{index}",
+                progress=progress,
             )
             await asyncio.to_thread(worker.start)  # loading the model blocks; raises with the reason
             self.workers.append(worker)

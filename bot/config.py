@@ -142,6 +142,19 @@ class WorkerSettings(_Section):
         "decoded (the decoder's per-slot positions); auto: continuous on CUDA, static on the CPU",
     )
     slots: int = Field(64, ge=1, le=1024, description="images decoded at once in continuous batching")
+    preview_every: float = Field(
+        0.25,
+        ge=0,
+        lt=1,
+        description="a preview (the tokens so far through the VQGAN) at every such fraction of the steps; "
+        "0: none. Progress is shown by front ends of the worker's own process",
+    )
+    preview_max_share: float = Field(
+        0.10,
+        ge=0,
+        le=1,
+        description="previews are skipped when their measured cost would pass this share of a call",
+    )
 
     @model_validator(mode="after")
     def _heartbeat_inside_lease(self) -> WorkerSettings:

@@ -46,6 +46,7 @@ from storage.outage import log_failure
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from bot.progress import ProgressBoard, ProgressView
     from bot.safety.filter import SafetyFilter, Verdict
     from generation.understanding import PromptReader
     from storage import Delivery, QueueStats, QuotaStatus, Store
@@ -63,6 +64,7 @@ class RequestView:
     request: Request
     position: int  # 1 = next; 0 = running or finished
     eta_seconds: float | None
+    progress: ProgressView | None = None  # steps done, while this process generates it
 
 
 class BotService:
@@ -78,11 +80,13 @@ class BotService:
         on_enqueued: Callable[[], None] | None = None,
         db_threads: int = 4,
         reader: PromptReader | None = None,
+        progress: ProgressBoard | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.safety = safety
         self.reader = reader  # the model's vocabulary; None: prompts are not read against it
+        self.progress = progress  # steps and previews of this process's workers (none: front end only)
         self.metrics = metrics or Metrics()
         self._on_enqueued = on_enqueued  # wakes an in-process worker so it need not poll
         # A few threads: reads (position, gallery, images) need not wait behind a write. (Measured with
@@ -256,7 +260,14 @@ class BotService:
             return None
         if request.status is Status.QUEUED:
             return RequestView(request, self.store.position(request_id), self.store.eta_seconds(request_id))
-        return RequestView(request, 0, None)
+        progress = None
+        if request.status is Status.RUNNING and self.progress is not None:
+            progress = self.progress.view(request_id)
+        return RequestView(request, 0, None if progress is None else progress.eta_seconds, progress)
+
+    def preview(self, request_id: int) -> tuple[int, bytes] | None:
+        """(step, PNG) of the latest preview of a request being generated in this process."""
+        return None if self.progress is None else self.progress.preview(request_id)
 
     async def queue_stats(self) -> QueueStats:
         return await self.call(self.store.stats)

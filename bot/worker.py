@@ -38,11 +38,13 @@ from bot.claims import HeldClaims
 from bot.config import Settings
 from bot.image_gate import gate_images
 from bot.metrics import Metrics
+from bot.previews import Previews
 from bot.vocabulary import GENERATION_FAILED
 from storage.errors import StorageError, StorageUnavailable
 from storage.outage import log_failure
 
 if TYPE_CHECKING:
+    from bot.progress import ProgressBoard
     from bot.safety.filter import SafetyFilter
     from storage import Claim, Completion, Store
 
@@ -70,9 +72,12 @@ class Worker:
         metrics: Metrics | None = None,
         on_completed: Callable[[], None] | None = None,
         rng: random.Random | None = None,
+        progress: ProgressBoard | None = None,
     ) -> None:
         self.store = store
         self.safety = safety
+        self.progress = progress  # steps and previews of what is being generated, for front ends
+        self._previews = None if progress is None else Previews(progress, safety, settings.worker)
         self.settings = settings
         self.worker_id = worker_id or default_worker_id()
         self.metrics = metrics or Metrics()
@@ -140,6 +145,8 @@ class Worker:
     def _main(self, loaded: Future[None]) -> None:
         try:
             self._pipeline = self._load_pipeline()
+            if self._previews is not None:
+                self._previews.calibrate(self._pipeline)  # one token row through the VQGAN
         except BaseException as error:  # handed to start()'s caller, which reports it
             loaded.set_exception(error)
             return
@@ -262,6 +269,7 @@ class Worker:
             for claim in group
         ]
         started = time.perf_counter()
+        tracker = None if self._previews is None else self._previews.tracker(self._pipeline, key, group)
         try:
             images = self._pipeline(
                 [claim.request.prompt for claim in group],
@@ -270,10 +278,13 @@ class Worker:
                 top_k=key.top_k,
                 temperature=key.temperature,
                 cond_scale=key.cond_scale,
+                **({"on_step": tracker} if tracker is not None else {}),
             )
             if len(images) != len(group) * key.images:
                 raise RuntimeError(f"pipeline returned {len(images)} images for {len(group)}×{key.images}")
         except Exception as error:
+            if tracker is not None:
+                tracker.close()
             if len(group) > 1:  # find the request that fails; the others should not pay for it
                 log.warning("batch of %d failed (%s); retrying each request alone", len(group), error)
                 for claim in group:
@@ -321,6 +332,8 @@ class Worker:
                 self.claims.give_back(claims, "finishing a batch failed", message=GENERATION_FAILED)
         finally:
             self.claims.hand_off(claims, done=True)
+            if self.progress is not None:
+                self.progress.end([claim.request_id for claim in claims])
             if self._on_completed is not None:
                 self._on_completed()
 

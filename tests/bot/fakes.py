@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from PIL import Image
 
@@ -76,6 +78,48 @@ class StandInPipeline:
             for prompt, s in zip(prompts, seeds, strict=True)
             for index in range(images_per_prompt)
         ]
+
+
+class SteppingPipeline(StandInPipeline):
+    """A stand-in that decodes in steps like the real pipeline: it reports `on_step(done, tokens)`
+    every `every` of its `steps`, pausing `step_seconds` before each report (time for a page to
+    look), and decodes previews (`decode_preview`) in `preview_colour`, the rows not done grey."""
+
+    def __init__(
+        self, *, steps: int = 256, every: int = 32, step_seconds: float = 0.0,
+        preview_colour: tuple[int, int, int] = (0, 160, 0), **kwargs: object,
+    ) -> None:  # fmt: skip
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.steps, self.every, self.step_seconds, self.preview_colour = (
+            steps,
+            every,
+            step_seconds,
+            preview_colour,
+        )
+        self.config = SimpleNamespace(
+            bart=SimpleNamespace(image_tokens=steps), vqgan=SimpleNamespace(grid=16)
+        )
+        self.previews: list[int] = []  # the steps each decode_preview was asked for (its token count)
+
+    def __call__(self, prompts, *, on_step=None, **options):  # type: ignore[no-untyped-def, override]
+        import torch
+
+        images = super().__call__(prompts, **options)
+        for done in range(self.every, self.steps + 1, self.every):
+            time.sleep(self.step_seconds)
+            if on_step is not None:
+                on_step(done, torch.zeros(len(images), done, dtype=torch.long))
+        return images
+
+    def decode_preview(self, tokens):  # type: ignore[no-untyped-def]
+        self.previews.append(int(tokens.shape[1]))
+        rows = max(1, tokens.shape[1] // 16)
+        images = []
+        for _ in range(tokens.shape[0]):
+            image = Image.new("RGB", (self.size, self.size), (128, 128, 128))
+            image.paste(self.preview_colour, (0, 0, self.size, max(1, self.size * rows // 16)))
+            images.append(image)
+        return images
 
 
 @dataclass(frozen=True)

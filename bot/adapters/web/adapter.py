@@ -150,6 +150,7 @@ class WebAdapter(Adapter):
                 web.get("/static/{name}", self._static),
                 web.post("/api/requests", self._submit),
                 web.get("/api/requests/{token}", self._status),
+                web.get("/api/requests/{token}/preview.png", self._preview),
                 web.get("/api/quota", self._quota),
                 web.get("/api/about", self._about),
                 web.get("/api/gallery", self._gallery),
@@ -282,6 +283,18 @@ class WebAdapter(Adapter):
         if view is None:
             return error(404, "no such request")
         return web.json_response(request_status(token, view))
+
+    async def _preview(self, request: web.Request) -> web.Response:
+        """The latest preview of a request being drawn, to the browser that sent it only."""
+        assert self.service is not None
+        token = request.match_info["token"]
+        stored = None
+        if identity.owns(request[COOKIE_TOKEN], token):
+            stored = await self.service.find_request(Platform.WEB, token)
+        shown = None if stored is None else self.service.preview(stored.id)
+        if shown is None:
+            return error(404, "no preview for that request (not being drawn here, or none made yet)")
+        return web.Response(body=shown[1], content_type="image/png", headers={"Cache-Control": "no-store"})
 
     async def _quota(self, request: web.Request) -> web.Response:
         assert self.service is not None

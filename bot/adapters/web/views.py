@@ -48,6 +48,22 @@ def request_status(token: str, view: RequestView) -> dict[str, Any]:
         "error": failure_text(stored),
         "ignored_words": list(stored.ignored_words),  # not in the model's vocabulary: not drawn
         "note": ignored_note(stored.ignored_words),
+        "progress": progress(token, view),
+    }
+
+
+def progress(token: str, view: RequestView) -> dict[str, Any] | None:
+    """Steps done of the decoder's total, the ETA from the throughput measured so far, the latest
+    preview (its URL names its step, so a new one is a new URL); None when this process does not
+    generate the request (queued, finished, or another machine's worker)."""
+    if view.progress is None:
+        return None
+    shown = view.progress.preview_step
+    return {
+        "step": view.progress.step,
+        "steps": view.progress.steps,
+        "eta_seconds": view.progress.eta_seconds,
+        "preview_url": None if shown is None else f"/api/requests/{token}/preview.png?step={shown}",
     }
 
 

@@ -24,7 +24,7 @@ from bot.app import BotApp
 from bot.config import parse_settings
 from bot.domain import Platform, Status
 from storage import open_store
-from tests.bot.fakes import StandInPipeline
+from tests.bot.fakes import StandInPipeline, SteppingPipeline
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -90,8 +90,9 @@ async def browser_page():  # type: ignore[no-untyped-def]
 async def make_app(tmp_path: Path, pipeline: StandInPipeline, real_safety) -> AsyncIterator[MakeApp]:  # type: ignore[no-untyped-def]
     """`dallebot run` in-process over the stand-in pipeline, with config sections of the test's."""
     started: list[tuple[BotApp, Any]] = []
+    held: list[StandInPipeline] = []
 
-    async def make(**sections: Any) -> BotApp:
+    async def make(pipeline: StandInPipeline = pipeline, **sections: Any) -> BotApp:
         config = {
             "web": {"port": 0},
             "quotas": {"images_per_window": 40, "max_in_flight": 5},
@@ -100,6 +101,7 @@ async def make_app(tmp_path: Path, pipeline: StandInPipeline, real_safety) -> As
         for name, section in sections.items():
             config[name] = {**config.get(name, {}), **section}
         store = open_store(f"sqlite:///{tmp_path / f'app{len(started)}.db'}")
+        held.append(pipeline)
         app = BotApp(
             parse_settings(config),
             {},
@@ -115,8 +117,9 @@ async def make_app(tmp_path: Path, pipeline: StandInPipeline, real_safety) -> As
     try:
         yield make
     finally:
-        if pipeline.gate is not None:
-            pipeline.gate.set()  # a held call must not keep the worker from stopping
+        for used in held:
+            if used.gate is not None:
+                used.gate.set()  # a held call must not keep the worker from stopping
         for app, store in reversed(started):
             await app.stop()
             store.close()
@@ -232,6 +235,42 @@ async def test_a_grid_with_its_options_from_typing_to_the_tiles_then_the_gallery
     await submit(page, "a nude figure")
     await until(page, f"{FORM_MESSAGE}.includes('unsafe_prompt')")
     assert len(pipeline.calls) == 2
+
+
+async def test_queue_position_then_progress_with_an_eta_then_previews_then_the_grid(
+    make_app: MakeApp, browser_page
+) -> None:  # type: ignore[no-untyped-def]
+    page = browser_page
+    pipeline = SteppingPipeline(every=32, step_seconds=0.4)
+    pipeline.gate = threading.Event()  # the first request waits, so the second is seen queued
+    app = await make_app(pipeline, worker={"preview_max_share": 1.0, "batch_size": 1})
+    await page.goto(url_of(app))
+    await submit(page, "a first kite")
+    await until(page, "document.querySelectorAll('.request').length === 1")
+    await page.check("input[name=images][value='4']")
+    await submit(page, "a second kite")
+    second = ".request:first-child"
+    await until(page, f"{text_of(second + ' .request-state')}.includes('In the queue: position 1')")
+    pipeline.gate.set()
+    seen: list[tuple[str, bool, float, int]] = []
+    async with asyncio.timeout(30):
+        while await page.evaluate(f"document.querySelector('{second}').dataset.state") != "done":
+            seen.append(
+                await page.evaluate(
+                    f"""(() => {{ const c = document.querySelector('{second}');
+                    const bar = c.querySelector('progress'), preview = c.querySelector('.request-preview');
+                    return [c.querySelector('.request-state').textContent, !bar.hidden, bar.value,
+                            preview.hidden || !preview.complete ? 0 : preview.naturalWidth]; }})()"""
+                )
+            )
+            await asyncio.sleep(0.1)
+    drawing = [state for state, bar, value, _ in seen if bar and value > 0]
+    assert drawing and all("Drawing: step" in state and "of 256" in state for state in drawing), seen
+    assert any("s left" in state for state in drawing), seen  # the ETA, from the steps timed so far
+    assert any(width > 0 for *_, width in seen), seen  # a preview was shown
+    assert int(await page.evaluate(f"document.querySelector('{second}').dataset.previews") or 0) >= 1
+    assert len(await page.query_selector_all(f"{second} .tiles img")) == 4
+    assert await page.is_hidden(f"{second} .request-preview") and await page.is_hidden(f"{second} progress")
 
 
 async def test_keyboard_alone_chooses_options_and_submits(
