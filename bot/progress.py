@@ -11,8 +11,9 @@ for a picture that is thrown away seconds later; the chosen trade is to keep it 
 `PreviewTracker` decides, during one pipeline call, when a preview is worth making: at every
 `every` fraction of the steps, unless its measured cost would take previews past `max_share`
 of the call's projected time (the VQGAN is not always cheap: on a CPU it is a fifth of DALL·E
-Mini's time). Its cost model — VQGAN seconds per image per token row — starts from one row
-decoded at load (`calibrate`) and follows every preview made.
+Mini's time). Its cost model (VQGAN seconds per image per token row, and per image the image
+gate's and the PNG's) starts from one row decoded and gated at load (`calibrate`) and follows every
+preview made.
 """
 
 from __future__ import annotations
@@ -103,26 +104,44 @@ class ProgressBoard:
 
 
 class PreviewCosts:
-    """VQGAN seconds per image per token row, learned as previews are made (one per worker)."""
+    """What a preview costs: VQGAN seconds per image per token row, and per image the gate and the
+    encoding; measured once at load (`calibrate`), then scaled by every preview made."""
 
     def __init__(self) -> None:
         self.per_row: float | None = None
+        self.per_image = 0.0
 
-    def calibrate(self, pipeline: Any, clock: Clock = time.perf_counter) -> None:
-        """Time one token row of one image through the VQGAN (a worker does this once, at load)."""
+    def calibrate(
+        self,
+        pipeline: Any,
+        gate: Callable[[list[Any]], object] | None = None,
+        clock: Clock = time.perf_counter,
+    ) -> None:
+        """Time one token row of one image through the VQGAN, then through `gate` (gate and PNG)."""
         import torch
 
         grid = pipeline.config.vqgan.grid
+        row = torch.zeros(1, grid, dtype=torch.long)
+        if gate is not None:
+            gate(pipeline.decode_preview(row))  # warm up: first calls load and import what they need
         started = clock()
-        pipeline.decode_preview(torch.zeros(1, grid, dtype=torch.long))
-        self.per_row = clock() - started
+        pictures = pipeline.decode_preview(row)
+        decoded = clock()
+        if gate is not None:
+            gate(pictures)
+        self.per_row, self.per_image = decoded - started, clock() - decoded
 
     def learn(self, seconds: float, images: int, rows: int) -> None:
-        measured = seconds / max(1, images * rows)
-        self.per_row = measured if self.per_row is None else 0.5 * (self.per_row + measured)
+        """A preview of `images` images at `rows` rows took `seconds`: move the model halfway there."""
+        estimate = self.estimate(images, rows)
+        if not estimate:
+            self.per_row, self.per_image = seconds / max(1, images * rows), 0.0
+            return
+        scale = 0.5 * (1.0 + seconds / estimate)
+        self.per_row, self.per_image = (self.per_row or 0.0) * scale, self.per_image * scale
 
     def estimate(self, images: int, rows: int) -> float | None:
-        return None if self.per_row is None else self.per_row * images * rows
+        return None if self.per_row is None else (self.per_row * rows + self.per_image) * images
 
 
 class PreviewTracker:

@@ -94,10 +94,12 @@ def test_previews_stay_within_their_share_of_the_call() -> None:
 def test_the_cost_model_follows_what_previews_measure() -> None:
     costs = PreviewCosts()
     assert costs.estimate(4, 4) is None
-    costs.learn(0.8, images=4, rows=4)
-    assert costs.estimate(1, 1) == 0.05
-    costs.learn(0.16, images=1, rows=16)
-    assert costs.estimate(1, 1) == pytest.approx(0.03)  # the mean of the last figure and the one before
+    costs.learn(0.8, images=4, rows=4)  # no model yet: all of it per row
+    assert costs.estimate(1, 1) == pytest.approx(0.05)
+    costs.per_row, costs.per_image = 0.01, 0.1  # a row of VQGAN, and a gate + PNG per image
+    assert costs.estimate(2, 4) == pytest.approx(2 * (0.04 + 0.1))
+    costs.learn(0.84, images=2, rows=4)  # three times the estimate: the model moves halfway, to twice
+    assert costs.estimate(2, 4) == pytest.approx(0.56)
 
 
 @pytest.fixture
@@ -120,16 +122,18 @@ def test_the_worker_reports_steps_and_gated_previews_while_it_generates(
     seen: list[tuple[int, int | None]] = []
     runner = threading.Thread(target=worker.run_once)
     runner.start()
-    assert pipeline.entered.wait(5)
+    assert pipeline.entered.wait(30)
     pipeline.gate.set()
     while runner.is_alive():
         view = board.view(request_id)
         if view is not None:
             seen.append((view.step, view.preview_step))
     runner.join()
-    # one row at load (the cost model's first figure), then a quarter, a half, three quarters of 256 steps
-    assert pipeline.previews == [16, 64, 128, 192]
-    assert safety.image_checks - safety_checks == 4 * 3 + 4  # every preview tile gated, then the final
+    # one row at load, twice (a warm-up, then timed: the cost model's first figure), then a quarter,
+    # a half and three quarters of 256 steps
+    assert pipeline.previews == [16, 16, 64, 128, 192]
+    # the calibration picture (twice), every preview tile, then the final pictures
+    assert safety.image_checks - safety_checks == 2 + 4 * 3 + 4
     assert board.view(request_id) is None  # the board forgets a finished request
     assert seen and max(step for step, _ in seen) >= 192
 
@@ -151,7 +155,7 @@ def test_a_flagged_preview_tile_is_greyed_like_a_picture(
     worker2 = Worker(store, lambda: pipeline2, safety, settings, worker_id="w2", progress=board)  # type: ignore[arg-type]
     enqueue(store, 2, seed=2, images=1)
     worker2.run_once()
-    assert len(shown) == 3 and pipeline2.previews == [16, 64, 128, 192]
+    assert len(shown) == 3 and pipeline2.previews == [16, 16, 64, 128, 192]
     preview = Image.open(BytesIO(shown[0])).convert("RGB")
     assert preview.size == (256, 256)  # posted size (upsampled like a picture)
     r, g, b = preview.getpixel((128, 16))  # type: ignore[misc]
