@@ -1,4 +1,5 @@
-"""Keeping the waiting message current: queue position and ETA, edited in place (never a new message).
+"""Keeping the waiting message current: queue position and ETA, then the drawing's steps and the time
+left (when the worker runs in this process), edited in place (never a new message).
 
 `ProgressUpdater.refresh` asks the service where each request this process is waiting on stands
 and edits its message when the text changed — at most once per `progress_interval_seconds` per
@@ -21,6 +22,7 @@ from storage.outage import log_failure
 if TYPE_CHECKING:
     from bot.adapters.discord.ingest import Tracker, Waiting
     from bot.adapters.discord.ports import DiscordService
+    from bot.progress import ProgressView
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +59,26 @@ class ProgressUpdater:
             view = await self.service.view(waiting.request_id)
             if view is None:
                 continue
-            if await self.show(waiting, position=view.position, eta_seconds=view.eta_seconds):
+            if await self.show(
+                waiting, position=view.position, eta_seconds=view.eta_seconds, progress=view.progress
+            ):
                 edited += 1
         return edited
 
-    async def show(self, waiting: Waiting, *, position: int, eta_seconds: float | None) -> bool:
-        """Edit one waiting message if its text changed and the interval has passed."""
-        content = text.queued(position=position, eta=eta_seconds)
+    async def show(
+        self,
+        waiting: Waiting,
+        *,
+        position: int,
+        eta_seconds: float | None,
+        progress: ProgressView | None = None,
+    ) -> bool:
+        """Edit one waiting message if its text changed and the interval has passed: the queue
+        position, then (when this process's worker draws it) the steps done and the time left."""
+        if progress is not None:
+            content = text.drawing(progress.step, progress.steps, progress.eta_seconds)
+        else:
+            content = text.queued(position=position, eta=eta_seconds)
         now = self._clock()
         if waiting.done or content == waiting.shown:
             return False

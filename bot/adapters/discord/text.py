@@ -54,6 +54,12 @@ def queued(accepted: Accepted | None = None, *, position: int | None = None, eta
     return f"⏳ Queued — position {position} ({ahead_text}), ETA {format_eta(eta)}."
 
 
+def drawing(step: int, steps: int, eta: float | None) -> str:
+    """The waiting message while the worker draws: steps done of the total, and the time left."""
+    left = "" if eta is None else f", {format_eta(eta)} left"
+    return f"🎨 Drawing — step {step} of {steps} ({100 * step // max(1, steps)}%){left}."
+
+
 def rejection(rejected: Rejected) -> str:
     """Why a request was refused and, where there is one, when to try again."""
     text = f"❌ {quote(rejected.message, MAX_CONTENT // 2)}"  # the core's words, inert all the same

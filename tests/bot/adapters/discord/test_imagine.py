@@ -171,3 +171,31 @@ async def test_words_the_model_does_not_know_are_refused_or_named_under_the_imag
     lines = result.response.content.split("\n")
     assert lines[0] == "**a red cube under a rainbow**" and lines[1].startswith("seed 42 ·")
     assert lines[2:] == ['🔤 Left out (not in this model\'s vocabulary): "rainbow".']
+
+
+async def test_while_drawing_the_waiting_message_shows_steps_and_time_left_within_the_edit_interval(world):
+    from bot.progress import ProgressBoard
+
+    class Clock:
+        now = 0.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    clock = Clock()
+    world.service.progress = ProgressBoard(clock)  # as a worker in the bot's own process fills it
+    result = await world.alice.slash(world.channel, "imagine", prompt="a red cube")
+    [claim] = world.store.claim("test-worker", limit=1)
+    world.service.progress.begin([claim.request_id], steps=256)
+    clock.now = 4.0
+    world.service.progress.advance([claim.request_id], 64)
+    interval = world.adapter.settings.progress_interval_seconds
+    await world.env.advance_time(interval)
+    assert result.response.content == "🎨 Drawing — step 64 of 256 (25%), ~12 s left."
+    edits = len(calls(world, "PATCH", "/messages/@original"))
+    world.service.progress.advance([claim.request_id], 128)
+    await world.env.advance_time(interval / 4)  # changed, but too soon: Discord's limits are kept
+    assert len(calls(world, "PATCH", "/messages/@original")) == edits
+    await world.env.advance_time(interval)
+    assert result.response.content.startswith("🎨 Drawing — step 128 of 256 (50%)")
+    assert len(world.channel.history()) == 1  # the same message, edited
