@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Gated:
     """What the gate made of one request's pictures: a PNG to post, or why there is none."""
@@ -35,9 +34,7 @@ class Gated:
     retryable: bool = False
 
 
-def gate_images(
-    safety: SafetyFilter, request: Request, images: list[Image.Image]
-) -> Gated:
+def gate_images(safety: SafetyFilter, request: Request, images: list[Image.Image]) -> Gated:
     """Judge every tile. A tile the policy allows only behind a spoiler is stored with that action,
     and the delivery reads it back (`Delivery.image_action`): the adapter never has to guess."""
     from bot.safety.filter import SafetyUnavailable

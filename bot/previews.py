@@ -2,7 +2,7 @@
 
 A preview is the tokens decoded so far, through the VQGAN (only the complete token rows, the rest
 grey) and then through the image gate exactly as a final picture is (a flagged tile greyed; a
-spoiler is not offered in a preview), so nothing reaches a page that the gate would not post.
+a tile the policy shows only behind a spoiler keeps the preview back), so nothing reaches a page that the gate would not post.
 When it is made, and whether, is `bot.progress.PreviewTracker`'s decision (its budget).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from bot.image_gate import gate_images
 from bot.progress import PreviewCosts, PreviewTracker, ProgressBoard
@@ -44,9 +44,7 @@ class Previews:
         """The cost model's first figure: one token row of one image through the VQGAN, at load."""
         if self.possible(pipeline):
             request = _Calibration()
-            self.costs.calibrate(
-                pipeline, lambda tiles: gate_images(self.safety, request, tiles, can_spoiler=False)
-            )  # type: ignore[arg-type]
+            self.costs.calibrate(pipeline, lambda tiles: gate_images(self.safety, request, tiles))  # type: ignore[arg-type]
             log.info(
                 "previews: %.1f ms per image per token row (measured at load)",
                 1000 * (self.costs.per_row or 0),
@@ -72,8 +70,10 @@ class Previews:
         pictures = pipeline.decode_preview(tokens)
         for i, claim in enumerate(group):
             tiles = pictures[i * images : (i + 1) * images]
-            gated = gate_images(self.safety, claim.request, tiles, can_spoiler=False)
-            if gated.png is not None:
+            gated = gate_images(self.safety, claim.request, tiles)
+            # a blocked tile is grey in the PNG; one the policy would show only behind a spoiler
+            # (Discord NSFW channels) is not shown in a preview at all, as previews have no spoiler
+            if gated.png is not None and all(entry["action"] != "spoiler" for entry in gated.safety):
                 self.board.show(claim.request_id, gated.png, step)
 
 
@@ -81,5 +81,5 @@ class _Calibration:
     """What the gate reads of a request, for the calibration picture (never stored or shown)."""
 
     id = 0
-    reply_to: ClassVar[dict[str, str]] = {}
+    nsfw_channel = False
     platform = Platform.WEB

@@ -301,7 +301,6 @@ class BotService:
         decisions = await self.call(self.store.safety_decisions, request_id)
         return any(decision["flagged"] for decision in decisions)
 
-
     async def probe(self) -> None:
         """One small read: raises StorageError while storage is unavailable (readiness checks)."""
         await self.call(self.store.probe)

@@ -48,7 +48,6 @@ _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウ�
 _WORD_RE = re.compile(r"[^\W_]+")
 
 
-
 def _is_cjk(ch: str) -> bool:
     code = ord(ch)
     return 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3005 <= code <= 0x3007
