@@ -91,9 +91,12 @@ class BotApp:
 
     async def _start(self) -> None:
         # 1. storage and safety
-        self.store = self._store or await asyncio.to_thread(open_configured_store, self.settings, self.env)
-        self.store.outage.listen(lambda kind: self.metrics.storage_errors.labels(kind=kind).inc())
-        safety = self._safety or await asyncio.to_thread(self._build_safety)
+        store = self._store
+        if store is None:
+            store = await asyncio.to_thread(open_configured_store, self.settings, self.env)
+        self.store = store
+        store.outage.listen(lambda kind: self.metrics.storage_errors.labels(kind=kind).inc())
+        safety = self._safety if self._safety is not None else await asyncio.to_thread(self._build_safety)
         # 2. adapters (built, not yet started)
         if self._adapters is None:
             plan = plan_adapters(self.settings, self.env, metrics=self.metrics)
@@ -112,7 +115,7 @@ class BotApp:
             reader = await asyncio.to_thread(self._read_vocabulary)
         progress = ProgressBoard()  # this process's workers write it, its front ends read it
         self.service = BotService(
-            self.store, self.settings, safety, metrics=self.metrics, on_enqueued=self._wake, reader=reader,
+            store, self.settings, safety, metrics=self.metrics, on_enqueued=self._wake, reader=reader,
             progress=progress,
         )  # fmt: skip
         self.metrics.on_scrape(self._refresh_queue_metrics)
@@ -121,11 +124,11 @@ class BotApp:
             self.adapters,
             poll_seconds=self.settings.worker.poll_seconds,
             metrics=self.metrics,
-            **({"clock": self._clock} if self._clock else {}),
+            clock=self._clock,
         )
         for index in range(self.workers_wanted):
             worker = build_worker(
-                self.store,
+                store,
                 self.settings,
                 safety,
                 load_pipeline=self._load_pipeline,
@@ -155,7 +158,7 @@ class BotApp:
                 self.settings.daily,
                 self.service,
                 platforms=[p for p, adapter in self.adapters.items() if adapter.takes_daily()],
-                **({"clock": self._clock} if self._clock else {}),
+                clock=self._clock,
             )
             await self.daily.start()
         if not self.workers:

@@ -241,7 +241,7 @@ def parse_settings(data: Mapping[str, Any] | None, *, source: str = "config.yaml
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Read and validate config.yaml; a missing default file means all defaults."""
     explicit = path is not None
-    path = Path(path) if explicit else DEFAULT_CONFIG_PATH
+    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -71,14 +71,14 @@ class DeliveryLoop:
         *,
         poll_seconds: float = 0.5,
         max_attempts: int = 12,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] | None = None,  # None: the wall clock, in UTC
         metrics: Metrics | None = None,
     ) -> None:
         self.service = service
         self.adapters = dict(adapters)
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
-        self.clock = clock
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.metrics = metrics or service.metrics
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None

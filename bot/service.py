@@ -171,7 +171,7 @@ class BotService:
             previous = self.store.find_request(new.platform, new.external_id)
             if previous is not None and previous.status is Status.REJECTED:
                 try:  # storage keeps the reason's value in last_error
-                    reason = RejectionReason(previous.last_error)
+                    reason = RejectionReason(previous.last_error or "")
                 except ValueError:
                     reason = RejectionReason.UNAVAILABLE
                 return Rejected(reason, vocabulary.ALREADY_REFUSED)

@@ -26,7 +26,8 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -46,7 +47,10 @@ class _Stop(Exception):
     pass
 
 
-def random_module(module: nn.Module, device: torch.device, dtype: torch.dtype, seed: int = 0) -> nn.Module:
+M = TypeVar("M", bound=nn.Module)
+
+
+def random_module(module: M, device: torch.device, dtype: torch.dtype, seed: int = 0) -> M:
     """Allocate a meta-built module on `device` in `dtype`, fill it with small seeded random weights."""
     module = module.to(dtype=dtype).to_empty(device=device)
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -70,9 +74,12 @@ def build(size: str, device: torch.device, dtype: str) -> Pipeline:
     """A pipeline of `size` with seeded random weights (built in bf16, or fp32 for fp32)."""
     bart = {"mini": MINI, "mega": MEGA}[size]
     with torch.device("meta"):
-        parts = TextEncoder(bart), ImageDecoder(bart), VQGANDecoder(VQGANConfig())
+        meta_encoder, meta_decoder = TextEncoder(bart), ImageDecoder(bart)
+        meta_vqgan = VQGANDecoder(VQGANConfig())
     made = torch.float32 if dtype == "fp32" else torch.bfloat16
-    encoder, decoder, vqgan = (random_module(m, device, made, seed) for seed, m in enumerate(parts))
+    encoder = random_module(meta_encoder, device, made, 0)
+    decoder = random_module(meta_decoder, device, made, 1)
+    vqgan = random_module(meta_vqgan, device, made, 2)
     config = ModelConfig(bart=bart, name=size)
     return Pipeline(
         tiny_tokenizer(bart.text_tokens), encoder, decoder, vqgan, config=config, device=device, dtype=dtype
@@ -197,6 +204,7 @@ def quality(size: str, device: str, steps: int = 64) -> dict[str, Any]:
             )
             for i in range(steps):
                 dec.step(state)
+                assert state.logits is not None  # keep_logits=True
                 logits[name].append(state.logits[0].float().clone())
                 if name == "bf16":
                     feed.append(state.previous.clone())
@@ -231,7 +239,8 @@ def _in_child(fn: Any, *args: Any) -> Any:
 
 def _child(call: str) -> int:
     request = json.loads(call)
-    fn = {"run_config": run_config, "quality": quality}[request["fn"]]
+    fns: dict[str, Callable[..., Any]] = {"run_config": run_config, "quality": quality}
+    fn = fns[request["fn"]]
     print(json.dumps(fn(*request["args"])))
     return 0
 

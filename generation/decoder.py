@@ -20,7 +20,7 @@ Rows of a state: [0:B] the unconditional rows of slots 0..B-1, [B:2B] their cond
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -103,11 +103,14 @@ class ImageDecoder(nn.Module):
         self.weight_format: str | None = None  # set by prepare()
         self._step_weights: dict[str, Any] = {}
 
+    def _layers(self) -> list[DecoderLayer]:
+        return cast("list[DecoderLayer]", list(self.layers))  # nn.ModuleList yields plain Modules
+
     # --- the reference: one causal pass ---------------------------------------------------------
 
     def cross_keys_values(self, encoder_out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """encoder_out (B, T, D) -> cross-attention keys, values each (L, B, H, T, hd)."""
-        kv = [layer.encoder_attn.keys_values(encoder_out) for layer in self.layers]
+        kv = [layer.encoder_attn.keys_values(encoder_out) for layer in self._layers()]
         return torch.stack([k for k, _ in kv]), torch.stack([v for _, v in kv])
 
     def forward(
@@ -157,7 +160,7 @@ class ImageDecoder(nn.Module):
             return packed
 
         layers = []
-        for layer in self.layers:
+        for layer in self._layers():
             sa, ca, glu = layer.self_attn, layer.encoder_attn, layer.glu
             ln = [layer.pre_self_attn_layer_norm, layer.self_attn_layer_norm,
                   layer.pre_encoder_attn_layer_norm,
@@ -202,7 +205,7 @@ class ImageDecoder(nn.Module):
         h, hd, L, S, T = cfg.heads, cfg.head_dim, cfg.decoder_layers, cfg.image_tokens, cfg.text_tokens
         pairs = 2 if guided else 1
         B, R = capacity, pairs * capacity
-        z = dict(device=device, dtype=dtype)
+        z: dict[str, Any] = dict(device=device, dtype=dtype)
         return DecodeState(
             capacity=capacity, pairs=pairs,
             candidates=sampler.candidate_count(max_candidates or cfg.image_vocab_size, cfg.image_vocab_size),
@@ -302,7 +305,8 @@ def layer_step(
     w: dict[str, Any], heads: int, eps: float,
 ) -> torch.Tensor:  # fmt: skip
     """One decoder layer for one new position per row: x (R, D) -> (R, D); writes k/v into the caches."""
-    (pre_self, self_ln, pre_cross, cross_ln, ln0, ln1) = w["norms"]
+    norms: list[tuple[torch.Tensor, torch.Tensor]] = w["norms"]
+    (pre_self, self_ln, pre_cross, cross_ln, ln0, ln1) = norms
     R, d = x.shape
     hd = d // heads
     # self-attention over the static cache

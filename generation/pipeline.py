@@ -141,7 +141,7 @@ class Pipeline:
         self.decoder = _prepared(decoder.to(self.device), self.precision, self.dtype)
         self.vqgan = vqgan.to(self.device, self.precision.vqgan).eval()
         if self.device.type == "cuda":
-            self.vqgan = self.vqgan.to(memory_format=torch.channels_last)
+            self.vqgan = self.vqgan.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs omit it (documented for Module.to)
         # the model's sizes come from its modules; name and default sampling from `config`
         given = config or ModelConfig(name="model")
         self.config = ModelConfig(encoder.config, vqgan.config, given.name, given.sampling)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -76,7 +76,9 @@ class StepRunner:
         fns, opts = self.state.fns, self.options
         # dynamic=None: the first capacity compiles static; a second one recompiles with a symbolic
         # batch size that serves every later capacity (no compile per batch bucket).
-        kwargs = dict(fullgraph=True, dynamic=None, backend=opts.compile_backend, mode=opts.compile_mode)
+        kwargs: dict[str, Any] = dict(
+            fullgraph=True, dynamic=None, backend=opts.compile_backend, mode=opts.compile_mode
+        )
         original = (dict(fns), self._step)
         try:
             if opts.compile == "parts":

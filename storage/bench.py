@@ -32,7 +32,9 @@ POLICY = QuotaPolicy(images_per_window=1_000_000, window_seconds=3600, max_in_fl
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(2048)
 
 
-def _worker(url: str, name: str, count: int, batch: int, barrier: Barrier, results: Queue) -> None:
+def _worker(
+    url: str, name: str, count: int, batch: int, barrier: Barrier, results: Queue[tuple[float, float, int]]
+) -> None:
     store = open_store(url, upgrade=False)
     barrier.wait()
     started = time.monotonic()
@@ -82,7 +84,7 @@ def run(url: str, *, requests: int, workers: int, batch: int) -> float:
     elapsed = max(end for _, end, _ in reports) - min(start for start, _, _ in reports)
     done = sum(done for _, _, done in reports)
     assert done == per_worker * workers, f"{done} of {per_worker * workers} requests completed"
-    return done / elapsed
+    return float(done / elapsed)
 
 
 def _postgres_schema(base_url: str) -> tuple[str, str] | None:
@@ -134,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     figures["postgres"] = None
     if postgres is not None:
         for batch in (1, args.batch):
-            url, schema = _postgres_schema(args.postgres_url) if batch != 1 else postgres
+            fresh = _postgres_schema(args.postgres_url) if batch != 1 else postgres
+            if fresh is None:  # the server went away between the two batch sizes
+                continue
+            url, schema = fresh
             try:
                 rate = run(url, requests=args.requests, workers=args.workers, batch=batch)
             finally:

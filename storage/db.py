@@ -143,6 +143,7 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engin
         options = connection.get_execution_options()
         # straight to the driver: a SQLAlchemy execute here would cost more than the BEGIN itself
         driver = connection.connection.driver_connection
+        assert driver is not None  # a checked-out connection always has its driver connection
         if not options.get(WRITE_OPTION, False):
             driver.execute("BEGIN")
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, exists, or_, select, update
+from sqlalchemy import ColumnElement, Connection, case, exists, or_, select, update
 
 from storage.models import deliveries, images, requests, safety_decisions, to_request
 from storage.queue import MAX_ERROR_CHARS
@@ -136,7 +136,7 @@ def retry(
 ) -> None:
     """Back to pending; `count_attempt=False` hands back the attempt `begin` counted (a rate limit:
     the platform refused to look at the post, so it says nothing about the post)."""
-    attempts = deliveries.c.attempts
+    attempts: ColumnElement[int] = deliveries.c.attempts
     if not count_attempt:
         attempts = case((deliveries.c.attempts > 0, deliveries.c.attempts - 1), else_=0)
     connection.execute(

@@ -198,18 +198,18 @@ def fence(claim: Claim) -> dict[str, int]:
 
 def heartbeat(connection: Connection, claim: Claim, lease_seconds: float, now: datetime) -> bool:
     params = {**fence(claim), "expires": now + timedelta(seconds=lease_seconds), "now": now}
-    return connection.execute(_heartbeat, params).rowcount == 1
+    return bool(connection.execute(_heartbeat, params).rowcount == 1)
 
 
 def mark_done(connection: Connection, claim: Claim, seconds: float, now: datetime) -> bool:
     params = {**fence(claim), "result_ref": f"image:{claim.request.id}", "seconds": seconds, "now": now}
-    return _done.execute(connection, params).rowcount == 1
+    return bool(_done.execute(connection, params).rowcount == 1)
 
 
 def backoff(attempts: int, base_seconds: float, max_seconds: float = 600.0) -> float:
     """The one exponential back-off (re-queued requests, outbox retries): after `attempts` failed
     tries (0 counts as 1), base, 2·base, 4·base, … up to `max_seconds`."""
-    return min(max_seconds, base_seconds * 2 ** max(0, attempts - 1))
+    return min(max_seconds, base_seconds * 2.0 ** max(0, attempts - 1))
 
 
 def requeue_or_fail(

@@ -305,7 +305,7 @@ def unban(connection: Connection, platform: str, user_id: str) -> None:
 
 
 def _in_flight(connection: Connection, platform: str, user_id: str) -> int:
-    return connection.execute(_in_flight_count, {"platform": platform, "user_id": user_id}).scalar_one()
+    return int(connection.execute(_in_flight_count, {"platform": platform, "user_id": user_id}).scalar_one())
 
 
 def _window(

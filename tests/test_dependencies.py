@@ -11,8 +11,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 OWN = {"bot", "generation", "storage", "tests"}
-# Declared but never imported, on purpose: a pytest plugin (asyncio_mode in pyproject) and the linter.
-TOOLS = {"pytest-asyncio", "ruff"}
+# Declared but never imported, on purpose: a pytest plugin (asyncio_mode in pyproject), the linter,
+# the type checker and the stubs it reads.
+TOOLS = {"pytest-asyncio", "ruff", "mypy", "types-pyyaml", "types-tqdm"}
 
 
 def _normal(name: str) -> str:

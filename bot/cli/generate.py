@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from generation.config import ModelConfig, SamplingConfig
 
@@ -141,6 +142,10 @@ def run(args: argparse.Namespace) -> int:
         set_generation_threads(pipe.config.bart.d_model)
     seed = args.seed if args.seed is not None else random.randrange(2**31)
     with tqdm(total=pipe.config.bart.image_tokens, desc="decoding", unit="tok") as bar:
+
+        def advance(step: int, _tokens: Any) -> None:
+            bar.update(step - bar.n)
+
         tokens = pipe.generate_tokens(
             [prompt],
             images_per_prompt=args.grid,
@@ -148,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
             top_k=args.top_k,
             temperature=args.temperature,
             cond_scale=args.cond_scale,
-            on_step=lambda step, _tokens: bar.update(step - bar.n),
+            on_step=advance,
         )
     images = pipe.decode_tokens(tokens)
     image = make_grid([to_post_size(image) for image in images])

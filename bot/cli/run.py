@@ -103,10 +103,15 @@ def _model_error(settings: Settings) -> str | None:
 
 async def _run(settings: Settings, workers: int) -> int:
     from bot.adapters.web import WebAdapter
-    from bot.app import BotApp, StartupError
+    from bot.app import BotApp
+    from bot.assembly import StartupError
 
     app = BotApp(settings, os.environ, workers=workers)
-    stop = _stop_on_signals(on_second=lambda: [worker.force_stop() for worker in app.workers])
+    def force_stop_all() -> None:
+        for worker in app.workers:
+            worker.force_stop()
+
+    stop = _stop_on_signals(on_second=force_stop_all)
     try:
         await app.start()
     except StartupError as error:

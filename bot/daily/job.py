@@ -65,13 +65,13 @@ class DailyPrompt:
         service: DailyService,
         *,
         platforms: Iterable[Platform],
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] | None = None,  # None: the wall clock, in UTC
     ) -> None:
         enabled = set(platforms)
         self.settings = settings
         self.service = service
         self.platforms = [p for p in settings.platforms if p in enabled]
-        self.clock = clock
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.scheduler: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()  # a catch-up and a firing in one process run one after the other
 

@@ -77,7 +77,8 @@ def fold_batch_norms(model_path: Path) -> tuple[bytes, int]:
         constant = constants.get(users[0].input[1])
         return None if constant is None else (users[0], numpy_helper.to_array(constant))
 
-    removed, folded = [], 0
+    removed: list[Any] = []
+    folded = 0
     for conv in list(graph.node):
         if conv.op_type != "Conv" or len(conv.input) < 2 or conv.input[1] not in constants:
             continue

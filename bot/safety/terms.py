@@ -109,7 +109,7 @@ class Hits:
 
 def parse_terms(text: str) -> list[Entry]:
     """data/terms.txt's lines as entries; a malformed line raises ValueError naming it."""
-    entries = []
+    entries: list[Entry] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -159,7 +159,7 @@ class TermIndex:
         is_prefix = raw.endswith("*")
         pieces = fold_text(raw.rstrip("*")).replace("_", " ").split()
         words = tuple(w for piece in pieces for w in _WORD_RE.findall(_fold_chunk(piece)[0]))
-        stem_langs = SNOWBALL if entry.lang == "*" else (entry.lang,)
+        stem_langs: tuple[str, ...] | dict[str, str] = SNOWBALL if entry.lang == "*" else (entry.lang,)
         if entry.kind in _STEMLESS_KINDS:
             stem_langs = ()
         if len(words) > 1:

@@ -275,7 +275,7 @@ def _expand_markers(token: str, limit: int = 64) -> list[str]:
     """Spellings a token with leet/emoji markers may stand for; the plain reading first."""
     if AMBIGUOUS_IL not in token and ANY_LETTER not in token:
         return [token]
-    options = []
+    options: list[tuple[str, ...]] = []
     for ch in token:
         if ch == AMBIGUOUS_IL:
             options.append(("i", "l"))

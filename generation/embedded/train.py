@@ -134,8 +134,7 @@ def train(cfg: TrainConfig, out: Path, device: torch.device, *, quiet: bool = Fa
 
     # 5. write
     config = ModelConfig(bart=bart, vqgan=vq_config, name="dallebot-embedded", sampling=SAMPLING)
-    cpu = [m.to("cpu") for m in (encoder, decoder, vqgan)]
-    save_components(Components(config, tokenizer, *cpu), out)
+    save_components(Components(config, tokenizer, encoder.to("cpu"), decoder.to("cpu"), vqgan.to("cpu")), out)
     save_file(codebooks.to_tensors(), out / CODEBOOKS_FILE)
     report = {
         "wall_s": round(time.perf_counter() - started, 1),

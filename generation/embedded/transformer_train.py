@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -38,8 +39,14 @@ class FactoredTokens(nn.Module):
         self.embed = nn.ModuleList(nn.Embedding(k, d_model) for k in sizes)
         self.start = nn.Parameter(torch.randn(d_model))
         self.heads = nn.ModuleList(nn.Linear(d_model, k, bias=False) for k in sizes)
-        for table in self.embed:
+        for table in self._embeddings():
             nn.init.normal_(table.weight, std=1.0 / math.sqrt(len(sizes)))
+
+    def _embeddings(self) -> list[nn.Embedding]:
+        return cast("list[nn.Embedding]", list(self.embed))  # nn.ModuleList yields plain Modules
+
+    def _heads(self) -> list[nn.Linear]:
+        return cast("list[nn.Linear]", list(self.heads))
 
     def embed_tokens(self, ids: torch.Tensor) -> torch.Tensor:
         """ids (B, S), the start token = vocab -> (B, S, D)"""
@@ -50,17 +57,17 @@ class FactoredTokens(nn.Module):
     def loss(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Joint cross-entropy of hidden (B, S, D) against token ids (B, S) = sum over parts."""
         parts = split_ids(targets, self.sizes)
-        return sum(
+        return cast(torch.Tensor, sum(
             F.cross_entropy(head(hidden).flatten(0, 1), p.flatten())
             for head, p in zip(self.heads, parts, strict=True)
-        )
+        ))  # fmt: skip
 
     @torch.no_grad()
     def export(self, decoder: ImageDecoder) -> None:
         """Write the full (vocab + start) embedding and lm_head tables into the engine's decoder."""
         parts = [p.to(self.start.device) for p in product_ids(self.sizes)]
-        embed = sum(t.weight[p] for t, p in zip(self.embed, parts, strict=True))  # (V, D)
-        head = sum(h.weight[p] for h, p in zip(self.heads, parts, strict=True))  # (V, D)
+        embed = sum(t.weight[p] for t, p in zip(self._embeddings(), parts, strict=True))  # (V, D)
+        head = sum(h.weight[p] for h, p in zip(self._heads(), parts, strict=True))  # (V, D)
         decoder.embed_tokens.weight.zero_()
         decoder.embed_tokens.weight[: self.vocab] = embed
         decoder.embed_tokens.weight[self.vocab] = self.start

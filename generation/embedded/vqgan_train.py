@@ -24,6 +24,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -160,7 +161,8 @@ class ProductEmbedding(nn.Module):
 
     def full_table(self) -> torch.Tensor:
         """(vocab, sum(dims)): the plain codebook the engine's VQGANDecoder loads."""
-        return self.forward(torch.arange(math.prod(self.sizes), device=self.tables[0].weight.device))
+        device = cast(nn.Embedding, self.tables[0]).weight.device
+        return self.forward(torch.arange(math.prod(self.sizes), device=device))
 
 
 def decode_pixels(vqgan: VQGANDecoder, embed: ProductEmbedding, ids: torch.Tensor) -> torch.Tensor:

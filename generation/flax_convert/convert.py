@@ -93,15 +93,6 @@ def _prepare_vqgan(key: str, raw: torch.Tensor) -> dict[str, torch.Tensor]:
     return {key: cast(raw, VQGAN_DTYPE)}
 
 
-def _expected_flax_shape(shape: torch.Size, source: Source, layer_count: int) -> list[int]:
-    dims = list(shape)
-    if source.kind == "linear":
-        dims = dims[::-1]  # torch [out, in] <- Flax [in, out]
-    elif source.kind == "conv":
-        dims = [dims[2], dims[3], dims[1], dims[0]]  # torch [out, in, H, W] <- Flax [H, W, in, out]
-    return [layer_count, *dims] if source.index is not None else dims
-
-
 def _gather(
     module: nn.Module,
     prefix: str,

@@ -19,8 +19,8 @@ import logging
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from io import BufferedIOBase
 from pathlib import Path
-from typing import BinaryIO
 
 import msgpack
 import numpy as np
@@ -110,7 +110,7 @@ class _Walker:
     per leaf, which the allocator kept as heap fragments, doubling peak memory in a measurement.)
     """
 
-    def __init__(self, f: BinaryIO, path: Path, store: torch.dtype, prepare: Prepare) -> None:
+    def __init__(self, f: BufferedIOBase, path: Path, store: torch.dtype, prepare: Prepare) -> None:
         self.f, self.path, self.store, self.prepare = f, path, store, prepare
         self.buffer = bytearray()
         self.leaves = FlaxLeaves()

@@ -120,7 +120,7 @@ def _download_locked(
     converted_estimate = sum(f.size for f in files + vqgan) if plan.layout is Layout.FLAX else 0
     _check_disk(settings, sum(f.size for f in files + vqgan if f not in cached), converted_estimate)
     total = human(sum(f.size for f in files + vqgan))
-    say(f"{name}: {len(files) + len(vqgan)} files from {repo} at {info.sha[:12]} ({total})")
+    say(f"{name}: {len(files) + len(vqgan)} files from {repo} at {(info.sha or '?')[:12]} ({total})")
     local = {f: fetch_verified(f, settings, say, step=f"[{i}/{len(files) + len(vqgan)}]")
              for i, f in enumerate(files + vqgan, 1)}  # fmt: skip
     # 3. build the model folder in staging and load it once

@@ -37,7 +37,9 @@ class RemoteFile:
         return f"{self.repo}/{self.rfilename}"
 
 
-def digest(path: Path, remote: RemoteFile, on_bytes: Callable[[int], None] | None = None) -> tuple[str, str]:
+def digest(
+    path: Path, remote: RemoteFile, on_bytes: Callable[[int], object] | None = None
+) -> tuple[str, str]:
     """(kind, hex digest) of the local file in the form the Hub publishes for `remote`."""
     if remote.sha256:
         kind, h = "sha256", hashlib.sha256()
@@ -52,7 +54,7 @@ def digest(path: Path, remote: RemoteFile, on_bytes: Callable[[int], None] | Non
     return kind, h.hexdigest()
 
 
-def mismatch(path: Path, remote: RemoteFile, on_bytes: Callable[[int], None] | None = None) -> str | None:
+def mismatch(path: Path, remote: RemoteFile, on_bytes: Callable[[int], object] | None = None) -> str | None:
     """Why the local copy differs from what the Hub publishes, or None when it matches."""
     size = os.path.getsize(path)
     if size != remote.size:

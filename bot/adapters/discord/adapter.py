@@ -153,15 +153,15 @@ class DiscordAdapter(Adapter):
             await self._settle_stale(client, request)
             return posted
         async with waiting.lock:
-            posted = await self._deliver_to_waiting(client, waiting, delivery)
-            if posted is None:
-                posted = await self._post_elsewhere(
+            answered = await self._deliver_to_waiting(client, waiting, delivery)
+            if answered is None:
+                answered = await self._post_elsewhere(
                     client, request, await self._compose(client, delivery, mention=True)
                 )
                 await self._settle_stale(client, request)  # e.g. the "thinking" message, token expired
             waiting.done = True
         client.tracker.forget(request.external_id)
-        return posted
+        return answered
 
     async def _settle_stale(self, client: DallebotClient, request: Request) -> None:
         """The waiting message left behind now says the result is elsewhere. Best effort: the result
@@ -329,7 +329,9 @@ class DiscordAdapter(Adapter):
         for place in places:
             try:
                 async for message in place.history(limit=100, after=after):
-                    if message.author.id == client.user.id and marker.search(message.content):
+                    if client.user is not None and message.author.id == client.user.id and marker.search(
+                        message.content
+                    ):
                         return str(message.id)
             except (discord.Forbidden, discord.NotFound):
                 continue

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
-from bot.adapters.base import DeliveryError
+from bot.adapters.base import DeliveryError, DeliveryErrorKind
 
 if TYPE_CHECKING:
     from bot.adapters.discord.running import RunningClient
@@ -47,7 +47,7 @@ async def attempt(call: Any, *, creates: bool) -> Any:
     except discord.HTTPException as error:
         raise classify(error, creates=creates) from error
     except (aiohttp.ClientError, TimeoutError, ConnectionError) as error:
-        kind = "ambiguous" if creates else "retryable"
+        kind: DeliveryErrorKind = "ambiguous" if creates else "retryable"
         raise DeliveryError(kind, f"network error talking to Discord: {error!r}") from error
 
 

@@ -52,7 +52,14 @@ class ChannelSettingsStore:
         return settings
 
     async def update(self, channel_id: int, **changes: bool | None) -> ChannelSettings:
-        settings = replace(await self.get(channel_id), **changes)
+        unknown = set(changes) - {"enabled", "nsfw_images"}
+        if unknown:
+            raise TypeError(f"unknown channel settings: {sorted(unknown)}")
+        current = await self.get(channel_id)
+        nsfw_images = changes.get("nsfw_images", current.nsfw_images)
+        settings = replace(
+            current, enabled=changes.get("enabled", current.enabled), nsfw_images=bool(nsfw_images)
+        )
         await self._service.set_cursor(Platform.DISCORD, self._key(channel_id), json.dumps(asdict(settings)))
         self._cache[channel_id] = settings
         return settings

@@ -40,7 +40,7 @@ def _is_waiting(message: Any, bot_id: int) -> bool:
 async def find_waiting_message(client: RunningClient, request: Request) -> discord.Message | None:
     """The bot's own still-waiting message for `request`, or None (not found, or not readable)."""
     channel_id, message_id = request.reply_to.get("channel_id"), request.reply_to.get("message_id")
-    if client.user is None or not channel_id or not (message_id or "").isdigit():
+    if client.user is None or not channel_id or message_id is None or not message_id.isdigit():
         return None
     try:
         channel = await channel_of(client, channel_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
@@ -42,8 +42,9 @@ class RerollButton(
     ) -> RerollButton:
         return cls(match["external_id"])
 
-    async def callback(self, interaction: discord.Interaction[RunningClient]) -> None:
-        await interaction.client.ingest.reroll(interaction, self.external_id)
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = cast("RunningClient", interaction.client)
+        await client.ingest.reroll(interaction, self.external_id)
 
 
 class DeleteButton(
@@ -68,7 +69,7 @@ class DeleteButton(
     ) -> DeleteButton:
         return cls(int(match["user_id"]))
 
-    async def callback(self, interaction: discord.Interaction[RunningClient]) -> None:
+    async def callback(self, interaction: discord.Interaction) -> None:
         allowed = interaction.user.id == self.user_id or interaction.permissions.manage_messages
         if not allowed:
             await interaction.response.send_message(

@@ -35,7 +35,8 @@ async def gallery(service: BotService, size: int) -> list[dict[str, Any]]:
     """The `size` most recent shown pictures: web requests and daily prompts (each daily once)."""
     # Read more than shown: other platforms' images are skipped, and a daily prompt posted to
     # several platforms appears once.
-    recent, seen = [], set()
+    recent: list[tuple[str, Request]] = []
+    seen: set[str] = set()
     for item in await service.recent_images(size * 4):
         name = image_name(item)
         if name is not None and name not in seen and len(recent) < size:
