@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 WRITE_OPTION = "dallebot_write"  # execution option: begin this transaction as a writer
 DEADLINE_OPTION = "dallebot_deadline"  # execution option: time.monotonic() by which a writer gives up
 URL_HELP = "use sqlite:///path/to/dallebot.db or postgresql://user@host:5432/database"
+POSTGRES_DRIVER_HELP = "PostgreSQL's driver is the optional extra: pip install 'dallebot[postgres]'"
 _GATES: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
 _URLS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
@@ -56,12 +57,15 @@ def parse_url(url: str) -> URL:
         parsed = make_url(normalize_url(url))
         parsed.get_dialect()  # an unknown scheme or a driver that is not installed
     except (NoSuchModuleError, ImportError) as error:
-        raise StorageError(
-            f"the database URL names a driver that is not installed ({error}): {URL_HELP}"
-        ) from None
+        raise _missing_driver(error) from None
     except (ArgumentError, ValueError) as error:
         raise StorageError(f"the database URL is not valid ({error}): {URL_HELP}") from None
     return parsed
+
+
+def _missing_driver(error: Exception) -> StorageError:
+    help = POSTGRES_DRIVER_HELP if "psycopg" in str(error) else URL_HELP
+    return StorageError(f"the database URL names a driver that is not installed ({error}): {help}")
 
 
 def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
@@ -79,9 +83,7 @@ def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
             connect_args={"connect_timeout": max(1, int(busy_timeout))},
         )
     except (NoSuchModuleError, ImportError) as error:
-        raise StorageError(
-            f"the database URL names a driver that is not installed ({error}): {URL_HELP}"
-        ) from None
+        raise _missing_driver(error) from None
     lock_timeout_ms = int(busy_timeout * 1000)
 
     @event.listens_for(engine, "checkout")

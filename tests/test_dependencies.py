@@ -44,9 +44,26 @@ def _imported(*folders: str) -> set[str]:
 def test_every_import_is_declared_and_every_declaration_imported() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     runtime = _declared(project["dependencies"])
-    test = _declared(project["optional-dependencies"]["test"])
+    extras = project["optional-dependencies"]
+    test, postgres = _declared(extras["test"]), _declared(extras["postgres"])
     code, tests = _imported("bot", "generation", "storage"), _imported("tests")
-    assert code - runtime == set(), "imported by the package but not in [project] dependencies"
-    assert tests - runtime - test == set(), "imported by the tests but not declared"
+    assert code - runtime - postgres == set(), "imported by the package but not declared"
+    assert tests - runtime - postgres - test == set(), "imported by the tests but not declared"
     assert runtime - code == set(), "declared in dependencies but never imported by the package"
+    assert postgres - code == set(), "declared in the postgres extra but never imported by the package"
     assert test - tests - TOOLS == set(), "declared in the test extra but never imported by the tests"
+
+
+def test_the_optional_postgres_driver_is_imported_only_inside_functions() -> None:
+    """SQLite needs nothing beyond the dependencies: a module that imported psycopg at the top
+    would break `pip install dallebot` without the postgres extra."""
+    top_level = []
+    for folder in ("bot", "generation", "storage"):
+        for path in (REPO / folder).rglob("*.py"):
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module]
+                if any(name.split(".")[0] == "psycopg" for name in names):
+                    top_level.append(str(path.relative_to(REPO)))
+    assert top_level == []

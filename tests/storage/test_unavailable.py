@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from storage import StorageUnavailable, open_store
+from storage import StorageError, StorageUnavailable, open_store
 from storage.domain import Accepted, NewRequest, Options, Platform, QuotaPolicy
 from tests.storage.helpers import FakeClock, new_request
 
@@ -210,3 +210,13 @@ def test_a_write_behind_a_waiting_writer_gives_up_within_one_timeout(sqlite_url:
     assert second.count_requests() == 0
     first.close()
     second.close()
+
+
+def test_postgres_without_its_driver_names_the_extra_to_install(monkeypatch) -> None:
+    import sys
+
+    from storage.db import make_engine
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if `pip install dallebot` without [postgres]
+    with pytest.raises(StorageError, match=r"pip install 'dallebot\[postgres\]'"):
+        make_engine("postgresql://dallebot@127.0.0.1:5432/dallebot")
