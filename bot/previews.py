@@ -2,7 +2,8 @@
 
 A preview is the tokens decoded so far, through the VQGAN (only the complete token rows, the rest
 grey) and then through the image gate exactly as a final picture is (a flagged tile greyed; a
-a tile the policy shows only behind a spoiler keeps the preview back), so nothing reaches a page that the gate would not post.
+tile the policy shows only behind a spoiler keeps the preview back), so nothing reaches a page
+that the gate would not post.
 When it is made, and whether, is `bot.progress.PreviewTracker`'s decision (its budget).
 """
 
