@@ -49,12 +49,10 @@ if TYPE_CHECKING:
     from bot.progress import ProgressBoard, ProgressView
     from bot.safety.filter import SafetyFilter, Verdict
     from generation.understanding import PromptReader
-    from storage import Delivery, QueueStats, QuotaStatus, Store
+    from storage import ChannelSettings, Delivery, QueueStats, QuotaStatus, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-DAILY_NAMESPACE, DAILY_ROTATION = "daily", "rotation"  # where the daily rotation state is kept
 
 
 @dataclass(frozen=True)
@@ -272,9 +270,6 @@ class BotService:
     async def queue_stats(self) -> QueueStats:
         return await self.call(self.store.stats)
 
-    async def set_cursor(self, platform: Platform, key: str, value: str) -> None:
-        await self.call(self.store.set_cursor, platform, key, value)
-
     async def ban(self, platform: Platform, user_id: str, *, reason: str = "") -> None:
         await self.call(self.store.ban, platform, user_id, reason)
         log.info("banned %s user %s", platform, user_id)  # after the commit: the log never runs ahead
@@ -333,10 +328,19 @@ class BotService:
 
     async def daily_state(self) -> str | None:
         """The daily prompt's rotation state (JSON), None before the first daily prompt."""
-        return await self.call(self.store.get_cursor, DAILY_NAMESPACE, DAILY_ROTATION)
+        return await self.call(self.store.daily_rotation)
 
     async def save_daily_state(self, state: str) -> None:
-        await self.call(self.store.set_cursor, DAILY_NAMESPACE, DAILY_ROTATION, state)
+        await self.call(self.store.set_daily_rotation, state)
+
+    async def channel_settings(self, platform: Platform, channel_id: str) -> ChannelSettings | None:
+        """What moderators set for a channel; None when nothing was ever set."""
+        return await self.call(self.store.channel_settings, platform, channel_id)
+
+    async def save_channel_settings(
+        self, platform: Platform, channel_id: str, settings: ChannelSettings
+    ) -> None:
+        await self.call(self.store.set_channel_settings, platform, channel_id, settings)
 
 
 def _decision(verdict: Verdict | None) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ same code. Guarantees: ../shared/reference/reliability.md.
 from storage.errors import StorageError, StorageUnavailable
 from storage.queue import backoff
 from storage.records import (
+    ChannelSettings,
     Claim,
     Completion,
     Delivery,
@@ -23,6 +24,7 @@ from storage.records import (
 from storage.store import Store, open_store
 
 __all__ = [
+    "ChannelSettings",
     "Claim",
     "Completion",
     "Delivery",

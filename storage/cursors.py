@@ -1,4 +1,6 @@
-"""Per-platform key/value cursors (X's since_id), written with the requests they cover."""
+"""Per-platform ingestion cursors (X's since_id), written with the requests they cover.
+
+Only cursors: channel settings and the daily rotation have tables of their own (storage.state)."""
 
 from __future__ import annotations
 

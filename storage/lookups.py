@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from storage import cursors, images, queue, quotas
+from storage import cursors, images, queue, quotas, state
 from storage.db import dispose
 from storage.domain import Platform, QuotaPolicy, Request, Status
 from storage.models import requests
-from storage.records import QueueStats, QuotaStatus
+from storage.records import ChannelSettings, QueueStats, QuotaStatus
 from storage.transactions import Transactions
 
 RECENT = timedelta(hours=24)
@@ -94,13 +94,32 @@ class Lookups(Transactions):
         with self._read() as connection:
             return quotas.ban_reason(connection, Platform(platform).value, user_id) is not None
 
-    def get_cursor(self, platform: Platform | str, key: str) -> str | None:
+    def get_cursor(self, platform: Platform, key: str) -> str | None:
+        """A platform's ingestion cursor (X's since_id)."""
         with self._read() as connection:
-            return cursors.get(connection, str(platform), key)
+            return cursors.get(connection, Platform(platform).value, key)
 
-    def set_cursor(self, platform: Platform | str, key: str, value: str) -> None:
+    def set_cursor(self, platform: Platform, key: str, value: str) -> None:
         with self._write() as connection:
-            cursors.put(connection, str(platform), key, value, self._now())
+            cursors.put(connection, Platform(platform).value, key, value, self._now())
+
+    def channel_settings(self, platform: Platform, channel_id: str) -> ChannelSettings | None:
+        """What moderators set for a channel; None when nothing was ever set."""
+        with self._read() as connection:
+            return state.get_channel(connection, Platform(platform).value, channel_id)
+
+    def set_channel_settings(self, platform: Platform, channel_id: str, settings: ChannelSettings) -> None:
+        with self._write() as connection:
+            state.put_channel(connection, Platform(platform).value, channel_id, settings, self._now())
+
+    def daily_rotation(self) -> str | None:
+        """The daily job's rotation state (JSON); None before the first daily prompt."""
+        with self._read() as connection:
+            return state.get_rotation(connection)
+
+    def set_daily_rotation(self, rotation: str) -> None:
+        with self._write() as connection:
+            state.put_rotation(connection, rotation, self._now())
 
     # -- housekeeping -------------------------------------------------------------------------
 

@@ -139,6 +139,24 @@ cursors = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+channel_settings = Table(  # added in 0004: what moderators set for one channel (`/mod channel`)
+    "channel_settings",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("channel_id", String(32), primary_key=True),
+    Column("enabled", Boolean, nullable=True),  # NULL: the platform's default decides
+    Column("nsfw_images", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+daily_rotation = Table(  # added in 0004: which prompts the daily job has used (one row, id 1)
+    "daily_rotation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("state", Text, nullable=False),  # JSON, read by bot.daily.rotation.Rotation
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 safety_decisions = Table(  # added in 0002: why an image was posted, spoilered or blocked
     "safety_decisions",
     metadata,

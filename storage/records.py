@@ -73,6 +73,14 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class ChannelSettings:
+    """What moderators set for one channel; a channel never set has the defaults."""
+
+    enabled: bool | None = None  # None: the platform's default (discord.require_channel_enabled)
+    nsfw_images: bool = False  # flagged images may be posted behind a spoiler (NSFW channels only)
+
+
+@dataclass(frozen=True)
 class QuotaStatus:
     used: int  # images counted in the current window
     remaining: int

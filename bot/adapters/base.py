@@ -118,10 +118,6 @@ class Service(Protocol):
         """How many requests are queued, running, recently done or failed."""
         ...
 
-    async def set_cursor(self, platform: Platform, key: str, value: str) -> None:
-        """Store a small piece of platform state (a cursor, a channel's settings)."""
-        ...
-
     async def ban(self, platform: Platform, user_id: str, *, reason: str = "") -> None:
         """Moderation: refuse this user's requests from now on."""
         ...

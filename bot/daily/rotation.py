@@ -1,6 +1,6 @@
 """Which prompt a date gets: every configured prompt once before any repeats.
 
-The state is a small JSON document kept as a storage cursor, so it survives restarts. A date's
+The state is a small JSON document kept in storage (its own table), so it survives restarts. A date's
 pick is stored before anything is submitted, and the choice among unused prompts is seeded by the
 date, so a second firing, a restart half-way, or two processes at once all pick the same prompt.
 """

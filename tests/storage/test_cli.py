@@ -19,9 +19,9 @@ def test_db_upgrade_then_queue(tmp_path: Path, capsys: pytest.CaptureFixture[str
     schema.upgrade(engine, "0001")
     dispose(engine)
     assert main(["db", "upgrade", "--url", url]) == 0
-    assert "0001 → 0003" in capsys.readouterr().out
+    assert "0001 → 0004" in capsys.readouterr().out
     assert main(["db", "upgrade", "--url", url]) == 0
-    assert "already at the newest revision (0003)" in capsys.readouterr().out
+    assert "already at the newest revision (0004)" in capsys.readouterr().out
 
     store = open_store(url)
     store.enqueue(new_request(1), quota=None, queue_cap=None)

@@ -582,3 +582,21 @@ def test_the_public_gallery_leaves_out_flagged_and_hidden_images(store: Store) -
     assert store.safety_decisions(hidden)[-1]["action"] == "hide"
     with pytest.raises(KeyError):
         store.hide(9999)
+
+
+# -- small state: channel settings and the daily rotation (revision 0004) ------------------------
+
+
+def test_channel_settings_and_the_daily_rotation_have_their_own_rows(store: Store) -> None:
+    from storage import ChannelSettings
+
+    assert store.channel_settings(Platform.DISCORD, "42") is None
+    store.set_channel_settings(Platform.DISCORD, "42", ChannelSettings(enabled=True, nsfw_images=True))
+    store.set_channel_settings(Platform.DISCORD, "42", ChannelSettings(enabled=None, nsfw_images=True))
+    assert store.channel_settings(Platform.DISCORD, "42") == ChannelSettings(enabled=None, nsfw_images=True)
+    assert store.channel_settings(Platform.X, "42") is None  # per platform
+    assert store.daily_rotation() is None
+    store.set_daily_rotation('{"used": [], "picked": {}}')
+    store.set_daily_rotation('{"used": ["a fox"], "picked": {}}')
+    assert store.daily_rotation() == '{"used": ["a fox"], "picked": {}}'
+    assert store.get_cursor(Platform.DISCORD, "channel:42") is None  # not a cursor any more

@@ -9,11 +9,12 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from storage import open_store, schema
+from storage import ChannelSettings, open_store, schema
 from storage.db import dispose, make_engine, transaction
 from storage.domain import Platform, QuotaPolicy, Status
 from storage.models import metadata
@@ -83,7 +84,7 @@ def test_upgrade_keeps_data_written_by_the_first_schema(db_url: str) -> None:
 
     clock = FakeClock(T0 + timedelta(minutes=5))
     store = open_store(db_url, clock=clock)  # upgrades to head
-    assert schema.current_revision(store.engine) == schema.head_revision() == "0003"
+    assert schema.current_revision(store.engine) == schema.head_revision() == "0004"
     old = store.get_request(2)
     assert (old.status, old.user_name, old.options.seed, old.reply_to) == (
         Status.DONE,
@@ -105,6 +106,47 @@ def test_upgrade_keeps_data_written_by_the_first_schema(db_url: str) -> None:
     safety = [{"gate": "image", "score": 0.9, "threshold": 0.5, "flagged": True, "action": "spoiler"}]
     assert store.complete(claim, image_png=b"new", seconds=2.0, safety=safety)
     assert store.safety_decisions(1)[0]["action"] == "spoiler"
+    store.close()
+
+
+def test_0004_moves_channel_settings_and_the_rotation_out_of_the_cursor_table(db_url: str) -> None:
+    engine = make_engine(db_url)
+    assert schema.upgrade(engine, "0003") == "0003"
+    rows = [
+        ("x", "since_id", "77"),
+        ("discord", "channel:123", json.dumps({"enabled": True, "nsfw_images": True})),
+        ("discord", "channel:456", json.dumps({"enabled": None, "nsfw_images": False})),
+        ("discord", "channel:789", "not json"),  # was read as the defaults: stays the defaults
+        ("daily", "rotation", json.dumps({"used": ["a fox"], "picked": {"2026-12-01": "a fox"}})),
+    ]
+    with transaction(engine, write=True) as connection:
+        for platform, key, value in rows:
+            connection.execute(
+                text("INSERT INTO cursors (platform, key, value, updated_at) VALUES (:p, :k, :v, :t0)"),
+                {"p": platform, "k": key, "v": value, "t0": _naive(T0)},
+            )
+    dispose(engine)
+
+    store = open_store(db_url, clock=FakeClock(T0))  # upgrades to 0004
+    assert store.get_cursor(Platform.X, "since_id") == "77"
+    assert store.channel_settings(Platform.DISCORD, "123") == ChannelSettings(enabled=True, nsfw_images=True)
+    assert store.channel_settings(Platform.DISCORD, "456") == ChannelSettings(enabled=None, nsfw_images=False)
+    assert store.channel_settings(Platform.DISCORD, "789") == ChannelSettings()
+    assert store.channel_settings(Platform.DISCORD, "999") is None
+    assert store.daily_rotation() == rows[-1][2]
+    with transaction(store.engine, write=False) as connection:
+        left = connection.execute(text("SELECT platform, key FROM cursors")).all()
+    assert [tuple(row) for row in left] == [("x", "since_id")]  # only cursors stay cursors
+
+    with transaction(store.engine, write=True) as connection:  # and back again
+        command.downgrade(schema.alembic_config(connection), "0003")
+    with transaction(store.engine, write=False) as connection:
+        back = dict(
+            ((row.platform, row.key), row.value)
+            for row in connection.execute(text("SELECT platform, key, value FROM cursors"))
+        )
+    assert json.loads(back[("discord", "channel:123")]) == {"enabled": True, "nsfw_images": True}
+    assert back[("daily", "rotation")] == rows[-1][2] and back[("x", "since_id")] == "77"
     store.close()
 
 
@@ -136,5 +178,5 @@ def test_alembic_cli_runs_the_packaged_migrations(tmp_path: Path) -> None:
         capture_output=True,
     )
     engine = make_engine(f"sqlite:///{database}")
-    assert schema.current_revision(engine) == "0003"
+    assert schema.current_revision(engine) == "0004"
     dispose(engine)

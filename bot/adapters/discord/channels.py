@@ -1,29 +1,21 @@
 """Per-channel settings moderators set with `/mod channel`, persisted through the service.
 
-Storage has no table of its own for them: each channel's settings are one JSON value under the
-key `channel:<id>` in storage's per-platform key/value cursor table. Read-through cache, since
-every request asks; writes go straight to the store.
+Storage keeps them in their own table (`storage.ChannelSettings`, revision 0004). Read-through
+cache, since every request asks; writes go straight to the store.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.domain import Platform
+from storage import ChannelSettings
 
 if TYPE_CHECKING:
     from bot.adapters.discord.ports import DiscordService
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ChannelSettings:
-    enabled: bool | None = None  # None: the default (discord.require_channel_enabled decides)
-    nsfw_images: bool = False  # flagged images may be posted behind a spoiler (NSFW channels only)
+__all__ = ["ChannelSettings", "ChannelSettingsStore"]
 
 
 class ChannelSettingsStore:
@@ -33,21 +25,12 @@ class ChannelSettingsStore:
         self._service = service
         self._cache: dict[int, ChannelSettings] = {}
 
-    @staticmethod
-    def _key(channel_id: int) -> str:
-        return f"channel:{channel_id}"
-
     async def get(self, channel_id: int) -> ChannelSettings:
         cached = self._cache.get(channel_id)
         if cached is not None:
             return cached
-        raw = await self._service.get_cursor(Platform.DISCORD, self._key(channel_id))
-        settings = ChannelSettings()
-        if raw:
-            try:
-                settings = ChannelSettings(**json.loads(raw))
-            except (ValueError, TypeError):
-                log.warning("stored settings for channel %s are unreadable; using the defaults", channel_id)
+        stored = await self._service.channel_settings(Platform.DISCORD, str(channel_id))
+        settings = stored or ChannelSettings()
         self._cache[channel_id] = settings
         return settings
 
@@ -60,6 +43,6 @@ class ChannelSettingsStore:
         settings = replace(
             current, enabled=changes.get("enabled", current.enabled), nsfw_images=bool(nsfw_images)
         )
-        await self._service.set_cursor(Platform.DISCORD, self._key(channel_id), json.dumps(asdict(settings)))
+        await self._service.save_channel_settings(Platform.DISCORD, str(channel_id), settings)
         self._cache[channel_id] = settings
         return settings

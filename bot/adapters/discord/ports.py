@@ -13,7 +13,7 @@ from bot.domain import Platform
 if TYPE_CHECKING:
     from bot.domain import Request
     from bot.service import RequestView
-    from storage import QueueStats
+    from storage import ChannelSettings, QueueStats
 
 
 class DiscordService(Service, Protocol):
@@ -29,8 +29,13 @@ class DiscordService(Service, Protocol):
         """How many requests wait and run."""
         ...
 
-    async def set_cursor(self, platform: Platform, key: str, value: str) -> None:
-        """Store a small per-platform value (the adapter keeps channel settings there)."""
+    async def channel_settings(self, platform: Platform, channel_id: str) -> ChannelSettings | None:
+        """What moderators set for a channel (`/mod channel`); None when never set."""
+        ...
+
+    async def save_channel_settings(
+        self, platform: Platform, channel_id: str, settings: ChannelSettings
+    ) -> None:
         ...
 
     async def ban(self, platform: Platform, user_id: str, *, reason: str = "") -> None: ...
