@@ -187,3 +187,15 @@ def database_setting(env: Mapping[str, str]) -> str:
     from bot.config import DATABASE_URL_ENV
 
     return DATABASE_URL_ENV if env.get(DATABASE_URL_ENV) else "storage.url in config.yaml"
+
+
+if TYPE_CHECKING:  # mypy checks that the service implements every port adapters and jobs are typed against
+    from bot.adapters.base import Service
+    from bot.adapters.discord.ports import DiscordService
+    from bot.adapters.web.ports import WebService
+    from bot.daily.job import DailyService
+    from bot.delivery import Outbox
+    from bot.service import BotService
+
+    def _ports(service: BotService) -> tuple[Service, DiscordService, WebService, Outbox, DailyService]:
+        return service, service, service, service, service

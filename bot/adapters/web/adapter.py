@@ -47,7 +47,7 @@ from bot.metrics import Metrics
 from generation.about import ModelFacts, describe_model
 
 if TYPE_CHECKING:
-    from bot.service import BotService
+    from bot.adapters.web.ports import WebService
     from storage import Delivery
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class WebAdapter(Adapter):
         self.settings = settings
         self.admin = Admin(admin_token)  # admin.py: who may hide gallery images from the page
         self.metrics = metrics or Metrics()
-        self.service: BotService | None = None
+        self.service: WebService | None = None
         self._runner: web.AppRunner | None = None
         self.url: str | None = None
         self._trusted = identity.parse_networks(settings.trusted_proxies)
@@ -99,7 +99,7 @@ class WebAdapter(Adapter):
 
     # -- Adapter -------------------------------------------------------------------------------
 
-    async def start(self, service: BotService) -> None:  # type: ignore[override]
+    async def start(self, service: WebService) -> None:  # type: ignore[override]
         """Serve the playground; `self.url` is where it listens (port 0 picks a free one)."""
         self.service = service
         self._runner = web.AppRunner(self.build_app(), access_log=None)

@@ -21,7 +21,7 @@ from storage import StorageError
 from storage.outage import kind_of
 
 if TYPE_CHECKING:
-    from bot.service import BotService
+    from bot.adapters.web.ports import WebService
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-async def readyz(service: BotService) -> web.Response:
+async def readyz(service: WebService) -> web.Response:
     """Ready: a real write went through within the write timeout (plus a little for the thread hop)."""
     timeout = service.settings.storage.write_timeout_seconds + 0.5
     try:

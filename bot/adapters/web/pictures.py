@@ -25,13 +25,13 @@ from bot.image_gate import png_bytes
 from generation.images import split_grid
 
 if TYPE_CHECKING:
-    from bot.service import BotService
+    from bot.adapters.web.ports import WebService
 
 DAILY_IMAGE = re.compile(r"daily-(\d{4}-\d{2}-\d{2})")
 _CACHED = {"Cache-Control": "max-age=86400"}
 
 
-async def gallery(service: BotService, size: int) -> list[dict[str, Any]]:
+async def gallery(service: WebService, size: int) -> list[dict[str, Any]]:
     """The `size` most recent shown pictures: web requests and daily prompts (each daily once)."""
     # Read more than shown: other platforms' images are skipped, and a daily prompt posted to
     # several platforms appears once.
@@ -55,7 +55,7 @@ async def gallery(service: BotService, size: int) -> list[dict[str, Any]]:
     ]
 
 
-async def picture(service: BotService, name: str, tile: int | None) -> web.Response:
+async def picture(service: WebService, name: str, tile: int | None) -> web.Response:
     """The grid named `name` as one PNG, or its tile `tile` (1-based); 404 in words otherwise."""
     png, images = None, 1
     for stored in await find_shown(service, name):
@@ -73,7 +73,7 @@ async def picture(service: BotService, name: str, tile: int | None) -> web.Respo
     return web.Response(body=png, content_type="image/png", headers=_CACHED)
 
 
-async def find_shown(service: BotService, name: str) -> list[Request]:
+async def find_shown(service: WebService, name: str) -> list[Request]:
     """The finished requests an image name may stand for (a daily prompt: one per platform)."""
     daily = DAILY_IMAGE.fullmatch(name)
     if daily is not None:
