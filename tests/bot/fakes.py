@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from PIL import Image
@@ -20,6 +19,7 @@ from PIL import Image
 from bot.adapters.base import Adapter, DeliveryError
 from bot.domain import Platform, Request
 from bot.safety.policy import Category
+from tests.storage.helpers import FakeClock as FakeClock  # re-exported: the one settable clock
 
 
 @dataclass
@@ -211,14 +211,3 @@ class RecordingAdapter(Adapter):
         return self.landed.get(request.id)
 
 
-class FakeClock:
-    """A settable UTC clock for storage and the delivery loop."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 1, 1, 12, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
