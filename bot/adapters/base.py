@@ -11,10 +11,11 @@ Lifecycle, driven by the composition root (bot/app.py):
     await adapter.stop()             # stop receiving, close sessions; idempotent
 
 Delivery (the outbox, bot/delivery.py) is effectively-once:
-  * `deliver(delivery)` posts one outbox entry — kind "image" (delivery.image_png is a PNG,
-    delivery.message may carry a caption/spoiler hint), "failure" (delivery.message says what went
-    wrong) or "rejection" (delivery.message is the Rejected message) — and returns the id of
-    what it posted (message id, tweet id...). The core stores that id.
+  * `deliver(delivery)` posts one outbox entry — `delivery.kind` is DeliveryKind.IMAGE
+    (delivery.image_png is a PNG; delivery.image_action says whether the image gate allowed it
+    only behind a spoiler), FAILURE (delivery.message says what went wrong, in the bot's words)
+    or REJECTION (delivery.message is the Rejected message) — and returns the id of what it
+    posted (message id, tweet id...). The core stores that id.
   * On failure it raises `DeliveryError` classified as:
       retryable  — nothing was posted (network error before sending, 429, 5xx); the core retries
                    after `retry_after` seconds (or its own backoff) without counting it as
