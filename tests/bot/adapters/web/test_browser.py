@@ -368,6 +368,32 @@ async def test_every_failure_ends_in_a_message_and_a_usable_form(
     assert await page.input_value("#prompt") == "one more bell"  # kept, to send again
 
 
+async def test_a_server_that_never_answers_ends_in_a_message_and_a_usable_form(
+    make_app: MakeApp, pipeline: StandInPipeline, browser_page
+) -> None:  # type: ignore[no-untyped-def]
+    page = browser_page
+    app = await make_app()
+    adapter = app.adapters[Platform.WEB]
+    hung = asyncio.Event()
+    original = adapter.service.submit  # type: ignore[union-attr]
+
+    async def never(*args: Any, **kwargs: Any) -> Any:
+        await hung.wait()  # the server takes the request and says nothing
+        return await original(*args, **kwargs)
+
+    adapter.service.submit = never  # type: ignore[union-attr, method-assign]
+    await page.clock.install()  # the page's timers, moved forward by the test
+    await page.goto(url_of(app))
+    await until(page, "document.getElementById('quota').textContent.length > 0")
+    await submit(page, "a silent bell")
+    await until(page, "document.getElementById('submit').disabled")
+    await page.clock.fast_forward(16_000)  # past the page's 15 s limit for a submit
+    await until(page, f"{FORM_MESSAGE}.includes('did not answer in time')")
+    assert await page.evaluate(FORM_USABLE)
+    assert await page.input_value("#prompt") == "a silent bell"
+    hung.set()
+
+
 async def test_several_requests_in_flight_are_followed_to_the_end_and_a_reload_restores_them(
     make_app: MakeApp, pipeline: StandInPipeline, browser_page
 ) -> None:  # type: ignore[no-untyped-def]
