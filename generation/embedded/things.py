@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from generation.embedded.phrasing import COLOUR_WORDS, plural
-from generation.embedded.world import SHAPES
+from generation.embedded.world import SHAPE_NAMES
 
 THINGS_FILE = Path(__file__).with_name("data") / "things.tsv"
 FONT_ENV = "DALLEBOT_EMOJI_FONT"  # another path to NotoColorEmoji.ttf
@@ -33,10 +33,7 @@ FONT_PATHS = (
 )
 _FONT_SIZE = 109  # NotoColorEmoji is a bitmap font: Pillow only loads it at this size
 # Shape words keep their meaning (a "star" is the shapes world's star, a "box" its square).
-_SHAPE_NAMES = frozenset(
-    {*SHAPES, "sphere", "disc", "cube", "box", "pyramid", "rhombus", "plus"}
-    | {plural(s) for s in (*SHAPES, "sphere", "disc", "cube", "box", "pyramid", "rhombus", "plus")}
-)
+_SHAPE_NAMES = frozenset(word for forms in SHAPE_NAMES.values() for pair in forms for word in pair)
 
 
 @dataclass(frozen=True)
@@ -68,6 +65,8 @@ def things() -> dict[str, Thing]:
     owner: dict[str, str] = {}
     reserved = _SHAPE_NAMES | {w for words in COLOUR_WORDS.values() for w in words}
     for precedence in ("own", "cldr", "alias"):
+        if precedence == "cldr":  # "books" is the plural of a book before it is 📚's CLDR name
+            reserved |= {plural(name) for name in owner} - set(owner)
         for thing_id, _, char, cldr, names in rows:
             for name in _names(precedence, thing_id, char, cldr, names):
                 if name not in reserved and (precedence == "own" or name not in owner):

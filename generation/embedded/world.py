@@ -66,6 +66,10 @@ _SHAPE_WORDS = {
     "diamond": (("diamond", "diamonds"), ("diamond", "diamonds"), ("rhombus", "rhombuses")),
     "cross": (("cross", "crosses"), ("cross", "crosses"), ("plus", "pluses")),
 }
+# (singular, plural) of every word for each shape, for readers of prompts (prompt.py)
+SHAPE_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
+    shape: tuple(dict.fromkeys(words)) for shape, words in _SHAPE_WORDS.items()
+}
 _COLOUR_WORDS = {"purple": ("purple", "purple", "violet")}
 _BACKGROUND_WORDS = {"gray": ("gray", "grey"), "beige": ("beige", "cream")}
 _SIZE_WORDS = {
