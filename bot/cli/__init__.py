@@ -16,7 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.generate",  # dallebot generate
     "bot.cli.run",  # dallebot run | worker | check-config
     "bot.cli.daily",  # dallebot daily [--now]
-    "bot.cli.eval",  # dallebot eval safety | fidelity
+    "bot.cli.eval",  # dallebot eval safety | fidelity | embedded
     "bot.cli.db",  # dallebot db upgrade | queue
     "bot.cli.mod",  # dallebot mod hide
     "bot.cli.models",  # dallebot models download | list | remove

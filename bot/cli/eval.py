@@ -4,6 +4,7 @@ Each subcommand is a few lines here; the work lives in the component's own packa
 only when the subcommand runs.
   eval safety    — bot.safety.eval (prompt recall / false positives, gate speeds)
   eval fidelity  — generation.embedded.eval (prompt fidelity held-out / in-distribution, CPU s/image, PSNR)
+  eval embedded  — generation.embedded.eval_embedded (objects, composition, natural phrasing, detector)
 """
 
 from __future__ import annotations
@@ -45,6 +46,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     fid.set_defaults(func=_fidelity)
 
+    # -- eval embedded --------------------------------------------------------------------------
+    emb = evals.add_parser(
+        "embedded", help="embedded model: object accuracy, composition, natural phrasing, detector, speed"
+    )
+    emb.add_argument("--model", type=Path, default=None, metavar="DIR", help="default: the embedded model")
+    emb.add_argument("--captions", type=int, default=100, help="held-out captions (default 100)")
+    emb.add_argument("--device", default=None, help="cpu or cuda (default: cuda if any)")
+    emb.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    precisions = ["fp32", "bf16", "fp16", "int8"]
+    emb.add_argument("--dtype", default=None, choices=precisions, help="engine precision")
+    emb.add_argument(
+        "--detector-scenes", type=int, default=1000, help="scenes to check the detector on (1000)"
+    )
+    emb.set_defaults(func=_embedded)
+
 
 def _fidelity(args: argparse.Namespace) -> int:
     from generation.embedded.eval import main
@@ -56,6 +72,19 @@ def _fidelity(args: argparse.Namespace) -> int:
         threads=args.threads,
         dtype=args.dtype,
         images=args.images,
+    )
+
+
+def _embedded(args: argparse.Namespace) -> int:
+    from generation.embedded.eval_embedded import main
+
+    return main(
+        args.model,
+        captions=args.captions,
+        device=args.device,
+        threads=args.threads,
+        dtype=args.dtype,
+        detector_scenes=args.detector_scenes,
     )
 
 

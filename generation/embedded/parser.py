@@ -154,6 +154,11 @@ def matches(image: Image.Image | np.ndarray, claims: Claims) -> bool:
     return not check(parse(image), claims)
 
 
+def object_hits(parsed: ParsedImage, claims: Claims) -> int:
+    """How many of the claimed objects the image shows with the claimed shape and colour."""
+    return len(_assign(parsed.objects, claims))
+
+
 def _assign(objects: tuple[ParsedObject, ...], claims: Claims) -> dict[int, ParsedObject]:
     free = list(objects)
     assigned = {}

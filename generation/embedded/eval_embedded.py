@@ -1,0 +1,274 @@
+"""`dallebot eval embedded`: what the embedded model draws, judged by eyes that see (issue 21).
+
+Figures (the last printed line is one JSON object with these keys, among others):
+- object_accuracy: the share of objects that held-out captions claim which the image shows
+  (right thing or shape, right colour);
+- composition: the share of held-out captions whose image matches every claim (objects, colours,
+  counts, sizes, positions, relations, background);
+- natural_phrasing: the share of the hand-written natural-phrasing set (`claims.NATURAL_SET`) whose
+  image, drawn from the prompt as written, matches every claim; a prompt naming something the
+  model's world cannot draw (a thing, to a shapes model) counts as a miss without being drawn;
+- natural_phrasing_read: the same, with the prompt first read (`prompt.read`) and rewritten in the
+  world's own grammar — what the reader buys a model that knows only its own wording;
+- reader_natural: the share of the set the reader alone gets right (claims and ignored words);
+- detector_accuracy: the things detector on rendered scenes (every object, size, place and the
+  background exactly right);
+- s_per_image: median CPU seconds per image, one prompt at a time, after a warm-up.
+
+A model's world is the one its `training.json` names (`config.world`); the committed model, made
+before the things world, is a shapes model: its images are seen by `parser.py`, a things model's
+by `detector.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from generation.embedded import detector, parser
+from generation.embedded.claims import NaturalPrompt, PromptClaims, load_natural_set
+from generation.embedded.eval import cpu_seconds_per_image
+from generation.embedded.prompt import claims_equal, read
+from generation.embedded.things_world import ThingWorld, render_things
+from generation.embedded.world import SHAPES, Claims, ObjectClaim, World
+from generation.loading import EMBEDDED_MODEL_DIR, load_components
+
+log = logging.getLogger(__name__)
+
+_SHAPE_SIZES = {"small": "small", "big": "large"}
+_SHAPE_BACKGROUNDS = {"white": "white", "plain": "white", "black": "black", "gray": "gray", "beige": "beige"}
+_SHAPE_RELATIONS = {
+    "above": "above",
+    "below": "below",
+    "left": "left",
+    "right": "right",
+    "beside": "beside",
+    "on": "above",
+}  # the shapes world has no "on": judged as above
+
+
+def model_world(model_dir: Path) -> str:
+    """ "things" or "shapes": what the model was trained on, from its training.json."""
+    report = model_dir / "training.json"
+    config = json.loads(report.read_text(encoding="utf-8")).get("config", {}) if report.is_file() else {}
+    return str(config.get("world", "shapes"))
+
+
+def shapes_claims(claims: PromptClaims) -> Claims | None:
+    """The claims in the shapes world's terms, or None when that world cannot draw them."""
+    if any(o.thing not in SHAPES or o.colour is None for o in claims.objects) or claims.count() > 3:
+        return None
+    if claims.background is not None and claims.background not in _SHAPE_BACKGROUNDS:
+        return None
+    objects: list[ObjectClaim] = []
+    first: list[int] = []  # index in `objects` of each claim's first object
+    for o in claims.objects:
+        first.append(len(objects))
+        size = _SHAPE_SIZES[o.size] if o.size else None
+        objects += [ObjectClaim(o.thing, o.colour or "", size, o.position)] * o.count
+    relations = tuple((first[a], _SHAPE_RELATIONS[r], first[b]) for a, r, b in claims.relations)
+    background = _SHAPE_BACKGROUNDS[claims.background] if claims.background else None
+    return Claims(tuple(objects), relations, background)
+
+
+def shapes_caption(claims: PromptClaims) -> str:
+    """Claims written the way the shapes world's captions are ("a large red circle next to …")."""
+    counts = {2: "two", 3: "three", 4: "four"}
+    relation_words = {
+        "above": "above",
+        "below": "below",
+        "left": "to the left of",
+        "right": "to the right of",
+        "beside": "next to",
+        "on": "on top of",
+    }
+    phrases = []
+    for o in claims.objects:
+        noun = o.thing if o.count == 1 else ("crosses" if o.thing == "cross" else f"{o.thing}s")
+        body = " ".join(w for w in (_SHAPE_SIZES.get(o.size or "", ""), o.colour or "", noun) if w)
+        article = ("an" if body[0] in "aeiou" else "a") if o.count == 1 else counts[o.count]
+        phrase = f"{article} {body}"
+        if o.position:
+            phrase += {"centre": " in the centre"}.get(o.position, f" at the {o.position}")
+        phrases.append(phrase)
+    if claims.relations and len(phrases) == 2:
+        a, relation, b = claims.relations[0]
+        text = f"{phrases[a]} {relation_words[relation]} {phrases[b]}"
+    else:
+        text = ", ".join(phrases[:-1]) + (" and " if len(phrases) > 1 else "") + phrases[-1]
+    if claims.background:
+        text += f" on a {_SHAPE_BACKGROUNDS.get(claims.background, claims.background)} background"
+    return text
+
+
+def detector_accuracy(scenes: int = 1000, seed: int = 2121, noise: float = 0.0) -> float:
+    """Share of rendered things scenes the detector reads exactly (objects, sizes, places, background)."""
+    see = detector.Detector()
+    rng = np.random.default_rng(seed)
+    right = 0
+    for scene in ThingWorld(seed, "any").scenes(scenes):
+        image = render_things(scene)
+        if noise:
+            image = np.clip(image + rng.normal(0, noise, image.shape), 0, 255).astype(np.uint8)
+        seen = see(image)
+        truth = sorted((o.thing, o.colour or "", o.r, o.x, o.y) for o in scene.objects)
+        got = sorted((o.thing, o.colour or "", o.r, o.x, o.y) for o in seen.objects)
+        right += truth == got and seen.background == scene.background
+    return right / scenes
+
+
+class _Judge:
+    """Generates images and judges them against claims in the model's world."""
+
+    def __init__(self, pipeline: Any, options: dict[str, Any], world: str, seed: int) -> None:
+        self.pipeline, self.options, self.world, self.seed = pipeline, options, world, seed
+        self.see = detector.Detector() if world == "things" else None
+
+    def draw(self, prompts: list[str]) -> list[Any]:
+        images: list[Any] = []
+        for start in range(0, len(prompts), 25):
+            chunk = prompts[start : start + 25]
+            images += self.pipeline(
+                chunk, seed=[self.seed + start + i for i in range(len(chunk))], **self.options
+            )
+        return images
+
+    def score(self, image: Any, claims: PromptClaims) -> tuple[bool, int, int]:
+        """(every claim right, objects found, objects claimed)."""
+        if self.see is not None:
+            seen = self.see(image)
+            found, wanted = detector.object_accuracy(seen, claims)
+            return not detector.check(seen, claims), found, wanted
+        shapes = shapes_claims(claims)
+        if shapes is None:
+            return False, 0, claims.count()
+        parsed = parser.parse(image)
+        return not parser.check(parsed, shapes), parser.object_hits(parsed, shapes), len(shapes.objects)
+
+    def drawable(self, claims: PromptClaims) -> bool:
+        return self.world == "things" or shapes_claims(claims) is not None
+
+
+def _heldout(world: str, seed: int, n: int) -> list[tuple[str, PromptClaims]]:
+    if world == "things":
+        return [(s.caption, s.claims) for s in ThingWorld(seed, "heldout").scenes(n)]
+    return [(s.caption, _from_shapes(s.claims)) for s in World(seed, "heldout").scenes(n)]
+
+
+def _from_shapes(claims: Claims) -> PromptClaims:
+    from generation.embedded.claims import ThingClaim
+
+    sizes = {"small": "small", "large": "big"}
+    objects = tuple(
+        ThingClaim(o.shape, o.colour, sizes.get(o.size or ""), 1, o.position) for o in claims.objects
+    )
+    return PromptClaims(objects, claims.relations, claims.background)
+
+
+def natural_figures(judge: _Judge, prompts: list[NaturalPrompt]) -> dict[str, float]:
+    """natural_phrasing (as written), natural_phrasing_read (read, then rewritten), reader_natural."""
+    readings = [read(p.prompt) for p in prompts]
+    reader_right = sum(
+        claims_equal(r.claims, p.claims) and set(p.ignored) <= set(r.ignored)
+        for r, p in zip(readings, prompts, strict=True)
+    )
+    drawable = [p for p in prompts if judge.drawable(p.claims)]
+    written = judge.draw([p.prompt for p in drawable])
+    rewritten = judge.draw(
+        [
+            _rewrite(judge.world, r.claims, p.prompt)
+            for r, p in zip(readings, prompts, strict=True)
+            if judge.drawable(p.claims)
+        ]
+    )
+    as_written = sum(judge.score(i, p.claims)[0] for i, p in zip(written, drawable, strict=True))
+    as_read = sum(judge.score(i, p.claims)[0] for i, p in zip(rewritten, drawable, strict=True))
+    return {
+        "natural_phrasing": as_written / len(prompts),
+        "natural_phrasing_read": as_read / len(prompts),
+        "natural_drawable": len(drawable) / len(prompts),
+        "natural_phrasing_of_drawable": as_written / max(len(drawable), 1),
+        "reader_natural": reader_right / len(prompts),
+    }
+
+
+def _rewrite(world: str, claims: PromptClaims, prompt: str) -> str:
+    if world == "things" or not claims.objects:
+        return prompt
+    return shapes_caption(claims)
+
+
+def evaluate(
+    path: str | Path | None = None,
+    *,
+    captions: int = 100,
+    seed: int = 12345,
+    device: str | None = None,
+    dtype: str | None = None,
+    detector_scenes: int = 1000,
+    natural: list[NaturalPrompt] | None = None,
+    speed_samples: int = 5,
+) -> dict[str, float]:
+    """Every figure of the module docstring for the model at `path` (default: the committed one)."""
+    from generation import load_pipeline  # the whole engine: import late
+
+    model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
+    world = model_world(model_dir)
+    pipeline = load_pipeline(path, device=device, dtype=dtype)
+    judge = _Judge(pipeline, load_components(model_dir).config.sampling.options(), world, seed)
+    with torch.inference_mode():
+        heldout = _heldout(world, seed, captions)
+        scores = [
+            judge.score(i, c) for i, (_, c) in zip(judge.draw([t for t, _ in heldout]), heldout, strict=True)
+        ]
+        figures: dict[str, float] = {
+            "object_accuracy": sum(s[1] for s in scores) / max(sum(s[2] for s in scores), 1),
+            "composition": sum(s[0] for s in scores) / len(scores),
+        }
+        figures.update(natural_figures(judge, natural if natural is not None else load_natural_set()))
+        cpu = pipeline if pipeline.device.type == "cpu" else load_pipeline(path, device="cpu", dtype=dtype)
+        figures["s_per_image"] = cpu_seconds_per_image(
+            cpu, [t for t, _ in heldout[:speed_samples]], seed=seed, options=judge.options
+        )
+    figures["detector_accuracy"] = detector_accuracy(detector_scenes) if detector_scenes else float("nan")
+    figures["detector_scenes"] = detector_scenes
+    return {k: round(v, 4) for k, v in figures.items()}
+
+
+def main(
+    path: str | Path | None = None,
+    *,
+    captions: int = 100,
+    device: str | None = None,
+    threads: int | None = None,
+    dtype: str | None = None,
+    detector_scenes: int = 1000,
+) -> int:
+    """Print the figures in words, then as one JSON object on the last line."""
+    if threads:
+        torch.set_num_threads(threads)  # one thread: this model is tiny and the cores are shared
+    model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
+    figures = evaluate(path, captions=captions, device=device, dtype=dtype, detector_scenes=detector_scenes)
+    print(f"model {model_dir} ({model_world(model_dir)} world), {torch.get_num_threads()} thread(s)")
+    print(
+        f"held-out compositions ({captions}): object accuracy {figures['object_accuracy']:.1%} "
+        "(target 90%), "
+        f"full composition {figures['composition']:.1%} (target 85%)"
+    )
+    print(
+        f"natural phrasing: {figures['natural_phrasing']:.1%} as written (target 85%), "
+        f"{figures['natural_phrasing_read']:.1%} read first; the world draws "
+        f"{figures['natural_drawable']:.1%} of the set; "
+        f"the reader alone {figures['reader_natural']:.1%}"
+    )
+    print(
+        f"detector on {detector_scenes} rendered scenes {figures['detector_accuracy']:.1%} (target 99%); "
+        f"CPU {figures['s_per_image']:.3f} s/image (target 0.3)"
+    )
+    print(json.dumps(figures))
+    return 0

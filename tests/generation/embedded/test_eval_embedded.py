@@ -1,0 +1,56 @@
+import json
+
+import pytest
+import torch
+
+from generation.embedded.claims import load_natural_set
+from generation.embedded.eval_embedded import (
+    detector_accuracy,
+    evaluate,
+    model_world,
+    shapes_caption,
+    shapes_claims,
+)
+from generation.embedded.prompt import read
+from generation.loading import EMBEDDED_MODEL_DIR
+
+KEYS = {"object_accuracy", "composition", "natural_phrasing", "detector_accuracy", "s_per_image"}
+
+
+def test_shapes_claims_and_caption():
+    claims = read("2 crimson circles beside a navy square on grey").claims
+    shapes = shapes_claims(claims)
+    assert shapes is not None and len(shapes.objects) == 3 and shapes.background == "gray"
+    assert shapes.relations == ((0, "beside", 2),)
+    assert shapes_caption(claims) == "two red circles next to a blue square on a gray background"
+    assert shapes_caption(read("a big amber star at the top").claims) == "a large orange star at the top"
+    assert shapes_claims(read("a cat").claims) is None  # a shapes model cannot draw a thing
+    assert shapes_claims(read("a red circle at night").claims) is None
+
+
+def test_the_committed_model_is_a_shapes_model(tmp_path):
+    assert model_world(EMBEDDED_MODEL_DIR) == "shapes"
+    (tmp_path / "training.json").write_text(json.dumps({"config": {"world": "things"}}))
+    assert model_world(tmp_path) == "things"
+
+
+def test_detector_accuracy_on_rendered_scenes(emoji_font):
+    assert detector_accuracy(20) == 1.0
+    assert 0.0 <= detector_accuracy(6, noise=30.0) <= 1.0
+
+
+def test_evaluate_reports_every_figure(emoji_font):
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        natural = [p for p in load_natural_set() if shapes_claims(p.claims) is not None][:6]
+        natural += [p for p in load_natural_set() if p.prompt == "a fox next to a tree"]
+        figures = evaluate(
+            None, captions=6, device="cpu", detector_scenes=5, natural=natural, speed_samples=2
+        )
+    finally:
+        torch.set_num_threads(before)
+    assert set(figures) >= KEYS
+    assert all(0.0 <= figures[k] <= 1.0 for k in KEYS - {"s_per_image"}) and figures["s_per_image"] > 0
+    assert figures["natural_drawable"] == pytest.approx(6 / 7, abs=1e-3)  # the fox is not drawable
+    assert figures["reader_natural"] == 1.0
