@@ -188,12 +188,13 @@ def natural_figures(judge: _Judge, prompts: list[NaturalPrompt]) -> dict[str, fl
     )
     as_written = sum(judge.score(i, p.claims)[0] for i, p in zip(written, drawable, strict=True))
     as_read = sum(judge.score(i, p.claims)[0] for i, p in zip(rewritten, drawable, strict=True))
+    total = max(len(prompts), 1)  # an empty set (a quick run) scores 0, not a division by zero
     return {
-        "natural_phrasing": as_written / len(prompts),
-        "natural_phrasing_read": as_read / len(prompts),
-        "natural_drawable": len(drawable) / len(prompts),
+        "natural_phrasing": as_written / total,
+        "natural_phrasing_read": as_read / total,
+        "natural_drawable": len(drawable) / total,
         "natural_phrasing_of_drawable": as_written / max(len(drawable), 1),
-        "reader_natural": reader_right / len(prompts),
+        "reader_natural": reader_right / total,
     }
 
 

@@ -34,24 +34,18 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
-from generation.config import BartConfig, ModelConfig, SamplingConfig, VQGANConfig
+from generation.config import BartConfig, ModelConfig, VQGANConfig
 from generation.embedded import vqgan_train
-from generation.embedded.text import UNK, train_tokenizer
+from generation.embedded.text import train_tokenizer
+from generation.embedded.train_common import SAMPLING, bars, bf16_autocast, caption_ids, overrides, pad_rows
 from generation.embedded.transformer_train import TransformerData, train_transformer
 from generation.embedded.world import World, render
 from generation.loading import EMBEDDED_MODEL_DIR, Components, load_components, save_components
-from generation.weights import has_native_bf16
 
 log = logging.getLogger(__name__)
 
 CODEBOOKS_FILE = "vq_encoder.safetensors"  # the VQGAN encoder's codebooks (eval's PSNR needs them)
 REPORT_FILE = "training.json"
-# The world is nearly deterministic given a caption, so the model is sharp: DALL·E Mini's guidance
-# of 10 drives it onto tokens neither row wants (0–3% fidelity measured). Chosen on validation
-# captions (world seeds 9001/9002, 400 per split; the eval uses 12345/12346): guidance 1.25 beats
-# 1, 1.5, 2 and 2.5, temperature 0.2 beats 0.3–1.0 (held-out 95.8% vs 87.3% at 0.7/2). 0.1 scored
-# 1.5 points more but made 4 images of one prompt near copies (1.10 distinct grids of 4, vs 1.24).
-SAMPLING = SamplingConfig(top_k=50, temperature=0.2, cond_scale=1.25, grid_temperature=0.6)  # issue 20
 
 
 @dataclass(frozen=True)
@@ -99,7 +93,7 @@ def train(cfg: TrainConfig, out: Path, device: torch.device, *, quiet: bool = Fa
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    bar = _bars(quiet)
+    bar = bars(quiet)
 
     # 1. tokenizer
     captions = [s.caption for s in World(cfg.seed, "train").scenes(cfg.tokenizer_captions)]
@@ -140,7 +134,7 @@ def train(cfg: TrainConfig, out: Path, device: torch.device, *, quiet: bool = Fa
         "wall_s": round(time.perf_counter() - started, 1),
         "device": str(device),
         "threads": torch.get_num_threads(),
-        "vqgan_bf16": _bf16(device),
+        "vqgan_bf16": bf16_autocast(device),
         "stage_wall_s": {
             "tokenizer_and_vqgan": round(vqgan_done - started, 1),
             "transformer_data_and_training": round(transformer_done - vqgan_done, 1),
@@ -164,7 +158,7 @@ def _vqgan_stage(cfg: TrainConfig, device: torch.device, bar):
         vqgan = vqgan_train.train_decoder(
             vq_config, cfg.code_dims, codebooks, _render(World(cfg.seed + 2, "train"), cfg.vq_images),
             steps=cfg.vq_steps, batch_size=cfg.vq_batch, lr=cfg.vq_lr, seed=cfg.seed, device=device,
-            edge_weight=cfg.vq_edge_weight, bf16=_bf16(device), progress=progress,
+            edge_weight=cfg.vq_edge_weight, bf16=bf16_autocast(device), progress=progress,
         )  # fmt: skip
     psnr = vqgan_train.psnr(vqgan, codebooks, _render(World(cfg.seed + 3, "heldout"), cfg.psnr_images))
     log.info("VQGAN PSNR on held-out images: %.2f dB", psnr)
@@ -177,7 +171,7 @@ def retrain_vqgan(cfg: TrainConfig, base: Path, out: Path, device: torch.device)
     torch.manual_seed(cfg.seed + 1)
     components = load_components(base)
     old = vqgan_train.Codebooks.from_tensors(load_file(base / CODEBOOKS_FILE))
-    codebooks, vq_config, vqgan, psnr = _vqgan_stage(cfg, device, _bars(False))
+    codebooks, vq_config, vqgan, psnr = _vqgan_stage(cfg, device, bars(False))
     pairs = zip(vars(old).values(), vars(codebooks).values(), strict=True)
     if any(not np.array_equal(a, b) for a, b in pairs):
         raise SystemExit(f"{base}: its codebooks differ from this configuration's; retrain everything")
@@ -191,19 +185,11 @@ def retrain_vqgan(cfg: TrainConfig, base: Path, out: Path, device: torch.device)
         psnr_db=round(psnr, 2), config=dataclasses.asdict(cfg),
         vqgan_retrained={
             "wall_s": round(time.perf_counter() - started, 1), "device": str(device),
-            "threads": torch.get_num_threads(), "vqgan_bf16": _bf16(device),
+            "threads": torch.get_num_threads(), "vqgan_bf16": bf16_autocast(device),
         },
     )  # fmt: skip
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
-
-
-def _bf16(device: torch.device) -> bool:
-    """Whether the VQGAN trains under bf16 autocast: on CUDA, and on CPUs with native bf16
-    (AVX512-BF16/AMX), where its convolutions run 2.5× faster (measured on 1 thread)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and has_native_bf16()
 
 
 def _render(world: World, n: int) -> np.ndarray:
@@ -213,56 +199,16 @@ def _render(world: World, n: int) -> np.ndarray:
 def _pairs(world: World, cfg: TrainConfig, tokenizer, codebooks: vqgan_train.Codebooks) -> TransformerData:
     """n (caption ids, image tokens) pairs; some captions get a run of <unk> at a random place."""
     rng = random.Random(cfg.seed)
-    encoder = tokenizer  # Tokenizer.encode caches per word: hundreds of thousands of captions
-    unk = tokenizer.vocab[UNK]
     texts: list[list[int]] = []
     images: list[np.ndarray] = []
     chunk = 1000
     for start in tqdm(range(0, cfg.pairs, chunk), desc="data", unit="k pairs", file=sys.stderr):
         scenes = world.scenes(min(chunk, cfg.pairs - start))
-        for scene in scenes:
-            ids = encoder.encode(scene.caption)
-            if rng.random() < cfg.unk_rate:
-                at = rng.randrange(1, len(ids))
-                ids[at:at] = [unk] * rng.randint(1, 6)
-            texts.append(ids[: cfg.text_tokens - 1] + ids[-1:] if len(ids) > cfg.text_tokens else ids)
+        texts += caption_ids([s.caption for s in scenes], tokenizer, rng, cfg.unk_rate, cfg.text_tokens)
         images.append(vqgan_train.encode(np.stack([render(s) for s in scenes]), codebooks))
-    length = max(len(t) for t in texts)
-    text = torch.full((len(texts), length), tokenizer.pad, dtype=torch.long)
-    for i, ids in enumerate(texts):
-        text[i, : len(ids)] = torch.tensor(ids)
-    return TransformerData(text=text, image=torch.from_numpy(np.concatenate(images)))
-
-
-def _bars(quiet: bool):
-    """bar(total, name) -> context manager yielding progress(step, loss) for a tqdm bar."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def bar(total: int, name: str):
-        with tqdm(total=total, desc=name, unit="step", file=sys.stderr, disable=quiet) as t:
-
-            def progress(step: int, loss: torch.Tensor) -> None:
-                t.update(1)
-                if step % 25 == 0 or step == total - 1:
-                    t.set_postfix(loss=f"{float(loss):.4f}")
-
-            yield progress
-
-    return bar
-
-
-def _overrides(pairs: list[str]) -> dict:
-    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    values = {}
-    for pair in pairs:
-        name, _, text = pair.partition("=")
-        if name not in fields:
-            raise SystemExit(f"--set: unknown field {name!r}; known: {', '.join(fields)}")
-        default = getattr(TrainConfig(), name)
-        is_tuple = isinstance(default, tuple)
-        values[name] = tuple(int(v) for v in text.split(",")) if is_tuple else type(default)(text)
-    return values
+    return TransformerData(
+        text=pad_rows(texts, tokenizer.pad), image=torch.from_numpy(np.concatenate(images))
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,13 +228,30 @@ def main(argv: list[str] | None = None) -> int:
         "--set", action="append", default=[], metavar="FIELD=VALUE",
         help="override a TrainConfig field (experiments; the defaults reproduce the committed weights)",
     )  # fmt: skip
+    parser.add_argument(
+        "--world", choices=["shapes", "things"], default="shapes",
+        help="shapes (the committed model's) or things (issue 21: emoji; resumable, stages under OUT/stages)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if args.world == "things":
+        from generation.embedded.things_train import ThingsTrainConfig, train_things
+
+        if args.out == EMBEDDED_MODEL_DIR:
+            raise SystemExit("--world things: give --out DIR (the committed model is the shapes world's)")
+
+        things_cfg = ThingsTrainConfig.tiny() if args.tiny else ThingsTrainConfig()
+        things_cfg = dataclasses.replace(things_cfg, seed=args.seed, **overrides(args.set, ThingsTrainConfig))
+        report = train_things(things_cfg, args.out, device)
+        print(
+            f"wrote {args.out} on {device}: VQGAN PSNR {report['psnr_db']} dB, wall time {report['wall_s']} s"
+        )
+        return 0
     cfg = TrainConfig.tiny() if args.tiny else TrainConfig()
-    cfg = dataclasses.replace(cfg, seed=args.seed, **_overrides(args.set))
+    cfg = dataclasses.replace(cfg, seed=args.seed, **overrides(args.set, TrainConfig))
     if args.only_vqgan:
         report = retrain_vqgan(cfg, args.only_vqgan, args.out, device)
     else:

@@ -24,7 +24,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Protocol, cast
 
 import numpy as np
 import torch
@@ -38,6 +38,13 @@ log = logging.getLogger(__name__)
 
 PATCH = 8
 _FG_THRESHOLD = 0.15  # RGB distance (0..1 scale) from the background that makes a pixel foreground
+
+
+class TokenSizes(Protocol):
+    """Anything that says how image-token ids factor: (K_a, K_b, K_c)."""
+
+    @property
+    def sizes(self) -> tuple[int, int, int]: ...
 
 
 @dataclass
@@ -175,7 +182,7 @@ def decode_pixels(vqgan: VQGANDecoder, embed: ProductEmbedding, ids: torch.Tenso
 def train_decoder(
     config: VQGANConfig,
     embed_dims: tuple[int, int, int],
-    codebooks: Codebooks,
+    codebooks: Codebooks | TokenSizes,
     images: np.ndarray,
     *,
     steps: int,
@@ -186,17 +193,24 @@ def train_decoder(
     edge_weight: float = 0.0,
     bf16: bool = False,
     progress: Callable[[int, torch.Tensor], None] | None = None,
+    ids: np.ndarray | None = None,
 ) -> VQGANDecoder:
     """Train the engine's VQGAN decoder to reconstruct uint8 `images` (N, H, W, 3) from their
     tokens; returns it (eval mode) with the product codebook written into its `embedding`.
 
     `edge_weight` adds that much loss weight on pixels at a colour boundary (see `_edges`);
-    `bf16` runs the forward pass under bf16 autocast (weights and loss stay fp32)."""
+    `bf16` runs the forward pass under bf16 autocast (weights and loss stay fp32). `ids` (N, tokens)
+    are the images' tokens when another tokenizer made them (the things world's); `codebooks`
+    then only gives the sizes."""
     gen = torch.Generator().manual_seed(seed)
     vqgan = VQGANDecoder(config).to(device)
     embed = ProductEmbedding(codebooks.sizes, embed_dims).to(device)
     pool = torch.from_numpy(images).to(device)  # (N, H, W, 3) uint8
-    pool_ids = torch.from_numpy(encode(images, codebooks)).to(device)  # (N, tokens)
+    if ids is None:
+        if not isinstance(codebooks, Codebooks):
+            raise TypeError("train_decoder: give the images' token ids with codebooks other than the shapes'")
+        ids = encode(images, codebooks)
+    pool_ids = torch.from_numpy(ids).to(device)  # (N, tokens)
     params = [p for n, p in vqgan.named_parameters() if not n.startswith("embedding.")]
     params += list(embed.parameters())
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0, betas=(0.9, 0.99))

@@ -1,0 +1,55 @@
+"""The things-world training command, end to end at toy sizes: stages, resuming, a loadable model."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from generation import load_pipeline
+from generation.embedded.eval_embedded import evaluate, model_world
+from generation.embedded.things_train import STAGES, ThingsTrainConfig, train_things
+from generation.embedded.things_vq import encode_things, fit_thing_codebooks, paint
+from generation.embedded.things_world import ThingWorld, render_things
+from generation.embedded.train import main
+
+
+def test_tiny_training_writes_a_loadable_things_model_and_resumes(tmp_path, emoji_font):
+    out = tmp_path / "m"
+    report = train_things(ThingsTrainConfig.tiny(), out, torch.device("cpu"), quiet=True)
+    assert report["stages_reused"] == [] and set(report["stage_wall_s"]) == set(STAGES)
+    assert model_world(out) == "things"
+    (image,) = load_pipeline(out, device="cpu", dtype="fp32")("a cat on the grass", seed=1)
+    assert image.size == (64, 64)
+    weights = (out / "model.safetensors").read_bytes()
+
+    again = train_things(ThingsTrainConfig.tiny(), out, torch.device("cpu"), quiet=True)
+    assert again["stages_reused"] == list(STAGES)
+    assert (out / "model.safetensors").read_bytes() == weights  # resumed from the stages, same model
+
+    (out / "stages" / "transformer.done").unlink()
+    redone = train_things(ThingsTrainConfig.tiny(), out, torch.device("cpu"), quiet=True)
+    assert redone["stages_reused"] == list(STAGES[:-1]) and set(redone["stage_wall_s"]) == {"transformer"}
+
+    other = dataclasses.replace(ThingsTrainConfig.tiny(), steps=4)
+    with pytest.raises(SystemExit, match="another configuration"):
+        train_things(other, out, torch.device("cpu"), quiet=True)
+
+    figures = evaluate(out, captions=3, device="cpu", detector_scenes=0, natural=[], speed_samples=1)
+    assert {"object_accuracy", "composition", "s_per_image"} <= set(figures)
+
+
+def test_the_command_refuses_to_overwrite_the_committed_model():
+    with pytest.raises(SystemExit, match="give --out"):
+        main(["--world", "things", "--tiny"])
+
+
+def test_tokens_keep_what_the_codebook_scenes_showed(emoji_font):
+    scenes = ThingWorld(8, "train").scenes(30)
+    codebooks = fit_thing_codebooks(scenes, 100_000)  # room for every distinct patch: exact
+    painted = paint(encode_things(scenes, codebooks), codebooks)
+    real = np.stack([render_things(s) for s in scenes])
+    assert np.abs(painted.astype(int) - real).max() <= 2  # rounding only
+    small = fit_thing_codebooks(scenes, 16)  # k-means: lossy, but every id is in range
+    ids = encode_things(scenes, small)
+    assert ids.shape == (30, 64) and ids.max() < small.vocab_size
