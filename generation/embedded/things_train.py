@@ -2,8 +2,8 @@
 
     python -m generation.embedded.train --world things --out DIR [--tiny] [--set FIELD=VALUE …]
 
-Stages, each written to DIR/stages/ when done and reused by a later run with the same
-configuration (a run with another configuration stops and says so, rather than mixing them):
+Stages, each written to DIR/stages/ when done and reused by a later run whose settings for it
+(and for the stages it builds on) are the same; a stage made with other settings is redone:
 1. tokenizer — the byte-level BPE on things-world captions;
 2. codebooks — every distinct foreground patch of the codebook scenes (`things_vq`);
 3. vqgan — the engine's VQGAN decoder, trained to paint those tokens (its held-out PSNR too);
@@ -83,32 +83,70 @@ class ThingsTrainConfig:
         )  # fmt: skip
 
 
+# The configuration fields each stage's result depends on (a stage depends on those before it).
+_STAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "tokenizer": ("world", "seed", "tokenizer_captions", "text_tokens"),
+    "codebooks": ("world", "seed", "codebook_scenes", "content_codes"),
+    "vqgan": ("code_dims", "vq_channels", "vq_norm_groups", "vq_scenes", "vq_steps", "vq_batch", "vq_lr",
+              "psnr_scenes"),
+    "data": ("pairs", "unk_rate"),
+    "transformer": ("d_model", "heads", "encoder_layers", "decoder_layers", "glu_dim", "steps", "batch",
+                    "lr"),
+}  # fmt: skip
+_DEPENDS = {"tokenizer": (), "codebooks": (), "vqgan": ("codebooks",), "data": ("tokenizer", "codebooks"),
+            "transformer": ("data",)}  # fmt: skip
+
+
 class _Stages:
-    """Stage outputs under DIR/stages, tied to the configuration that made them."""
+    """Stage outputs under DIR/stages; a stage is reused when the fields it (and the stages it
+    builds on) depends on are what made it, and redone otherwise."""
 
     def __init__(self, out: Path, cfg: ThingsTrainConfig) -> None:
         self.dir = out / "stages"
         self.dir.mkdir(parents=True, exist_ok=True)
-        config = self.dir / "config.json"
-        wanted = json.dumps(dataclasses.asdict(cfg), sort_keys=True)
-        if config.is_file() and config.read_text(encoding="utf-8") != wanted:
-            raise SystemExit(
-                f"{self.dir} holds stages of another configuration: use another --out or delete it"
-            )
-        config.write_text(wanted, encoding="utf-8")
+        self.config = dataclasses.asdict(cfg)
         self.reused: list[str] = []
         self.wall: dict[str, float] = {}
+        self.redone: set[str] = set()
+
+    def fields(self, name: str) -> dict[str, Any]:
+        keys = [*_STAGE_FIELDS[name], *(k for d in _DEPENDS[name] for k in self.fields(d))]
+        return {k: self.config[k] for k in sorted(set(keys))}
 
     def done(self, name: str) -> bool:
-        if (self.dir / f"{name}.done").is_file():
+        made_by = self._made_by(name)
+        upstream_redone = any(d in self.redone for d in _DEPENDS[name])
+        if made_by is not None and not upstream_redone and made_by == _jsonable(self.fields(name)):
             self.reused.append(name)
             log.info("stage %s: reusing %s", name, self.dir)
             return True
+        if made_by is not None:
+            log.info("stage %s: made with other settings, redoing it", name)
+        self.redone.add(name)
         return False
+
+    def _made_by(self, name: str) -> Any:
+        marker = self.dir / f"{name}.done"
+        if not marker.is_file():
+            return None
+        written = json.loads(marker.read_text(encoding="utf-8"))
+        if isinstance(written, dict):
+            return written.get("fields")
+        # the first format: the wall time alone, the whole configuration in config.json
+        legacy = self.dir / "config.json"
+        if not legacy.is_file():
+            return None
+        config = json.loads(legacy.read_text(encoding="utf-8"))
+        return {k: config.get(k) for k in self.fields(name)}
 
     def finish(self, name: str, started: float) -> None:
         self.wall[name] = round(time.perf_counter() - started, 1)
-        (self.dir / f"{name}.done").write_text(str(self.wall[name]), encoding="utf-8")
+        marker = {"fields": _jsonable(self.fields(name)), "wall_s": self.wall[name]}
+        (self.dir / f"{name}.done").write_text(json.dumps(marker), encoding="utf-8")
+
+
+def _jsonable(value: dict[str, Any]) -> Any:
+    return json.loads(json.dumps(value))  # tuples become lists, as they read back
 
 
 def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, quiet: bool = False) -> dict:

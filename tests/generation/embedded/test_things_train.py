@@ -31,9 +31,13 @@ def test_tiny_training_writes_a_loadable_things_model_and_resumes(tmp_path, emoj
     redone = train_things(ThingsTrainConfig.tiny(), out, torch.device("cpu"), quiet=True)
     assert redone["stages_reused"] == list(STAGES[:-1]) and set(redone["stage_wall_s"]) == {"transformer"}
 
-    other = dataclasses.replace(ThingsTrainConfig.tiny(), steps=4)
-    with pytest.raises(SystemExit, match="another configuration"):
-        train_things(other, out, torch.device("cpu"), quiet=True)
+    longer = dataclasses.replace(ThingsTrainConfig.tiny(), steps=4)  # only the transformer depends on it
+    assert train_things(longer, out, torch.device("cpu"), quiet=True)["stages_reused"] == list(STAGES[:-1])
+    more_captions = dataclasses.replace(longer, tokenizer_captions=150)  # the tokenizer, so the data too
+    assert train_things(more_captions, out, torch.device("cpu"), quiet=True)["stages_reused"] == [
+        "codebooks",
+        "vqgan",
+    ]
 
     figures = evaluate(out, captions=3, device="cpu", detector_scenes=0, natural=[], speed_samples=1)
     assert {"object_accuracy", "composition", "s_per_image"} <= set(figures)
@@ -53,3 +57,18 @@ def test_tokens_keep_what_the_codebook_scenes_showed(emoji_font):
     small = fit_thing_codebooks(scenes, 16)  # k-means: lossy, but every id is in range
     ids = encode_things(scenes, small)
     assert ids.shape == (30, 64) and ids.max() < small.vocab_size
+
+
+def test_stages_of_the_first_marker_format_are_still_reused(tmp_path):
+    import json
+
+    from generation.embedded.things_train import _Stages
+
+    cfg = ThingsTrainConfig.tiny()
+    stages_dir = tmp_path / "stages"
+    stages_dir.mkdir()
+    (stages_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg)))
+    (stages_dir / "tokenizer.done").write_text("12.5")  # wall seconds alone
+    assert _Stages(tmp_path, cfg).done("tokenizer")
+    assert not _Stages(tmp_path, dataclasses.replace(cfg, tokenizer_captions=7)).done("tokenizer")
+    assert not _Stages(tmp_path, cfg).done("codebooks")
