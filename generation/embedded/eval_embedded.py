@@ -138,8 +138,11 @@ class _Judge:
             )
         return images
 
-    def score(self, image: Any, claims: PromptClaims) -> tuple[bool, int, int]:
+    def score(self, image: Any, claims: PromptClaims | Claims) -> tuple[bool, int, int]:
         """(every claim right, objects found, objects claimed)."""
+        if isinstance(claims, Claims):  # a shapes-world caption's own claims, judged as `eval fidelity` does
+            parsed = parser.parse(image)
+            return not parser.check(parsed, claims), parser.object_hits(parsed, claims), len(claims.objects)
         if self.see is not None:
             seen = self.see(image)
             found, wanted = detector.object_accuracy(seen, claims)
@@ -154,20 +157,10 @@ class _Judge:
         return self.world == "things" or shapes_claims(claims) is not None
 
 
-def _heldout(world: str, seed: int, n: int) -> list[tuple[str, PromptClaims]]:
+def _heldout(world: str, seed: int, n: int) -> list[tuple[str, PromptClaims | Claims]]:
     if world == "things":
         return [(s.caption, s.claims) for s in ThingWorld(seed, "heldout").scenes(n)]
-    return [(s.caption, _from_shapes(s.claims)) for s in World(seed, "heldout").scenes(n)]
-
-
-def _from_shapes(claims: Claims) -> PromptClaims:
-    from generation.embedded.claims import ThingClaim
-
-    sizes = {"small": "small", "large": "big"}
-    objects = tuple(
-        ThingClaim(o.shape, o.colour, sizes.get(o.size or ""), 1, o.position) for o in claims.objects
-    )
-    return PromptClaims(objects, claims.relations, claims.background)
+    return [(s.caption, s.claims) for s in World(seed, "heldout").scenes(n)]
 
 
 def natural_figures(judge: _Judge, prompts: list[NaturalPrompt]) -> dict[str, float]:
