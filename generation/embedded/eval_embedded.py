@@ -172,13 +172,10 @@ def natural_figures(judge: _Judge, prompts: list[NaturalPrompt]) -> dict[str, fl
     )
     drawable = [p for p in prompts if judge.drawable(p.claims)]
     written = judge.draw([p.prompt for p in drawable])
-    rewritten = judge.draw(
-        [
-            _rewrite(judge.world, r.claims, p.prompt)
-            for r, p in zip(readings, prompts, strict=True)
-            if judge.drawable(p.claims)
-        ]
-    )
+    texts = [_rewrite(judge.world, r.claims, p.prompt) for r, p in zip(readings, prompts, strict=True)
+             if judge.drawable(p.claims)]  # fmt: skip
+    # a things model reads prompts as written (no rewriting): the same prompts and seeds, drawn once
+    rewritten = written if texts == [p.prompt for p in drawable] else judge.draw(texts)
     as_written = sum(judge.score(i, p.claims)[0] for i, p in zip(written, drawable, strict=True))
     as_read = sum(judge.score(i, p.claims)[0] for i, p in zip(rewritten, drawable, strict=True))
     total = max(len(prompts), 1)  # an empty set (a quick run) scores 0, not a division by zero
