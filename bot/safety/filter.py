@@ -18,9 +18,10 @@ from PIL import Image
 from bot.safety.classifier import PromptModel
 from bot.safety.image import ImageClassifier, OpenNsfwClassifier
 from bot.safety.language import LanguageIdentifier
+from bot.safety.ngrams import NgramModel
 from bot.safety.normalize import normalize
 from bot.safety.policy import PRECEDENCE, REASONS, Category
-from bot.safety.rules import categorise
+from bot.safety.rules import anchored, categorise
 from bot.safety.settings import SafetySettings
 from bot.safety.terms import Entry, TermIndex, ordinary_training_words
 from bot.safety.wordlists import Lexicon
@@ -78,6 +79,7 @@ class SafetyFilter:
         image_classifier: ImageClassifier | None,
         terms: TermIndex | None = None,
         languages: LanguageIdentifier | None = None,
+        ngram_model: NgramModel | None = None,
     ) -> None:
         self.settings = settings
         self.lexicon = lexicon
@@ -89,6 +91,7 @@ class SafetyFilter:
             terms = TermIndex.packaged(known, allow=settings.prompt.allow)
         self.terms = terms
         self.languages = languages or LanguageIdentifier()
+        self.ngram_model = ngram_model  # None: the rules and the English classifier decide alone
         if settings.prompt.enabled and (lexicon is None or prompt_model is None):
             raise ValueError("the prompt gate is enabled but no lexicon or prompt model was given")
         if settings.image.enabled and image_classifier is None:
@@ -103,13 +106,20 @@ class SafetyFilter:
         cls, settings: SafetySettings, *, image_classifier: ImageClassifier | None = None
     ) -> SafetyFilter:
         """Build the filter config asks for: packaged word lists and model, Open-NSFW on CPU."""
-        lexicon = prompt_model = None
+        lexicon = prompt_model = ngram_model = None
         if settings.prompt.enabled:
             prompt_model = PromptModel.packaged()
             lexicon = Lexicon.build(settings.prompt.deny, settings.prompt.allow, prompt_model.vocabulary())
+            ngram_model = NgramModel.packaged()
         if settings.image.enabled and image_classifier is None:
             image_classifier = OpenNsfwClassifier()
-        return cls(settings, lexicon=lexicon, prompt_model=prompt_model, image_classifier=image_classifier)
+        return cls(
+            settings,
+            lexicon=lexicon,
+            prompt_model=prompt_model,
+            image_classifier=image_classifier,
+            ngram_model=ngram_model,
+        )
 
     def check_prompt(self, text: str, *, platform: str | None = None, nsfw_channel: bool = False) -> Verdict:
         """Decide whether a prompt may be queued here: terms by language and rules, then the classifier.
@@ -137,8 +147,20 @@ class SafetyFilter:
             listed = None if contextual else f"{deny.source} deny list: {deny.entry!r}"
         if listed is None and score >= threshold:
             listed = f"classifier {score:.3f}"
-        # 3. the combination rules, then what is refused on this platform and channel
+        # 3. the combination rules; the n-gram classifier, in the categories a term anchors, but
+        # not `sexual`: its word lists are the longest, and the English classifier judges it
+        # too; with the n-grams as well it refused more look-alikes than it caught prompts
         found = categorise(hits, languages.likely, sexual_signal=listed)
+        ngram_scores: dict[Category, float] = {}
+        open_categories = {c for c in anchored(hits, languages.likely) if c not in found}
+        open_categories.discard(Category.SEXUAL)
+        if self.ngram_model is not None and open_categories:  # most prompts anchor nothing: no scoring
+            scores = self.ngram_model.flagged(text)
+            for category in open_categories:
+                if category.value in scores:
+                    ngram_scores[category] = scores[category.value]
+                    found[category] = f"n-gram classifier {scores[category.value]:.3f}"
+        # 4. what is refused on this platform and channel
         refused = self.settings.prompt.refused(platform, nsfw_channel)
         detail = f"languages {','.join(sorted(languages.likely))}; classifier {score:.3f}"
         for category in PRECEDENCE:
@@ -148,10 +170,11 @@ class SafetyFilter:
                     log.warning(
                         "prompt refused as sexual_minors (%s, platform %s)", found[category], platform
                     )
-                by_rule = not found[category].startswith("classifier")
-                return Verdict(
-                    "prompt", False, 1.0 if by_rule else score, threshold, REASONS[category], detail, category
-                )
+                if category in ngram_scores and self.ngram_model is not None:
+                    score, threshold = ngram_scores[category], self.ngram_model.threshold
+                elif not found[category].startswith("classifier"):
+                    score = 1.0  # a rule decided
+                return Verdict("prompt", False, score, threshold, REASONS[category], detail, category)
         if found:
             detail += "; allowed here: " + ", ".join(sorted(c.value for c in found))
         if match.allowed:

@@ -3,14 +3,36 @@
 A strong term decides alone; weak terms need a second of their kind; nudity needs a person (a
 "naked mole rat" and "nude lipstick" pass, a "naked woman" does not); a minor plus anything
 sexual, nude or suggestive is `sexual_minors` even when neither alone would be refused; a
-group plus dehumanising words is `hate`; a body part with a word that tears, crushes or pierces
-it is `violence_gore`; harm that is one's own or meant to kill is `self_harm`.
+group plus dehumanising words or a call to kill or expel it is `hate`; a body part with a word
+that tears, crushes or pierces it, or blood and innards spilling, is `violence_gore`; harm that
+is one's own or meant to kill, a hanged person, a leap meant to kill, cutting into one's limbs is
+`self_harm`. Swimwear and beds say nothing alone: with a minor they need each other or something
+suggestive ("a toddler in a bikini at the beach" passes).
 """
 
 from __future__ import annotations
 
 from bot.safety.policy import Category
 from bot.safety.terms import Hits
+
+# The kinds of term that anchor each category: the n-gram classifier may refuse a prompt in a
+# category only when one of them is in it ("a nurse giving a flu shot" has no sexual term, so
+# no n-gram score makes it sexual). Words that only colour a scene ("sexy", a bikini, a bed)
+# anchor nothing. See filter.py.
+ANCHORS: dict[Category, tuple[str, ...]] = {
+    Category.SEXUAL: ("sexual.strong", "sexual.weak", "nude"),  # "sexy" alone describes a car too
+    Category.SEXUAL_MINORS: ("minor", "sexual_minors.strong"),
+    Category.VIOLENCE_GORE: ("violence_gore.strong", "violence_gore.weak", "maim", "body", "blood", "innards",
+                             "spill"),
+    Category.HATE: ("hate.strong", "hate.weak", "group", "dehumanize", "incite", "animal"),
+    Category.SELF_HARM: ("self_harm.strong", "self_harm.weak", "harm.injury", "die", "fall", "cutting",
+                         "blade", "hanged", "self", "limb", "neck"),
+}  # fmt: skip
+
+
+def anchored(hits: Hits, languages: frozenset[str]) -> set[Category]:
+    """The categories a term of the prompt anchors (see ANCHORS)."""
+    return {c for c, kinds in ANCHORS.items() if any(hits.words(kind, languages) for kind in kinds)}
 
 
 def categorise(
@@ -31,7 +53,9 @@ def categorise(
         found.setdefault(category, ", ".join(parts))
 
     strong, weak, nude = words("sexual.strong"), words("sexual.weak"), words("nude")
-    person, suggestive, minor = words("person"), words("suggestive"), words("minor")
+    person, minor = words("person"), words("minor")
+    soft = words("attire") | words("setting")  # suggestive only in company
+    suggestive = words("suggestive") | (soft if len(soft) >= 2 or words("suggestive") else set())
     # 1. sexual: a strong word, two weak ones, nudity of a person, or the classifier
     if strong:
         note(Category.SEXUAL, strong)
@@ -39,8 +63,8 @@ def categorise(
         note(Category.SEXUAL, weak)
     elif nude and (person - nude or suggestive or weak - nude):
         note(Category.SEXUAL, nude, person, suggestive, weak)
-    elif (weak or len(suggestive) >= 2) and person - weak - suggestive:
-        note(Category.SEXUAL, weak, suggestive, person)
+    elif (weak or len(suggestive | soft) >= 2) and person - weak - suggestive - soft:
+        note(Category.SEXUAL, weak, suggestive, soft, person)
     elif sexual_signal:
         note(Category.SEXUAL, sexual_signal)
     # 2. minors: a minor with anything sexual, nude or suggestive, or a term that names it outright
@@ -60,21 +84,34 @@ def categorise(
     maim, body, wound = words("maim"), words("body"), words("violence_gore.weak")
     if maim and (body or wound):
         note(Category.VIOLENCE_GORE, maim, body, wound)
+    # ... or innards spilling ("guts hanging out"), or blood spilling from someone ("a woman
+    # stabbed, sangre a chorros"; "fake blood everywhere" at a party is not)
+    blood, innards, spill = words("blood"), words("innards"), words("spill")
+    if spill and (innards or (blood and (body or wound - blood or person))):
+        note(Category.VIOLENCE_GORE, innards, blood, spill)
     # ... or harm that is one's own, meant to kill, or a hanging ("cuts she made herself", "pills
     # to die", "a noose around the neck")
     own, die, injury = words("self"), words("die"), words("harm.injury")
     means = words("self_harm.weak") | injury
     if (die and means) or (own and injury) or (injury and words("neck")):
         note(Category.SELF_HARM, own, die, means)
+    # ... or a hanged person, a leap meant to kill, cutting into one's own limbs
+    hanged, fall, cutting = words("hanged"), words("fall"), words("cutting")
+    if hanged and (person or own or words("neck")):
+        note(Category.SELF_HARM, hanged, person, own)
+    if fall and die:
+        note(Category.SELF_HARM, fall, die)
+    if cutting and (words("limb") or words("blade")):
+        note(Category.SELF_HARM, cutting, words("limb"), words("blade"))
     # 4. hate: a slur or hate symbol, or a group with dehumanising words, or hate iconography with them
     hate_strong, hate_weak = words("hate.strong"), words("hate.weak")
-    group, dehumanize = words("group"), words("dehumanize")
+    group, dehumanize, incite = words("group"), words("dehumanize"), words("incite")
     if hate_strong:
         note(Category.HATE, hate_strong)
-    elif group and dehumanize:
-        note(Category.HATE, group, dehumanize)
+    elif group and (dehumanize or incite):
+        note(Category.HATE, group, dehumanize, incite)
     elif group and words("animal") and words("likened"):
         note(Category.HATE, group, words("animal"), words("likened"))
-    elif hate_weak and dehumanize:
-        note(Category.HATE, hate_weak, dehumanize)
+    elif hate_weak and (dehumanize or incite):
+        note(Category.HATE, hate_weak, dehumanize, incite)
     return found

@@ -34,6 +34,12 @@ def stretched(word: str) -> bool:
     return any(len(list(run)) >= 3 for _, run in itertools.groupby(word))
 
 
+def doubled_vowel(word: str) -> bool:
+    """A vowel written twice ("nuude"): a stretch in the policy's languages, where a doubled
+    consonant is ordinary spelling ("bitte", "basse")."""
+    return any(a == b and a in _VOWELS for a, b in itertools.pairwise(word))
+
+
 def skeleton(word: str) -> str:
     """The consonants, runs collapsed: "nekkid" and "naked" share "nkd"."""
     return "".join(ch for ch in collapse(word) if ch not in _VOWELS)

@@ -12,6 +12,7 @@ masking mark ("セッ〇ス") stands for any one character.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -23,7 +24,7 @@ import emoji
 
 from bot.safety.ages import ages_under_18
 from bot.safety.normalize import _CONFUSABLES, _drop_invisible, _map_enclosed_letters
-from bot.safety.spelling import collapse, deletes, near_enough, skeleton, stretched
+from bot.safety.spelling import collapse, deletes, doubled_vowel, near_enough, skeleton, stretched
 from bot.safety.stems import SNOWBALL, stem
 
 TERMS_FILE = "terms.txt"
@@ -35,7 +36,7 @@ FUZZY_KINDS = frozenset({"sexual.strong", "violence_gore.strong", "self_harm.str
 _SKELETON_KINDS = frozenset({"sexual.strong", "nude"})
 # Matched only as listed, never by stem: the nouns of self-harm share stems with everyday verbs
 # ("cortes", cuts, and "cortou", cut [an onion]).
-_STEMLESS_KINDS = frozenset({"allow", "harm.injury"})
+_STEMLESS_KINDS = frozenset({"allow", "harm.injury", "hanged"})
 _MIN_FUZZY = 5
 _MEMO_SIZE = 50_000  # letters an entry needs before near misses of it count
 _MASKS = "〇○●◯×＊*"
@@ -64,12 +65,19 @@ def fold_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_SMALL_KANA)
 
 
+@functools.cache
+def _folded_entry(text: str) -> str:
+    return fold_text(text)  # entries are few (a few thousand): folded once each
+
+
 def _fold_chunk(chunk: str) -> list[str]:
     """Readings of one whitespace-separated chunk, script look-alikes and leetspeak mapped."""
     cyrillic = sum(1 for ch in chunk if "\u0400" <= ch <= "\u04ff")
     latin = sum(1 for ch in chunk if "a" <= ch <= "z")
     if cyrillic and cyrillic >= latin:
         readings = [chunk.translate(_LATIN_TO_CYRILLIC)]
+        if "3" in chunk:  # a 3 is a з by its look and an е in leetspeak: "с3кс"
+            readings.append(chunk.replace("3", "е").translate(_LATIN_TO_CYRILLIC))
         latin_reading = chunk.translate(_CONFUSABLES)
         if latin and not any("\u0400" <= ch <= "\u04ff" for ch in latin_reading):  # mixed: "еrесτіоη"
             readings.append(latin_reading.translate(_LEET))
@@ -82,6 +90,16 @@ def _fold_chunk(chunk: str) -> list[str]:
     if any(ch in "1|!" for ch in bare):
         readings.append(bare.translate(_LEET_L).translate(_LEET))
     return readings
+
+
+def reading(chunk: str) -> str:
+    """The main reading of one whitespace-separated chunk (look-alikes and leetspeak mapped)."""
+    return _fold_chunk(chunk)[0]
+
+
+def word_pieces(text: str) -> list[str]:
+    """The words of folded text: runs of letters and digits."""
+    return _WORD_RE.findall(text)
 
 
 @dataclass(frozen=True)
@@ -104,7 +122,12 @@ class Hits:
 
     def words(self, kind: str, languages: frozenset[str]) -> set[str]:
         """The distinct entries of `kind` that count in these languages ("*" and Japanese always)."""
-        return {e.text for e in self.by_kind.get(kind, ()) if e.lang in ("*", "ja") or e.lang in languages}
+        # Folded, and a form its own prefix entry covers dropped: "lencería*" and "lenceria*",
+        # "nipples" and "nipple*" are one word to a rule that counts two.
+        by_kind = self.by_kind.get(kind, ())
+        found = {_folded_entry(e.text) for e in by_kind if e.lang in ("*", "ja") or e.lang in languages}
+        prefixes = [w[:-1] for w in found if w.endswith("*")]
+        return {w for w in found if w.endswith("*") or not any(w.startswith(p) for p in prefixes)}
 
 
 def parse_terms(text: str) -> list[Entry]:
@@ -214,9 +237,10 @@ class TermIndex:
         short = collapse(word)
         if short != word:
             found.extend(self.collapsed.get(short, ()))
-            found.extend(self.exact.get(short, ()))
-            for k in range(3, len(short) + 1):
-                found.extend(self.prefix.get(short[:k], ()))
+            if stretched(word) or doubled_vowel(word):  # "bitte" is not "bite", "nuude" is "nude"
+                found.extend(self.exact.get(short, ()))
+                for k in range(3, len(short) + 1):
+                    found.extend(self.prefix.get(short[:k], ()))
         if found:
             return found
         if short != word and not stretched(word):
@@ -288,7 +312,7 @@ class TermIndex:
                             hits.add(_weakened(entry, " ".join(stems[i : i + n])))
         for chunk in folded.split():
             self._match_masked(chunk, hits)
-        for joined in _joined_pieces(kept):
+        for joined in joined_pieces(kept):
             for reading in _fold_chunk(joined):  # the pieces may mix scripts: "г o л a я"
                 for entry in self._word(reading, fuzzy=False):
                     hits.add(entry)
@@ -346,7 +370,7 @@ def _weakened(entry: Entry, stem: str) -> Entry:
     return Entry(kind, entry.lang, stem + "~")
 
 
-def _joined_pieces(words: list[str]) -> Iterable[str]:
+def joined_pieces(words: list[str]) -> Iterable[str]:
     """Runs of spaced-out letters or short pieces joined: "n a k e d" → "naked", "tr u p" → "trup"."""
     run: list[str] = []
     for word in [*words, ""]:

@@ -27,6 +27,7 @@ from bot.safety.fresh import (
     fresh_figures,
     load_fresh,
 )
+from bot.safety.train_ngrams import TRAINING_FILES
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ def test_the_held_out_set_shares_no_wording_with_what_the_gate_was_built_on() ->
     data = resources.files("bot.safety").joinpath("data")
     seen = "\n".join(
         data.joinpath(name).read_text(encoding="utf-8").lower()
-        for name in ("prompts.tsv", "train_multi.tsv", "train_issue15.tsv", "heldout_2.tsv", *FRESH_FILES[:2])
+        for name in (*TRAINING_FILES, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:2])
     )
     assert [p.text for p in load_fresh(HELD_OUT) if p.text.lower() in seen] == []
 
