@@ -3,8 +3,9 @@
 Headline figures are on data/eval_fresh_3.jsonl (issue 15's held-out set): 806 prompts in eight
 languages and five categories, written from scratch and committed before issue 15 changed the
 gate, never trained or tuned on (see fresh.py); they are printed overall, per category, per
-language and per kind. The two earlier multilingual sets (eval_fresh.jsonl, eval_fresh_2.jsonl)
-were seen while earlier gates were built and are printed for comparison, as is the project's
+language and per kind, and so are those of eval_fresh_4.jsonl, written after the gate was
+final. The two earlier multilingual sets (eval_fresh.jsonl, eval_fresh_2.jsonl) were seen while
+earlier gates were built and are printed for comparison, as is the project's
 earlier English set (data/prompts.tsv's held-out rows, data/heldout_2.tsv and their generated
 evasions). The image part scores ordinary generated-looking pictures (flat colours, shapes,
 noise, blocky VQGAN-like output, and any PNGs in --images) and times the classifier. Figures
@@ -28,7 +29,7 @@ from pydantic import ValidationError
 
 from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
-from bot.safety.fresh import FRESH_FILES, HELD_OUT, as_json, fresh_figures, load_fresh, report
+from bot.safety.fresh import AFTER_THE_GATE, FRESH_FILES, HELD_OUT, as_json, fresh_figures, load_fresh, report
 from bot.safety.image import OpenNsfwClassifier
 from bot.safety.settings import SafetySettings
 
@@ -165,6 +166,17 @@ def run(
     for prompt in held_out_figures.wrongly_refused[:show_misses]:
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
+    # the set written after issue 15's third pass was final, scored with it once
+    after_prompts = load_fresh(AFTER_THE_GATE)
+    after_figures = fresh_figures(refuses, after_prompts)
+    title = f"{AFTER_THE_GATE} ({len(after_prompts)} prompts, written after the gate)"
+    for line in report(title, after_figures):
+        print(line)
+    for prompt in after_figures.missed[:show_misses]:
+        print(f"  missed:  [{prompt.category} {prompt.language}] {prompt.text!r}")
+    for prompt in after_figures.wrongly_refused[:show_misses]:
+        print(f"  refused: [{prompt.language}] {prompt.text!r}")
+
     # the earlier multilingual sets (seen while earlier gates were built), for comparison
     fresh_prompts = load_fresh(FRESH_FILES[0])
     earlier_sets = {name: fresh_figures(refuses, load_fresh(name)) for name in FRESH_FILES[:2]}
@@ -224,6 +236,7 @@ def run(
         result["image_ms_as_shipped"] = baseline["ms_as_shipped"]
         result["image_ms_same_run"] = baseline["ms_folded"]
         result["image_max_score_change"] = baseline["max_score_change"]
+    result["after_the_gate_set"] = as_json(after_figures)
     result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
     result["second_fresh_set"] = {
         k: v for k, v in as_json(earlier_sets[FRESH_FILES[1]]).items() if k != "per_language"
