@@ -31,7 +31,7 @@ from safetensors.torch import load_file, save_file
 from generation.config import BartConfig, ModelConfig, VQGANConfig
 from generation.embedded import vqgan_train
 from generation.embedded.text import train_tokenizer
-from generation.embedded.things_vq import ThingCodebooks, encode_things, fit_thing_codebooks
+from generation.embedded.things_vq import ThingCodebooks, encode_things, fit_thing_codebooks, principal_codes
 from generation.embedded.things_world import ThingWorld, render_things
 from generation.embedded.train_common import SAMPLING, bars, bf16_autocast, caption_ids, pad_rows
 from generation.embedded.transformer_train import TransformerData, train_transformer
@@ -60,6 +60,7 @@ class ThingsTrainConfig:
     vq_steps: int = 3_000
     vq_batch: int = 32
     vq_lr: float = 3e-3
+    code_init: str = "pca"  # "pca": code embeddings start from the patches' principal components; "random"
     psnr_scenes: int = 300
     d_model: int = 128
     heads: int = 2
@@ -72,6 +73,10 @@ class ThingsTrainConfig:
     steps: int = 10_000
     batch: int = 64
     lr: float = 2e-3
+
+    def __post_init__(self) -> None:
+        if self.code_init not in ("pca", "random"):
+            raise ValueError(f"code_init must be pca or random, not {self.code_init!r}")
 
     @classmethod
     def tiny(cls) -> ThingsTrainConfig:
@@ -88,7 +93,7 @@ _STAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "tokenizer": ("world", "seed", "tokenizer_captions", "text_tokens"),
     "codebooks": ("world", "seed", "codebook_scenes", "content_codes"),
     "vqgan": ("code_dims", "vq_channels", "vq_norm_groups", "vq_scenes", "vq_steps", "vq_batch", "vq_lr",
-              "psnr_scenes"),
+              "psnr_scenes", "code_init"),
     "data": ("pairs", "unk_rate"),
     "transformer": ("d_model", "heads", "encoder_layers", "decoder_layers", "glu_dim", "steps", "batch",
                     "lr"),
@@ -187,6 +192,7 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
                 vq_config, cfg.code_dims, codebooks, np.stack([render_things(s) for s in scenes]),
                 steps=cfg.vq_steps, batch_size=cfg.vq_batch, lr=cfg.vq_lr, seed=cfg.seed, device=device,
                 bf16=bf16_autocast(device), progress=progress, ids=encode_things(scenes, codebooks),
+                initial_codes=_initial_codes(cfg, codebooks),
             )  # fmt: skip
         save_file(
             {k: v.cpu().contiguous() for k, v in vqgan.state_dict().items()}, stages.dir / "vqgan.safetensors"
@@ -240,6 +246,10 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
     }  # fmt: skip
     (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def _initial_codes(cfg: ThingsTrainConfig, codebooks: ThingCodebooks) -> np.ndarray | None:
+    return principal_codes(codebooks, cfg.code_dims[0]) if cfg.code_init == "pca" else None
 
 
 @torch.no_grad()

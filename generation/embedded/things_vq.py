@@ -132,3 +132,17 @@ def paint(ids: np.ndarray, codebooks: ThingCodebooks) -> np.ndarray:
         pixels = patches[..., :3] + background * (1 - patches[..., 3:])
         images.append(pixels.swapaxes(1, 2).reshape(IMAGE_SIZE, IMAGE_SIZE, 3))
     return np.clip(np.rint(np.stack(images) * 255), 0, 255).astype(np.uint8)
+
+
+def principal_codes(codebooks: ThingCodebooks, dims: int) -> np.ndarray:
+    """(vocab, dims) starting embeddings: every token's patch (a background token's is that colour,
+    opaque) projected on the patches' first `dims` principal components, unit variance overall.
+    A decoder that starts from what each code looks like need not learn 26,000 codes from scratch."""
+    palette = np.array([BACKGROUNDS[n] for n in _BACKGROUND_NAMES], np.float32) / 255.0
+    solid = np.concatenate([np.tile(palette, PATCH * PATCH).reshape(len(palette), PATCH * PATCH, 3),
+                            np.ones((len(palette), PATCH * PATCH, 1), np.float32)], axis=-1)  # fmt: skip
+    rows = np.concatenate([solid.reshape(len(palette), -1), codebooks.content])  # (vocab, 256)
+    centred = rows - rows.mean(0)
+    _, _, components = np.linalg.svd(centred[:: max(1, len(rows) // 8000)], full_matrices=False)
+    projected = centred @ components[:dims].T  # (vocab, dims)
+    return (projected / projected.std()).astype(np.float32)

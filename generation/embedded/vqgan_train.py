@@ -194,6 +194,7 @@ def train_decoder(
     bf16: bool = False,
     progress: Callable[[int, torch.Tensor], None] | None = None,
     ids: np.ndarray | None = None,
+    initial_codes: np.ndarray | None = None,
 ) -> VQGANDecoder:
     """Train the engine's VQGAN decoder to reconstruct uint8 `images` (N, H, W, 3) from their
     tokens; returns it (eval mode) with the product codebook written into its `embedding`.
@@ -201,10 +202,14 @@ def train_decoder(
     `edge_weight` adds that much loss weight on pixels at a colour boundary (see `_edges`);
     `bf16` runs the forward pass under bf16 autocast (weights and loss stay fp32). `ids` (N, tokens)
     are the images' tokens when another tokenizer made them (the things world's); `codebooks`
-    then only gives the sizes."""
+    then only gives the sizes. `initial_codes` (vocab, embed_dims[0]) start the first code table
+    (the things world starts it from its patches' principal components)."""
     gen = torch.Generator().manual_seed(seed)
     vqgan = VQGANDecoder(config).to(device)
     embed = ProductEmbedding(codebooks.sizes, embed_dims).to(device)
+    if initial_codes is not None:
+        with torch.no_grad():
+            cast(nn.Embedding, embed.tables[0]).weight.copy_(torch.from_numpy(initial_codes))
     pool = torch.from_numpy(images).to(device)  # (N, H, W, 3) uint8
     if ids is None:
         if not isinstance(codebooks, Codebooks):

@@ -72,3 +72,14 @@ def test_stages_of_the_first_marker_format_are_still_reused(tmp_path):
     assert _Stages(tmp_path, cfg).done("tokenizer")
     assert not _Stages(tmp_path, dataclasses.replace(cfg, tokenizer_captions=7)).done("tokenizer")
     assert not _Stages(tmp_path, cfg).done("codebooks")
+
+
+def test_principal_codes_start_the_vqgan_from_what_each_token_looks_like(emoji_font):
+    from generation.embedded.things_vq import principal_codes
+
+    codebooks = fit_thing_codebooks(ThingWorld(2, "train").scenes(20), 100_000)
+    codes = principal_codes(codebooks, 8)
+    assert codes.shape == (codebooks.vocab_size, 8) and abs(float(codes.std()) - 1.0) < 1e-3
+    assert np.linalg.norm(codes[0] - codes[1]) > 0.1  # two backgrounds (plain, sky) are told apart
+    with pytest.raises(ValueError, match="code_init"):
+        dataclasses.replace(ThingsTrainConfig.tiny(), code_init="zeros")
