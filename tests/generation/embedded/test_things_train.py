@@ -19,6 +19,11 @@ def test_tiny_training_writes_a_loadable_things_model_and_resumes(tmp_path, emoj
     report = train_things(ThingsTrainConfig.tiny(), out, torch.device("cpu"), quiet=True)
     assert report["stages_reused"] == [] and set(report["stage_wall_s"]) == set(STAGES)
     assert model_world(out) == "things"
+    vqgan = report["vqgan"]  # held-out tokens through the decoder and painted straight from the codes
+    assert (
+        0.0 <= vqgan["detected"] <= vqgan["painted_detected"] <= 1.0
+        and vqgan["painted_psnr_db"] > vqgan["psnr_db"]
+    )
     (image,) = load_pipeline(out, device="cpu", dtype="fp32")("a cat on the grass", seed=1)
     assert image.size == (64, 64)
     weights = (out / "model.safetensors").read_bytes()
