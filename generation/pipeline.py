@@ -51,9 +51,13 @@ class Precision:
 def resolve_precision(dtype: str | torch.dtype | None, device: torch.device, d_model: int) -> Precision:
     """None -> bf16 (fp16 on CUDA cards without bf16), fp32 for a small model on a CPU.
 
-    On CPUs without native bf16, half precision and int8 keep activations (and the encoder and
-    VQGAN) in fp32, where that CPU computes fastest; only the decoder's matrices, read every step,
-    are smaller: fp16 through FBGEMM, or int8."""
+    On a CPU, half precision and int8 keep activations, norms, the KV cache and the encoder in
+    fp32 and make only the decoder's matrices, read every step, smaller: fp16 through FBGEMM's
+    fp16 GEMM (x86 builds; a CPU with native bf16 and no FBGEMM runs bf16 throughout), or int8.
+    Measured on an AVX512-BF16 EPYC (2 threads, Mini, 1 image): 21.8 ms a step against 40.3 ms
+    with bf16 activations and PyTorch's bf16 matmul, whose attention over the cache alone took
+    0.63 ms a layer at 256 keys (fp32: 0.09 ms). The VQGAN runs in bf16 where the CPU has native
+    bf16 (0.70 s against 1.68 s an image), else fp32."""
     if dtype is None and device.type == "cpu" and d_model < SMALL_MODEL_WIDTH:
         dtype = torch.float32
     if isinstance(dtype, str) and dtype.lower() == "int8":
@@ -63,9 +67,10 @@ def resolve_precision(dtype: str | torch.dtype | None, device: torch.device, d_m
         name = {v: k for k, v in DENSE.items()}[half]
     if name == "fp32":
         return Precision("fp32", torch.float32, "fp32", torch.float32)
-    if device.type == "cpu" and not has_native_bf16():
+    native = has_native_bf16()
+    if device.type == "cpu" and (has_fbgemm() or not native):
         weights = "int8" if name == "int8" else "fp16-fbgemm" if has_fbgemm() else "fp32"
-        return Precision(name, torch.float32, weights, torch.float32)
+        return Precision(name, torch.float32, weights, torch.bfloat16 if native else torch.float32)
     weights = "int8" if name == "int8" else name
     return Precision(name, half, weights, torch.float16 if device.type == "cuda" else half)
 

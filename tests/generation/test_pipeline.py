@@ -136,12 +136,14 @@ def test_bf16_on_cpu_keeps_decoder_matrices_in_16_bits():
     p = Pipeline.from_components(tiny.components(), device="cpu", dtype="bf16")
     assert p.precision.name == "bf16"
     head = p.decoder._step_weights["lm_head"]
-    if has_native_bf16():  # bf16 everywhere
-        assert p.dtype == torch.bfloat16 and head.data.dtype == torch.bfloat16
-    elif has_fbgemm():  # 16-bit matrices through FBGEMM, activations, encoder and convolutions fp32
+    if has_fbgemm():  # 16-bit matrices through FBGEMM; activations, KV cache and encoder fp32
         assert p.dtype == torch.float32 and head.format == "fp16-fbgemm" and head.nbytes == 32 * 32 * 2
         assert p.encoder.layers[0].glu.fc0.weight.dtype == torch.float32
-        assert p.precision.vqgan == torch.float32
+        assert p.decoder.new_state(1).k_cache[0].dtype == torch.float32
+        # convolutions in bf16 only where the CPU computes bf16 natively
+        assert p.precision.vqgan == (torch.bfloat16 if has_native_bf16() else torch.float32)
+    elif has_native_bf16():  # no FBGEMM (not an x86 build): bf16 everywhere
+        assert p.dtype == torch.bfloat16 and head.data.dtype == torch.bfloat16
     tokens = p.generate_tokens("a cat", seed=0)
     assert tokens.shape == (1, 16) and tokens.max() < 32
     assert p.decode_tokens(tokens)[0].size == (16, 16)
