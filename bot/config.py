@@ -87,7 +87,7 @@ class GenerationSettings(_Section):
         "see `dallebot models`) or a model directory; null: the embedded model",
     )
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
-    dtype: Literal["auto", "float32", "float16", "bfloat16", "int8"] = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16", "int8", "int8-dynamic"] = "auto"
     cpu_threads: int | None = Field(
         None, ge=1, description="torch CPU threads; null: 1 for a small model, else torch's"
     )

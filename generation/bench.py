@@ -39,6 +39,7 @@ from generation.loading import resolve_device
 from generation.pipeline import Pipeline
 from generation.tokenizer import Tokenizer
 from generation.vqgan import VQGANDecoder
+from generation.weights import has_fbgemm
 
 PROMPTS = ["an armchair in the shape of an avocado", "a cat wearing sunglasses", "sunset over the sea"]
 
@@ -173,13 +174,13 @@ def run_config(
     }
 
 
-def quality(size: str, device: str, steps: int = 64) -> dict[str, Any]:
-    """int8 vs bf16 logits on the same random weights, both fed the bf16 path's tokens (teacher
-    forcing) for `steps` steps, guidance 10: cosine (mean, min over rows and steps) and max |error|
-    relative to the largest |bf16 logit|."""
+def quality(size: str, device: str, steps: int = 64, dtype: str = "int8") -> dict[str, Any]:
+    """`dtype` (int8, int8-dynamic) vs bf16 logits on the same random weights, both fed the bf16
+    path's tokens (teacher forcing) for `steps` steps, guidance 10: cosine (mean, min over rows and
+    steps), max |error| relative to the largest |bf16 logit|, share of steps with the same top token."""
     dev = resolve_device(device)
-    pipes = {d: build(size, dev, d) for d in ("bf16", "int8")}
-    logits: dict[str, list[torch.Tensor]] = {"bf16": [], "int8": []}
+    pipes = {d: build(size, dev, d) for d in ("bf16", dtype)}
+    logits: dict[str, list[torch.Tensor]] = {"bf16": [], dtype: []}
     with torch.no_grad():
         enc, mask = pipes["bf16"].encode([PROMPTS[0]])
         uniforms = torch.rand(
@@ -210,7 +211,7 @@ def quality(size: str, device: str, steps: int = 64) -> dict[str, Any]:
                     feed.append(state.previous.clone())
                 else:
                     state.previous.copy_(feed[i])
-    a, b = torch.stack(logits["bf16"]), torch.stack(logits["int8"])
+    a, b = torch.stack(logits["bf16"]), torch.stack(logits[dtype])
     cos = torch.nn.functional.cosine_similarity(a, b, dim=-1)
     return {
         "steps": steps,
@@ -249,14 +250,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generation.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["mini", "mega"], default="mini")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda when available)")
-    parser.add_argument("--dtype", nargs="+", default=["bf16"], choices=["bf16", "fp16", "int8"])
+    parser.add_argument(
+        "--dtype", nargs="+", default=["bf16"], choices=["bf16", "fp16", "int8", "int8-dynamic"]
+    )
     parser.add_argument("--images", type=int, nargs="+", default=[1], help="images per run (9 = a 3×3 grid)")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per batch size (median reported)")
     parser.add_argument(
         "--no-fp32", action="store_true", help="skip the fp32 baseline (speedup_vs_fp32 null)"
     )
     parser.add_argument("--fp32-repeats", type=int, default=1, help="timed runs of the fp32 baseline")
-    parser.add_argument("--quality", action="store_true", help="also compare int8 and bf16 logits")
+    parser.add_argument(
+        "--quality", action="store_true", help="also compare int8 (and int8-dynamic) logits with bf16"
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--cond-scale", type=float, default=10.0, help="1 = guidance off")
     parser.add_argument("--in-process", action="store_true", help="no child processes (peak RSS cumulative)")
@@ -338,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.quality:
         out["quality_int8_vs_bf16"] = call(quality, args.size, str(device))
         print(f"int8 vs bf16 logits: {out['quality_int8_vs_bf16']}", flush=True)
+        if device.type == "cpu" and has_fbgemm():
+            out["quality_int8_dynamic_vs_bf16"] = call(quality, args.size, str(device), 64, "int8-dynamic")
+            print(f"int8-dynamic vs bf16 logits: {out['quality_int8_dynamic_vs_bf16']}", flush=True)
     print(json.dumps(out))
     return 0
 

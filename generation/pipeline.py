@@ -35,14 +35,14 @@ OnStep = Callable[[int, torch.Tensor], None]  # (steps done, tokens so far (N, s
 
 SMALL_MODEL_WIDTH = 512  # d_model below this: fp32 and one thread on CPU by default (the embedded model)
 CAPACITIES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # CUDA batch buckets: one graph each
-PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-dynamic")
 
 
 @dataclass(frozen=True)
 class Precision:
     """What a precision name means on a device: activations, the decoder's weight format, VQGAN dtype."""
 
-    name: str  # fp32 | bf16 | fp16 | int8
+    name: str  # fp32 | bf16 | fp16 | int8 | int8-dynamic
     compute: torch.dtype  # activations, norms, embeddings, KV cache, the encoder
     weights: str  # the decoder's matrices (generation.weights format)
     vqgan: torch.dtype
@@ -60,6 +60,11 @@ def resolve_precision(dtype: str | torch.dtype | None, device: torch.device, d_m
     bf16 (0.70 s against 1.68 s an image), else fp32."""
     if dtype is None and device.type == "cpu" and d_model < SMALL_MODEL_WIDTH:
         dtype = torch.float32
+    if isinstance(dtype, str) and dtype.lower() == "int8-dynamic":
+        if device.type != "cpu" or not has_fbgemm():
+            raise ValueError("int8-dynamic runs on a CPU with FBGEMM (x86); elsewhere use int8 or bf16")
+        vqgan = torch.bfloat16 if has_native_bf16() else torch.float32
+        return Precision("int8-dynamic", torch.float32, "int8-dynamic", vqgan)
     if isinstance(dtype, str) and dtype.lower() == "int8":
         name, half = "int8", int8_activation_dtype(device)
     else:

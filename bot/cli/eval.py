@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fid.add_argument(
         "--dtype",
         default=None,
-        choices=["fp32", "bf16", "fp16", "int8"],
+        choices=["fp32", "bf16", "fp16", "int8", "int8-dynamic"],
         help="engine precision (default: the engine's, fp32 for this small model on a CPU)",
     )
     fid.add_argument(
@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     emb.add_argument("--captions", type=int, default=100, help="held-out captions (default 100)")
     emb.add_argument("--device", default=None, help="cpu or cuda (default: cuda if any)")
     emb.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    precisions = ["fp32", "bf16", "fp16", "int8"]
+    precisions = ["fp32", "bf16", "fp16", "int8", "int8-dynamic"]
     emb.add_argument("--dtype", default=None, choices=precisions, help="engine precision")
     emb.add_argument(
         "--detector-scenes", type=int, default=1000, help="scenes to check the detector on (1000)"

@@ -102,9 +102,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dtype",
         default=None,
-        choices=["fp32", "bf16", "fp16", "int8"],
+        choices=["fp32", "bf16", "fp16", "int8", "int8-dynamic"],
         help="default: half precision (fp32 for the embedded model on a CPU); int8: weight-only "
-        "int8 decoder matrices, quantised at load",
+        "int8 decoder matrices, quantised at load; int8-dynamic (x86 CPU): the same weights with "
+        "activations rounded to 8 bits too, faster, less exact",
     )
     p.add_argument("-o", "--output", type=Path, default=Path("out.png"), help="PNG path (default out.png)")
     p.set_defaults(func=run)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from generation import bench
+from generation.weights import has_fbgemm
 from tests.generation import tiny
 
 
@@ -63,8 +65,9 @@ def test_step_bytes_count_every_matrix_a_step_reads(monkeypatch):
     assert pipe.decoder.step_bytes() == 4 * (layers * per_layer + v * d)
 
 
-def test_quality_compares_int8_with_bf16_logits(monkeypatch):
+@pytest.mark.parametrize("dtype", ["int8"] + (["int8-dynamic"] if has_fbgemm() else []))
+def test_quality_compares_int8_with_bf16_logits(monkeypatch, dtype):
     tiny_sizes(monkeypatch)
-    q = bench.quality("mini", "cpu", steps=8)
+    q = bench.quality("mini", "cpu", steps=8, dtype=dtype)
     assert q["steps"] == 8 and 0.9 < q["cosine_mean"] <= 1.0 and q["cosine_min"] <= q["cosine_mean"]
     assert 0 < q["max_abs_error_relative"] < 0.5

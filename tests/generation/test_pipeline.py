@@ -202,3 +202,13 @@ def test_a_preview_decodes_only_the_rows_done_and_greys_the_rest(pipe):
         ((g // 2) * patch * size, (128, 128, 128))
     ]
     assert pipe.decode_preview(tokens[:, :1])[0].size == (size, size)  # not even a row: still a picture
+
+
+def test_int8_dynamic_is_a_cpu_precision_and_says_so_elsewhere():
+    from generation.pipeline import resolve_precision
+
+    with pytest.raises(ValueError, match="int8-dynamic runs on a CPU with FBGEMM"):
+        resolve_precision("int8-dynamic", torch.device("cuda"), 1024)
+    if has_fbgemm():
+        p = resolve_precision("int8-dynamic", torch.device("cpu"), 1024)
+        assert (p.name, p.weights, p.compute) == ("int8-dynamic", "int8-dynamic", torch.float32)

@@ -26,8 +26,11 @@ def test_int8_round_trip_is_within_half_a_step_per_channel():
     assert torch.equal(q2, q) and torch.equal(scale2, scale)
 
 
+FBGEMM = ["fp16-fbgemm", "int8-dynamic"] if has_fbgemm() else []
+
+
 @pytest.mark.parametrize("k", [64, 45])  # 45: not a multiple of 8 (DALL·E Mini's GLU width is 2730)
-@pytest.mark.parametrize("fmt", ["fp32", "bf16", "int8", *(["fp16-fbgemm"] if has_fbgemm() else [])])
+@pytest.mark.parametrize("fmt", ["fp32", "bf16", "int8", *FBGEMM])
 def test_matmul_equals_the_product_with_the_held_weights(fmt, k):
     gen = torch.Generator().manual_seed(1)
     w = torch.randn(48, k, generator=gen) * 0.05
@@ -36,12 +39,27 @@ def test_matmul_equals_the_product_with_the_held_weights(fmt, k):
     y = matmul(x if fmt != "bf16" else x.bfloat16(), packed)
     assert y.shape == (3, 2, 48)
     want = x @ dense_weight(packed).T  # what the format holds, multiplied in fp32
-    tol = {"fp32": 1e-6, "fp16-fbgemm": 1e-5, "int8": 2e-2, "bf16": 2e-2}[fmt]  # int8: bf16 activations
+    # int8: bf16 activations; int8-dynamic: 8-bit activations (|x| <= 4.5 here: a step of ~0.035)
+    tol = {"fp32": 1e-6, "fp16-fbgemm": 1e-5, "int8": 2e-2, "bf16": 2e-2, "int8-dynamic": 5e-2}[fmt]
     torch.testing.assert_close(y.float(), want, rtol=tol, atol=tol)
     stored_k = k + packed.pad
-    assert packed.nbytes == {"fp32": 4, "bf16": 2, "fp16-fbgemm": 2, "int8": 1}[fmt] * 48 * stored_k + (
-        48 * 2 if fmt == "int8" else 0
-    )
+    per_weight = {"fp32": 4, "bf16": 2, "fp16-fbgemm": 2, "int8": 1, "int8-dynamic": 1}[fmt]
+    scales = {"int8": 48 * 2, "int8-dynamic": 48 * 4}.get(fmt, 0)
+    assert packed.nbytes == per_weight * 48 * stored_k + scales
+
+
+@pytest.mark.skipif(not has_fbgemm(), reason="FBGEMM is in x86 builds of PyTorch only")
+def test_int8_dynamic_holds_the_int8_weights_and_rounds_activations_to_8_bits():
+    gen = torch.Generator().manual_seed(2)
+    w = torch.randn(32, 64, generator=gen) * 0.05
+    packed = pack(w, "int8-dynamic")
+    q, scale = quantize_int8(w, torch.float32)  # per output channel, as int8 weight-only
+    torch.testing.assert_close(dense_weight(packed), dequantize_int8(q, scale), rtol=0, atol=1e-7)
+    # activations are quantised per call: the product is not exactly x @ W.T, but within 8 bits
+    x = torch.randn(2, 64, generator=gen)
+    exact = x @ dense_weight(packed).T
+    error = (matmul(x, packed) - exact).abs().max()
+    assert 0 < error < 0.02 * exact.abs().max()
 
 
 def test_unknown_format_and_fp16_overflow_are_refused():
