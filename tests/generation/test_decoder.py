@@ -101,7 +101,7 @@ def test_each_weight_format_computes_the_full_pass_of_its_own_weights(fmt: str) 
     parts = tiny.components(seed=5)
     tokens, enc, mask = inputs(parts)
     packed = parts.decoder
-    if fmt == "bf16-emulated":  # bf16 everywhere: what CUDA and native-bf16 CPUs run
+    if fmt == "bf16-emulated":  # bf16 everywhere: what CUDA runs (and a CPU with native bf16 but no FBGEMM)
         packed = copy.deepcopy(parts.decoder).to(torch.bfloat16)
         packed.prepare("bf16")
         got = teacher_forced_logits(packed, tokens, enc.bfloat16(), mask)
