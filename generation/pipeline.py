@@ -26,6 +26,7 @@ from generation.loading import Components, load_components, resolve_device, reso
 from generation.runner import RunnerOptions, StepRunner
 from generation.sampler import draw_uniforms, expand_seeds
 from generation.tokenizer import Encoding, Tokenizer
+from generation.understanding import model_prompt_rewriter
 from generation.vqgan import VQGANDecoder
 from generation.weights import DENSE, has_fbgemm, has_native_bf16, int8_activation_dtype
 
@@ -155,6 +156,7 @@ class Pipeline:
         # the model's sizes come from its modules; name and default sampling from `config`
         given = config or ModelConfig(name="model")
         self.config = ModelConfig(encoder.config, vqgan.config, given.name, given.sampling)
+        self._rewrite = model_prompt_rewriter(given.name)
         self.encoder_cache_size = encoder_cache_size
         self.vqgan_batch = vqgan_batch
         self.options = options or RunnerOptions()
@@ -180,13 +182,22 @@ class Pipeline:
 
     # --- text ---------------------------------------------------------------------------------
 
+    def model_prompt(self, prompt: str) -> str:
+        """What the model is given for a prompt: the prompt, or for the embedded shapes model the
+        prompt read into its own wording when it has words the model lacks and the model can draw
+        it all (`understanding.model_prompt_rewriter`)."""
+        if self._rewrite is None:
+            return prompt
+        rewritten = self._rewrite(prompt, self.tokenizer.encode_with_unknown(prompt).unknown_words)
+        return rewritten.caption if rewritten is not None else prompt
+
     def tokenize(self, prompt: str) -> list[int]:
-        """Prompt -> `<s> … </s>` ids (unpadded)."""
-        return self.tokenizer.encode(prompt)
+        """Prompt -> `<s> … </s>` ids (unpadded), of `model_prompt(prompt)`."""
+        return self.tokenizer.encode(self.model_prompt(prompt))
 
     def tokenize_with_unknown(self, prompt: str) -> Encoding:
         """Prompt -> ids and the words the vocabulary does not cover."""
-        return self.tokenizer.encode_with_unknown(prompt)
+        return self.tokenizer.encode_with_unknown(self.model_prompt(prompt))
 
     @torch.inference_mode()
     def encode(self, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:

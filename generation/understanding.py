@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generation.tokenizer import Tokenizer, TokenizerError, normalize
+
+if TYPE_CHECKING:
+    from generation.embedded.shapes_text import Rewrite
 
 EMBEDDED_NAME = "dallebot-embedded"  # config.json "name" of the model shipped in generation/embedded
 
@@ -86,20 +91,46 @@ def world_examples(count: int = 3, seed: int = 7) -> tuple[str, ...]:
     return tuple(order[:count])
 
 
+Rewriter = Callable[[str, Collection[str]], "Rewrite | None"]  # (prompt, words the vocabulary lacks)
+
+
+def model_prompt_rewriter(model_name: str | None) -> Rewriter | None:
+    """How a model's prompts are rewritten before tokenizing: the embedded (shapes) model reads
+    prompts into its own wording (`generation.embedded.shapes_text`); other models take them as
+    written (None)."""
+    if model_name != EMBEDDED_NAME:
+        return None
+    from generation.embedded.shapes_text import rewrite
+
+    return rewrite
+
+
 class PromptReader:
     """Reads prompts against one model's tokenizer; `repertoire` is None for open vocabularies."""
 
-    def __init__(self, tokenizer: Tokenizer, repertoire: Repertoire | None = None) -> None:
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        repertoire: Repertoire | None = None,
+        rewriter: Rewriter | None = None,
+    ) -> None:
         self.tokenizer = tokenizer
         self.repertoire = repertoire
+        self.rewriter = rewriter  # the model's own rewriting (the pipeline applies the same one)
 
     @classmethod
     def of(cls, tokenizer: Tokenizer, model_name: str | None) -> PromptReader:
         """The reader for a loaded model's tokenizer, knowing the embedded model by its name."""
-        return cls(tokenizer, embedded_repertoire() if model_name == EMBEDDED_NAME else None)
+        embedded = model_name == EMBEDDED_NAME
+        return cls(tokenizer, embedded_repertoire() if embedded else None, model_prompt_rewriter(model_name))
 
     def read(self, prompt: str) -> Understanding:
         """Which words the model will ignore, and which known words name something to draw."""
+        rewritten = None
+        if self.rewriter is not None:
+            rewritten = self.rewriter(prompt, self.tokenizer.encode_with_unknown(prompt).unknown_words)
+        if rewritten is not None:  # the model is given the rewrite: the reader's left-out words stand
+            return Understanding(rewritten.ignored, rewritten.drawable)
         ignored: dict[str, None] = {}  # ordered sets
         drawable: dict[str, None] = {}
         for word in normalize(prompt).split(" "):

@@ -6,8 +6,10 @@ Figures (the last printed line is one JSON object with these keys, among others)
 - composition: the share of held-out captions whose image matches every claim (objects, colours,
   counts, sizes, positions, relations, background);
 - natural_phrasing: the share of the hand-written natural-phrasing set (`claims.NATURAL_SET`) whose
-  image, drawn from the prompt as written, matches every claim; a prompt naming something the
-  model's world cannot draw (a thing, to a shapes model) counts as a miss without being drawn;
+  image, drawn from the prompt as written (as the bot would: for the shapes model the pipeline
+  itself rewrites a prompt with words it lacks, `shapes_text.rewrite`), matches every claim; a
+  prompt naming something the model's world cannot draw (a thing, to a shapes model) counts as a
+  miss without being drawn;
 - natural_phrasing_read: the same, with the prompt first read (`prompt.read`) and rewritten in the
   world's own grammar — what the reader buys a model that knows only its own wording;
 - reader_natural: the share of the set the reader alone gets right (claims and ignored words);
@@ -34,76 +36,18 @@ from generation.embedded import detector, parser
 from generation.embedded.claims import NaturalPrompt, PromptClaims, load_natural_set
 from generation.embedded.eval import cpu_seconds_per_image
 from generation.embedded.prompt import claims_equal, read
+from generation.embedded.shapes_text import shapes_caption, shapes_claims
 from generation.embedded.things_world import ThingWorld, render_things
-from generation.embedded.world import SHAPES, Claims, ObjectClaim, World
+from generation.embedded.world import Claims, World
 from generation.loading import EMBEDDED_MODEL_DIR, load_components
 
 log = logging.getLogger(__name__)
-
-_SHAPE_SIZES = {"small": "small", "big": "large"}
-_SHAPE_BACKGROUNDS = {"white": "white", "plain": "white", "black": "black", "gray": "gray", "beige": "beige"}
-_SHAPE_RELATIONS = {
-    "above": "above",
-    "below": "below",
-    "left": "left",
-    "right": "right",
-    "beside": "beside",
-    "on": "above",
-}  # the shapes world has no "on": judged as above
-
 
 def model_world(model_dir: Path) -> str:
     """ "things" or "shapes": what the model was trained on, from its training.json."""
     report = model_dir / "training.json"
     config = json.loads(report.read_text(encoding="utf-8")).get("config", {}) if report.is_file() else {}
     return str(config.get("world", "shapes"))
-
-
-def shapes_claims(claims: PromptClaims) -> Claims | None:
-    """The claims in the shapes world's terms, or None when that world cannot draw them."""
-    if any(o.thing not in SHAPES or o.colour is None for o in claims.objects) or claims.count() > 3:
-        return None
-    if claims.background is not None and claims.background not in _SHAPE_BACKGROUNDS:
-        return None
-    objects: list[ObjectClaim] = []
-    first: list[int] = []  # index in `objects` of each claim's first object
-    for o in claims.objects:
-        first.append(len(objects))
-        size = _SHAPE_SIZES[o.size] if o.size else None
-        objects += [ObjectClaim(o.thing, o.colour or "", size, o.position)] * o.count
-    relations = tuple((first[a], _SHAPE_RELATIONS[r], first[b]) for a, r, b in claims.relations)
-    background = _SHAPE_BACKGROUNDS[claims.background] if claims.background else None
-    return Claims(tuple(objects), relations, background)
-
-
-def shapes_caption(claims: PromptClaims) -> str:
-    """Claims written the way the shapes world's captions are ("a large red circle next to …")."""
-    counts = {2: "two", 3: "three", 4: "four"}
-    relation_words = {
-        "above": "above",
-        "below": "below",
-        "left": "to the left of",
-        "right": "to the right of",
-        "beside": "next to",
-        "on": "on top of",
-    }
-    phrases = []
-    for o in claims.objects:
-        noun = o.thing if o.count == 1 else ("crosses" if o.thing == "cross" else f"{o.thing}s")
-        body = " ".join(w for w in (_SHAPE_SIZES.get(o.size or "", ""), o.colour or "", noun) if w)
-        article = ("an" if body[0] in "aeiou" else "a") if o.count == 1 else counts[o.count]
-        phrase = f"{article} {body}"
-        if o.position:
-            phrase += {"centre": " in the centre"}.get(o.position, f" at the {o.position}")
-        phrases.append(phrase)
-    if claims.relations and len(phrases) == 2:
-        a, relation, b = claims.relations[0]
-        text = f"{phrases[a]} {relation_words[relation]} {phrases[b]}"
-    else:
-        text = ", ".join(phrases[:-1]) + (" and " if len(phrases) > 1 else "") + phrases[-1]
-    if claims.background:
-        text += f" on a {_SHAPE_BACKGROUNDS.get(claims.background, claims.background)} background"
-    return text
 
 
 def detector_accuracy(scenes: int = 1000, seed: int = 2121, noise: float = 0.0) -> float:

@@ -4,14 +4,9 @@ import pytest
 import torch
 
 from generation.embedded.claims import load_natural_set
-from generation.embedded.eval_embedded import (
-    detector_accuracy,
-    evaluate,
-    model_world,
-    shapes_caption,
-    shapes_claims,
-)
+from generation.embedded.eval_embedded import detector_accuracy, evaluate, model_world
 from generation.embedded.prompt import read
+from generation.embedded.shapes_text import shapes_caption, shapes_claims
 from generation.loading import EMBEDDED_MODEL_DIR
 
 KEYS = {"object_accuracy", "composition", "natural_phrasing", "detector_accuracy", "s_per_image"}
