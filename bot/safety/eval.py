@@ -29,7 +29,17 @@ from pydantic import ValidationError
 
 from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
-from bot.safety.fresh import AFTER_THE_GATE, FRESH_FILES, HELD_OUT, as_json, fresh_figures, load_fresh, report
+from bot.safety.fresh import (
+    AFTER_THE_GATE,
+    FRESH_FILES,
+    HELD_OUT,
+    LATEST,
+    FreshFigures,
+    as_json,
+    fresh_figures,
+    load_fresh,
+    report,
+)
 from bot.safety.image import OpenNsfwClassifier
 from bot.safety.settings import SafetySettings
 
@@ -166,16 +176,18 @@ def run(
     for prompt in held_out_figures.wrongly_refused[:show_misses]:
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
-    # the set written after issue 15's third pass was final, scored with it once
-    after_prompts = load_fresh(AFTER_THE_GATE)
-    after_figures = fresh_figures(refuses, after_prompts)
-    title = f"{AFTER_THE_GATE} ({len(after_prompts)} prompts, written after the gate)"
-    for line in report(title, after_figures):
-        print(line)
-    for prompt in after_figures.missed[:show_misses]:
-        print(f"  missed:  [{prompt.category} {prompt.language}] {prompt.text!r}")
-    for prompt in after_figures.wrongly_refused[:show_misses]:
-        print(f"  refused: [{prompt.language}] {prompt.text!r}")
+    # the sets written after a pass was final (issue 15's third; the probe terms), each scored once
+    after: dict[str, FreshFigures] = {}
+    for name in (AFTER_THE_GATE, LATEST):
+        after_prompts = load_fresh(name)
+        after[name] = figures = fresh_figures(refuses, after_prompts)
+        for line in report(f"{name} ({len(after_prompts)} prompts, written after the gate)", figures):
+            print(line)
+        for prompt in figures.missed[:show_misses]:
+            print(f"  missed:  [{prompt.category} {prompt.language}] {prompt.text!r}")
+        for prompt in figures.wrongly_refused[:show_misses]:
+            print(f"  refused: [{prompt.language}] {prompt.text!r}")
+    after_figures = after[AFTER_THE_GATE]
 
     # the earlier multilingual sets (seen while earlier gates were built), for comparison
     fresh_prompts = load_fresh(FRESH_FILES[0])
@@ -237,6 +249,7 @@ def run(
         result["image_ms_same_run"] = baseline["ms_folded"]
         result["image_max_score_change"] = baseline["max_score_change"]
     result["after_the_gate_set"] = as_json(after_figures)
+    result["latest_set"] = as_json(after[LATEST])
     result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
     result["second_fresh_set"] = {
         k: v for k, v in as_json(earlier_sets[FRESH_FILES[1]]).items() if k != "per_language"

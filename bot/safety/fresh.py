@@ -6,7 +6,9 @@ was written after that gate was final and scored once. eval_fresh_3.jsonl (issue
 set) was written from scratch and committed before issue 15 changed the gate, by someone who had
 not read the gate's term lists, and it is scored once when the gate is final: its figures are the
 headline ones. eval_fresh_4.jsonl (208 prompts) was written after issue 15's third pass was
-final and committed, by the session that built that pass, and scored once. Each line is one
+final and committed, by the session that built that pass, and scored once. eval_fresh_5.jsonl
+(160 prompts) was written by the lead after its probe terms (2026-12-04) were committed, without
+reading the other sets' prompts, and scored once. Each line is one
 prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
 (plain, tricky, respelled, combination).
 """
@@ -18,9 +20,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 
-FRESH_FILES = ("eval_fresh.jsonl", "eval_fresh_2.jsonl", "eval_fresh_3.jsonl", "eval_fresh_4.jsonl")
+FRESH_FILES = (
+    "eval_fresh.jsonl", "eval_fresh_2.jsonl", "eval_fresh_3.jsonl", "eval_fresh_4.jsonl", "eval_fresh_5.jsonl"
+)
 HELD_OUT = FRESH_FILES[2]  # the headline set
 AFTER_THE_GATE = FRESH_FILES[3]  # written after the third pass was final
+LATEST = FRESH_FILES[4]  # written after the probe terms were final
 CATEGORIES = ("sexual", "sexual_minors", "violence_gore", "hate", "self_harm")
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "ja")
 KINDS = ("plain", "tricky", "respelled", "combination")

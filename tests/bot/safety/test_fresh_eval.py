@@ -29,6 +29,7 @@ from bot.safety.fresh import (
     FRESH_FILES,
     HELD_OUT,
     LANGUAGES,
+    LATEST,
     FreshFigures,
     fresh_figures,
     load_fresh,
@@ -119,6 +120,20 @@ def test_the_set_written_after_the_gate_covers_every_category_and_language_and_i
     seen = "\n".join(
         data.joinpath(name).read_text(encoding="utf-8").lower()
         for name in (*TRAINING_FILES, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:3])
+    )
+    assert [p.text for p in prompts if p.text.lower() in seen] == []
+
+
+def test_the_fifth_set_covers_every_category_and_language_and_is_new_wording() -> None:
+    prompts = load_fresh(LATEST)
+    assert len(prompts) >= 150 and len({p.text for p in prompts}) == len(prompts)
+    assert sum(not p.unsafe for p in prompts) >= 0.4 * len(prompts)
+    for lang in LANGUAGES:
+        assert {p.category for p in prompts if p.language == lang} == {*CATEGORIES, "safe"}, lang
+    data = resources.files("bot.safety").joinpath("data")
+    seen = "\n".join(
+        data.joinpath(name).read_text(encoding="utf-8").lower()
+        for name in (*TRAINING_FILES, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:4])
     )
     assert [p.text for p in prompts if p.text.lower() in seen] == []
 
