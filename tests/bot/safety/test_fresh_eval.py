@@ -110,30 +110,20 @@ def test_the_held_out_set_shares_no_wording_with_what_the_gate_was_built_on() ->
     assert [p.text for p in load_fresh(HELD_OUT) if p.text.lower() in seen] == []
 
 
-def test_the_set_written_after_the_gate_covers_every_category_and_language_and_is_new_wording() -> None:
-    prompts = load_fresh(AFTER_THE_GATE)
-    assert len(prompts) >= 200 and len({p.text for p in prompts}) == len(prompts)
+@pytest.mark.parametrize(("name", "smallest"), [(AFTER_THE_GATE, 200), (LATEST, 150)])
+def test_a_set_written_after_a_gate_covers_every_category_and_language_and_is_new_wording(
+    name: str, smallest: int
+) -> None:
+    prompts = load_fresh(name)
+    assert len(prompts) >= smallest and len({p.text for p in prompts}) == len(prompts)
     assert sum(not p.unsafe for p in prompts) >= 0.4 * len(prompts)
     for lang in LANGUAGES:
         assert {p.category for p in prompts if p.language == lang} == {*CATEGORIES, "safe"}, lang
     data = resources.files("bot.safety").joinpath("data")
+    earlier = FRESH_FILES[: FRESH_FILES.index(name)]  # every set written before this one
     seen = "\n".join(
-        data.joinpath(name).read_text(encoding="utf-8").lower()
-        for name in (*TRAINING_FILES, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:3])
-    )
-    assert [p.text for p in prompts if p.text.lower() in seen] == []
-
-
-def test_the_fifth_set_covers_every_category_and_language_and_is_new_wording() -> None:
-    prompts = load_fresh(LATEST)
-    assert len(prompts) >= 150 and len({p.text for p in prompts}) == len(prompts)
-    assert sum(not p.unsafe for p in prompts) >= 0.4 * len(prompts)
-    for lang in LANGUAGES:
-        assert {p.category for p in prompts if p.language == lang} == {*CATEGORIES, "safe"}, lang
-    data = resources.files("bot.safety").joinpath("data")
-    seen = "\n".join(
-        data.joinpath(name).read_text(encoding="utf-8").lower()
-        for name in (*TRAINING_FILES, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:4])
+        data.joinpath(other).read_text(encoding="utf-8").lower()
+        for other in (*TRAINING_FILES, "prompts.tsv", "heldout_2.tsv", *earlier)
     )
     assert [p.text for p in prompts if p.text.lower() in seen] == []
 
