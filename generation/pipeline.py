@@ -47,25 +47,26 @@ class Precision:
     compute: torch.dtype  # activations, norms, embeddings, KV cache, the encoder
     weights: str  # the decoder's matrices (generation.weights format)
     vqgan: torch.dtype
+    encoder: torch.dtype | None = None  # None: `compute`; its output is used in `compute`
 
 
 def resolve_precision(dtype: str | torch.dtype | None, device: torch.device, d_model: int) -> Precision:
     """None -> bf16 (fp16 on CUDA cards without bf16), fp32 for a small model on a CPU.
 
-    On a CPU, half precision and int8 keep activations, norms, the KV cache and the encoder in
-    fp32 and make only the decoder's matrices, read every step, smaller: fp16 through FBGEMM's
-    fp16 GEMM (x86 builds; a CPU with native bf16 and no FBGEMM runs bf16 throughout), or int8.
-    Measured on an AVX512-BF16 EPYC (2 threads, Mini, 1 image): 21.8 ms a step against 40.3 ms
-    with bf16 activations and PyTorch's bf16 matmul, whose attention over the cache alone took
-    0.63 ms a layer at 256 keys (fp32: 0.09 ms). The VQGAN runs in bf16 where the CPU has native
-    bf16 (0.70 s against 1.68 s an image), else fp32."""
+    On a CPU, half precision and int8 keep activations, norms and the KV cache in fp32 and make
+    only the decoder's matrices, read every step, smaller: fp16 through FBGEMM's fp16 GEMM (x86
+    builds; a CPU with native bf16 and no FBGEMM runs bf16 throughout), or int8. Measured on an
+    AVX512-BF16 EPYC (2 threads, Mini, 1 image): 21.8 ms a step against 40.3 ms with bf16
+    activations and PyTorch's bf16 matmul, whose attention over the cache alone took 0.63 ms a
+    layer at 256 keys (fp32: 0.09 ms). The VQGAN and the encoder (64 rows: compute-bound) run in
+    bf16 where the CPU has native bf16 (VQGAN 0.70 s against 1.68 s an image), else fp32."""
     if dtype is None and device.type == "cpu" and d_model < SMALL_MODEL_WIDTH:
         dtype = torch.float32
     if isinstance(dtype, str) and dtype.lower() == "int8-dynamic":
         if device.type != "cpu" or not has_fbgemm():
             raise ValueError("int8-dynamic runs on a CPU with FBGEMM (x86); elsewhere use int8 or bf16")
-        vqgan = torch.bfloat16 if has_native_bf16() else torch.float32
-        return Precision("int8-dynamic", torch.float32, "int8-dynamic", vqgan)
+        half = torch.bfloat16 if has_native_bf16() else torch.float32
+        return Precision("int8-dynamic", torch.float32, "int8-dynamic", half, encoder=half)
     if isinstance(dtype, str) and dtype.lower() == "int8":
         name, half = "int8", int8_activation_dtype(device)
     else:
@@ -76,7 +77,8 @@ def resolve_precision(dtype: str | torch.dtype | None, device: torch.device, d_m
     native = has_native_bf16()
     if device.type == "cpu" and (has_fbgemm() or not native):
         weights = "int8" if name == "int8" else "fp16-fbgemm" if has_fbgemm() else "fp32"
-        return Precision(name, torch.float32, weights, torch.bfloat16 if native else torch.float32)
+        half = torch.bfloat16 if native else torch.float32
+        return Precision(name, torch.float32, weights, half, encoder=half)
     weights = "int8" if name == "int8" else name
     return Precision(name, half, weights, torch.float16 if device.type == "cuda" else half)
 
@@ -148,7 +150,7 @@ class Pipeline:
         self.precision = resolve_precision(dtype, self.device, encoder.config.d_model)
         self.dtype = self.precision.compute
         self.tokenizer = tokenizer
-        self.encoder = encoder.to(self.device, self.dtype).eval()
+        self.encoder = encoder.to(self.device, self.precision.encoder or self.dtype).eval()
         self.decoder = _prepared(decoder.to(self.device), self.precision, self.dtype)
         self.vqgan = vqgan.to(self.device, self.precision.vqgan).eval()
         if self.device.type == "cuda":
@@ -210,7 +212,7 @@ class Pipeline:
         keys = [tuple(r) for r in rows]
         todo = list(dict.fromkeys(k for k in keys if k not in self._encoded))
         if todo:
-            out = self.encoder(torch.tensor(todo, device=self.device))  # (len(todo), T, D)
+            out = self.encoder(torch.tensor(todo, device=self.device)).to(self.dtype)  # (len(todo), T, D)
             for key, row in zip(todo, out, strict=True):
                 self._encoded[key] = row
         for key in keys:

@@ -138,10 +138,11 @@ def test_bf16_on_cpu_keeps_decoder_matrices_in_16_bits():
     head = p.decoder._step_weights["lm_head"]
     if has_fbgemm():  # 16-bit matrices through FBGEMM; activations, KV cache and encoder fp32
         assert p.dtype == torch.float32 and head.format == "fp16-fbgemm" and head.nbytes == 32 * 32 * 2
-        assert p.encoder.layers[0].glu.fc0.weight.dtype == torch.float32
         assert p.decoder.new_state(1).k_cache[0].dtype == torch.float32
-        # convolutions in bf16 only where the CPU computes bf16 natively
-        assert p.precision.vqgan == (torch.bfloat16 if has_native_bf16() else torch.float32)
+        # convolutions and the encoder in bf16 only where the CPU computes bf16 natively
+        half = torch.bfloat16 if has_native_bf16() else torch.float32
+        assert p.precision.vqgan == half and p.encoder.layers[0].glu.fc0.weight.dtype == half
+        assert p.encode(["a cat"])[0].dtype == torch.float32  # what the decoder reads
     elif has_native_bf16():  # no FBGEMM (not an x86 build): bf16 everywhere
         assert p.dtype == torch.bfloat16 and head.data.dtype == torch.bfloat16
     tokens = p.generate_tokens("a cat", seed=0)
