@@ -4,9 +4,9 @@ A strong term decides alone; weak terms need a second of their kind; nudity need
 "naked mole rat" and "nude lipstick" pass, a "naked woman" does not); a minor plus anything
 sexual, nude or suggestive is `sexual_minors` even when neither alone would be refused; a
 group plus dehumanising words or a call to kill or expel it is `hate`; a body part with a word
-that tears, crushes or pierces it, or blood and innards spilling, is `violence_gore`; harm that
-is one's own or meant to kill, a hanged person, a leap meant to kill, cutting into one's limbs is
-`self_harm`. Swimwear and beds say nothing alone: with a minor they need each other or something
+that tears, crushes or pierces it, a body rotting, or blood and innards spilling, is
+`violence_gore`; harm that is one's own or meant to kill, a hanged person, a leap meant to kill,
+cutting into one's limbs is `self_harm`. Swimwear and beds say nothing alone: with a minor they need each other or something
 suggestive ("a toddler in a bikini at the beach" passes).
 """
 
@@ -23,7 +23,7 @@ ANCHORS: dict[Category, tuple[str, ...]] = {
     Category.SEXUAL: ("sexual.strong", "sexual.weak", "nude"),  # "sexy" alone describes a car too
     Category.SEXUAL_MINORS: ("minor", "sexual_minors.strong"),
     Category.VIOLENCE_GORE: ("violence_gore.strong", "violence_gore.weak", "maim", "body", "blood", "innards",
-                             "spill"),
+                             "spill", "decay"),
     Category.HATE: ("hate.strong", "hate.weak", "group", "dehumanize", "incite", "animal"),
     Category.SELF_HARM: ("self_harm.strong", "self_harm.weak", "harm.injury", "die", "fall", "cutting",
                          "blade", "hanged", "self", "limb", "neck"),
@@ -84,6 +84,10 @@ def categorise(
     maim, body, wound = words("maim"), words("body"), words("violence_gore.weak")
     if maim and (body or wound):
         note(Category.VIOLENCE_GORE, maim, body, wound)
+    # ... or a body rotting ("a decomposing corpse", "flesh crawling with maggots"; a rotting log is not)
+    decay = words("decay")
+    if decay and (body or wound):
+        note(Category.VIOLENCE_GORE, decay, body, wound)
     # ... or innards spilling ("guts hanging out"), or blood spilling from someone ("a woman
     # stabbed, sangre a chorros"; "fake blood everywhere" at a party is not)
     blood, innards, spill = words("blood"), words("innards"), words("spill")
