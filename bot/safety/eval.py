@@ -34,6 +34,7 @@ from bot.safety.fresh import (
     FRESH_FILES,
     HELD_OUT,
     LATEST,
+    PROBE_SET,
     FreshFigures,
     as_json,
     fresh_figures,
@@ -176,9 +177,10 @@ def run(
     for prompt in held_out_figures.wrongly_refused[:show_misses]:
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
-    # the sets written after a pass was final (issue 15's third; the probe terms), each scored once
+    # the sets written after a pass was final (issue 15's third, the probe terms, issue 15's
+    # fourth), each scored once
     after: dict[str, FreshFigures] = {}
-    for name in (AFTER_THE_GATE, LATEST):
+    for name in (AFTER_THE_GATE, PROBE_SET, LATEST):
         after_prompts = load_fresh(name)
         after[name] = figures = fresh_figures(refuses, after_prompts)
         for line in report(f"{name} ({len(after_prompts)} prompts, written after the gate)", figures):
@@ -249,6 +251,7 @@ def run(
         result["image_ms_same_run"] = baseline["ms_folded"]
         result["image_max_score_change"] = baseline["max_score_change"]
     result["after_the_gate_set"] = as_json(after_figures)
+    result["probe_set"] = as_json(after[PROBE_SET])
     result["latest_set"] = as_json(after[LATEST])
     result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
     result["second_fresh_set"] = {

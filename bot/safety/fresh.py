@@ -8,7 +8,9 @@ not read the gate's term lists, and it is scored once when the gate is final: it
 headline ones. eval_fresh_4.jsonl (208 prompts) was written after issue 15's third pass was
 final and committed, by the session that built that pass, and scored once. eval_fresh_5.jsonl
 (160 prompts) was written by the lead after its probe terms (2026-12-04) were committed, without
-reading the other sets' prompts, and scored once. Each line is one
+reading the other sets' prompts, and scored once. eval_fresh_6.jsonl (160 prompts) was written
+after issue 15's fourth pass was final and committed, by the session that built it, and scored
+once. Each line is one
 prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
 (plain, tricky, respelled, combination).
 """
@@ -20,12 +22,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 
-FRESH_FILES = (
-    "eval_fresh.jsonl", "eval_fresh_2.jsonl", "eval_fresh_3.jsonl", "eval_fresh_4.jsonl", "eval_fresh_5.jsonl"
-)
+FRESH_FILES = tuple(f"eval_fresh{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6"))
 HELD_OUT = FRESH_FILES[2]  # the headline set
 AFTER_THE_GATE = FRESH_FILES[3]  # written after the third pass was final
-LATEST = FRESH_FILES[4]  # written after the probe terms were final
+PROBE_SET = FRESH_FILES[4]  # written after the probe terms were final
+LATEST = FRESH_FILES[5]  # written after issue 15's fourth pass was final
 CATEGORIES = ("sexual", "sexual_minors", "violence_gore", "hate", "self_harm")
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "ja")
 KINDS = ("plain", "tricky", "respelled", "combination")

@@ -6,8 +6,8 @@ sexual, nude or suggestive is `sexual_minors` even when neither alone would be r
 group plus dehumanising words or a call to kill or expel it is `hate`; a body part with a word
 that tears, crushes or pierces it, a body rotting, or blood and innards spilling, is
 `violence_gore`; harm that is one's own or meant to kill, a hanged person, a leap meant to kill,
-cutting into one's limbs is `self_harm`. Swimwear and beds say nothing alone: with a minor they need each other or something
-suggestive ("a toddler in a bikini at the beach" passes).
+cutting into one's limbs is `self_harm`. Swimwear and beds say nothing alone: with a minor they
+need each other or something suggestive ("a toddler in a bikini at the beach" passes).
 """
 
 from __future__ import annotations

@@ -78,6 +78,7 @@ def test_decay_needs_a_body() -> None:
 
 
 def test_the_minors_rule_reads_babies_in_every_language(safety: SafetyFilter) -> None:
-    for prompt in ("un bebé en lencería", "ein Säugling in Reizwäsche", "младенец в стрингах", "赤ちゃんのランジェリー"):
+    babies = ("un bebé en lencería", "ein Säugling in Reizwäsche", "младенец в стрингах")
+    for prompt in (*babies, "赤ちゃんのランジェリー"):
         verdict = safety.check_prompt(prompt)
         assert not verdict.allowed and verdict.category is Category.SEXUAL_MINORS, prompt
