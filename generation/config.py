@@ -55,9 +55,24 @@ class VQGANConfig:
     out_channels: int = 3
     norm_groups: int = 32
     group_norm_eps: float = 1e-5  # min-dalle uses PyTorch's default; the Flax original 1e-6
+    # "patches": no network; each token's embedding is its patch's premultiplied RGBA, composited
+    # over the image's commonest background token (ids below `background_tokens`, opaque colours)
+    kind: str = "vqgan"
+    background_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("vqgan", "patches"):
+            raise ValueError(f"vqgan.kind must be vqgan or patches, not {self.kind!r}")
+
+    @property
+    def patch_side(self) -> int:
+        """Pixels per token side for kind "patches" (embed_dim = side * side * 4)."""
+        return round((self.embed_dim // 4) ** 0.5)
 
     @property
     def image_size(self) -> int:
+        if self.kind == "patches":
+            return self.grid * self.patch_side
         return self.grid * 2 ** (len(self.channels) - 1)
 
 

@@ -134,13 +134,29 @@ class VQGANDecoder(nn.Module):
         super().__init__()
         self.config = config
         self.embedding = nn.Embedding(config.codebook_size, config.embed_dim)
-        self.post_quant_conv = nn.Conv2d(config.embed_dim, config.embed_dim, 1)
-        self.decoder = Decoder(config)
+        if config.kind == "vqgan":
+            self.post_quant_conv = nn.Conv2d(config.embed_dim, config.embed_dim, 1)
+            self.decoder = Decoder(config)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        if self.config.kind == "patches":
+            return self._paint(codes)
         g = self.config.grid  # codes (B, rows * g): all g rows, or the first rows of a preview
         z = (
             self.embedding(codes).view(codes.shape[0], codes.shape[1] // g, g, -1).permute(0, 3, 1, 2)
         )  # (B, E, rows, g)
         x = self.decoder(self.post_quant_conv(z))  # (B, 3, H, W)
         return x.permute(0, 2, 3, 1).clamp(0.0, 1.0) * 255.0
+
+    def _paint(self, codes: torch.Tensor) -> torch.Tensor:
+        """kind "patches": every token's patch (premultiplied RGBA, 0..1) over the image's commonest
+        background token's colour (the first background id when it has none)."""
+        g, p, nb = self.config.grid, self.config.patch_side, self.config.background_tokens
+        b, t = codes.shape  # (B, rows * g)
+        patches = self.embedding(codes).view(b, t, p * p, 4)
+        votes = F.one_hot(codes.clamp(max=nb - 1), nb) * (codes < nb).unsqueeze(-1)  # (B, T, nb)
+        background = self.embedding.weight[votes.sum(1).argmax(-1)].view(b, 1, p * p, 4)[..., :1, :3]
+        pixels = patches[..., :3] + background * (1 - patches[..., 3:])  # (B, T, p*p, 3)
+        rows = t // g
+        pixels = pixels.view(b, rows, g, p, p, 3).permute(0, 1, 3, 2, 4, 5)  # (B, rows, p, g, p, 3)
+        return pixels.reshape(b, rows * p, g * p, 3).clamp(0.0, 1.0) * 255.0

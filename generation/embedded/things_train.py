@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -37,10 +38,12 @@ from generation.embedded.things_vq import (
     fit_thing_codebooks,
     paint,
     principal_codes,
+    token_patches,
 )
-from generation.embedded.things_world import ThingWorld, render_things
+from generation.embedded.things_world import BACKGROUNDS, ThingWorld, render_things
 from generation.embedded.train_common import SAMPLING, bars, bf16_autocast, caption_ids, pad_rows
 from generation.embedded.transformer_train import TransformerData, train_transformer
+from generation.embedded.vqgan_train import PATCH
 from generation.loading import Components, save_components
 from generation.tokenizer import Tokenizer
 from generation.vqgan import VQGANDecoder
@@ -67,6 +70,12 @@ class ThingsTrainConfig:
     vq_batch: int = 32
     vq_lr: float = 3e-3
     code_init: str = "pca"  # "pca": code embeddings start from the patches' principal components; "random"
+    # "patches": the image decoder is the codebook itself, each token's patch composited over the
+    # background (the tokens' ceiling, nothing to train); "vqgan": a convolutional decoder, trained
+    image_decoder: str = "patches"
+    # the transformer's image-token head: 1 = one softmax over every token; 2 = ids factored into
+    # (group, index) with a softmax each, ~163 + 163 classes instead of ~26,600 (ids padded to fit)
+    head_parts: int = 2
     psnr_scenes: int = 300
     d_model: int = 128
     heads: int = 2
@@ -83,6 +92,10 @@ class ThingsTrainConfig:
     def __post_init__(self) -> None:
         if self.code_init not in ("pca", "random"):
             raise ValueError(f"code_init must be pca or random, not {self.code_init!r}")
+        if self.head_parts not in (1, 2):
+            raise ValueError(f"head_parts must be 1 or 2, not {self.head_parts}")
+        if self.image_decoder not in ("patches", "vqgan"):
+            raise ValueError(f"image_decoder must be patches or vqgan, not {self.image_decoder!r}")
 
     @classmethod
     def tiny(cls) -> ThingsTrainConfig:
@@ -99,10 +112,10 @@ _STAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "tokenizer": ("world", "seed", "tokenizer_captions", "text_tokens"),
     "codebooks": ("world", "seed", "codebook_scenes", "content_codes"),
     "vqgan": ("code_dims", "vq_channels", "vq_norm_groups", "vq_scenes", "vq_steps", "vq_batch", "vq_lr",
-              "psnr_scenes", "code_init"),
-    "data": ("pairs", "unk_rate"),
+              "psnr_scenes", "code_init", "image_decoder", "head_parts"),
+    "data": ("pairs", "unk_rate", "head_parts"),
     "transformer": ("d_model", "heads", "encoder_layers", "decoder_layers", "glu_dim", "steps", "batch",
-                    "lr"),
+                    "lr", "head_parts"),
 }  # fmt: skip
 _DEPENDS = {"tokenizer": (), "codebooks": (), "vqgan": ("codebooks",), "data": ("tokenizer", "codebooks"),
             "transformer": ("data",)}  # fmt: skip
@@ -183,23 +196,35 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
         )
         stages.finish("codebooks", t)
     codebooks = ThingCodebooks.from_tensors(load_file(stages.dir / "codebooks.safetensors"))
+    sizes = head_sizes(codebooks.vocab_size, cfg.head_parts)
+    codebooks = codebooks.padded(math.prod(sizes))
     vq_config = VQGANConfig(
         codebook_size=codebooks.vocab_size, embed_dim=sum(cfg.code_dims), channels=cfg.vq_channels,
         res_blocks=1, attn_levels=(), grid=8, norm_groups=cfg.vq_norm_groups,
     )  # fmt: skip
+    if cfg.image_decoder == "patches":
+        vq_config = VQGANConfig(
+            codebook_size=codebooks.vocab_size, embed_dim=PATCH * PATCH * 4, channels=(), grid=8,
+            kind="patches", background_tokens=len(BACKGROUNDS),
+        )  # fmt: skip
 
     # 3. VQGAN decoder
     t = time.perf_counter()
     if not stages.done("vqgan"):
-        torch.manual_seed(cfg.seed + 2)
-        scenes = ThingWorld(cfg.seed + 2, "train").scenes(cfg.vq_scenes)
-        with bar(cfg.vq_steps, "vqgan") as progress:
-            vqgan = vqgan_train.train_decoder(
-                vq_config, cfg.code_dims, codebooks, np.stack([render_things(s) for s in scenes]),
-                steps=cfg.vq_steps, batch_size=cfg.vq_batch, lr=cfg.vq_lr, seed=cfg.seed, device=device,
-                bf16=bf16_autocast(device), progress=progress, ids=encode_things(scenes, codebooks),
-                initial_codes=_initial_codes(cfg, codebooks),
-            )  # fmt: skip
+        if cfg.image_decoder == "patches":
+            vqgan = VQGANDecoder(vq_config)
+            with torch.no_grad():
+                vqgan.embedding.weight.copy_(torch.from_numpy(token_patches(codebooks)))
+        else:
+            torch.manual_seed(cfg.seed + 2)
+            scenes = ThingWorld(cfg.seed + 2, "train").scenes(cfg.vq_scenes)
+            with bar(cfg.vq_steps, "vqgan") as progress:
+                vqgan = vqgan_train.train_decoder(
+                    vq_config, cfg.code_dims, codebooks, np.stack([render_things(s) for s in scenes]),
+                    steps=cfg.vq_steps, batch_size=cfg.vq_batch, lr=cfg.vq_lr, seed=cfg.seed, device=device,
+                    bf16=bf16_autocast(device), progress=progress, ids=encode_things(scenes, codebooks),
+                    initial_codes=_initial_codes(cfg, codebooks),
+                )  # fmt: skip
         save_file(
             {k: v.cpu().contiguous() for k, v in vqgan.state_dict().items()}, stages.dir / "vqgan.safetensors"
         )
@@ -233,7 +258,7 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
         torch.manual_seed(cfg.seed + 4)
         with bar(cfg.steps, "transformer") as progress:
             encoder, decoder = train_transformer(
-                bart, codebooks.sizes, data, steps=cfg.steps, batch_size=cfg.batch, lr=cfg.lr,
+                bart, sizes, data, steps=cfg.steps, batch_size=cfg.batch, lr=cfg.lr,
                 seed=cfg.seed, device=device, progress=progress,
             )  # fmt: skip
         weights = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}
@@ -244,8 +269,11 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
 
     # 6. the model directory
     config = ModelConfig(bart=bart, vqgan=vq_config, name="dallebot-embedded-things", sampling=SAMPLING)
-    save_components(Components(config, tokenizer, encoder, decoder, vqgan.eval()), out)
-    save_file(codebooks.to_tensors(), out / "things_codebooks.safetensors")
+    if cfg.image_decoder == "patches":  # the patches in fp16 (a tenth of an 8-bit level): half the file
+        save_components(Components(config, tokenizer, encoder, decoder, vqgan.eval().half()), out)
+    else:
+        save_components(Components(config, tokenizer, encoder, decoder, vqgan.eval()), out)
+        save_file(codebooks.to_tensors(), out / "things_codebooks.safetensors")
     report = {
         "wall_s": round(time.perf_counter() - started, 1), "device": str(device),
         "threads": torch.get_num_threads(), "stage_wall_s": stages.wall, "stages_reused": stages.reused,
@@ -253,6 +281,14 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
     }  # fmt: skip
     (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def head_sizes(vocab: int, parts: int) -> tuple[int, int, int]:
+    """The factored head's part sizes for `vocab` token ids: (vocab, 1, 1) or (groups, per group, 1)."""
+    if parts == 1:
+        return vocab, 1, 1
+    groups = math.isqrt(vocab - 1) + 1
+    return groups, -(-vocab // groups), 1
 
 
 def _initial_codes(cfg: ThingsTrainConfig, codebooks: ThingCodebooks) -> np.ndarray | None:

@@ -53,6 +53,14 @@ class ThingCodebooks:
     def from_tensors(cls, tensors: dict[str, torch.Tensor]) -> ThingCodebooks:
         return cls(content=tensors["content"].numpy())
 
+    def padded(self, vocab: int) -> ThingCodebooks:
+        """The same codes followed by transparent ones up to `vocab` token ids (a factored head's
+        product of part sizes); no patch encodes to them, and they paint as the background."""
+        spare = vocab - self.vocab_size
+        if spare <= 0:
+            return self
+        return ThingCodebooks(np.concatenate([self.content, np.zeros((spare, _FEATURES), np.float32)]))
+
     @cached_property
     def _lookup(self) -> dict[bytes, int]:
         return {_key(row): i for i, row in enumerate(self.content)}
@@ -134,14 +142,20 @@ def paint(ids: np.ndarray, codebooks: ThingCodebooks) -> np.ndarray:
     return np.clip(np.rint(np.stack(images) * 255), 0, 255).astype(np.uint8)
 
 
+def token_patches(codebooks: ThingCodebooks) -> np.ndarray:
+    """(vocab, 256) every token's patch as premultiplied RGBA, 0..1: a background token's is its
+    colour, opaque; a content token's is its code. The "patches" image decoder's weights."""
+    palette = np.array([BACKGROUNDS[n] for n in _BACKGROUND_NAMES], np.float32) / 255.0
+    solid = np.concatenate([np.tile(palette, PATCH * PATCH).reshape(len(palette), PATCH * PATCH, 3),
+                            np.ones((len(palette), PATCH * PATCH, 1), np.float32)], axis=-1)  # fmt: skip
+    return np.concatenate([solid.reshape(len(palette), -1), codebooks.content]).astype(np.float32)
+
+
 def principal_codes(codebooks: ThingCodebooks, dims: int) -> np.ndarray:
     """(vocab, dims) starting embeddings: every token's patch (a background token's is that colour,
     opaque) projected on the patches' first `dims` principal components, unit variance overall.
     A decoder that starts from what each code looks like need not learn 26,000 codes from scratch."""
-    palette = np.array([BACKGROUNDS[n] for n in _BACKGROUND_NAMES], np.float32) / 255.0
-    solid = np.concatenate([np.tile(palette, PATCH * PATCH).reshape(len(palette), PATCH * PATCH, 3),
-                            np.ones((len(palette), PATCH * PATCH, 1), np.float32)], axis=-1)  # fmt: skip
-    rows = np.concatenate([solid.reshape(len(palette), -1), codebooks.content])  # (vocab, 256)
+    rows = token_patches(codebooks)
     centred = rows - rows.mean(0)
     _, _, components = np.linalg.svd(centred[:: max(1, len(rows) // 8000)], full_matrices=False)
     projected = centred @ components[:dims].T  # (vocab, dims)
