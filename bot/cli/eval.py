@@ -59,6 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     emb.add_argument(
         "--detector-scenes", type=int, default=1000, help="scenes to check the detector on (1000)"
     )
+    emb.add_argument(
+        "--sheet", type=Path, default=None, metavar="PNG",
+        help="instead: draw the first 24 held-out prompts into this PNG and list what the judge sees",
+    )  # fmt: skip
     emb.set_defaults(func=_embedded)
 
 
@@ -85,6 +89,7 @@ def _embedded(args: argparse.Namespace) -> int:
         threads=args.threads,
         dtype=args.dtype,
         detector_scenes=args.detector_scenes,
+        sheet=args.sheet,
     )
 
 

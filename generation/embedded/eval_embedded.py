@@ -175,6 +175,41 @@ def evaluate(
     return {k: round(v, 4) for k, v in figures.items()}
 
 
+def contact_sheet(
+    path: str | Path | None, out: Path, *, count: int = 24, seed: int = 12345, columns: int = 6,
+    scale: int = 4, device: str | None = None, dtype: str | None = None,
+) -> list[tuple[str, list[str], list[str]]]:
+    """Draw the first `count` held-out captions as `evaluate` does (same prompts and seeds), save
+    them as one PNG grid (each image upsampled `scale`x), and return (prompt, what the judge sees,
+    what it gets wrong) per image."""
+    from PIL import Image  # the whole engine and Pillow: import late
+
+    from generation import load_pipeline
+
+    model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
+    world = model_world(model_dir)
+    pipeline = load_pipeline(path, device=device, dtype=dtype)
+    judge = _Judge(pipeline, load_components(model_dir).config.sampling.options(), world, seed)
+    heldout = _heldout(world, seed, count)
+    with torch.inference_mode():
+        images = judge.draw([t for t, _ in heldout])
+    rows = []
+    for image, (prompt, claims) in zip(images, heldout, strict=True):
+        if judge.see is not None and isinstance(claims, PromptClaims):
+            seen = judge.see(image)
+            names = [f"{o.colour + ' ' if o.colour else ''}{o.thing}" for o in seen.objects]
+            rows.append((prompt, [*names, f"on {seen.background}"], detector.check(seen, claims)))
+        else:
+            right = judge.score(image, claims)[0]
+            rows.append((prompt, [], [] if right else ["not every claim"]))
+    side = images[0].size[0] * scale
+    sheet = Image.new("RGB", (columns * side, -(-len(images) // columns) * side), "white")
+    for i, image in enumerate(images):
+        sheet.paste(image.resize((side, side), Image.NEAREST), ((i % columns) * side, (i // columns) * side))
+    sheet.save(out)
+    return rows
+
+
 def main(
     path: str | Path | None = None,
     *,
@@ -183,10 +218,18 @@ def main(
     threads: int | None = None,
     dtype: str | None = None,
     detector_scenes: int = 1000,
+    sheet: Path | None = None,
 ) -> int:
-    """Print the figures in words, then as one JSON object on the last line."""
+    """Print the figures in words, then as one JSON object on the last line (or, with `sheet`,
+    write the contact sheet there and print what the judge read in each image)."""
     if threads:
         torch.set_num_threads(threads)  # one thread: this model is tiny and the cores are shared
+    if sheet is not None:
+        rows = contact_sheet(path, sheet, device=device, dtype=dtype)
+        for i, (prompt, seen, wrong) in enumerate(rows, 1):
+            print(f"{i:2d}. {prompt!r}: sees {', '.join(seen) or '-'}; {'; '.join(wrong) or 'right'}")
+        print(json.dumps({"sheet": str(sheet), "right": sum(not w for _, _, w in rows), "images": len(rows)}))
+        return 0
     model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
     figures = evaluate(path, captions=captions, device=device, dtype=dtype, detector_scenes=detector_scenes)
     print(f"model {model_dir} ({model_world(model_dir)} world), {torch.get_num_threads()} thread(s)")

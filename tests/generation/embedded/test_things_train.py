@@ -117,3 +117,16 @@ def test_the_patches_decoder_paints_every_token_as_its_code(emoji_font):
     assert preview.shape == (12, 24, 64, 3) and (preview == images[:, :24]).all()
     with pytest.raises(ValueError, match="kind"):
         VQGANConfig(kind="pixels")
+
+
+def test_the_contact_sheet_draws_held_out_prompts_and_says_what_it_sees(tmp_path, emoji_font):
+    from PIL import Image
+
+    from generation.embedded.eval_embedded import contact_sheet
+
+    out = tmp_path / "m"
+    train_things(ThingsTrainConfig.tiny(), out, torch.device("cpu"), quiet=True)
+    rows = contact_sheet(out, tmp_path / "sheet.png", count=3, columns=2, scale=2, device="cpu")
+    assert [r[0] for r in rows] == [s.caption for s in ThingWorld(12345, "heldout").scenes(3)]
+    assert all(seen[-1].startswith("on ") for _, seen, _ in rows)  # the background it reads, always
+    assert Image.open(tmp_path / "sheet.png").size == (2 * 128, 2 * 128)
