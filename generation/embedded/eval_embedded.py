@@ -205,7 +205,8 @@ def contact_sheet(
     side = images[0].size[0] * scale
     sheet = Image.new("RGB", (columns * side, -(-len(images) // columns) * side), "white")
     for i, image in enumerate(images):
-        sheet.paste(image.resize((side, side), Image.Resampling.NEAREST), ((i % columns) * side, (i // columns) * side))
+        tile = image.resize((side, side), Image.Resampling.NEAREST)
+        sheet.paste(tile, ((i % columns) * side, (i // columns) * side))
     sheet.save(out)
     return rows
 
