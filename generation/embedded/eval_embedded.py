@@ -101,6 +101,16 @@ class _Judge:
         return self.world == "things" or shapes_claims(claims) is not None
 
 
+def _judge_for(path: str | Path | None, seed: int, device: str | None, dtype: str | None) -> _Judge:
+    """The model at `path` (default: the committed one) loaded and judged in its own world."""
+    from generation import load_pipeline  # the whole engine: import late
+
+    model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
+    pipeline = load_pipeline(path, device=device, dtype=dtype)
+    options = load_components(model_dir).config.sampling.options()
+    return _Judge(pipeline, options, model_world(model_dir), seed)
+
+
 def _heldout(world: str, seed: int, n: int) -> list[tuple[str, PromptClaims | Claims]]:
     if world == "things":
         return [(s.caption, s.claims) for s in ThingWorld(seed, "heldout").scenes(n)]
@@ -152,10 +162,8 @@ def evaluate(
     """Every figure of the module docstring for the model at `path` (default: the committed one)."""
     from generation import load_pipeline  # the whole engine: import late
 
-    model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
-    world = model_world(model_dir)
-    pipeline = load_pipeline(path, device=device, dtype=dtype)
-    judge = _Judge(pipeline, load_components(model_dir).config.sampling.options(), world, seed)
+    judge = _judge_for(path, seed, device, dtype)
+    world, pipeline = judge.world, judge.pipeline
     with torch.inference_mode():
         heldout = _heldout(world, seed, captions)
         scores = [
@@ -182,15 +190,10 @@ def contact_sheet(
     """Draw the first `count` held-out captions as `evaluate` does (same prompts and seeds), save
     them as one PNG grid (each image upsampled `scale`x), and return (prompt, what the judge sees,
     what it gets wrong) per image."""
-    from PIL import Image  # the whole engine and Pillow: import late
+    from PIL import Image  # Pillow: import late
 
-    from generation import load_pipeline
-
-    model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
-    world = model_world(model_dir)
-    pipeline = load_pipeline(path, device=device, dtype=dtype)
-    judge = _Judge(pipeline, load_components(model_dir).config.sampling.options(), world, seed)
-    heldout = _heldout(world, seed, count)
+    judge = _judge_for(path, seed, device, dtype)
+    heldout = _heldout(judge.world, seed, count)
     with torch.inference_mode():
         images = judge.draw([t for t, _ in heldout])
     rows = []
