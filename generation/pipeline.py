@@ -36,7 +36,6 @@ OnStep = Callable[[int, torch.Tensor], None]  # (steps done, tokens so far (N, s
 
 SMALL_MODEL_WIDTH = 512  # d_model below this: fp32 and one thread on CPU by default (the embedded model)
 CAPACITIES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # CUDA batch buckets: one graph each
-PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-dynamic")
 
 
 @dataclass(frozen=True)
@@ -62,13 +61,12 @@ def resolve_precision(dtype: str | torch.dtype | None, device: torch.device, d_m
     bf16 where the CPU has native bf16 (VQGAN 0.70 s against 1.68 s an image), else fp32."""
     if dtype is None and device.type == "cpu" and d_model < SMALL_MODEL_WIDTH:
         dtype = torch.float32
-    if isinstance(dtype, str) and dtype.lower() == "int8-dynamic":
-        if device.type != "cpu" or not has_fbgemm():
-            raise ValueError("int8-dynamic runs on a CPU with FBGEMM (x86); elsewhere use int8 or bf16")
-        half = torch.bfloat16 if has_native_bf16() else torch.float32
-        return Precision("int8-dynamic", torch.float32, "int8-dynamic", half, encoder=half)
-    if isinstance(dtype, str) and dtype.lower() == "int8":
-        name, half = "int8", int8_activation_dtype(device)
+    named = dtype.lower() if isinstance(dtype, str) else None
+    quantised = named if named in ("int8", "int8-dynamic") else None
+    if quantised == "int8-dynamic" and (device.type != "cpu" or not has_fbgemm()):
+        raise ValueError("int8-dynamic runs on a CPU with FBGEMM (x86); elsewhere use int8 or bf16")
+    if quantised:
+        name, half = quantised, int8_activation_dtype(device)
     else:
         half = resolve_dtype(dtype, device)
         name = {v: k for k, v in DENSE.items()}[half]
@@ -76,7 +74,7 @@ def resolve_precision(dtype: str | torch.dtype | None, device: torch.device, d_m
         return Precision("fp32", torch.float32, "fp32", torch.float32)
     native = has_native_bf16()
     if device.type == "cpu" and (has_fbgemm() or not native):
-        weights = "int8" if name == "int8" else "fp16-fbgemm" if has_fbgemm() else "fp32"
+        weights = name if quantised else "fp16-fbgemm" if has_fbgemm() else "fp32"
         half = torch.bfloat16 if native else torch.float32
         return Precision(name, torch.float32, weights, half, encoder=half)
     weights = "int8" if name == "int8" else name

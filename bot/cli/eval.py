@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from generation.config import PRECISIONS
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("eval", help="measure a component; the last line printed is JSON")
@@ -34,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fid.add_argument(
         "--dtype",
         default=None,
-        choices=["fp32", "bf16", "fp16", "int8", "int8-dynamic"],
+        choices=PRECISIONS,
         help="engine precision (default: the engine's, fp32 for this small model on a CPU)",
     )
     fid.add_argument(
@@ -54,8 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     emb.add_argument("--captions", type=int, default=100, help="held-out captions (default 100)")
     emb.add_argument("--device", default=None, help="cpu or cuda (default: cuda if any)")
     emb.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    precisions = ["fp32", "bf16", "fp16", "int8", "int8-dynamic"]
-    emb.add_argument("--dtype", default=None, choices=precisions, help="engine precision")
+    emb.add_argument("--dtype", default=None, choices=PRECISIONS, help="engine precision")
     emb.add_argument(
         "--detector-scenes", type=int, default=1000, help="scenes to check the detector on (1000)"
     )

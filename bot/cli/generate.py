@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from generation.config import ModelConfig, SamplingConfig
+from generation.config import PRECISIONS, ModelConfig, SamplingConfig
 
 SEED_LIMIT = 2**32  # the bot's own limit (bot/validation.py): seeds 0 … 2**32 - 1
 MAX_GRID = 16
@@ -102,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dtype",
         default=None,
-        choices=["fp32", "bf16", "fp16", "int8", "int8-dynamic"],
+        choices=PRECISIONS,
         help="default: half precision (fp32 for the embedded model on a CPU); int8: weight-only "
         "int8 decoder matrices, quantised at load; int8-dynamic (x86 CPU): the same weights with "
         "activations rounded to 8 bits too, faster, less exact",
