@@ -8,6 +8,13 @@ that tears, crushes or pierces it, a body rotting, or blood and innards spilling
 `violence_gore`; harm that is one's own or meant to kill, a hanged person, a leap meant to kill,
 cutting into one's limbs is `self_harm`. Swimwear and beds say nothing alone: with a minor they
 need each other or something suggestive ("a toddler in a bikini at the beach" passes).
+
+Fifth pass: a chest or a bottom is sexual only when shown, bared or in a suggestive scene, with a
+person ("una rubia mostrando los pechos"; "una mujer con el culo apoyado en la barra" passes);
+warmth ("caliente", "heiß") only beside something suggestive; sucking or licking only between
+two people; a body or a person cut to pieces, and brains with a bullet, are `violence_gore`;
+anorexia shown as starving or bones, cuts on limbs, and someone hanging from a beam in a room
+or with a rope are `self_harm`.
 """
 
 from __future__ import annotations
@@ -26,13 +33,19 @@ ANCHORS: dict[Category, tuple[str, ...]] = {
                              "spill", "decay"),
     Category.HATE: ("hate.strong", "hate.weak", "group", "dehumanize", "incite", "animal"),
     Category.SELF_HARM: ("self_harm.strong", "self_harm.weak", "harm.injury", "die", "fall", "cutting",
-                         "blade", "hanged", "self", "limb", "neck"),
+                         "blade", "hanged", "self", "limb", "neck", "anorexia"),
 }  # fmt: skip
 
 
 def anchored(hits: Hits, languages: frozenset[str]) -> set[Category]:
     """The categories a term of the prompt anchors (see ANCHORS)."""
     return {c for c, kinds in ANCHORS.items() if any(hits.words(kind, languages) for kind in kinds)}
+
+
+def _distinct(people: set[str], minor: set[str]) -> set[str]:
+    """People named apart: "girls" is "girl" again, and the "girl" of "little_girl" is the minor."""
+    pieces = {piece for m in minor for piece in m.split("_")}
+    return {p for p in people if p not in pieces and not any(o != p and p.startswith(o) for o in people)}
 
 
 def categorise(
@@ -54,9 +67,16 @@ def categorise(
 
     strong, weak, nude = words("sexual.strong"), words("sexual.weak"), words("nude")
     person, minor = words("person"), words("minor")
+    intimate, exposed, acts = words("intimate"), words("expose"), words("sex_act")
     soft = words("attire") | words("setting")  # suggestive only in company
+    # warmth ("caliente", "heiß") is suggestive only beside something that already is
+    if words("hot") and (words("suggestive") or intimate or words("attire")):
+        soft |= words("hot")
     suggestive = words("suggestive") | (soft if len(soft) >= 2 or words("suggestive") else set())
-    # 1. sexual: a strong word, two weak ones, nudity of a person, or the classifier
+    # a chest or a bottom shown, bared, or in a suggestive scene ("una rubia mostrando los pechos")
+    shown = intimate if intimate and (exposed or nude or suggestive or weak or words("attire")) else set()
+    # 1. sexual: a strong word, two weak ones, nudity of a person, a body part shown, an act
+    # between two people ("une femme qui suce un homme"), or the classifier
     if strong:
         note(Category.SEXUAL, strong)
     elif len(weak) >= 2:
@@ -65,14 +85,18 @@ def categorise(
         note(Category.SEXUAL, nude, person, suggestive, weak)
     elif (weak or len(suggestive | soft) >= 2) and person - weak - suggestive - soft:
         note(Category.SEXUAL, weak, suggestive, soft, person)
+    elif shown and person - intimate:
+        note(Category.SEXUAL, shown, exposed, person)
+    elif acts and len(_distinct(person, minor)) + bool(minor) >= 2:
+        note(Category.SEXUAL, acts, person, minor)
     elif sexual_signal:
         note(Category.SEXUAL, sexual_signal)
     # 2. minors: a minor with anything sexual, nude or suggestive, or a term that names it outright
     named = words("sexual_minors.strong")
     if named:
         note(Category.SEXUAL_MINORS, named)
-    elif minor and (Category.SEXUAL in found or nude or weak or suggestive):
-        note(Category.SEXUAL_MINORS, minor, nude, weak, suggestive, strong)
+    elif minor and (Category.SEXUAL in found or nude or weak or suggestive or (shown and exposed)):
+        note(Category.SEXUAL_MINORS, minor, nude, weak, suggestive, strong, shown)
     # 3. violence, self-harm: a strong word or two weak ones
     for category, prefix in ((Category.VIOLENCE_GORE, "violence_gore"), (Category.SELF_HARM, "self_harm")):
         strong_words, weak_words = words(f"{prefix}.strong"), words(f"{prefix}.weak")
@@ -82,8 +106,14 @@ def categorise(
             note(category, weak_words)
     # ... or a body torn, crushed or pierced ("a leg ripped off", "a face smashed in")
     maim, body, wound = words("maim"), words("body"), words("violence_gore.weak")
-    if maim and (body or wound):
-        note(Category.VIOLENCE_GORE, maim, body, wound)
+    if maim and (body or wound or words("innards")):
+        note(Category.VIOLENCE_GORE, maim, body, wound, words("innards"))
+    # ... or a body or a person cut to pieces ("a pork belly cut into pieces" is cooking)
+    if words("pieces") and (words("corpse") or person or minor):
+        note(Category.VIOLENCE_GORE, words("pieces"), words("corpse"), person)
+    # ... or brains or innards with a bullet or a blade ("volaron los sesos de un disparo")
+    if words("innards") and words("weapon"):
+        note(Category.VIOLENCE_GORE, words("innards"), words("weapon"))
     # ... or a body rotting ("a decomposing corpse", "flesh crawling with maggots"; a rotting log is not)
     decay = words("decay")
     if decay and (body or wound):
@@ -101,8 +131,19 @@ def categorise(
         note(Category.SELF_HARM, own, die, means)
     # ... or a hanged person, a leap meant to kill, cutting into one's own limbs
     hanged, fall, cutting = words("hanged"), words("fall"), words("cutting")
-    if hanged and (person or own or words("neck")):
-        note(Category.SELF_HARM, hanged, person, own)
+    room = words("room")
+    if hanged and (person or own or words("neck") or (room and not words("hang_from"))):
+        note(Category.SELF_HARM, hanged, person, own, room)
+    # ... or someone hanging from a beam or the ceiling, in a room or with a rope or a wish to die
+    hanging = words("hang") and words("hang_from") and (person or minor)
+    if hanging and (room or own or die or words("neck") or words("self_harm.weak")):
+        note(Category.SELF_HARM, words("hang"), words("hang_from"), room)
+    # ... or anorexia shown as starving or bones ("anoréxica passando fome, costelas aparecendo"),
+    # or fresh cuts on arms and thighs
+    if words("anorexia") and (words("starve") or die):
+        note(Category.SELF_HARM, words("anorexia"), words("starve"), die)
+    if words("cuts") and words("limb"):
+        note(Category.SELF_HARM, words("cuts"), words("limb"))
     if fall and die:
         note(Category.SELF_HARM, fall, die)
     if cutting and (words("limb") or words("blade")):

@@ -47,6 +47,7 @@ _LEET_L = str.maketrans({"1": "l", "|": "l", "!": "l"})
 _LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306", "аеорсухкмтзоб")
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
 _WORD_RE = re.compile(r"[^\W_]+")
+_OTHER_SCRIPT_RE = re.compile(r"[a-z0-9]{2,}|[а-яё]{2,}")  # Latin or Cyrillic words inside Japanese text
 
 
 def _is_cjk(ch: str) -> bool:
@@ -284,6 +285,8 @@ class TermIndex:
                 extra.append("".join(parts))
             for other in readings[1:]:
                 extra.extend(_WORD_RE.findall(other))
+            if len(parts) == 1 and any(_is_cjk(ch) for ch in chunk):  # "十字架を囲むkkkの集会"
+                extra.extend(_OTHER_SCRIPT_RE.findall(readings[0]))
         blocked = self._allowed_positions(words)
         kept = [w for i, w in enumerate(words) if i not in blocked]
         for n in range(2, self.max_phrase + 1):
@@ -388,11 +391,12 @@ def joined_pieces(words: list[str]) -> Iterable[str]:
 
 
 def ordinary_training_words() -> set[str]:
-    """Words of the safe training prompts (data/prompts.tsv train and dev rows): ordinary words."""
-    from bot.safety.evasions import load_examples  # the training data, never the evaluation set
+    """Words of the safe training prompts in every language (data/prompts.tsv's train and dev
+    rows and the multilingual training files): ordinary words ("Blumen" is not "bumsen")."""
+    from bot.safety.train_ngrams import training_prompts  # the training data, never an evaluation set
 
     words: set[str] = set()
-    for example in load_examples():
-        if not example.unsafe and example.split in ("train", "dev"):
-            words.update(_WORD_RE.findall(fold_text(example.text)))
+    for prompt in training_prompts():
+        if prompt.category == "safe":
+            words.update(_WORD_RE.findall(fold_text(prompt.text)))
     return words
