@@ -33,6 +33,7 @@ TRAINING_FILES = (
     "train_issue15_c.tsv",
     "train_issue15_d.tsv",
     "train_issue15_e.tsv",
+    "train_issue15_f.tsv",
 )
 BIAS = -4.0
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
