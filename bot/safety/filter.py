@@ -134,7 +134,7 @@ class SafetyFilter:
         # 1. which languages the words are to be read in
         languages = self.languages.identify(text)
         # 2. the policy's terms, respellings folded; the operator's lists and the English classifier
-        hits, _ = self.terms.match(text, languages.likely)
+        hits, folded = self.terms.match(text, languages.likely)
         match = self.lexicon.match(normalize(text))
         score = self.prompt_model.score(match.tokens) if "en" in languages.likely else 0.0
         # The English deny list (its evasion repairs included) refuses alone, except for words the
@@ -150,7 +150,7 @@ class SafetyFilter:
         # 3. the combination rules; the n-gram classifier, in the categories a term anchors, but
         # not `sexual`: its word lists are the longest, and the English classifier judges it
         # too; with the n-grams as well it refused more look-alikes than it caught prompts
-        found = categorise(hits, languages.likely, sexual_signal=listed)
+        found = categorise(hits, languages.likely, sexual_signal=listed, text=folded)
         ngram_scores: dict[Category, float] = {}
         open_categories = {c for c in anchored(hits, languages.likely) if c not in found}
         open_categories.discard(Category.SEXUAL)

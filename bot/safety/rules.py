@@ -19,6 +19,8 @@ or with a rope are `self_harm`.
 
 from __future__ import annotations
 
+import re
+
 from bot.safety.policy import Category
 from bot.safety.terms import Hits
 
@@ -48,12 +50,39 @@ def _distinct(people: set[str], minor: set[str]) -> set[str]:
     return {p for p in people if p not in pieces and not any(o != p and p.startswith(o) for o in people)}
 
 
+def _positions(text: str, words: set[str]) -> list[int]:
+    """Where the words (entries: "musulm*" a prefix, "negr~" a stem) start in the folded text."""
+    out: list[int] = []
+    for word in words:
+        key = re.escape(word.rstrip("*~").replace("_", " "))
+        out.extend(m.start() for m in re.finditer(key if not key.isascii() else rf"\b{key}", text))
+    return out
+
+
+def _drawn_as(text: str | None, group: set[str], likened: set[str], animal: set[str]) -> bool:
+    """A group, a word that draws it as something, and an animal, in that order (in Japanese the
+    reverse: "コウモリとして描かれた中国人"), the animal within a few words of the likening: "a muslim
+    drawn as a pig"; "a jewish family with their dog, drawn in pencil" and "un porco desenhado por
+    uma criança chinesa" are not. Words the folded text does not hold as written (respellings)
+    count wherever they are."""
+    if text is None:
+        return True
+    g, li, a = _positions(text, group), _positions(text, likened), _positions(text, animal)
+    if not (g and li and a):
+        return True
+    japanese = [y for y in _positions(text, {w for w in likened if not w.isascii()})]
+    return any(x < y < z <= y + 40 for x in g for y in li for z in a) or any(
+        z < y < x and y <= z + 40 for x in g for y in japanese for z in a
+    )
+
+
 def categorise(
-    hits: Hits, languages: frozenset[str], *, sexual_signal: str | None = None
+    hits: Hits, languages: frozenset[str], *, sexual_signal: str | None = None, text: str | None = None
 ) -> dict[Category, str]:
     """Each category the hits put the prompt in, with the terms that did it (for the operator).
 
-    `sexual_signal`: what else found the prompt sexual (the English word list or classifier).
+    `sexual_signal`: what else found the prompt sexual (the English word list or classifier);
+    `text`: the folded prompt, for rules that read the order of words.
     """
 
     def words(kind: str) -> set[str]:
@@ -89,6 +118,10 @@ def categorise(
         note(Category.SEXUAL, shown, exposed, person)
     elif acts and len(_distinct(person, minor)) + bool(minor) >= 2:
         note(Category.SEXUAL, acts, person, minor)
+    elif words("ride") and words("partner") and (weak or soft or suggestive or nude or words("moan")):
+        note(Category.SEXUAL, words("ride"), words("partner"), words("moan"), soft, suggestive)
+    elif words("moan") and (words("partner") or suggestive or nude or intimate):
+        note(Category.SEXUAL, words("moan"), words("partner"), suggestive, nude, intimate)
     elif sexual_signal:
         note(Category.SEXUAL, sexual_signal)
     # 2. minors: a minor with anything sexual, nude or suggestive, or a term that names it outright
@@ -144,6 +177,8 @@ def categorise(
         note(Category.SELF_HARM, words("anorexia"), words("starve"), die)
     if words("cuts") and words("limb"):
         note(Category.SELF_HARM, words("cuts"), words("limb"))
+    if words("burn") and words("limb") and own:  # "burning her arm with a lighter on purpose"
+        note(Category.SELF_HARM, words("burn"), words("limb"), own)
     if fall and die:
         note(Category.SELF_HARM, fall, die)
     if cutting and (words("limb") or words("blade")):
@@ -155,8 +190,17 @@ def categorise(
         note(Category.HATE, hate_strong)
     elif group and (dehumanize or incite):
         note(Category.HATE, group, dehumanize, incite)
-    elif group and words("animal") and words("likened"):
+    elif (
+        group
+        and words("animal")
+        and words("likened")
+        and _drawn_as(text, group, words("likened"), words("animal"))
+    ):
         note(Category.HATE, group, words("animal"), words("likened"))
     elif hate_weak and (dehumanize or incite):
         note(Category.HATE, hate_weak, dehumanize, incite)
+    elif words("nazi_figure") and words("praise"):  # "Hitler was right"
+        note(Category.HATE, words("nazi_figure"), words("praise"))
+    elif words("holocaust") and words("denial"):  # "the Holocaust never happened"
+        note(Category.HATE, words("holocaust"), words("denial"))
     return found

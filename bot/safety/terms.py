@@ -319,9 +319,21 @@ class TermIndex:
             for reading in _fold_chunk(joined):  # the pieces may mix scripts: "г o л a я"
                 for entry in self._word(reading, fuzzy=False):
                     hits.add(entry)
+                for entry in self._spelled_words(reading):
+                    hits.add(entry)
         for age in ages_under_18(folded):
             hits.add(Entry("minor", "*", age))
         return hits, folded
+
+    def _spelled_words(self, run: str) -> Iterable[Entry]:
+        """Listed words inside a run of spaced-out letters that spells several words at once
+        ("m u j e r d e s n u d a"): every stretch of five letters or more, matched exactly."""
+        if len(run) < 8 or len(run) > 60:
+            return
+        for i in range(len(run) - 4):
+            for j in range(i + 5, len(run) + 1):
+                if (i, j) != (0, len(run)):
+                    yield from self.exact.get(run[i:j], ())
 
     def _match_masked(self, chunk: str, hits: Hits) -> None:
         """A word with one letter hidden by a mask mark ("j*den", "f#ck") matches the entries it fits."""
