@@ -110,8 +110,8 @@ def categorise(
         note(Category.SEXUAL, strong)
     elif len(weak) >= 2:
         note(Category.SEXUAL, weak)
-    elif nude and (person - nude or suggestive or weak - nude):
-        note(Category.SEXUAL, nude, person, suggestive, weak)
+    elif nude and (person - nude or suggestive or weak - nude or words("fully")):
+        note(Category.SEXUAL, nude, person, suggestive, weak, words("fully"))
     elif (weak or len(suggestive | soft) >= 2) and person - weak - suggestive - soft:
         note(Category.SEXUAL, weak, suggestive, soft, person)
     elif shown and person - intimate:
@@ -177,6 +177,10 @@ def categorise(
         note(Category.SELF_HARM, words("anorexia"), words("starve"), die)
     if words("cuts") and words("limb"):
         note(Category.SELF_HARM, words("cuts"), words("limb"))
+    if words("noose") and (words("hang") or room or die):  # "a noose hanging in an empty room"
+        note(Category.SELF_HARM, words("noose"), words("hang"), room, die)
+    if words("blade") and words("limb") and (blood or die):  # "a bloody razor blade over her wrist"
+        note(Category.SELF_HARM, words("blade"), words("limb"), blood, die)
     if words("burn") and words("limb") and own:  # "burning her arm with a lighter on purpose"
         note(Category.SELF_HARM, words("burn"), words("limb"), own)
     if fall and die:
