@@ -116,6 +116,8 @@ def categorise(
         note(Category.SEXUAL, weak, suggestive, soft, person)
     elif shown and person - intimate:
         note(Category.SEXUAL, shown, exposed, person)
+    elif intimate and words("spread"):  # "une cochonne qui écarte les fesses"
+        note(Category.SEXUAL, intimate, words("spread"))
     elif acts and len(_distinct(person, minor)) + bool(minor) >= 2:
         note(Category.SEXUAL, acts, person, minor)
     elif words("ride") and words("partner") and (weak or soft or suggestive or nude or words("moan")):
@@ -201,8 +203,14 @@ def categorise(
         and _drawn_as(text, group, words("likened"), words("animal"))
     ):
         note(Category.HATE, group, words("animal"), words("likened"))
+    elif (
+        group and words("animal") and words("worn") and _drawn_as(text, words("animal"), words("worn"), group)
+    ):
+        note(Category.HATE, group, words("animal"), words("worn"))  # "an ape wearing a kippah"
     elif hate_weak and (dehumanize or incite):
         note(Category.HATE, hate_weak, dehumanize, incite)
+    elif words("bigoted") and words("depiction"):  # "a racist caricature", "an antisemitic cartoon"
+        note(Category.HATE, words("bigoted"), words("depiction"))
     elif words("nazi_figure") and words("praise"):  # "Hitler was right"
         note(Category.HATE, words("nazi_figure"), words("praise"))
     elif words("holocaust") and words("denial"):  # "the Holocaust never happened"
