@@ -112,7 +112,6 @@ def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
 
     def load() -> ImagePipeline:
         from generation import ModelLoadError, load_pipeline
-        from generation.pipeline import set_generation_threads
 
         try:
             pipeline = load_pipeline(
@@ -120,8 +119,7 @@ def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
                 device=None if generation.device == "auto" else generation.device,
                 dtype=None if generation.dtype == "auto" else generation.dtype,
             )
-            if pipeline.device.type == "cpu":  # process-wide: this process owns its generation
-                set_generation_threads(pipeline.config.bart.d_model, generation.cpu_threads)
+            pipeline.use_cpu_threads(generation.cpu_threads)  # process-wide: this process owns its generation
             return pipeline
         except (ModelLoadError, FileNotFoundError) as error:
             where = generation.model or "the embedded model (generation/embedded/model/)"

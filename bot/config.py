@@ -89,7 +89,9 @@ class GenerationSettings(_Section):
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     dtype: Literal["auto", "float32", "float16", "bfloat16", "int8", "int8-dynamic"] = "auto"
     cpu_threads: int | None = Field(
-        None, ge=1, description="torch CPU threads; null: 1 for a small model, else torch's"
+        None,
+        ge=1,
+        description="torch CPU threads; null: 1 for a small model, else chosen by measurement while decoding",
     )
     defaults: GenerationDefaults = Field(default_factory=GenerationDefaults)
     limits: GenerationLimits = Field(default_factory=GenerationLimits)

@@ -65,7 +65,8 @@ class ContinuousBatcher:
         with torch.inference_mode(False):  # its own state: Pipeline calls cannot reset its slots
             self.decoder = pipeline.decoder
             self.state = self.decoder.new_state(capacity, max_candidates=max_top_k)
-            self.runner = StepRunner(self.decoder, self.state, pipeline.options)
+            tuner = pipeline.thread_tuner()
+            self.runner = StepRunner(self.decoder, self.state, pipeline.options, tuner=tuner)
         self._position = [self.config.image_tokens] * capacity  # host mirror: no device sync needed
         self._waiting: deque[_Job] = deque()
         self._running: list[_Job] = []

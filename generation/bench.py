@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import torch
@@ -131,14 +131,17 @@ def run_config(
     images: list[int],
     repeats: int,
     cond_scale: float,
-    threads: int | None,
+    threads: int | str | None,
 ) -> dict[str, Any]:
-    """Build one pipeline, time each batch size (median of repeats) -> {"step_bytes", "runs"}."""
-    if threads:
-        torch.set_num_threads(threads)
+    """Build one pipeline, time each batch size (median of repeats) -> {"step_bytes", "runs"}.
+
+    threads: a fixed count, "auto" (chosen by measurement while decoding, as the bot does), or
+    None (torch's default)."""
     dev = resolve_device(device)
     start = time.perf_counter()
     pipe = build(size, dev, dtype)
+    if threads is not None:
+        pipe.use_cpu_threads(None if threads == "auto" else int(threads))
     warm_up(pipe)
     built = time.perf_counter() - start
     runs = []
@@ -163,8 +166,11 @@ def run_config(
                 "tokens_seconds": round(statistics.median(tokens_s), 3),
             }
         )
+    tuners = [runner.tuner for _, runner in pipe._states.values() if runner.tuner is not None]
     return {
         "dtype": dtype,
+        "threads_asked": threads,
+        "thread_switches": sum(t.switches for t in tuners) if tuners else None,
         "weights": pipe.precision.weights,
         "step_bytes": pipe.decoder.step_bytes(),
         "build_seconds": round(built, 1),
@@ -246,6 +252,33 @@ def _child(call: str) -> int:
     return 0
 
 
+def _threads_arg(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a thread count of at least 1, or auto")
+    return value
+
+
+@contextlib.contextmanager
+def _busy_processes(n: int) -> Iterator[None]:
+    """n CPU-bound child processes (`while True: pass`) for the duration, then killed."""
+    children = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])  # fixed argv
+        for _ in range(n)
+    ]
+    try:
+        yield
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generation.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["mini", "mega"], default="mini")
@@ -262,7 +295,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quality", action="store_true", help="also compare int8 (and int8-dynamic) logits with bf16"
     )
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument(
+        "--threads", nargs="+", type=_threads_arg, default=[None],
+        help="torch CPU threads: counts and/or 'auto' (chosen while decoding, as the bot does), "
+        "each a run of its own (default: torch's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--busy", type=int, default=0,
+        help="start this many CPU-bound processes for the runs (a shared machine: the bot's web "
+        "server under load, another worker)",
+    )  # fmt: skip
     parser.add_argument("--cond-scale", type=float, default=10.0, help="1 = guidance off")
     parser.add_argument("--in-process", action="store_true", help="no child processes (peak RSS cumulative)")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # one configuration, in a child process
@@ -270,44 +312,46 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return _child(args.child)
     device = resolve_device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     call = (lambda fn, *a: fn(*a)) if args.in_process else _in_child
     bandwidth = bandwidth_gbs(device)
     load = os.getloadavg()
     print(
-        f"{args.size} on {device}, {torch.get_num_threads()} threads, "
+        f"{args.size} on {device}, {torch.get_num_threads()} cores' threads by default, "
         f"{torch.backends.cpu.get_cpu_capability()}; "
-        f"memory read bandwidth {bandwidth:.1f} GB/s; load {load[0]:.2f}",
+        f"memory read bandwidth {bandwidth:.1f} GB/s; load {load[0]:.2f}; {args.busy} busy processes",
         flush=True,
     )
-    dtypes = [*args.dtype, *([] if args.no_fp32 else ["fp32"])]
+    # (dtype, threads) configurations; the fp32 baseline runs at the first thread setting
+    configs = [(d, t) for d in args.dtype for t in args.threads]
+    if not args.no_fp32:
+        configs.append(("fp32", args.threads[0]))
     results = {}
-    for dtype in dtypes:
-        results[dtype] = call(
-            run_config,
-            args.size,
-            str(device),
-            dtype,
-            args.images,
-            args.fp32_repeats if dtype == "fp32" else args.repeats,
-            args.cond_scale,
-            args.threads,
-        )
+    with _busy_processes(args.busy):
+        for dtype, threads in configs:
+            repeats = args.fp32_repeats if dtype == "fp32" else args.repeats
+            results[dtype, threads] = call(
+                run_config, args.size, str(device), dtype, args.images, repeats, args.cond_scale, threads
+            )
     after = bandwidth_gbs(device)  # the load may have changed: the higher figure is the stricter floor
     print(f"memory read bandwidth after the runs {after:.1f} GB/s", flush=True)
     bandwidth = max(bandwidth, after)
     runs = []
-    for dtype in args.dtype:
-        res = results[dtype]
+    baseline = None if args.no_fp32 else results["fp32", args.threads[0]]
+    for dtype, threads in configs:
+        if dtype == "fp32":
+            continue
+        res = results[dtype, threads]
         for run in res["runs"]:
             n, sec = run["images"], run["seconds"]
             floor = 256 * res["step_bytes"] / (bandwidth * 1e9) / n  # s per image
-            base = None if args.no_fp32 else next(r for r in results["fp32"]["runs"] if r["images"] == n)
+            base = None if baseline is None else next(r for r in baseline["runs"] if r["images"] == n)
             speedup = None if base is None else round(base["seconds"] / sec, 2)
             runs.append(
                 {
                     "dtype": dtype,
+                    "threads": "default" if threads is None else threads,
+                    "threads_at_end": res["threads"],
+                    "thread_switches": res["thread_switches"],
                     "weights": res["weights"],
                     "images": n,
                     "s_per_image": round(sec / n, 3),
@@ -323,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
             print(
-                f"{dtype} ({res['weights']} weights), {n} image(s): {sec:.2f} s, {sec / n:.3f} s/image "
+                f"{dtype} ({res['weights']} weights), threads {threads or 'default'}, {n} image(s): "
+                f"{sec:.2f} s, {sec / n:.3f} s/image "
                 f"(tokens {run['tokens_seconds']:.2f} s); "
                 f"weights read per step {res['step_bytes'] / 1e9:.3f} GB "
                 f"-> floor {floor:.3f} s/image, ratio_to_floor {sec / n / floor:.2f}; "
@@ -333,13 +378,14 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {
         "size": args.size,
         "device": str(device),
-        "threads": torch.get_num_threads(),
+        "cores": torch.get_num_threads(),
+        "busy_processes": args.busy,
         "bandwidth_gbs": round(bandwidth, 2),
         "load": round(load[0], 2),
         "runs": runs,
     }
-    if not args.no_fp32:
-        out["fp32"] = results["fp32"]
+    if baseline is not None:
+        out["fp32"] = baseline
     if args.quality:
         out["quality_int8_vs_bf16"] = call(quality, args.size, str(device))
         print(f"int8 vs bf16 logits: {out['quality_int8_vs_bf16']}", flush=True)

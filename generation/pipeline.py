@@ -25,6 +25,7 @@ from generation.encoder import TextEncoder
 from generation.loading import Components, load_components, resolve_device, resolve_dtype, save_components
 from generation.runner import RunnerOptions, StepRunner
 from generation.sampler import draw_uniforms, expand_seeds
+from generation.threads import ThreadTuner, available_cores, thread_candidates
 from generation.tokenizer import Encoding, Tokenizer
 from generation.understanding import model_prompt_rewriter
 from generation.vqgan import VQGANDecoder
@@ -79,18 +80,6 @@ def resolve_precision(dtype: str | torch.dtype | None, device: torch.device, d_m
         return Precision(name, torch.float32, weights, half, encoder=half)
     weights = "int8" if name == "int8" else name
     return Precision(name, half, weights, torch.float16 if device.type == "cuda" else half)
-
-
-def set_generation_threads(model_width: int, threads: int | None = None) -> None:
-    """Set torch's CPU threads for this process's generation (call at the edge: CLI, worker).
-
-    threads None: 1 for a small model (d_model < 512, the embedded model), whose steps are too
-    short for OpenMP to pay off (on shared cores two threads measured 8-24x slower), and torch's
-    default for the published models, whose matmuls do scale."""
-    if threads is None and model_width < SMALL_MODEL_WIDTH:
-        threads = 1
-    if threads:
-        torch.set_num_threads(threads)
 
 
 def _prepared(decoder: ImageDecoder, precision: Precision, dtype: torch.dtype) -> ImageDecoder:
@@ -165,6 +154,29 @@ class Pipeline:
         self.step_interval = step_interval or (32 if self.device.type == "cuda" else 1)
         self._encoded: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()  # ids -> (T, D)
         self._states: OrderedDict[tuple[int, int, bool], tuple[DecodeState, StepRunner]] = OrderedDict()
+        self._thread_candidates: list[int] | None = None  # set by use_cpu_threads: tune among these
+
+    def use_cpu_threads(self, threads: int | None = None) -> None:
+        """Threads for this process's CPU generation (call at the edge: CLI, worker; torch's thread
+        count is process-wide). threads: that many, fixed; None: 1 for a small model (d_model < 512,
+        the embedded model, whose steps are too short for OpenMP to pay off), else measured while
+        decoding among all cores, half and one (`generation.threads`), which holds its speed when
+        other work shares the cores."""
+        if self.device.type != "cpu":
+            return
+        if threads is None and self.config.bart.d_model < SMALL_MODEL_WIDTH:
+            threads = 1
+        if threads:
+            torch.set_num_threads(threads)
+            self._thread_candidates = None
+        else:
+            self._thread_candidates = thread_candidates(available_cores())
+            torch.set_num_threads(self._thread_candidates[0])
+        self._states.clear()  # runners made before keep no tuner of the old choice
+
+    def thread_tuner(self) -> ThreadTuner | None:
+        """A new tuner for one decode state's runner (None: threads fixed, or not on a CPU)."""
+        return ThreadTuner(self._thread_candidates) if self._thread_candidates else None
 
     @classmethod
     def from_components(cls, components: Components, **kwargs: object) -> Pipeline:
@@ -234,7 +246,7 @@ class Pipeline:
             self._states.popitem(last=False)
         with torch.inference_mode(False):  # buffers updated in place later, in any mode
             state = self.decoder.new_state(capacity, guided=guided, max_candidates=top_k)
-            entry = (state, StepRunner(self.decoder, state, self.options))
+            entry = (state, StepRunner(self.decoder, state, self.options, tuner=self.thread_tuner()))
         log.info("decode state: capacity %d, %d candidates, %s", capacity, key[1], entry[1].mode)
         self._states[key] = entry
         return entry

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import torch
 
 from generation.decoder import DecodeState, ImageDecoder
+from generation.threads import ThreadTuner
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,14 @@ class StepRunner:
     """Runs `decoder.step(state)` the fastest available way; `run(n)` advances every slot n tokens."""
 
     def __init__(
-        self, decoder: ImageDecoder, state: DecodeState, options: RunnerOptions | None = None
+        self,
+        decoder: ImageDecoder,
+        state: DecodeState,
+        options: RunnerOptions | None = None,
+        *,
+        tuner: ThreadTuner | None = None,
     ) -> None:
+        """tuner: choose CPU threads by measurement while running (eager CPU steps only)."""
         self.decoder = decoder
         self.state = state
         self.options = options or RunnerOptions()
@@ -60,9 +67,16 @@ class StepRunner:
             self._try_compile()
         if self.options.cuda_graph and state.position.device.type == "cuda":
             self._try_capture()
+        self.tuner = tuner if not on_cuda and self.mode == "eager" else None
 
     def run(self, steps: int) -> None:
         """Advance all slots by `steps` tokens (asynchronous on CUDA)."""
+        if self.tuner is not None:
+            self.tuner.run(steps, self._advance)
+        else:
+            self._advance(steps)
+
+    def _advance(self, steps: int) -> None:
         with torch.no_grad():
             if self._graph is not None:
                 for _ in range(steps):

@@ -121,7 +121,6 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.vocabulary import ignored_note, not_understood
     from generation import ModelLoadError, load_pipeline, make_grid, to_post_size
-    from generation.pipeline import set_generation_threads
     from generation.tokenizer import normalize
     from generation.understanding import PromptReader
 
@@ -139,8 +138,7 @@ def run(args: argparse.Namespace) -> int:
     note = ignored_note(understanding.ignored)
     if note:
         print(f"note: {note}", file=sys.stderr)
-    if pipe.device.type == "cpu":
-        set_generation_threads(pipe.config.bart.d_model)
+    pipe.use_cpu_threads()
     seed = args.seed if args.seed is not None else random.randrange(2**31)
     with tqdm(total=pipe.config.bart.image_tokens, desc="decoding", unit="tok") as bar:
 

@@ -52,6 +52,30 @@ def test_bench_measures_the_floor_and_ends_with_json(monkeypatch, capsys):
     assert any("ratio_to_floor" in line and "weights read per step" in line for line in lines[:-1])
 
 
+def test_bench_compares_thread_choices_on_a_busy_machine(monkeypatch, capsys):
+    tiny_sizes(monkeypatch)
+    monkeypatch.setattr("generation.pipeline.SMALL_MODEL_WIDTH", 0)  # tune as for a published model
+    before = torch.get_num_threads()
+    argv = ["--size", "mini", "--device", "cpu", "--dtype", "bf16", "--threads", "1", "auto",
+            "--busy", "1", "--no-fp32", "--in-process"]  # fmt: skip
+    try:
+        assert bench.main(argv) == 0
+    finally:
+        torch.set_num_threads(before)
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["busy_processes"] == 1
+    chosen = [(r["threads"], r["thread_switches"] is None) for r in result["runs"]]
+    assert chosen == [(1, True), ("auto", False)]
+    assert result["runs"][0]["threads_at_end"] == 1
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "two"])
+def test_bench_refuses_a_bad_thread_count(bad, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--threads", bad])
+    assert "thread count of at least 1, or auto" in capsys.readouterr().err
+
+
 def test_step_bytes_count_every_matrix_a_step_reads(monkeypatch):
     tiny_sizes(monkeypatch)
     pipe = bench.build("mini", torch.device("cpu"), "fp32")
