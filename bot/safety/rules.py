@@ -183,6 +183,8 @@ def categorise(
         note(Category.SELF_HARM, words("noose"), words("hang"), room, die)
     if words("blade") and words("limb") and (blood or die):  # "a bloody razor blade over her wrist"
         note(Category.SELF_HARM, words("blade"), words("limb"), blood, die)
+    if words("self_hurt") and (words("blade") or words("limb") or die):  # "haciéndose daño con una navaja"
+        note(Category.SELF_HARM, words("self_hurt"), words("blade"), words("limb"), die)
     if words("burn") and words("limb") and own:  # "burning her arm with a lighter on purpose"
         note(Category.SELF_HARM, words("burn"), words("limb"), own)
     if fall and die:

@@ -39,12 +39,13 @@ _SKELETON_KINDS = frozenset({"sexual.strong", "nude"})
 _STEMLESS_KINDS = frozenset({"allow", "harm.injury", "hanged"})
 _MIN_FUZZY = 5
 _MEMO_SIZE = 50_000  # letters an entry needs before near misses of it count
-_MASKS = "〇○●◯×＊*"
+_MASKS = "〇○●◯×＊*□■"
 _LATIN_MASKS = "*#"  # "f*ck", "j#den": one hidden letter in a word of another script
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
                        "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
 _LEET_L = str.maketrans({"1": "l", "|": "l", "!": "l"})
 _LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306", "аеорсухкмтзоб")
+_CYRILLIC_LEET = str.maketrans("41", "аи")  # "р4счленённое", "ж1ды"
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
 _WORD_RE = re.compile(r"[^\W_]+")
 _OTHER_SCRIPT_RE = re.compile(r"[a-z0-9]{2,}|[а-яё]{2,}")  # Latin or Cyrillic words inside Japanese text
@@ -76,7 +77,7 @@ def _fold_chunk(chunk: str) -> list[str]:
     cyrillic = sum(1 for ch in chunk if "\u0400" <= ch <= "\u04ff")
     latin = sum(1 for ch in chunk if "a" <= ch <= "z")
     if cyrillic and cyrillic >= latin:
-        readings = [chunk.translate(_LATIN_TO_CYRILLIC)]
+        readings = [chunk.translate(_LATIN_TO_CYRILLIC).translate(_CYRILLIC_LEET)]
         if "3" in chunk:  # a 3 is a з by its look and an е in leetspeak: "с3кс"
             readings.append(chunk.replace("3", "е").translate(_LATIN_TO_CYRILLIC))
         latin_reading = chunk.translate(_CONFUSABLES)
