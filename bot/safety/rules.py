@@ -116,14 +116,18 @@ def categorise(
         note(Category.SEXUAL, weak, suggestive, soft, person)
     elif shown and person - intimate:
         note(Category.SEXUAL, shown, exposed, person)
-    elif intimate and words("spread"):  # "une cochonne qui écarte les fesses"
-        note(Category.SEXUAL, intimate, words("spread"))
+    elif intimate and (words("spread") or words("big")):  # "écarte les fesses", "große Brüste"
+        note(Category.SEXUAL, intimate, words("spread"), words("big"))
     elif acts and len(_distinct(person, minor)) + bool(minor) >= 2:
         note(Category.SEXUAL, acts, person, minor)
     elif words("ride") and words("partner") and (weak or soft or suggestive or nude or words("moan")):
         note(Category.SEXUAL, words("ride"), words("partner"), words("moan"), soft, suggestive)
     elif words("moan") and (words("partner") or suggestive or nude or intimate):
         note(Category.SEXUAL, words("moan"), words("partner"), suggestive, nude, intimate)
+    elif (marked := words("adult_only") | words("explicit")) and (
+        len(marked) >= 2 or weak or nude or suggestive or intimate
+    ):  # "imagen para adultos de una chica gato, explícita"
+        note(Category.SEXUAL, marked, weak, nude, suggestive, intimate)
     elif sexual_signal:
         note(Category.SEXUAL, sexual_signal)
     # 2. minors: a minor with anything sexual, nude or suggestive, or a term that names it outright
@@ -143,6 +147,9 @@ def categorise(
     maim, body, wound = words("maim"), words("body"), words("violence_gore.weak")
     if maim and (body or wound or words("innards")):
         note(Category.VIOLENCE_GORE, maim, body, wound, words("innards"))
+    # ... or a person gutted ("un homme éviscéré pendu à un arbre"; a gutted fish is cooking)
+    if words("gutted") and (words("corpse") or person):
+        note(Category.VIOLENCE_GORE, words("gutted"), words("corpse"), person)
     # ... or a body or a person cut to pieces ("a pork belly cut into pieces" is cooking)
     if words("pieces") and (words("corpse") or person or minor):
         note(Category.VIOLENCE_GORE, words("pieces"), words("corpse"), person)
