@@ -165,6 +165,12 @@ def categorise(
     blood, innards, spill = words("blood"), words("innards"), words("spill")
     if spill and (innards or (blood and (body or wound - blood or person))):
         note(Category.VIOLENCE_GORE, innards, blood, spill)
+    # ... or a face burned by acid, or a person mauled and bleeding ("a dog mauling a child, blood
+    # everywhere"; a dog playing with a child is nothing)
+    if words("acid") and words("burn") and body:
+        note(Category.VIOLENCE_GORE, words("acid"), words("burn"), body)
+    if words("maul") and blood and (person or minor or body):
+        note(Category.VIOLENCE_GORE, words("maul"), blood, person, minor)
     # ... or harm that is one's own, meant to kill, or a hanging ("cuts she made herself", "pills
     # to die", "a noose around the neck")
     own, die, injury = words("self"), words("die"), words("harm.injury")
@@ -218,6 +224,8 @@ def categorise(
         note(Category.HATE, group, words("animal"), words("worn"))  # "an ape wearing a kippah"
     elif hate_weak and (dehumanize or incite):
         note(Category.HATE, hate_weak, dehumanize, incite)
+    elif words("pride_flag") and words("burn"):  # "a burning pride flag with people cheering"
+        note(Category.HATE, words("pride_flag"), words("burn"))
     elif words("bigoted") and words("depiction"):  # "a racist caricature", "an antisemitic cartoon"
         note(Category.HATE, words("bigoted"), words("depiction"))
     elif words("nazi_figure") and words("praise"):  # "Hitler was right"
