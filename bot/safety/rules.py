@@ -60,19 +60,21 @@ def _positions(text: str, words: set[str]) -> list[int]:
 
 
 def _drawn_as(text: str | None, group: set[str], likened: set[str], animal: set[str]) -> bool:
-    """A group, a word that draws it as something, and an animal, in that order (in Japanese the
-    reverse: "コウモリとして描かれた中国人"), the animal within a few words of the likening: "a muslim
-    drawn as a pig"; "a jewish family with their dog, drawn in pencil" and "un porco desenhado por
-    uma criança chinesa" are not. Words the folded text does not hold as written (respellings)
-    count wherever they are."""
+    """A group, a word that draws it as something, and an animal, in that order, the animal
+    within a few words of the likening (in Japanese the animal just before it, the group
+    anywhere: "コウモリとして描かれた中国人"): "a muslim drawn as a pig"; "a jewish family with their
+    dog, drawn in pencil" and "un porco desenhado por uma criança chinesa" are not. Words the
+    folded text does not hold as written (respellings) count wherever they are."""
     if text is None:
         return True
     g, li, a = _positions(text, group), _positions(text, likened), _positions(text, animal)
     if not (g and li and a):
         return True
-    japanese = [y for y in _positions(text, {w for w in likened if not w.isascii()})]
+    japanese = _positions(text, {w for w in likened if any("\u3040" <= ch <= "\u9fff" for ch in w)})
+    # Japanese puts the likening after the animal, wherever the group is: "猿として描かれた中国人",
+    # "黒人を猿呼ばわり"
     return any(x < y < z <= y + 40 for x in g for y in li for z in a) or any(
-        z < y < x and y <= z + 40 for x in g for y in japanese for z in a
+        z < y <= z + 12 for y in japanese for z in a
     )
 
 
