@@ -116,6 +116,8 @@ def categorise(
         note(Category.SEXUAL, nude, person, suggestive, weak, words("fully"))
     elif (weak or len(suggestive | soft) >= 2) and person - weak - suggestive - soft:
         note(Category.SEXUAL, weak, suggestive, soft, person)
+    elif words("only") and words("suggestive") and person:  # "a stripper in just a g-string"
+        note(Category.SEXUAL, words("only"), words("suggestive"), person)
     elif shown and person - intimate:
         note(Category.SEXUAL, shown, exposed, person)
     elif intimate and (words("spread") or words("big")):  # "écarte les fesses", "große Brüste"
@@ -141,9 +143,13 @@ def categorise(
     # 3. violence, self-harm: a strong word or two weak ones
     for category, prefix in ((Category.VIOLENCE_GORE, "violence_gore"), (Category.SELF_HARM, "self_harm")):
         strong_words, weak_words = words(f"{prefix}.strong"), words(f"{prefix}.weak")
+        if category is Category.VIOLENCE_GORE:  # "a bloody knife" on a crime novel is no gore
+            telling = weak_words - words("weapon") - words("blood")
+        else:
+            telling = weak_words
         if strong_words:
             note(category, strong_words)
-        elif len(weak_words) >= 2:
+        elif len(weak_words) >= 2 and telling:
             note(category, weak_words)
     # ... or a body torn, crushed or pierced ("a leg ripped off", "a face smashed in")
     maim, body, wound = words("maim"), words("body"), words("violence_gore.weak")
@@ -200,6 +206,10 @@ def categorise(
         note(Category.SELF_HARM, words("blade"), words("limb"), blood, die)
     if words("self_hurt") and (words("blade") or words("limb") or die):  # "haciéndose daño con una navaja"
         note(Category.SELF_HARM, words("self_hurt"), words("blade"), words("limb"), die)
+    if words("perch") and (words("rope") or words("noose")):  # a rope, standing on a bucket
+        note(Category.SELF_HARM, words("perch"), words("rope"), words("noose"))
+    if words("gun") and words("temple"):  # "una pistola en la sien", "eine Pistole an die Schläfe"
+        note(Category.SELF_HARM, words("gun"), words("temple"))
     if words("burn") and words("limb") and own:  # "burning her arm with a lighter on purpose"
         note(Category.SELF_HARM, words("burn"), words("limb"), own)
     if fall and die:
