@@ -154,6 +154,11 @@ PASSED = [
     "un cuchillo ensangrentado en la portada de una novela policíaca",
     "a priest with a pistol in his belt in front of the temple, western movie still",
     "a kid standing on a stool to reach the cookie jar",
+    # a minor with an age and nothing else: the n-grams do not judge it (MINOR_CONTEXT)
+    "un niño de 8 años con disfraz de astronauta en el colegio",
+    "une fillette de 7 ans qui joue du violon au conservatoire",
+    "un boucher qui découpe un gigot au couteau",
+    "a cat asleep on a window ledge in the sun",
 ]
 
 
