@@ -32,6 +32,7 @@ from safetensors.torch import load_file, save_file
 from generation.config import BartConfig, ModelConfig, VQGANConfig
 from generation.embedded import vqgan_train
 from generation.embedded.text import train_tokenizer
+from generation.embedded.things_tokens import encode_objects, head_table, object_codebooks
 from generation.embedded.things_vq import (
     ThingCodebooks,
     encode_things,
@@ -76,6 +77,10 @@ class ThingsTrainConfig:
     # the transformer's image-token head: 1 = one softmax over every token; 2 = ids factored into
     # (group, index) with a softmax each, ~163 + 163 classes instead of ~26,600 (ids padded to fit)
     head_parts: int = 2
+    # image tokens: "objects" = (class, part) of the object a patch shows, every class's parts
+    # rendered once (`things_tokens`), the head factored as (background or class, part);
+    # "patches" = every distinct patch of the codebook scenes, ids factored by number
+    tokens: str = "objects"
     psnr_scenes: int = 300
     d_model: int = 128
     heads: int = 2
@@ -94,6 +99,8 @@ class ThingsTrainConfig:
             raise ValueError(f"code_init must be pca or random, not {self.code_init!r}")
         if self.head_parts not in (1, 2):
             raise ValueError(f"head_parts must be 1 or 2, not {self.head_parts}")
+        if self.tokens not in ("objects", "patches"):
+            raise ValueError(f"tokens must be objects or patches, not {self.tokens!r}")
         if self.image_decoder not in ("patches", "vqgan"):
             raise ValueError(f"image_decoder must be patches or vqgan, not {self.image_decoder!r}")
 
@@ -110,7 +117,7 @@ class ThingsTrainConfig:
 # The configuration fields each stage's result depends on (a stage depends on those before it).
 _STAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "tokenizer": ("world", "seed", "tokenizer_captions", "text_tokens"),
-    "codebooks": ("world", "seed", "codebook_scenes", "content_codes"),
+    "codebooks": ("world", "seed", "codebook_scenes", "content_codes", "tokens"),
     "vqgan": ("code_dims", "vq_channels", "vq_norm_groups", "vq_scenes", "vq_steps", "vq_batch", "vq_lr",
               "psnr_scenes", "code_init", "image_decoder", "head_parts"),
     "data": ("pairs", "unk_rate", "head_parts"),
@@ -190,14 +197,22 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
     # 2. codebooks
     t = time.perf_counter()
     if not stages.done("codebooks"):
-        scenes = ThingWorld(cfg.seed + 1, "train").scenes(cfg.codebook_scenes)
-        save_file(
-            fit_thing_codebooks(scenes, cfg.content_codes).to_tensors(), stages.dir / "codebooks.safetensors"
-        )
+        if cfg.tokens == "objects":
+            fitted = object_codebooks()
+        else:
+            scenes = ThingWorld(cfg.seed + 1, "train").scenes(cfg.codebook_scenes)
+            fitted = fit_thing_codebooks(scenes, cfg.content_codes)
+        save_file(fitted.to_tensors(), stages.dir / "codebooks.safetensors")
         stages.finish("codebooks", t)
     codebooks = ThingCodebooks.from_tensors(load_file(stages.dir / "codebooks.safetensors"))
-    sizes = head_sizes(codebooks.vocab_size, cfg.head_parts)
-    codebooks = codebooks.padded(math.prod(sizes))
+    table = None
+    if codebooks.labels is not None and cfg.head_parts == 2:
+        sizes, table = head_table(codebooks)
+    elif codebooks.labels is not None:
+        sizes = head_sizes(codebooks.vocab_size, 1)
+    else:
+        sizes = head_sizes(codebooks.vocab_size, cfg.head_parts)
+        codebooks = codebooks.padded(math.prod(sizes))
     vq_config = VQGANConfig(
         codebook_size=codebooks.vocab_size, embed_dim=sum(cfg.code_dims), channels=cfg.vq_channels,
         res_blocks=1, attn_levels=(), grid=8, norm_groups=cfg.vq_norm_groups,
@@ -222,7 +237,7 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
                 vqgan = vqgan_train.train_decoder(
                     vq_config, cfg.code_dims, codebooks, np.stack([render_things(s) for s in scenes]),
                     steps=cfg.vq_steps, batch_size=cfg.vq_batch, lr=cfg.vq_lr, seed=cfg.seed, device=device,
-                    bf16=bf16_autocast(device), progress=progress, ids=encode_things(scenes, codebooks),
+                    bf16=bf16_autocast(device), progress=progress, ids=encode(scenes, codebooks),
                     initial_codes=_initial_codes(cfg, codebooks),
                 )  # fmt: skip
         save_file(
@@ -259,7 +274,7 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
         with bar(cfg.steps, "transformer") as progress:
             encoder, decoder = train_transformer(
                 bart, sizes, data, steps=cfg.steps, batch_size=cfg.batch, lr=cfg.lr,
-                seed=cfg.seed, device=device, progress=progress,
+                seed=cfg.seed, device=device, progress=progress, table=table,
             )  # fmt: skip
         weights = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}
         weights |= {f"decoder.{k}": v for k, v in decoder.state_dict().items()}
@@ -283,6 +298,13 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
     return report
 
 
+def encode(scenes: list[Any], codebooks: ThingCodebooks) -> np.ndarray:
+    """Scenes -> token ids (B, 64): object-part tokens from the objects, else patches looked up."""
+    if codebooks.labels is not None:
+        return encode_objects(scenes, codebooks)
+    return encode_things(scenes, codebooks)
+
+
 def head_sizes(vocab: int, parts: int) -> tuple[int, int, int]:
     """The factored head's part sizes for `vocab` token ids: (vocab, 1, 1) or (groups, per group, 1)."""
     if parts == 1:
@@ -301,7 +323,7 @@ def vqgan_figures(vqgan: VQGANDecoder, codebooks: ThingCodebooks, scenes: list[A
     codes (the tokens' ceiling), as PSNR (dB, 8-bit) and as the share the detector reads right."""
     from generation.embedded.detector import Detector, check  # the detector's templates: built here only
 
-    ids = encode_things(scenes, codebooks)
+    ids = encode(scenes, codebooks)
     device = next(vqgan.parameters()).device
     decoded = np.concatenate([
         vqgan.eval()(torch.from_numpy(ids[i : i + 64]).to(device)).round().clamp(0, 255).byte().cpu().numpy()
@@ -333,7 +355,7 @@ def _pairs(
     for start in range(0, cfg.pairs, 1000):
         scenes = world.scenes(min(1000, cfg.pairs - start))
         texts += caption_ids([s.caption for s in scenes], tokenizer, rng, cfg.unk_rate, cfg.text_tokens)
-        images.append(encode_things(scenes, codebooks))
+        images.append(encode(scenes, codebooks))
     return TransformerData(
         text=pad_rows(texts, tokenizer.pad), image=torch.from_numpy(np.concatenate(images))
     )

@@ -34,9 +34,11 @@ _BACKGROUND_NAMES = tuple(BACKGROUNDS)
 
 @dataclass
 class ThingCodebooks:
-    """Content codes (K, 256) after the seven background tokens."""
+    """Content codes (K, 256) after the seven background tokens; for object-part tokens
+    (`things_tokens`) each code's (class, part) as labels (K, 2)."""
 
     content: np.ndarray
+    labels: np.ndarray | None = None
 
     @property
     def sizes(self) -> tuple[int, int, int]:
@@ -47,11 +49,15 @@ class ThingCodebooks:
         return len(_BACKGROUND_NAMES) + len(self.content)
 
     def to_tensors(self) -> dict[str, torch.Tensor]:
-        return {"content": torch.from_numpy(np.ascontiguousarray(self.content))}
+        tensors = {"content": torch.from_numpy(np.ascontiguousarray(self.content))}
+        if self.labels is not None:
+            tensors["labels"] = torch.from_numpy(np.ascontiguousarray(self.labels))
+        return tensors
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, torch.Tensor]) -> ThingCodebooks:
-        return cls(content=tensors["content"].numpy())
+        labels = tensors["labels"].numpy() if "labels" in tensors else None
+        return cls(content=tensors["content"].numpy(), labels=labels)
 
     def padded(self, vocab: int) -> ThingCodebooks:
         """The same codes followed by transparent ones up to `vocab` token ids (a factored head's
@@ -59,6 +65,8 @@ class ThingCodebooks:
         spare = vocab - self.vocab_size
         if spare <= 0:
             return self
+        if self.labels is not None:
+            raise ValueError("object-part codebooks are not padded: their head is factored by label")
         return ThingCodebooks(np.concatenate([self.content, np.zeros((spare, _FEATURES), np.float32)]))
 
     @cached_property

@@ -25,22 +25,31 @@ from torch import nn
 
 from generation.config import BartConfig
 from generation.decoder import ImageDecoder
-from generation.embedded.vqgan_train import product_ids, split_ids
+from generation.embedded.vqgan_train import product_ids
 from generation.encoder import TextEncoder
 
 
 class FactoredTokens(nn.Module):
-    """Image-token embedding and output head, factored into (mask, colour, background) parts."""
+    """Image-token embedding and output head, factored into (mask, colour, background) parts.
 
-    def __init__(self, sizes: tuple[int, int, int], d_model: int) -> None:
+    By default a token id is the product of its parts (`split_ids`); `table` (V, 3) gives each
+    id's parts instead (the things world's (object, part) tokens, `things_tokens.head_table`):
+    then only those V ids exist, and the head's other part combinations are never exported."""
+
+    table: torch.Tensor  # (V, 3) each token id's part indices
+
+    def __init__(self, sizes: tuple[int, int, int], d_model: int, table: torch.Tensor | None = None) -> None:
         super().__init__()
         self.sizes = sizes
-        self.vocab = math.prod(sizes)
+        if table is None:
+            table = torch.stack(product_ids(sizes), dim=1)
+        self.register_buffer("table", table.long(), persistent=False)  # (V, 3)
+        self.vocab = len(table)
         self.embed = nn.ModuleList(nn.Embedding(k, d_model) for k in sizes)
         self.start = nn.Parameter(torch.randn(d_model))
         self.heads = nn.ModuleList(nn.Linear(d_model, k, bias=False) for k in sizes)
-        for table in self._embeddings():
-            nn.init.normal_(table.weight, std=1.0 / math.sqrt(len(sizes)))
+        for embedding in self._embeddings():
+            nn.init.normal_(embedding.weight, std=1.0 / math.sqrt(len(sizes)))
 
     def _embeddings(self) -> list[nn.Embedding]:
         return cast("list[nn.Embedding]", list(self.embed))  # nn.ModuleList yields plain Modules
@@ -50,22 +59,25 @@ class FactoredTokens(nn.Module):
 
     def embed_tokens(self, ids: torch.Tensor) -> torch.Tensor:
         """ids (B, S), the start token = vocab -> (B, S, D)"""
-        parts = split_ids(ids.clamp(max=self.vocab - 1), self.sizes)
-        x = sum(table(p) for table, p in zip(self.embed, parts, strict=True))
+        parts = self._parts(ids.clamp(max=self.vocab - 1))
+        x = sum(embedding(p) for embedding, p in zip(self.embed, parts, strict=True))
         return torch.where((ids == self.vocab).unsqueeze(-1), self.start, x)
 
     def loss(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Joint cross-entropy of hidden (B, S, D) against token ids (B, S) = sum over parts."""
-        parts = split_ids(targets, self.sizes)
+        parts = self._parts(targets)
         return cast(torch.Tensor, sum(
             F.cross_entropy(head(hidden).flatten(0, 1), p.flatten())
             for head, p in zip(self.heads, parts, strict=True)
         ))  # fmt: skip
 
+    def _parts(self, ids: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return self.table[ids].unbind(-1)  # 3 × ids' shape
+
     @torch.no_grad()
     def export(self, decoder: ImageDecoder) -> None:
         """Write the full (vocab + start) embedding and lm_head tables into the engine's decoder."""
-        parts = [p.to(self.start.device) for p in product_ids(self.sizes)]
+        parts = self.table.unbind(1)
         embed = sum(t.weight[p] for t, p in zip(self._embeddings(), parts, strict=True))  # (V, D)
         head = sum(h.weight[p] for h, p in zip(self._heads(), parts, strict=True))  # (V, D)
         decoder.embed_tokens.weight.zero_()
@@ -110,11 +122,13 @@ def train_transformer(
     device: torch.device,
     drop_caption: float = 0.1,
     progress: Callable[[int, torch.Tensor], None] | None = None,
+    table: torch.Tensor | None = None,
 ) -> tuple[TextEncoder, ImageDecoder]:
-    """Train encoder + decoder; returns them (eval mode) with the factored tables exported."""
+    """Train encoder + decoder; returns them (eval mode) with the factored tables exported
+    (`table`: each token id's parts, see `FactoredTokens`)."""
     gen = torch.Generator().manual_seed(seed)
     encoder, decoder = TextEncoder(config).to(device), ImageDecoder(config).to(device)
-    tokens = FactoredTokens(sizes, config.d_model).to(device)
+    tokens = FactoredTokens(sizes, config.d_model, table).to(device)
     unused = {id(decoder.embed_tokens.weight), id(decoder.lm_head.weight)}
     params = [p for m in (encoder, decoder, tokens) for p in m.parameters() if id(p) not in unused]
     decay = [p for p in params if p.dim() >= 2]
