@@ -5,7 +5,8 @@
 Stages, each written to DIR/stages/ when done and reused by a later run whose settings for it
 (and for the stages it builds on) are the same; a stage made with other settings is redone:
 1. tokenizer — the byte-level BPE on things-world captions;
-2. codebooks — every distinct foreground patch of the codebook scenes (`things_vq`);
+2. codebooks — every object class's parts (`things_tokens`, the default `tokens=objects`), or every
+   distinct foreground patch of the codebook scenes (`tokens=patches`, `things_vq`);
 3. vqgan — the engine's VQGAN decoder, trained to paint those tokens (its held-out PSNR too);
 4. data — (caption ids, image tokens) pairs;
 5. transformer — the engine's text encoder + image decoder.

@@ -41,6 +41,13 @@ def test_tiny_training_writes_a_loadable_things_model_and_resumes(tmp_path, emoj
         "vqgan",
     ]
 
+    patches = dataclasses.replace(more_captions, tokens="patches")  # every distinct patch: codebooks on
+    assert train_things(patches, out, torch.device("cpu"), quiet=True)["stages_reused"] == ["tokenizer"]
+    (image,) = load_pipeline(out, device="cpu", dtype="fp32")("a cat on the grass", seed=1)
+    assert image.size == (64, 64)
+    with pytest.raises(ValueError, match="tokens"):
+        dataclasses.replace(patches, tokens="pixels")
+
     figures = evaluate(out, captions=3, device="cpu", detector_scenes=0, natural=[], speed_samples=1)
     assert {"object_accuracy", "composition", "s_per_image"} <= set(figures)
 
