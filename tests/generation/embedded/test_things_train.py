@@ -1,12 +1,14 @@
 """The things-world training command, end to end at toy sizes: stages, resuming, a loadable model."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
 import torch
 
 from generation import load_pipeline
+from generation.embedded.eval import evaluate as fidelity
 from generation.embedded.eval_embedded import evaluate, model_world
 from generation.embedded.things_train import STAGES, ThingsTrainConfig, train_things
 from generation.embedded.things_vq import encode_things, fit_thing_codebooks, paint
@@ -50,6 +52,8 @@ def test_tiny_training_writes_a_loadable_things_model_and_resumes(tmp_path, emoj
 
     figures = evaluate(out, captions=3, device="cpu", detector_scenes=0, natural=[], speed_samples=1)
     assert {"object_accuracy", "composition", "s_per_image"} <= set(figures)
+    shapes = fidelity(out, captions=2, device="cpu", speed_samples=1)  # the shapes world's captions
+    assert 0.0 <= shapes["heldout"] <= 1.0 and math.isnan(shapes["psnr_db"])  # no shapes VQ encoder to judge
 
 
 def test_the_command_refuses_to_overwrite_the_committed_model():
