@@ -31,6 +31,7 @@ from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
     AFTER_THE_GATE,
+    FOURTH_PASS_SET,
     FRESH_FILES,
     HELD_OUT,
     LATEST,
@@ -178,9 +179,9 @@ def run(
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
     # the sets written after a pass was final (issue 15's third, the probe terms, issue 15's
-    # fourth), each scored once
+    # fourth and fifth), each scored once
     after: dict[str, FreshFigures] = {}
-    for name in (AFTER_THE_GATE, PROBE_SET, LATEST):
+    for name in (AFTER_THE_GATE, PROBE_SET, FOURTH_PASS_SET, LATEST):
         after_prompts = load_fresh(name)
         after[name] = figures = fresh_figures(refuses, after_prompts)
         for line in report(f"{name} ({len(after_prompts)} prompts, written after the gate)", figures):
@@ -252,6 +253,7 @@ def run(
         result["image_max_score_change"] = baseline["max_score_change"]
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
+    result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])
     result["latest_set"] = as_json(after[LATEST])
     result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
     result["second_fresh_set"] = {

@@ -10,7 +10,8 @@ final and committed, by the session that built that pass, and scored once. eval_
 (160 prompts) was written by the lead after its probe terms (2026-12-04) were committed, without
 reading the other sets' prompts, and scored once. eval_fresh_6.jsonl (160 prompts) was written
 after issue 15's fourth pass was final and committed, by the session that built it, and scored
-once. Each line is one
+once. eval_fresh_7.jsonl (200 prompts) was written after issue 15's fifth pass was final and
+committed, by the session that built it, and scored once. Each line is one
 prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
 (plain, tricky, respelled, combination).
 """
@@ -22,11 +23,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 
-FRESH_FILES = tuple(f"eval_fresh{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6"))
+FRESH_FILES = tuple(f"eval_fresh{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7"))
 HELD_OUT = FRESH_FILES[2]  # the headline set
 AFTER_THE_GATE = FRESH_FILES[3]  # written after the third pass was final
 PROBE_SET = FRESH_FILES[4]  # written after the probe terms were final
-LATEST = FRESH_FILES[5]  # written after issue 15's fourth pass was final
+FOURTH_PASS_SET = FRESH_FILES[5]  # written after issue 15's fourth pass was final
+LATEST = FRESH_FILES[6]  # written after issue 15's fifth pass was final
 CATEGORIES = ("sexual", "sexual_minors", "violence_gore", "hate", "self_harm")
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "ja")
 KINDS = ("plain", "tricky", "respelled", "combination")
