@@ -23,7 +23,8 @@ from bot.safety.normalize import normalize
 from bot.safety.policy import PRECEDENCE, REASONS, Category
 from bot.safety.rules import anchored, categorise
 from bot.safety.settings import SafetySettings
-from bot.safety.terms import Entry, TermIndex, ordinary_training_words
+from bot.safety.terms import Entry, TermIndex
+from bot.safety.train_ngrams import ordinary_training_words
 from bot.safety.wordlists import Lexicon
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ letters a change in place counts only in its last two letters, where inflections
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 
 _VOWELS = frozenset("aeiouy")
 
@@ -48,3 +49,20 @@ def skeleton(word: str) -> str:
 def deletes(word: str) -> set[str]:
     """`word` with one letter dropped, every way: two words one edit apart share one of these."""
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def joined_pieces(words: list[str]) -> Iterable[str]:
+    """Runs of spaced-out letters or short pieces joined: "n a k e d" → "naked", "tr u p" → "trup"."""
+    run: list[str] = []
+    for word in [*words, ""]:
+        if word and len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        if len(run) >= 3:
+            yield "".join(run)
+        run = []
+    for n in (2, 3, 4):
+        for i in range(len(words) - n + 1):
+            pieces = words[i : i + n]
+            if all(len(p) <= 3 for p in pieces) and any(len(p) == 1 for p in pieces):
+                yield "".join(pieces)

@@ -24,7 +24,15 @@ import emoji
 
 from bot.safety.ages import ages_under_18
 from bot.safety.normalize import _CONFUSABLES, _drop_invisible, _map_enclosed_letters
-from bot.safety.spelling import collapse, deletes, doubled_vowel, near_enough, skeleton, stretched
+from bot.safety.spelling import (
+    collapse,
+    deletes,
+    doubled_vowel,
+    joined_pieces,
+    near_enough,
+    skeleton,
+    stretched,
+)
 from bot.safety.stems import SNOWBALL, stem
 
 TERMS_FILE = "terms.txt"
@@ -384,32 +392,3 @@ def _weakened(entry: Entry, stem: str) -> Entry:
     if kind.endswith(".strong") and kind != "sexual_minors.strong":
         kind = kind.removesuffix(".strong") + ".weak"
     return Entry(kind, entry.lang, stem + "~")
-
-
-def joined_pieces(words: list[str]) -> Iterable[str]:
-    """Runs of spaced-out letters or short pieces joined: "n a k e d" → "naked", "tr u p" → "trup"."""
-    run: list[str] = []
-    for word in [*words, ""]:
-        if word and len(word) == 1 and word.isalpha():
-            run.append(word)
-            continue
-        if len(run) >= 3:
-            yield "".join(run)
-        run = []
-    for n in (2, 3, 4):
-        for i in range(len(words) - n + 1):
-            pieces = words[i : i + n]
-            if all(len(p) <= 3 for p in pieces) and any(len(p) == 1 for p in pieces):
-                yield "".join(pieces)
-
-
-def ordinary_training_words() -> set[str]:
-    """Words of the safe training prompts in every language (data/prompts.tsv's train and dev
-    rows and the multilingual training files): ordinary words ("Blumen" is not "bumsen")."""
-    from bot.safety.train_ngrams import training_prompts  # the training data, never an evaluation set
-
-    words: set[str] = set()
-    for prompt in training_prompts():
-        if prompt.category == "safe":
-            words.update(_WORD_RE.findall(fold_text(prompt.text)))
-    return words

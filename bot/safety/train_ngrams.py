@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bot.safety.evasions import evasions, load_examples
 from bot.safety.ngrams import CATEGORIES, MODEL_FILE, NgramModel, fit, ngram_features
+from bot.safety.terms import fold_text, word_pieces
 
 TRAINING_FILES = (
     "train_multi.tsv",
@@ -64,6 +65,16 @@ def training_prompts() -> list[Labelled]:
                 raise ValueError(f"{name} line {number}: unknown category {category!r}")
             out.append(Labelled(text, category, name))
     return out
+
+
+def ordinary_training_words() -> set[str]:
+    """Words of the safe training prompts in every language (data/prompts.tsv's train and dev
+    rows and the multilingual training files): ordinary words ("Blumen" is not "bumsen")."""
+    words: set[str] = set()
+    for prompt in training_prompts():
+        if prompt.category == "safe":
+            words.update(word_pieces(fold_text(prompt.text)))
+    return words
 
 
 def with_evasions(prompts: Sequence[Labelled]) -> list[Labelled]:
