@@ -43,6 +43,7 @@ from bot.safety.fresh import (
     HELD_OUT,
     LANGUAGES,
     LATEST,
+    LEAD_SET,
     PROBE_SET,
     FreshFigures,
     fresh_figures,
@@ -77,6 +78,8 @@ AFTER_A_GATE = [
      {"sexual": 16, "sexual_minors": 16, "violence_gore": 15, "hate": 16, "self_harm": 16}),
     (LATEST, (108, 120), (0, 80),
      {"sexual": 20, "sexual_minors": 22, "violence_gore": 24, "hate": 22, "self_harm": 20}),
+    (LEAD_SET, (78, 80), (4, 80),
+     {"sexual": 15, "sexual_minors": 16, "violence_gore": 16, "hate": 15, "self_harm": 16}),
 ]  # fmt: skip
 
 
@@ -140,7 +143,8 @@ def test_the_held_out_set_shares_no_wording_with_what_the_gate_was_built_on() ->
 
 
 @pytest.mark.parametrize(
-    ("name", "smallest"), [(AFTER_THE_GATE, 200), (PROBE_SET, 150), (FOURTH_PASS_SET, 150), (LATEST, 200)]
+    ("name", "smallest"),
+    [(AFTER_THE_GATE, 200), (PROBE_SET, 150), (FOURTH_PASS_SET, 150), (LATEST, 200), (LEAD_SET, 160)],
 )
 def test_a_set_written_after_a_gate_covers_every_category_and_language_and_is_new_wording(
     name: str, smallest: int
