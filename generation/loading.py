@@ -39,6 +39,9 @@ from generation.vqgan import VQGANDecoder
 log = logging.getLogger(__name__)
 
 EMBEDDED_MODEL_DIR = Path(__file__).parent / "embedded" / "model"
+# the embedded things model (issue 21), shipped beside the default shapes model, chosen by name
+EMBEDDED_THINGS_DIR = Path(__file__).parent / "embedded" / "things_model"
+EMBEDDED_NAMES = {"things": EMBEDDED_THINGS_DIR}
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.safetensors"
 
 # LayerNorms that feed a dense layer were trained without a scale; the published files may omit it.
@@ -345,8 +348,8 @@ def load_own_format(directory: Path) -> Components:
 
 
 def model_directory(path: str | Path | None) -> Path:
-    """The directory a model setting names: a downloaded model's name (`mini`, `owner/name`) or a
-    directory (None = the embedded model); an error if it is missing."""
+    """The directory a model setting names: a downloaded model's name (`mini`, `owner/name`), an
+    embedded one's (`things`) or a directory (None = the embedded model); an error if it is missing."""
     if path is None:
         if not (EMBEDDED_MODEL_DIR / CONFIG_FILE).is_file():
             raise ModelLoadError(
@@ -354,6 +357,8 @@ def model_directory(path: str | Path | None) -> Path:
                 "Pass a model directory (a min-dalle models_root or the project's format) instead"
             )
         path = EMBEDDED_MODEL_DIR
+    if isinstance(path, str) and path in EMBEDDED_NAMES:
+        path = EMBEDDED_NAMES[path]
     try:  # a str may name a downloaded model (`mini`, `owner/name`); a Path is a directory
         directory = locate(path) if isinstance(path, str) else Path(path)
     except RegistryError as exc:

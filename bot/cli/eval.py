@@ -29,7 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     # -- eval fidelity --------------------------------------------------------------------------
     fid = evals.add_parser("fidelity", help="embedded model: prompt fidelity, CPU speed, VQGAN PSNR")
-    fid.add_argument("--model", type=Path, default=None, metavar="DIR", help="default: the embedded model")
+    fid.add_argument(
+        "--model", default=None, metavar="MODEL",
+        help="a model directory or `things` (the embedded things model); default: the embedded shapes model",
+    )  # fmt: skip
     fid.add_argument("--captions", type=int, default=100, help="captions per split (default 100)")
     fid.add_argument("--device", default=None, help="cpu or cuda for fidelity (default: cuda if any)")
     fid.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
@@ -52,7 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     emb = evals.add_parser(
         "embedded", help="embedded model: object accuracy, composition, natural phrasing, detector, speed"
     )
-    emb.add_argument("--model", type=Path, default=None, metavar="DIR", help="default: the embedded model")
+    emb.add_argument(
+        "--model", default=None, metavar="MODEL",
+        help="a model directory or `things` (the embedded things model); default: the embedded shapes model",
+    )  # fmt: skip
     emb.add_argument("--captions", type=int, default=100, help="held-out captions (default 100)")
     emb.add_argument("--device", default=None, help="cpu or cuda (default: cuda if any)")
     emb.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")

@@ -24,7 +24,7 @@ from safetensors.torch import load_file
 from generation.embedded import vqgan_train
 from generation.embedded.parser import check, parse
 from generation.embedded.world import Scene, World, render
-from generation.loading import EMBEDDED_MODEL_DIR, load_components
+from generation.loading import load_components, model_directory
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def evaluate(
     """The four figures of issue 3: held-out and in-distribution fidelity, CPU s/image, PSNR."""
     from generation import load_pipeline  # the pipeline pulls in the whole engine: import late
 
-    model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
+    model_dir = model_directory(path)
     pipeline = load_pipeline(path, device=device, dtype=dtype)
     sampling = load_components(model_dir).config.sampling
     options = sampling.options()  # the model's defaults

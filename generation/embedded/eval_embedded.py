@@ -39,7 +39,7 @@ from generation.embedded.prompt import claims_equal, read
 from generation.embedded.shapes_text import shapes_caption, shapes_claims
 from generation.embedded.things_world import ThingWorld, render_things
 from generation.embedded.world import Claims, World
-from generation.loading import EMBEDDED_MODEL_DIR, load_components
+from generation.loading import load_components, model_directory
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def _judge_for(path: str | Path | None, seed: int, device: str | None, dtype: st
     """The model at `path` (default: the committed one) loaded and judged in its own world."""
     from generation import load_pipeline  # the whole engine: import late
 
-    model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
+    model_dir = model_directory(path)
     pipeline = load_pipeline(path, device=device, dtype=dtype)
     options = load_components(model_dir).config.sampling.options()
     return _Judge(pipeline, options, model_world(model_dir), seed)
@@ -234,7 +234,7 @@ def main(
             print(f"{i:2d}. {prompt!r}: sees {', '.join(seen) or '-'}; {'; '.join(wrong) or 'right'}")
         print(json.dumps({"sheet": str(sheet), "right": sum(not w for _, _, w in rows), "images": len(rows)}))
         return 0
-    model_dir = Path(path) if path is not None else EMBEDDED_MODEL_DIR
+    model_dir = model_directory(path)
     figures = evaluate(path, captions=captions, device=device, dtype=dtype, detector_scenes=detector_scenes)
     print(f"model {model_dir} ({model_world(model_dir)} world), {torch.get_num_threads()} thread(s)")
     print(
