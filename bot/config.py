@@ -84,7 +84,8 @@ class GenerationSettings(_Section):
     model: str | None = Field(
         None,
         description="a downloaded model's name (mini, mega, dalle-mini, dalle-mega, owner/name; "
-        "see `dallebot models`) or a model directory; null: the embedded model",
+        "see `dallebot models`), `things` (the embedded things model) or a model directory; "
+        "null: the embedded shapes model",
     )
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     dtype: Literal["auto", "float32", "float16", "bfloat16", "int8", "int8-dynamic"] = "auto"
