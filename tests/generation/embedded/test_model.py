@@ -2,21 +2,13 @@
 
 
 import pytest
-import torch
 
 from generation import load_pipeline
 from generation.embedded.parser import check, parse
 from generation.embedded.world import Claims, ObjectClaim
 from generation.loading import EMBEDDED_MODEL_DIR, load_components
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """A model this small runs fastest on one thread when the cores are shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

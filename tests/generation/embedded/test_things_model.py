@@ -6,20 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from generation import load_pipeline
 from generation.embedded import detector
 from generation.embedded.prompt import read
 from generation.loading import EMBEDDED_THINGS_DIR, load_components, model_directory
-
-
-@pytest.fixture(scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
