@@ -59,7 +59,12 @@ def not_understood(
         f"This model does not know {shown_words(understanding.ignored)}, and nothing else in the prompt "
         f"names something it can draw, so no picture was made{counted}. "
     )
-    if repertoire is not None:
+    if repertoire is not None and repertoire.things:
+        text += (
+            f"It draws everyday things ({', '.join(repertoire.things)}) and simple shapes, "
+            f'placed {_either(repertoire.relations)} each other: try "{repertoire.example}". '
+        )
+    elif repertoire is not None:
         text += (
             f"It draws simple shapes ({', '.join(repertoire.shapes)}) in {_either(repertoire.colours)}, "
             f'placed {_either(repertoire.relations)} each other: try "{repertoire.example}". '

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from generation.understanding import EMBEDDED_NAME, Repertoire, embedded_repertoire
+from generation.understanding import EMBEDDED_NAME, THINGS_NAME, Repertoire, repertoire_of
 
 INSTALL_COMMAND = "dallebot models download mini"
 _WEIGHT_FILES = ("model.safetensors", "*.pt")  # what generation loads (not vq_encoder: training only)
@@ -23,12 +23,12 @@ class ModelFacts:
     name: str  # config.json's name, else the configured name or folder
     setting: str | None  # generation.model as configured (None: the embedded model)
     weight_bytes: int | None  # None: the model's files could not be found
-    repertoire: Repertoire | None  # a closed world (the embedded model); None: open vocabulary
+    repertoire: Repertoire | None  # a closed world (an embedded model); None: open vocabulary
     problem: str | None = None  # why the files could not be read
 
     @property
     def embedded(self) -> bool:
-        return self.name == EMBEDDED_NAME
+        return self.name in (EMBEDDED_NAME, THINGS_NAME)
 
 
 def describe_model(setting: str | Path | None) -> ModelFacts:
@@ -48,7 +48,7 @@ def describe_model(setting: str | Path | None) -> ModelFacts:
             name = json.loads(config.read_text(encoding="utf-8")).get("name") or name
     weights = {path for pattern in _WEIGHT_FILES for path in directory.glob(pattern)}
     size = sum(path.stat().st_size for path in weights)
-    return ModelFacts(name, shown, size, embedded_repertoire() if name == EMBEDDED_NAME else None)
+    return ModelFacts(name, shown, size, repertoire_of(name))
 
 
 def megabytes(size: int) -> str:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from generation.embedded.shapes_text import Rewrite
 
 EMBEDDED_NAME = "dallebot-embedded"  # config.json "name" of the model shipped in generation/embedded
+THINGS_NAME = "dallebot-embedded-things"  # config.json "name" of the embedded things model (`things`)
 
 # Words that draw nothing on their own: articles, prepositions, the framing of a request ("draw
 # me a picture of"), and what only qualifies a thing (its size, place or count). A prompt whose
@@ -61,6 +62,8 @@ class Repertoire:
     relations: tuple[str, ...]  # as phrases: "above", "left of"
     example: str
     examples: tuple[str, ...] = ()  # captions from the model's own world, to try with one click
+    things: tuple[str, ...] = ()  # kinds of everyday things it also draws (the things model)
+    thing_count: int = 0
 
 
 def embedded_repertoire() -> Repertoire:
@@ -69,6 +72,31 @@ def embedded_repertoire() -> Repertoire:
 
     relations = tuple(f"{r} of" if r in ("left", "right") else r for r in RELATIONS)  # as captions say them
     return Repertoire(SHAPES, tuple(COLOURS), relations, "a red circle above a blue square", world_examples())
+
+
+# prompts the things model draws right in every seed tried (tests/generation/embedded/test_things_model.py)
+THINGS_EXAMPLES = ("a cat", "two dogs on the grass", "an apple above a banana")
+
+
+def things_repertoire() -> Repertoire:
+    """The embedded things model's world: everyday things by kind, plus the shapes world's shapes."""
+    from generation.embedded.things import things
+    from generation.embedded.world import COLOURS, SHAPES
+
+    kinds = tuple(dict.fromkeys(t.category for t in things().values()))
+    relations = ("above", "below", "left of", "right of", "next to", "on")
+    return Repertoire(
+        SHAPES, tuple(COLOURS), relations, THINGS_EXAMPLES[-1], THINGS_EXAMPLES, kinds, len(things())
+    )
+
+
+def repertoire_of(model_name: str | None) -> Repertoire | None:
+    """What a closed-world (embedded) model draws, by its config name; None: open vocabulary."""
+    if model_name == EMBEDDED_NAME:
+        return embedded_repertoire()
+    if model_name == THINGS_NAME:
+        return things_repertoire()
+    return None
 
 
 def world_examples(count: int = 3, seed: int = 7) -> tuple[str, ...]:
@@ -121,8 +149,7 @@ class PromptReader:
     @classmethod
     def of(cls, tokenizer: Tokenizer, model_name: str | None) -> PromptReader:
         """The reader for a loaded model's tokenizer, knowing the embedded model by its name."""
-        embedded = model_name == EMBEDDED_NAME
-        return cls(tokenizer, embedded_repertoire() if embedded else None, model_prompt_rewriter(model_name))
+        return cls(tokenizer, repertoire_of(model_name), model_prompt_rewriter(model_name))
 
     def read(self, prompt: str) -> Understanding:
         """Which words the model will ignore, and which known words name something to draw."""

@@ -109,6 +109,10 @@ def test_notes_and_refusals(embedded: PromptReader) -> None:
     for_user = not_understood(understanding, embedded.repertoire)
     assert "nothing was counted against your quota" in for_user
     assert 'try "a red circle above a blue square"' in for_user and "the bot's operator" in for_user
+    from generation.understanding import things_repertoire
+
+    for_things = not_understood(understanding, things_repertoire())
+    assert "everyday things (animals" in for_things and 'try "an apple above a banana"' in for_things
     for_operator = not_understood(understanding, None, operator=True)
     assert "quota" not in for_operator and "operator" not in for_operator
     assert "install a real model: `dallebot models download mini`" in for_operator

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from generation.about import describe_model, megabytes
+from generation.embedded.things import things
 from generation.embedded.world import COLOURS, SHAPES
-from generation.loading import EMBEDDED_MODEL_DIR, save_components
-from generation.understanding import EMBEDDED_NAME, PromptReader, world_examples
+from generation.loading import EMBEDDED_MODEL_DIR, EMBEDDED_THINGS_DIR, save_components
+from generation.understanding import EMBEDDED_NAME, THINGS_EXAMPLES, THINGS_NAME, PromptReader, world_examples
 from tests.generation import tiny
 
 
@@ -41,3 +42,20 @@ def test_an_open_vocabulary_model_has_no_repertoire_and_a_missing_one_says_why(t
 def test_sizes_read_as_people_say_them() -> None:
     assert megabytes(13_517_556) == "13.5 MB"
     assert megabytes(1_060_000_000) == "1.06 GB"
+
+
+def test_the_things_model_is_told_as_a_world_of_things_not_an_open_vocabulary() -> None:
+    from bot.adapters.web.views import model_words
+
+    facts = describe_model("things")
+    assert facts.name == THINGS_NAME and facts.embedded and facts.problem is None
+    assert facts.weight_bytes == (EMBEDDED_THINGS_DIR / "model.safetensors").stat().st_size
+    world = facts.repertoire
+    assert world is not None and world.thing_count == len(things()) and "animals" in world.things
+    assert world.examples == THINGS_EXAMPLES
+    words = model_words(facts)
+    assert f"{len(things())} everyday things (animals" in words["draws"] and "whatever" not in words["draws"]
+    assert words["examples"] == list(THINGS_EXAMPLES)
+    reader = PromptReader.for_model("things")
+    for example in THINGS_EXAMPLES:  # every example uses only words the model knows
+        assert reader.read(example).ignored == (), example

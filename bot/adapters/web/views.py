@@ -115,11 +115,19 @@ def model_words(facts: ModelFacts) -> dict[str, Any]:
         "name": facts.name,
         "summary": f"Model: the embedded model ({facts.name}{size}), small enough to ship with the bot.",
         "draws": (
-            f"It draws only simple flat shapes ({', '.join(world.shapes)}) in {len(world.colours)} colours "
-            f"({', '.join(world.colours)}), alone, counted or placed {', '.join(world.relations)} "
-            "each other. "
-            "Other words are left out of the picture."
-        ),
+            (
+                f"It draws {world.thing_count} everyday things ({', '.join(world.things)}) and simple "
+                f"shapes in {len(world.colours)} colours, alone, counted or placed "
+                f"{', '.join(world.relations)} each other, on a few backgrounds. "
+            )
+            if world.things
+            else (
+                f"It draws only simple flat shapes ({', '.join(world.shapes)}) in {len(world.colours)} "
+                f"colours ({', '.join(world.colours)}), alone, counted or placed "
+                f"{', '.join(world.relations)} each other. "
+            )
+        )
+        + "Other words are left out of the picture.",
         "examples": list(world.examples),
         "real_model": (
             f"For real pictures, whoever runs the bot can install DALL·E Mini: {INSTALL_COMMAND} "
