@@ -36,8 +36,9 @@ def test_the_name_things_means_the_committed_directory():
 
 
 @pytest.mark.parametrize(
-    "prompt", ["a cat", "a red car", "two dogs on the grass", "an apple above a banana"]
-)  # fmt: skip
+    "prompt",
+    ["a cat", "a red car", "two dogs on the grass", "an apple above a banana", "a fox next to a tree"],
+)
 def test_draws_the_things_a_simple_prompt_names(emoji_font, pipeline, options, prompt):
     claims = read(prompt).claims
     see = detector.Detector()
