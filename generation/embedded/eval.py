@@ -82,7 +82,7 @@ def evaluate(
 
     model_dir = model_directory(path)
     pipeline = load_pipeline(path, device=device, dtype=dtype)
-    sampling = load_components(model_dir).config.sampling
+    sampling = pipeline.config.sampling  # the model's config.json, as loaded
     options = sampling.options()  # the model's defaults
     heldout = World(seed, "heldout").scenes(captions)
     in_dist = World(seed + 1, "train").scenes(captions)

@@ -39,7 +39,7 @@ from generation.embedded.prompt import claims_equal, read
 from generation.embedded.shapes_text import shapes_caption, shapes_claims
 from generation.embedded.things_world import ThingWorld, render_things
 from generation.embedded.world import Claims, World
-from generation.loading import load_components, model_directory
+from generation.loading import model_directory
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def _judge_for(path: str | Path | None, seed: int, device: str | None, dtype: st
 
     model_dir = model_directory(path)
     pipeline = load_pipeline(path, device=device, dtype=dtype)
-    options = load_components(model_dir).config.sampling.options()
+    options = pipeline.config.sampling.options()  # the model's config.json, as loaded
     return _Judge(pipeline, options, model_world(model_dir), seed)
 
 

@@ -59,7 +59,6 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from generation import load_pipeline
-    from generation.loading import EMBEDDED_MODEL_DIR, load_components
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -74,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     pipeline = load_pipeline(None, device="cpu")
-    base = load_components(EMBEDDED_MODEL_DIR).config.sampling.options()
+    base = pipeline.config.sampling.options()  # the loaded model's own defaults
     heldout = World(args.seed, "heldout").scenes(args.captions)
     in_dist = World(args.seed + 1, "train").scenes(args.captions)
     rows = []

@@ -6,7 +6,7 @@ import pytest
 from generation import load_pipeline
 from generation.embedded.parser import check, parse
 from generation.embedded.world import Claims, ObjectClaim
-from generation.loading import EMBEDDED_MODEL_DIR, load_components
+from generation.loading import EMBEDDED_MODEL_DIR
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -17,8 +17,8 @@ def pipeline(one_thread):
 
 
 @pytest.fixture(scope="module")
-def options():
-    return load_components(EMBEDDED_MODEL_DIR).config.sampling.options()
+def options(pipeline):
+    return pipeline.config.sampling.options()
 
 
 def test_committed_files_are_small_and_complete():

@@ -10,7 +10,7 @@ import pytest
 from generation import load_pipeline
 from generation.embedded import detector
 from generation.embedded.prompt import read
-from generation.loading import EMBEDDED_THINGS_DIR, load_components, model_directory
+from generation.loading import EMBEDDED_THINGS_DIR, model_directory
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +19,8 @@ def pipeline(one_thread):
 
 
 @pytest.fixture(scope="module")
-def options():
-    return load_components(EMBEDDED_THINGS_DIR).config.sampling.options()
+def options(pipeline):
+    return pipeline.config.sampling.options()
 
 
 def test_committed_files_are_small_complete_and_say_how_they_were_made():
