@@ -214,14 +214,15 @@ def train_things(cfg: ThingsTrainConfig, out: Path, device: torch.device, *, qui
     else:
         sizes = head_sizes(codebooks.vocab_size, cfg.head_parts)
         codebooks = codebooks.padded(math.prod(sizes))
-    vq_config = VQGANConfig(
-        codebook_size=codebooks.vocab_size, embed_dim=sum(cfg.code_dims), channels=cfg.vq_channels,
-        res_blocks=1, attn_levels=(), grid=8, norm_groups=cfg.vq_norm_groups,
-    )  # fmt: skip
     if cfg.image_decoder == "patches":
         vq_config = VQGANConfig(
             codebook_size=codebooks.vocab_size, embed_dim=PATCH * PATCH * 4, channels=(), grid=8,
             kind="patches", background_tokens=len(BACKGROUNDS),
+        )  # fmt: skip
+    else:
+        vq_config = VQGANConfig(
+            codebook_size=codebooks.vocab_size, embed_dim=sum(cfg.code_dims), channels=cfg.vq_channels,
+            res_blocks=1, attn_levels=(), grid=8, norm_groups=cfg.vq_norm_groups,
         )  # fmt: skip
 
     # 3. VQGAN decoder
