@@ -166,11 +166,10 @@ def run_config(
                 "tokens_seconds": round(statistics.median(tokens_s), 3),
             }
         )
-    tuners = [runner.tuner for _, runner in pipe._states.values() if runner.tuner is not None]
     return {
         "dtype": dtype,
         "threads_asked": threads,
-        "thread_switches": sum(t.switches for t in tuners) if tuners else None,
+        "thread_switches": pipe.thread_switches(),
         "weights": pipe.precision.weights,
         "step_bytes": pipe.decoder.step_bytes(),
         "build_seconds": round(built, 1),

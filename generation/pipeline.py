@@ -174,6 +174,11 @@ class Pipeline:
             torch.set_num_threads(self._thread_candidates[0])
         self._states.clear()  # runners made before keep no tuner of the old choice
 
+    def thread_switches(self) -> int | None:
+        """Thread-count changes the tuners of the kept decode states made (None: no tuner)."""
+        tuners = [runner.tuner for _, runner in self._states.values() if runner.tuner is not None]
+        return sum(t.switches for t in tuners) if tuners else None
+
     def thread_tuner(self) -> ThreadTuner | None:
         """A new tuner for one decode state's runner (None: threads fixed, or not on a CPU)."""
         return ThreadTuner(self._thread_candidates) if self._thread_candidates else None
