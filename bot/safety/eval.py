@@ -37,6 +37,7 @@ from bot.safety.fresh import (
     LATEST,
     LEAD_SET,
     PROBE_SET,
+    SECOND_LEAD_SET,
     FreshFigures,
     as_json,
     fresh_figures,
@@ -180,9 +181,10 @@ def run(
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
     # the sets written after a pass was final (issue 15's third, the probe terms, issue 15's
-    # fourth and fifth, and the lead's set written beside the fifth), each scored once
+    # fourth and fifth, and the lead's sets written beside the fifth and before the sixth), each
+    # scored once
     after: dict[str, FreshFigures] = {}
-    for name in (AFTER_THE_GATE, PROBE_SET, FOURTH_PASS_SET, LATEST, LEAD_SET):
+    for name in (AFTER_THE_GATE, PROBE_SET, FOURTH_PASS_SET, LATEST, LEAD_SET, SECOND_LEAD_SET):
         after_prompts = load_fresh(name)
         after[name] = figures = fresh_figures(refuses, after_prompts)
         for line in report(f"{name} ({len(after_prompts)} prompts, written after the gate)", figures):
@@ -257,6 +259,7 @@ def run(
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])
     result["latest_set"] = as_json(after[LATEST])
     result["lead_set"] = as_json(after[LEAD_SET])
+    result["second_lead_set"] = as_json(after[SECOND_LEAD_SET])
     result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
     result["second_fresh_set"] = {
         k: v for k, v in as_json(earlier_sets[FRESH_FILES[1]]).items() if k != "per_language"

@@ -45,6 +45,7 @@ from bot.safety.fresh import (
     LATEST,
     LEAD_SET,
     PROBE_SET,
+    SECOND_LEAD_SET,
     FreshFigures,
     fresh_figures,
     load_fresh,
@@ -144,7 +145,14 @@ def test_the_held_out_set_shares_no_wording_with_what_the_gate_was_built_on() ->
 
 @pytest.mark.parametrize(
     ("name", "smallest"),
-    [(AFTER_THE_GATE, 200), (PROBE_SET, 150), (FOURTH_PASS_SET, 150), (LATEST, 200), (LEAD_SET, 160)],
+    [
+        (AFTER_THE_GATE, 200),
+        (PROBE_SET, 150),
+        (FOURTH_PASS_SET, 150),
+        (LATEST, 200),
+        (LEAD_SET, 160),
+        (SECOND_LEAD_SET, 160),
+    ],
 )
 def test_a_set_written_after_a_gate_covers_every_category_and_language_and_is_new_wording(
     name: str, smallest: int
