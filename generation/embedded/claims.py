@@ -26,7 +26,7 @@ from pathlib import Path
 NATURAL_SET = Path(__file__).with_name("data") / "natural_phrasing.jsonl"
 
 CLAIM_COLOURS = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "cyan")
-CLAIM_SIZES = ("small", "big")
+CLAIM_SIZES = ("small", "medium", "big")  # "medium": as the shapes world says it
 CLAIM_POSITIONS = ("left", "right", "top", "bottom", "centre")
 # "on": above and touching or nearly so, centred over the other object
 CLAIM_RELATIONS = ("above", "below", "left", "right", "beside", "on")

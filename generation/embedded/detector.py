@@ -2,7 +2,8 @@
 
 Template matching against the world's own renders. The background is the world's background
 nearest to the image's border. Every box the world can draw — centres on a grid of `step` pixels,
-half-extents 10, 14, 20 — is compared with every object template composited onto that background
+half-extents 10, 14, 20 for a thing, 6, 10, 14 for a shape — is compared with every object
+template of that size composited onto that background
 (mean squared error over the box, one matrix product per size); a box holds an object when its
 best template explains it at least `ratio` times better than bare background, and below
 `max_error`. Boxes are then taken best first, skipping any that overlaps one already taken.
@@ -19,7 +20,7 @@ from PIL import Image
 
 from generation.embedded.claims import PromptClaims, ThingClaim
 from generation.embedded.things import things
-from generation.embedded.things_world import BACKGROUNDS, IMAGE_SIZE, RADII, object_pixels
+from generation.embedded.things_world import BACKGROUNDS, IMAGE_SIZE, RADII, SHAPE_RADII, object_pixels
 from generation.embedded.world import BACKGROUNDS as SHAPE_BACKGROUNDS
 from generation.embedded.world import COLOURS, SHAPES
 
@@ -54,13 +55,24 @@ class Detector:
         self.step, self.ratio, self.max_error = step, ratio, max_error
 
     @cached_property
+    def _sized_classes(self) -> dict[int, list[tuple[str, str | None]]]:
+        """r -> the classes drawn at that half-extent (things and shapes have sizes of their own)."""
+        radii = sorted({*RADII.values(), *SHAPE_RADII.values()})
+        return {
+            r: [(t, c) for t, c in self.classes if r in (SHAPE_RADII if t in SHAPES else RADII).values()]
+            for r in radii
+        }
+
+    @cached_property
     def _templates(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """r -> (premultiplied rgb (N, D), alpha repeated per channel (N, D)), D = 2r·2r·3."""
+        """r -> (premultiplied rgb (N_r, D), alpha repeated per channel (N_r, D)), D = 2r·2r·3."""
         built = {}
-        for r in RADII.values():
-            rgb, alpha = zip(*(object_pixels(t, c, r) for t, c in self.classes), strict=True)
-            a = np.stack(alpha)[..., None].repeat(3, -1).reshape(len(self.classes), -1)
-            built[r] = (np.stack(rgb).reshape(len(self.classes), -1) * a, a)
+        for r, classes in self._sized_classes.items():
+            if not classes:
+                continue
+            rgb, alpha = zip(*(object_pixels(t, c, r) for t, c in classes), strict=True)
+            a = np.stack(alpha)[..., None].repeat(3, -1).reshape(len(classes), -1)
+            built[r] = (np.stack(rgb).reshape(len(classes), -1) * a, a)
         return built
 
     @lru_cache(maxsize=16)  # noqa: B019 (one detector per evaluation; the cache is its point)
@@ -92,7 +104,7 @@ class Detector:
                 centres, best, errors[np.arange(len(centres)), best], empty, strict=True
             ):
                 if e < self.max_error and e * self.ratio < bare:
-                    thing, shade = self.classes[k]
+                    thing, shade = self._sized_classes[r][k]
                     explained = (bare - e) * patches.shape[1]  # squared error the object accounts for
                     found.append((explained, Detection(thing, shade, r, x, y, float(max(e, 0.0)))))
         # most explained first: a solid square is one big square, not a small one inside it
@@ -181,6 +193,10 @@ def _is(d: Detection, claim: ThingClaim) -> bool:
 
 
 def _sized(d: Detection, size: str) -> bool:
+    if d.thing in SHAPES:  # a shape's sizes are the shapes world's, judged as its parser judges them
+        return d.r == SHAPE_RADII[size]
+    if size == "medium":
+        return d.r == RADII["medium"]
     return d.r <= RADII["small"] if size == "small" else d.r >= RADII["medium"]
 
 

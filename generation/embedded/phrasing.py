@@ -8,6 +8,9 @@ saying it; the first spelling is the plainest.
 
 from __future__ import annotations
 
+from generation.embedded.world import BACKGROUND_PHRASES as _SHAPES_BACKGROUND_PHRASES
+from generation.embedded.world import BACKGROUND_WORDS as _SHAPES_BACKGROUND_WORDS
+
 COLOUR_WORDS: dict[str, tuple[str, ...]] = {
     "red": ("red", "crimson", "scarlet", "ruby"),
     "green": ("green", "lime", "emerald"),
@@ -27,6 +30,7 @@ NUMBER_WORDS: dict[int, tuple[str, ...]] = {
 }
 SIZE_WORDS: dict[str, tuple[str, ...]] = {
     "small": ("small", "tiny", "little", "mini"),
+    "medium": ("medium", "medium sized", "medium-sized"),  # the shapes world says it
     "big": ("big", "large", "huge", "giant"),
 }
 RELATION_WORDS: dict[str, tuple[str, ...]] = {
@@ -77,10 +81,18 @@ BACKGROUND_WORDS: dict[str, tuple[str, ...]] = {
     "snow": ("in the snow", "on snow", "on the snow", "in winter"),
     "sand": ("on the beach", "on a beach", "on sand", "on the sand", "in the desert", "on the sand dunes"),
     "plain": ("on a plain background", "on a blank background"),
-    "white": ("on white", "on a white background"),
-    "black": ("on black", "on a black background"),
-    "gray": ("on grey", "on gray", "on a grey background", "on a gray background"),
-    "beige": ("on beige", "on a beige background", "on a cream background"),
+    # the shapes world's backgrounds, in its own phrases too ("with a cream background")
+    **{
+        name: (
+            *(f"on {word}" for word in _SHAPES_BACKGROUND_WORDS.get(name, (name,))),
+            *(
+                phrase.format(word)
+                for phrase in _SHAPES_BACKGROUND_PHRASES
+                for word in _SHAPES_BACKGROUND_WORDS.get(name, (name,))
+            ),
+        )
+        for name in ("white", "black", "gray", "beige")
+    },
 }
 FRAMES: tuple[str, ...] = (
     "{}", "{}", "{}", "{}", "a picture of {}", "an image of {}", "a drawing of {}", "draw {}", "draw me {}",
@@ -154,6 +166,6 @@ def _regular_plural(word: str) -> str:
 def background_phrases() -> dict[str, tuple[str, ...]]:
     """Every phrase that sets each background, "on a <name> background" included."""
     return {
-        name: (*phrases, f"on a {name} background", f"against a {name} background")
+        name: tuple(dict.fromkeys((*phrases, f"on a {name} background", f"against a {name} background")))
         for name, phrases in BACKGROUND_WORDS.items()
     }

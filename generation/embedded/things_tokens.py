@@ -1,7 +1,8 @@
 """Object-part image tokens of the things world: which object a patch belongs to, and which part.
 
 Because the world draws on the token grid (centres on multiples of 8), an object at a size always
-covers the same patches, cut the same way: 4×4 patches for half-extents 10 and 14, 6×6 for 20.
+covers the same patches, cut the same way: 2×2 patches for half-extent 6 (a small shape), 4×4 for
+10 and 14, 6×6 for 20.
 So every non-empty patch is (class, part): the class a thing at a size, or a shape in a colour at
 a size; the part its place in the object's box (row × 6 + column). The codebook is every class's
 non-empty parts, rendered once: complete and exact, nothing to fit, and no held-out scene can
@@ -14,7 +15,7 @@ in the lower one's top row of patches), the patch is the part of the object draw
 pixel there; the other's pixels in that patch are lost. `things_train.vqgan_figures` measures
 what that costs (the painted held-out scenes' PSNR and detection).
 
-Token ids: 0..6 the backgrounds (`things_world.BACKGROUNDS` in order), then 7 + the code's row.
+Token ids: 0..9 the backgrounds (`things_world.BACKGROUNDS` in order), then 10 + the code's row.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ import torch
 
 from generation.embedded.things import things
 from generation.embedded.things_vq import ThingCodebooks
-from generation.embedded.things_world import BACKGROUNDS, IMAGE_SIZE, RADII, ThingScene, object_pixels
+from generation.embedded.things_world import (
+    BACKGROUNDS,
+    IMAGE_SIZE,
+    RADII,
+    SHAPE_RADII,
+    ThingScene,
+    object_pixels,
+)
 from generation.embedded.vqgan_train import PATCH
 from generation.embedded.world import COLOURS, SHAPES
 
@@ -37,11 +45,10 @@ ObjectClass = tuple[str, str | None, int]  # (thing or shape, colour of a shape,
 
 
 def object_classes() -> list[ObjectClass]:
-    """Every object the world can draw, in a fixed order: each thing at each size, then each
-    shape in each colour at each size."""
-    radii = sorted(set(RADII.values()))
-    found: list[ObjectClass] = [(t, None, r) for t in sorted(things()) for r in radii]
-    return found + [(s, c, r) for s in SHAPES for c in COLOURS for r in radii]
+    """Every object the world can draw, in a fixed order: each thing at each of its sizes, then
+    each shape in each colour at each of its sizes."""
+    found: list[ObjectClass] = [(t, None, r) for t in sorted(things()) for r in sorted(RADII.values())]
+    return found + [(s, c, r) for s in SHAPES for c in COLOURS for r in sorted(SHAPE_RADII.values())]
 
 
 def _first_patch(centre: int, r: int) -> int:

@@ -71,7 +71,8 @@ SHAPE_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
     shape: tuple(dict.fromkeys(words)) for shape, words in _SHAPE_WORDS.items()
 }
 _COLOUR_WORDS = {"purple": ("purple", "purple", "violet")}
-_BACKGROUND_WORDS = {"gray": ("gray", "grey"), "beige": ("beige", "cream")}
+# the words and phrases for its backgrounds (the things world's phrasing.py says them too)
+BACKGROUND_WORDS = {"gray": ("gray", "grey"), "beige": ("beige", "cream")}
 _SIZE_WORDS = {
     "small": ("small", "small", "tiny", "little"),
     "medium": ("", "", "", "", "medium", "medium sized"),
@@ -103,7 +104,7 @@ _FRAMES = (
     "a simple illustration of {}",
     "show me {}",
 )
-_BACKGROUND_PHRASES = ("on a {} background", "against a {} background", "with a {} background")
+BACKGROUND_PHRASES = ("on a {} background", "against a {} background", "with a {} background")
 _COUNT_WORDS = {2: ("two", "two", "a pair of"), 3: ("three",)}
 
 _SLOT = 8  # object centres are multiples of this (the token patch size)
@@ -363,8 +364,8 @@ class World:
         elif roll < 0.45:
             said_background = "white"
         if said_background:
-            word = rng.choice(_BACKGROUND_WORDS.get(said_background, (said_background,)))
-            text = f"{text} {rng.choice(_BACKGROUND_PHRASES).format(word)}"
+            word = rng.choice(BACKGROUND_WORDS.get(said_background, (said_background,)))
+            text = f"{text} {rng.choice(BACKGROUND_PHRASES).format(word)}"
         text = rng.choice(_FRAMES).format(text)
         claims = Claims(claims.objects, claims.relations, said_background)
         return Scene(text, objs, background, claims, _heldout_tags(objs, claims))

@@ -24,8 +24,8 @@ def test_reads_rendered_scenes_exactly(emoji_font):
 
 
 def test_a_solid_square_is_one_big_square_not_a_small_one_inside(emoji_font):
-    seen = Detector()(render_things(scene([P("square", "red", 20, 32, 32)], "grass")))
-    assert truth(seen.objects) == [("square", "red", 20, 32, 32)] and seen.background == "grass"
+    seen = Detector()(render_things(scene([P("square", "red", 14, 32, 32)], "grass")))
+    assert truth(seen.objects) == [("square", "red", 14, 32, 32)] and seen.background == "grass"
 
 
 def test_touching_objects_on_each_other(emoji_font):
@@ -65,3 +65,25 @@ def test_counts_sizes_and_colours_are_checked(emoji_font):
 def test_a_blank_image_shows_nothing(emoji_font):
     seen = Detector()(np.full((64, 64, 3), 255, np.uint8))
     assert seen.objects == () and seen.background == "plain"
+
+
+def test_the_shapes_world_backgrounds_and_sizes(emoji_font):
+    see = Detector()
+    for background in ("black", "gray", "beige"):
+        small = scene([P("star", "yellow", 6, 16, 48), P("cat", None, 14, 48, 16)], background)
+        seen = see(render_things(small))
+        assert seen.background == background and truth(seen.objects) == truth(small.objects)
+    medium = PromptClaims((ThingClaim("star", "yellow", "medium"),), background="white")
+    assert check(see(render_things(scene([P("star", "yellow", 10, 32, 32)]))), medium) == []
+    assert check(see(render_things(scene([P("star", "yellow", 6, 32, 32)]))), medium)
+
+
+def test_reads_shapes_world_scenes_exactly(emoji_font):
+    from generation.embedded.things_world import from_shapes_scene
+    from generation.embedded.world import World
+
+    see = Detector()
+    for s in map(from_shapes_scene, World(31, "any").scenes(60)):
+        seen = see(render_things(s))
+        assert seen.background == s.background and truth(seen.objects) == truth(s.objects), s.caption
+        assert check(seen, s.claims) == [], s.caption

@@ -12,7 +12,7 @@ from generation.embedded.eval import evaluate as fidelity
 from generation.embedded.eval_embedded import evaluate, model_world
 from generation.embedded.things_train import STAGES, ThingsTrainConfig, train_things
 from generation.embedded.things_vq import encode_things, fit_thing_codebooks, paint
-from generation.embedded.things_world import ThingWorld, render_things
+from generation.embedded.things_world import BACKGROUNDS, ThingWorld, render_things
 from generation.embedded.train import main
 
 
@@ -115,7 +115,7 @@ def test_the_patches_decoder_paints_every_token_as_its_code(emoji_font):
     scenes = ThingWorld(5, "train").scenes(12)
     codebooks = fit_thing_codebooks(scenes, 100_000)
     config = VQGANConfig(codebook_size=codebooks.vocab_size, embed_dim=256, channels=(), grid=8,
-                         kind="patches", background_tokens=7)  # fmt: skip
+                         kind="patches", background_tokens=len(BACKGROUNDS))  # fmt: skip
     assert config.image_size == 64
     decoder = VQGANDecoder(config)
     with torch.no_grad():

@@ -96,3 +96,27 @@ def test_objects_stay_inside_and_apart(emoji_font):
                 assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], scene.caption
         image = render_things(scene)
         assert image.shape == (64, 64, 3) and image.dtype == np.uint8
+
+
+def test_shapes_world_scenes_are_in_the_world_pixel_for_pixel(emoji_font):
+    from generation.embedded.things_world import SHAPES_WORLD_SEED, SHAPES_WORLD_SHARE, from_shapes_scene
+    from generation.embedded.world import World, render
+
+    for shapes_scene in World(8, "any").scenes(200):
+        scene = from_shapes_scene(shapes_scene)
+        assert scene.caption == shapes_scene.caption and scene.heldout == bool(shapes_scene.tags)
+        assert (render_things(scene) == render(shapes_scene)).all(), scene.caption
+    shapes = [from_shapes_scene(s) for s in World(SHAPES_WORLD_SEED, "train").scenes(3000)]
+    shared = sum(s in shapes for s in ThingWorld(0, "train").scenes(3000))
+    assert 0.5 * SHAPES_WORLD_SHARE * 3000 < shared < 1.5 * SHAPES_WORLD_SHARE * 3000
+
+
+def test_a_shape_is_drawn_at_the_shapes_worlds_sizes(emoji_font):
+    from generation.embedded.things_world import SHAPE_RADII
+    from generation.embedded.world import SIZES
+
+    assert sorted(SHAPE_RADII.values()) == sorted(SIZES.values())
+    radii = {o.r for s in ThingWorld(2, "any").scenes(2000) for o in s.objects if o.thing in SHAPES}
+    assert radii == set(SHAPE_RADII.values())
+    for s in ThingWorld(3, "heldout").scenes(300):
+        assert s.heldout
