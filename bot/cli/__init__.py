@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import math
 import sys
+from collections.abc import Callable
 
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.generate",  # dallebot generate
@@ -21,6 +23,27 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.mod",  # dallebot mod hide
     "bot.cli.models",  # dallebot models download | list | remove
 )
+
+
+def number(kind: type, low: float, high: float | None, *, low_open: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite `kind` in [low, high] (low excluded when `low_open`), else a clear error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "whole number" if kind is int else "number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {what}") from None
+        too_low = value <= low if low_open else value < low
+        if not math.isfinite(value) or too_low or (high is not None and value > high):
+            what = "a whole number" if kind is int else "a finite number"
+            bound = f"greater than {kind(low)}" if low_open else f"from {kind(low)}"
+            upper = f" to {kind(high)}" if high is not None else ""
+            raise argparse.ArgumentTypeError(f"{text} is out of range: use {what} {bound}{upper}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:

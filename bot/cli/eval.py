@@ -10,9 +10,15 @@ only when the subcommand runs.
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from bot.cli import number
 from generation.config import PRECISIONS
+
+COUNT = number(int, 1, None)  # captions, scenes, images, threads: at least one
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,9 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model", default=None, metavar="MODEL",
         help="a model directory or `things` (the embedded things model); default: the embedded shapes model",
     )  # fmt: skip
-    fid.add_argument("--captions", type=int, default=100, help="captions per split (default 100)")
+    fid.add_argument("--captions", type=COUNT, default=100, help="captions per split (default 100)")
     fid.add_argument("--device", default=None, help="cpu or cuda for fidelity (default: cuda if any)")
-    fid.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    fid.add_argument("--threads", type=COUNT, default=None, help="torch CPU threads (default: torch's)")
     fid.add_argument(
         "--dtype",
         default=None,
@@ -44,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     fid.add_argument(
         "--images",
-        type=int,
+        type=COUNT,
         default=1,
         help="also judge grids of this many images per prompt: different pictures and fidelity, at the "
         "model's grid defaults and at its single-image ones (default 1: no grids)",
@@ -59,12 +65,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model", default=None, metavar="MODEL",
         help="a model directory or `things` (the embedded things model); default: the embedded shapes model",
     )  # fmt: skip
-    emb.add_argument("--captions", type=int, default=100, help="held-out captions (default 100)")
+    emb.add_argument("--captions", type=COUNT, default=100, help="held-out captions (default 100)")
     emb.add_argument("--device", default=None, help="cpu or cuda (default: cuda if any)")
-    emb.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    emb.add_argument("--threads", type=COUNT, default=None, help="torch CPU threads (default: torch's)")
     emb.add_argument("--dtype", default=None, choices=PRECISIONS, help="engine precision")
     emb.add_argument(
-        "--detector-scenes", type=int, default=1000, help="scenes to check the detector on (1000)"
+        "--detector-scenes", type=COUNT, default=1000, help="scenes to check the detector on (1000)"
     )
     emb.add_argument(
         "--sheet", type=Path, default=None, metavar="PNG",
@@ -73,23 +79,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     emb.set_defaults(func=_embedded)
 
 
+def _fail(what: str, message: str) -> int:
+    print(f"dallebot eval {what}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _guarded(what: str, run: Callable[[], int]) -> int:
+    """Run an evaluation; a model that cannot be found or loaded, or a bad device, is a clear error
+    (with -v, the traceback too)."""
+    from generation import ModelLoadError
+
+    try:
+        return run()
+    except (ModelLoadError, ValueError) as exc:
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            raise
+        return _fail(what, str(exc))
+
+
 def _fidelity(args: argparse.Namespace) -> int:
     from generation.embedded.eval import main
 
-    return main(
+    return _guarded("fidelity", lambda: main(
         args.model,
         captions=args.captions,
         device=args.device,
         threads=args.threads,
         dtype=args.dtype,
         images=args.images,
-    )
+    ))  # fmt: skip
 
 
 def _embedded(args: argparse.Namespace) -> int:
     from generation.embedded.eval_embedded import main
 
-    return main(
+    if args.sheet is not None and not args.sheet.parent.is_dir():
+        return _fail("embedded", f"--sheet {args.sheet}: folder {args.sheet.parent} does not exist")
+    return _guarded("embedded", lambda: main(
         args.model,
         captions=args.captions,
         device=args.device,
@@ -97,11 +123,15 @@ def _embedded(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         detector_scenes=args.detector_scenes,
         sheet=args.sheet,
-    )
+    ))  # fmt: skip
 
 
 def _safety(args: argparse.Namespace) -> int:
     from bot.safety.eval import run, settings_from_file
 
+    if args.images is not None and not args.images.is_dir():
+        return _fail("safety", f"--images {args.images}: not a folder of PNG files")
+    if args.config is not None and not args.config.is_file():
+        return _fail("safety", f"--config {args.config}: no such file")
     run(args.images, settings=settings_from_file(args.config) if args.config else None)
     return 0

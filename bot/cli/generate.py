@@ -4,40 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot.cli import number
 from generation.config import PRECISIONS, ModelConfig, SamplingConfig
 
 SEED_LIMIT = 2**32  # the bot's own limit (bot/validation.py): seeds 0 … 2**32 - 1
 MAX_GRID = 16
 MAX_TOP_K = 16384  # the image vocabulary of every DALL·E Mini model
-
-
-def _number(kind: type, low: float, high: float | None, *, low_open: bool = False) -> Callable[[str], float]:
-    """An argparse type: a finite `kind` in [low, high] (low excluded when `low_open`), else a clear error."""
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            what = "whole number" if kind is int else "number"
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {what}") from None
-        too_low = value <= low if low_open else value < low
-        if not math.isfinite(value) or too_low or (high is not None and value > high):
-            what = "a whole number" if kind is int else "a finite number"
-            bound = f"greater than {kind(low)}" if low_open else f"from {kind(low)}"
-            upper = f" to {kind(high)}" if high is not None else ""
-            raise argparse.ArgumentTypeError(f"{text} is out of range: use {what} {bound}{upper}")
-        return value
-
-    parse.__name__ = kind.__name__  # argparse names the type in some messages
-    return parse
 
 
 def model_defaults() -> dict[str, SamplingConfig]:
@@ -72,29 +50,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--seed",
-        type=_number(int, 0, SEED_LIMIT - 1),
+        type=number(int, 0, SEED_LIMIT - 1),
         default=None,
         help=f"random seed, 0 to {SEED_LIMIT - 1} (default: a fresh one, printed)",
     )
     p.add_argument(
-        "--grid", type=_number(int, 1, MAX_GRID), default=1, metavar="N", help="generate N images, tiled"
+        "--grid", type=number(int, 1, MAX_GRID), default=1, metavar="N", help="generate N images, tiled"
     )
     defaults = model_defaults()
     p.add_argument(
         "--top-k",
-        type=_number(int, 1, MAX_TOP_K),
+        type=number(int, 1, MAX_TOP_K),
         default=None,
         help=f"sample among the k likeliest tokens {_default_help(defaults, 'top_k')}",
     )
     p.add_argument(
         "--temperature",
-        type=_number(float, 0, None, low_open=True),
+        type=number(float, 0, None, low_open=True),
         default=None,
         help=f"sampling temperature {_default_help(defaults, 'temperature')}",
     )
     p.add_argument(
         "--cond-scale",
-        type=_number(float, 0, None),
+        type=number(float, 0, None),
         default=None,
         help=f"guidance scale, 1 = off {_default_help(defaults, 'cond_scale')}",
     )
