@@ -59,7 +59,13 @@ def _too_long(length: int, limits: GenerationLimits) -> Rejected:
 
 
 def _bad_option(name: str, value: object, allowed: str) -> Rejected:
-    return Rejected(RejectionReason.BAD_OPTION, f"Option {name}={value!r} is out of range: use {allowed}.")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problem = "is not a number"
+    elif "whole number" in allowed and math.isfinite(value) and not float(value).is_integer():
+        problem = "is not a whole number"
+    else:
+        problem = "is out of range"
+    return Rejected(RejectionReason.BAD_OPTION, f"Option {name}={value!r} {problem}: use {allowed}.")
 
 
 def _number_in(value: object, low: float, high: float, *, integer: bool) -> bool:
@@ -75,7 +81,7 @@ def check_options(options: Options, limits: GenerationLimits) -> Options | Rejec
     if options.seed is not None and not _number_in(options.seed, 0, _SEED_LIMIT - 1, integer=True):
         return _bad_option("seed", options.seed, f"a whole number from 0 to {_SEED_LIMIT - 1}")
     if not _number_in(options.images, 1, limits.max_images, integer=True):
-        return _bad_option("images", options.images, f"1 to {limits.max_images}")
+        return _bad_option("images", options.images, f"a whole number from 1 to {limits.max_images}")
     if options.top_k is not None and not _number_in(
         options.top_k, limits.min_top_k, limits.max_top_k, integer=True
     ):

@@ -78,6 +78,21 @@ def test_out_of_range_options_are_rejected(options: Options) -> None:
     assert result.reason is RejectionReason.BAD_OPTION
 
 
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (Options(seed="abc"), "Option seed='abc' is not a number: use a whole number from 0"),  # type: ignore[arg-type]
+        (Options(images=True), "Option images=True is not a number: use a whole number from 1 to 4"),
+        (Options(images=2.5), "Option images=2.5 is not a whole number: use a whole number from 1 to 4"),
+        (Options(seed=-1), "Option seed=-1 is out of range: use a whole number from 0"),
+        (Options(temperature=math.nan), "Option temperature=nan is out of range"),
+    ],
+)  # fmt: skip
+def test_a_bad_option_says_what_is_wrong_with_it(options: Options, says: str) -> None:
+    result = check_options(options, LIMITS)
+    assert isinstance(result, Rejected) and result.message.startswith(says), result.message
+
+
 def test_valid_options_are_kept_and_typed() -> None:
     assert check_options(
         Options(seed=7.0, images=4, top_k=3, temperature=1, cond_scale=0), LIMITS

@@ -22,6 +22,7 @@ import re
 import secrets
 import socket
 import uuid
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -217,7 +218,7 @@ class WebAdapter(Adapter):
                     "status": "rejected",
                     "reason": "rate_limited",
                     "message": f"Too many requests from your address; wait {max(1, round(wait))} s.",
-                    "retry_after": None,
+                    "retry_after": iso(datetime.now(UTC) + timedelta(seconds=wait)),
                 },
                 status=429,
                 headers=retry_after_header(wait),
@@ -235,17 +236,19 @@ class WebAdapter(Adapter):
             return error(
                 400, f"id must be a string of 1 to {_CLIENT_ID_CHARS} characters (it makes retries safe)"
             )
+        prompt = body.get("prompt")
+        if prompt is not None and not isinstance(prompt, str):
+            return error(400, 'prompt must be text, like {"prompt": "a red fox"}')
         chosen = {name: body[name] for name in _OPTION_FIELDS if body.get(name) is not None}
         chosen.setdefault("seed", secrets.randbelow(_RANDOM_SEEDS))
         options = Options(**chosen)
-        prompt = body.get("prompt")
         token = identity.request_token(request[COOKIE_TOKEN], client_id)
         outcome = await self.service.submit(
             NewRequest(
                 platform=Platform.WEB,
                 external_id=token,  # scoped to this browser: another's same client id is another request
                 user_id=identity.user_id(request[ADDRESS_KEY]),
-                prompt=prompt if isinstance(prompt, str) else "",
+                prompt=prompt or "",
                 options=options,
             )
         )

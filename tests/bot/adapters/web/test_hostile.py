@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,9 @@ async def test_rate_limited_submit_says_when_to_retry(serve: Serve) -> None:
         async with session.post(f"{base}/api/requests", json={"prompt": "two"}) as response:
             assert response.status == 429
             assert response.headers["Retry-After"] == "60"
+            body = await response.json()  # the body says when too, as every other refusal does
+            wait = datetime.fromisoformat(body["retry_after"]) - datetime.now(UTC)
+            assert body["reason"] == "rate_limited" and 50 < wait.total_seconds() <= 60
     async with visitor("127.0.0.5") as other:  # another address has its own budget
         assert (await post(other, f"{base}/api/requests", {"prompt": "three"}))[0] == 202
 
@@ -168,6 +172,14 @@ async def test_odd_bodies_are_refused_with_a_client_error(serve: Serve) -> None:
                 assert 400 <= response.status < 500, (raw[:40], response.status, text)
                 for internal in ("Traceback", "sqlalchemy", "RecursionError", 'File "'):
                     assert internal not in text
+
+
+async def test_a_prompt_that_is_not_text_is_refused_as_such(serve: Serve) -> None:
+    base, _ = await serve(web={"submits_per_minute": 100})
+    async with visitor() as session:
+        for prompt in (5, ["a red fox"], {"text": "a red fox"}, True):
+            status, body = await post(session, f"{base}/api/requests", {"prompt": prompt})
+            assert status == 400 and "prompt must be text" in body["message"], (prompt, body)
 
 
 async def test_foreign_host_names_and_cross_site_posts_are_refused(serve: Serve) -> None:
