@@ -34,6 +34,7 @@ from bot.safety.spelling import (
     stretched,
 )
 from bot.safety.stems import SNOWBALL, stem
+from bot.safety.translit import cyrillic_reading, looks_romaji, looks_russian, normal_cyrillic, spellings
 
 TERMS_FILE = "terms.txt"
 # Entries of these kinds are also matched approximately; the others (person, minor, weak words)
@@ -48,6 +49,7 @@ _STEMLESS_KINDS = frozenset({"allow", "harm.injury", "hanged"})
 _MIN_FUZZY = 5
 _MEMO_SIZE = 50_000  # letters an entry needs before near misses of it count
 _MASKS = "〇○●◯×＊*□■"
+_KANA_MARKS = "\u3099\u309a"  # the voiced and semi-voiced sound marks of kana
 _LATIN_MASKS = "*#"  # "f*ck", "j#den": one hidden letter in a word of another script
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
                        "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
@@ -70,7 +72,10 @@ def fold_text(text: str) -> str:
         return text.lower()
     text = emoji.replace_emoji(_map_enclosed_letters(text), " ")
     text = unicodedata.normalize("NFKC", _drop_invisible(text)).casefold()
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    # accents go; kana keep their voicing marks ("グロ", gore, is not "クロ", black)
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch) or ch in _KANA_MARKS
+    )
     text = "".join(chr(ord(ch) + 0x60) if 0x3041 <= ord(ch) <= 0x3096 else ch for ch in text)  # ひ → ヒ
     return unicodedata.normalize("NFC", text).translate(_SMALL_KANA)
 
@@ -172,6 +177,12 @@ class TermIndex:
         self.stems: dict[tuple[str, str], list[Entry]] = defaultdict(list)  # (lang, stem)
         self.stem_phrases: dict[tuple[str, tuple[str, ...]], list[Entry]] = defaultdict(list)
         self.masked: dict[str, list[Entry]] = defaultdict(list)  # a word with one letter hidden
+        # Russian and kana entries by how a Latin-letter prompt spells them (translit.py)
+        self.cyrillic: dict[str, list[Entry]] = defaultdict(list)
+        self.cyrillic_prefix: dict[str, list[Entry]] = defaultdict(list)
+        self.cyrillic_stems: dict[str, list[Entry]] = defaultdict(list)
+        self.cyrillic_phrases: dict[tuple[str, ...], list[Entry]] = defaultdict(list)
+        self.romaji: dict[str, list[Entry]] = defaultdict(list)
         self._stem_memo: dict[tuple[str, str], str] = {}
         self._memo: dict[tuple[str, bool], tuple[Entry, ...]] = {}  # prompts reuse the same words
         for entry in entries:
@@ -180,6 +191,8 @@ class TermIndex:
 
     def _add(self, entry: Entry) -> None:
         raw = entry.text
+        if entry.kind != "allow":
+            self._add_translit(entry)
         if entry.lang == "ja" or any(_is_cjk(ch) for ch in raw):
             folded = fold_text(raw).replace(" ", "")
             if entry.kind == "allow":
@@ -221,6 +234,54 @@ class TermIndex:
             consonants = skeleton(short)
             if len(consonants) >= 3 and word.isascii() and entry.kind in _SKELETON_KINDS:
                 self.skeletons[consonants].append((short, entry))
+
+    def _add_translit(self, entry: Entry) -> None:
+        """Index a Cyrillic entry by its compared form and stem, a kana one by its romaji."""
+        raw = entry.text
+        if all("\u3040" <= ch <= "\u30ff" for ch in raw.rstrip("*")) and len(raw) >= 2:
+            for spelled in spellings(raw.rstrip("*")):
+                if len(spelled) >= 4:
+                    self.romaji[spelled].append(entry)
+            return
+        if not any("\u0400" <= ch <= "\u04ff" for ch in raw) or entry.lang not in ("ru", "*"):
+            return
+        words = [normal_cyrillic(w) for w in fold_text(raw.rstrip("*")).replace("_", " ").split()]
+        if len(words) > 1:
+            self.cyrillic_phrases[tuple(stem("ru", w) or w for w in words)].append(entry)
+        elif raw.endswith("*"):
+            if len(words[0]) >= 4:
+                self.cyrillic_prefix[words[0]].append(entry)
+        else:
+            self.cyrillic[words[0]].append(entry)
+            if (found := stem("ru", words[0])) is not None and entry.kind not in _STEMLESS_KINDS:
+                self.cyrillic_stems[found].append(entry)
+
+    def _match_translit(self, words: list[str], hits: Hits) -> None:
+        """Words of a Latin-letter prompt typed for Russian or Japanese, read in that script
+        (translit.py); what they match counts in every language the prompt is taken for."""
+        latin = [w for w in words if w.isascii() and w.isalpha()]
+        if not latin:
+            return
+        if looks_romaji(latin):
+            for word in latin:
+                for entry in self.romaji.get(word, ()):
+                    hits.add(Entry(entry.kind, "*", entry.text))
+        if not looks_russian(latin):
+            return
+        readings = [cyrillic_reading(w) if w not in self.known_words or len(w) < 3 else "" for w in latin]
+        for reading in (r for r in readings if len(r) >= 3):
+            found = list(self.cyrillic.get(reading, ()))
+            for k in range(4, len(reading) + 1):
+                found.extend(self.cyrillic_prefix.get(reading[:k], ()))
+            if not found and (root := stem("ru", reading)) is not None:
+                found = [_weakened(e, root) for e in self.cyrillic_stems.get(root, ())]
+            for entry in found:
+                hits.add(Entry(entry.kind, "*", entry.text))
+        stems = [stem("ru", r) or r for r in readings]
+        for n in range(2, 4):
+            for i in range(len(stems) - n + 1):
+                for entry in self.cyrillic_phrases.get(tuple(stems[i : i + n]), ()):
+                    hits.add(Entry(entry.kind, "*", entry.text))
 
     @classmethod
     def packaged(cls, known_words: Iterable[str] = (), allow: Iterable[str] = ()) -> TermIndex:
@@ -330,6 +391,7 @@ class TermIndex:
                     hits.add(entry)
                 for entry in self._spelled_words(reading):
                     hits.add(entry)
+        self._match_translit(words, hits)
         for age in ages_under_18(folded):
             hits.add(Entry("minor", "*", age))
         return hits, folded

@@ -1,0 +1,145 @@
+"""Words typed in Latin letters for another script: Russian transliterated, Japanese in romaji.
+
+"golaya devochka", "razdevaetsya", "zhidy" are Russian words any Russian reader recognises;
+"jisatsu", "guro" are Japanese ones. The term lists hold them in Cyrillic and in kana, so the
+matcher reads such a word back into that script and looks it up there (terms.py).
+
+Russian: a common transliteration, longest spelling first ("shch" before "sh" before "s"), and
+both sides compared without soft and hard signs and with "й" as "и", since people drop or
+guess them ("shkolnitsa" is "школьница"). Only a prompt that looks Russian is read this way (a
+function word like "v" or "dlya", or a spelling like "zh", "kh", "-aya", "-tsya"), so "para"
+in a Spanish prompt never becomes "пара".
+
+Japanese: the kana entries are spelled out in Hepburn romaji ("ジサツ" → "jisatsu") and a
+prompt's word must equal one; only in a prompt whose every word is romaji and that has a
+particle ("no", "wo") or a spelling only romaji has ("shi", "tsu", "kk", "ou"), so Portuguese
+"uma fera" is not read as "フェラ".
+"""
+
+from __future__ import annotations
+
+import re
+
+# Latin spellings of Russian letters, longest first
+_TO_CYRILLIC = (
+    ("shch", "щ"), ("tsya", "тся"), ("tsia", "тся"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"),
+    ("ch", "ч"), ("sh", "ш"), ("ya", "я"), ("yu", "ю"), ("yo", "е"), ("ye", "е"), ("ja", "я"), ("ju", "ю"),
+    ("jo", "е"), ("a", "а"), ("b", "б"), ("v", "в"), ("w", "в"), ("g", "г"), ("d", "д"), ("e", "е"),
+    ("z", "з"), ("i", "и"), ("j", "и"), ("k", "к"), ("q", "к"), ("l", "л"), ("m", "м"), ("n", "н"),
+    ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"), ("h", "х"),
+    ("c", "ц"), ("x", "кс"), ("'", ""),
+)  # fmt: skip
+_VOWELS = "aeiouy"
+# Words only Russian has among the policy's Latin-script languages, and spellings only a
+# transliteration of Russian makes.
+_RUSSIAN_WORDS = frozenset({"v", "vo", "s", "so", "dlya", "eto", "bez", "kak", "chto", "ochen", "pod", "nad",
+                            "iz", "ot", "menya", "tebya", "ego", "yeyo", "ee", "ikh", "nas", "vas"})  # fmt: skip
+_RUSSIAN_SHAPE = re.compile(r"zh|kh|shch|tsya$|sya$|aya$|yye$|oye$|ykh$|ikh$|[^aeiou]yy$|[^aeiou]iy$|yu$|'")
+
+
+def _normal_cyrillic(word: str) -> str:
+    """Soft and hard signs dropped, й as и, э and ё as е: how both sides are compared."""
+    return word.replace("ь", "").replace("ъ", "").replace("й", "и").replace("э", "е").replace("ё", "е")
+
+
+def looks_russian(chunks: list[str]) -> bool:
+    """Whether a Latin-letter prompt (its lower-case chunks) reads as transliterated Russian."""
+    return any(c in _RUSSIAN_WORDS or _RUSSIAN_SHAPE.search(c) for c in chunks)
+
+
+def cyrillic_reading(word: str) -> str:
+    """A Latin word read as transliterated Russian, compared form ("razdevaetsya" → "раздеваетса")."""
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        for latin, cyrillic in _TO_CYRILLIC:
+            if word.startswith(latin, i):
+                if latin == "y":
+                    break
+                out.append(cyrillic)
+                i += len(latin)
+                break
+        else:
+            # "y" alone: "ы" after a consonant, "й" after a vowel (compared as "и")
+            if word[i] == "y":
+                out.append("и" if i and word[i - 1] in _VOWELS else "ы")
+            else:
+                return ""  # not a letter a transliteration uses
+            i += 1
+    return _normal_cyrillic("".join(out))
+
+
+def normal_cyrillic(word: str) -> str:
+    """A Cyrillic entry in the compared form (see cyrillic_reading)."""
+    return _normal_cyrillic(word)
+
+
+# Katakana (hiragana is shifted to katakana first) spelled in Hepburn romaji
+_KANA = dict(
+    zip(
+        "アイウエオカキクケコガギグゲゴサシスセソザジズゼゾタチツテトダヂヅデドナニヌネノハヒフヘホ"
+        "バビブベボパピプペポマミムメモヤユヨラリルレロワヲン",
+        "a i u e o ka ki ku ke ko ga gi gu ge go sa shi su se so za ji zu ze zo ta chi tsu te to da ji zu "
+        "de do na ni nu ne no ha hi fu he ho ba bi bu be bo pa pi pu pe po ma mi mu me mo ya yu yo ra ri "
+        "ru re ro wa o n".split(),
+        strict=True,
+    )
+)
+_SMALL = {"ャ": "ya", "ュ": "yu", "ョ": "yo", "ァ": "a", "ィ": "i", "ゥ": "u", "ェ": "e", "ォ": "o"}
+
+
+def romaji(kana: str) -> str:
+    """Kana spelled in Hepburn romaji ("ショタ" → "shota", "セックス" → "sekkusu"); "" if it holds
+    anything but kana."""
+    kana = "".join(chr(ord(ch) + 0x60) if 0x3041 <= ord(ch) <= 0x3096 else ch for ch in kana)
+    out = ""
+    double = False
+    for ch in kana:
+        if ch == "ッ":
+            double = True
+            continue
+        if ch in _SMALL:
+            small = _SMALL[ch]
+            if not out or out[-1] not in "aiueo":
+                return ""
+            if small.startswith("y") and out.endswith(("shi", "chi", "ji")):
+                out = out[:-1] + small[1]  # "シ" + "ョ" = "sho"
+            elif small.startswith("y") and out.endswith("i"):
+                out = out[:-1] + small  # "キ" + "ャ" = "kya"
+            else:
+                out = out[:-1] + small  # "フ" + "ェ" = "fe"
+            continue
+        if ch == "ー":
+            if not out:
+                return ""
+            out += out[-1]
+            continue
+        syllable = _KANA.get(ch)
+        if syllable is None:
+            return ""
+        if double:  # "エッチ": "etchi" in Hepburn, "ecchi" as people type it (see spellings)
+            syllable = ("t" if syllable.startswith("ch") else syllable[0]) + syllable
+            double = False
+        out += syllable
+    return out
+
+
+_ROMAJI_RE = re.compile(
+    r"(?:(?:[kgszjtdnhbpmrfwy]|sh|ch|ts|ky|gy|ny|hy|by|py|my|ry)?[aeiou]|n|(?=[kstpgzdbhjmr])[kstpgzdbhjmr](?=[kstpgzdbhjmr]))+"
+)
+_PARTICLES = frozenset({"no", "wo", "ga", "wa", "ni", "de", "na", "to", "suru", "shite", "shita", "desu", "da"})
+_ROMAJI_SHAPE = re.compile(r"shi|tsu|chi|ky|ry|ny|hy|gy|kk|tt|pp|ss|ou|uu|ii")
+
+
+def looks_romaji(words: list[str]) -> bool:
+    """Whether a Latin-letter prompt reads as Japanese in romaji: every word spelled in romaji
+    syllables, and a particle or a spelling only romaji has."""
+    if not words or not all(_ROMAJI_RE.fullmatch(w) for w in words):
+        return False
+    return any(w in _PARTICLES for w in words) or any(_ROMAJI_SHAPE.search(w) for w in words)
+
+
+def spellings(kana: str) -> set[str]:
+    """The romaji a person may type for kana: Hepburn, and "cch" for its "tch" ("ecchi")."""
+    found = romaji(kana)
+    return {found, found.replace("tch", "cch")} - {""}
