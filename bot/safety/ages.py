@@ -1,8 +1,10 @@
 """Ages under 18 in a prompt, in figures or in words, in the policy's languages.
 
 "12 year old", "10yo", "once años", "dix ans", "quindici anni", "zwölf Jahre", "двенадцати лет",
-"十二歳" are minors; "hace diez años" (ten years ago) is a time, not an age. The text is folded
-(lower case, no accents) before it gets here.
+"十二歳" are minors; "hace diez años" (ten years ago) is a time, not an age. So are school years
+below university ("a sixth grader", "high school girl", "en CM2", "aus der 7. Klasse", "do 5º ano",
+"di terza media", "пятиклассница", "小学5年生", "中2"), "aged 12" and "a boy of ten". The text is
+folded (lower case, no accents) before it gets here.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 
 AGE_RE = re.compile(
-    r"(?<!\d)(\d{1,2})\s*-?\s*(?:years?|yrs?|yo\b|y/o|anos|ans\b|anni|jahre|jahrig|jaehrig|лет|года|歳|才)"
+    r"(?<!\d)(\d{1,2})\s*-?\s*(?:years?|yrs?|yo\b|y/o|anos|ans\b|anni|jahre|jahrig|jaehrig|лет|года|let\b|goda\b|歳|才)"
 )
 # Ages under 18 written in words, in the policy's languages (folded: no accents), before a word
 # for years: "twelve-year-old", "once años", "dix ans", "quindici anni", "zwölf Jahre",
@@ -37,6 +39,33 @@ AGE_WORD_RE = re.compile(
 _TIME_AGO = re.compile(r"(?:\bhace|\bil y a|\bvor|\bha|\bfaz)\s*$|^\s*(?:ago|fa\b|назад|atras|antes)")
 
 
+_ORDINAL = (
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|1st|2nd|3rd|[4-9]th"
+    r"|1[01]th)"
+)
+_NUMBER = rf"(?:1[0-7]|[1-9]|{_UNDER_18_WORDS})"
+SCHOOL_RE = re.compile(
+    rf"\b{_ORDINAL}[- ]grade(?:rs?)?\b"
+    r"|\b(?:high|middle|elementary|grade|primary|junior high|prep)[- ]?schoolers?\b"
+    r"|\b(?:high|middle|elementary|grade|primary|junior high)[- ]school\s+(?:girls?|boys?|students?|kids?|pupils?"
+    r"|cheerleaders?)\b"
+    r"|\b(?:primero|segundo|tercero|cuarto|quinto|sexto|[1-6]o) (?:de |grado de )?(?:primaria|secundaria|eso)\b"
+    r"|\bde (?:prepa|preparatoria|secu)\b"
+    r"|\ben (?:cp|ce1|ce2|cm1|cm2|6e|5e|4e|3e|6eme|5eme|4eme|3eme|sixieme|cinquieme|quatrieme)\b"
+    r"|\b(?:[1-9]|1[0-2])\.\s*klasse\b|\b(?:erst|zweit|dritt|viert|funft|sechst|siebt|acht|neunt|zehnt)klassler"
+    r"|\b(?:do|no) (?:[1-9]o?|primeiro|segundo|terceiro|quarto|quinto|sexto|setimo|oitavo|nono) ano\b"
+    r"|\b(?:do|no) ensino (?:fundamental|medio)\b"
+    r"|\b(?:di|in) (?:prima|seconda|terza) media\b|\b(?:delle|alle) medie\b"
+    r"|\b(?:перво|второ|третье|четвер|пяти|шести|семи|восьми|девяти|десяти|одиннадцати)классни"
+    r"|\b(?:[1-9]|1[01])[- ]?(?:го )?класса\b"
+    r"|小学[1-6一二三四五六]年|[小中][1-6一二三](?![0-9年日])|中学[1-3一二三]年|高校[1-3一二三]年|女子高生|男子高生|高校生"
+)
+# "aged 12", "age 12", "a boy of ten" ("cheese aged 12 months" is no one's age)
+AGED_RE = re.compile(
+    rf"\b(?:aged?\s+|(?:boy|girl|lad|lass|son|daughter)s?\s+of\s+)({_NUMBER})\b(?!\s*(?:days|weeks|months))"
+)
+
+
 def ages_under_18(folded: str) -> list[str]:
     """What says a minor's age in the folded text: "age 12" for figures, "age in words" once."""
     found = [f"age {m.group(1)}" for m in AGE_RE.finditer(folded) if int(m.group(1)) < 18]
@@ -45,4 +74,8 @@ def ages_under_18(folded: str) -> list[str]:
         if not (_TIME_AGO.search(before) or _TIME_AGO.search(folded[match.end() : match.end() + 8])):
             found.append("age in words")
             break
+    if SCHOOL_RE.search(folded):
+        found.append("school year")
+    if AGED_RE.search(folded):
+        found.append("aged")
     return found

@@ -153,7 +153,7 @@ class SafetyFilter:
         # too; with the n-grams as well it refused more look-alikes than it caught prompts
         found = categorise(hits, languages.likely, sexual_signal=listed, text=folded)
         ngram_scores: dict[Category, float] = {}
-        open_categories = {c for c in anchored(hits, languages.likely) if c not in found}
+        open_categories = {c for c in anchored(hits, languages.likely, folded) if c not in found}
         open_categories.discard(Category.SEXUAL)
         if self.ngram_model is not None and open_categories:  # most prompts anchor nothing: no scoring
             scores = self.ngram_model.flagged(text)

@@ -15,6 +15,11 @@ warmth ("caliente", "heiß") only beside something suggestive; sucking or lickin
 two people; a body or a person cut to pieces, and brains with a bullet, are `violence_gore`;
 anorexia shown as starving or bones, cuts on limbs, and someone hanging from a beam in a room
 or with a rope are `self_harm`.
+
+Sixth pass: nudity as the subject of art (a statue, an old master, a painting in a museum) is not
+`sexual` by itself, unless a minor is named; taking off a garment is undressing; sleepwear in bed
+is how children sleep, not a suggestive pair; a hate symbol beside a slogan that keeps a place for
+one race, or a group told to get out on a sign or beside a symbol, is `hate`.
 """
 
 from __future__ import annotations
@@ -46,14 +51,17 @@ MINOR_CONTEXT = ("attire", "setting", "suggestive", "intimate", "expose", "nude"
                  "spread", "big")  # fmt: skip
 
 
-def anchored(hits: Hits, languages: frozenset[str]) -> set[Category]:
-    """The categories a term of the prompt anchors (see ANCHORS and MINOR_CONTEXT)."""
+def anchored(hits: Hits, languages: frozenset[str], text: str | None = None) -> set[Category]:
+    """The categories a term of the prompt anchors (see ANCHORS and MINOR_CONTEXT); `text`, the
+    folded prompt, tells a minor's word that names a costume ("dressed as a schoolgirl")."""
     found = {c for c, kinds in ANCHORS.items() if any(hits.words(kind, languages) for kind in kinds)}
-    if (
-        Category.SEXUAL_MINORS in found
-        and not hits.words("sexual_minors.strong", languages)
-        and not any(hits.words(kind, languages) for kind in MINOR_CONTEXT)
-    ):
+    minor = hits.words("minor", languages)
+    if minor and minor <= _costume(text, minor, hits.words("costume", languages), hits.words("dressed_as", languages)):
+        found.discard(Category.SEXUAL_MINORS)
+    context = [kind for kind in MINOR_CONTEXT if hits.words(kind, languages)]
+    if context == ["setting"] and hits.words("sleepwear", languages):
+        context = []  # "una niña en camisón leyendo en la cama": how children sleep
+    if Category.SEXUAL_MINORS in found and not hits.words("sexual_minors.strong", languages) and not context:
         found.discard(Category.SEXUAL_MINORS)
     return found
 
@@ -92,6 +100,32 @@ def _drawn_as(text: str | None, group: set[str], likened: set[str], animal: set[
     )
 
 
+def _costume(text: str | None, minor: set[str], costume: set[str], dressed_as: set[str]) -> set[str]:
+    """The minor words that name a costume: right before a word for one ("schoolgirl outfit",
+    "Schulmädchen verkleidet") or right after "dressed as" ("disfrazada de colegiala")."""
+    if text is None or not (costume or dressed_as):
+        return set()
+    named = set()
+    for word in minor:
+        starts = _positions(text, {word})
+        length = len(word.rstrip("*~"))
+        ends = [p + length for p in starts]
+        after = [p for c in costume for p in _positions(text, {c})]
+        before = [p + len(d.rstrip("*~")) for d in dressed_as for p in _positions(text, {d})]
+        if any(0 <= a - e <= 4 for e in ends for a in after) or any(0 <= s - b <= 5 for s in starts for b in before):
+            named.add(word)
+    return named
+
+
+def _near(text: str | None, these: set[str], those: set[str], within: int = 16) -> bool:
+    """Whether a word of each set starts within `within` characters of the other in the folded
+    text ("fuori gli immigrati"); words it does not hold as written (respellings) count as near."""
+    if text is None:
+        return True
+    a, b = _positions(text, these), _positions(text, those)
+    return not (a and b) or any(abs(x - y) <= within for x in a for y in b)
+
+
 def categorise(
     hits: Hits, languages: frozenset[str], *, sexual_signal: str | None = None, text: str | None = None
 ) -> dict[Category, str]:
@@ -112,8 +146,21 @@ def categorise(
 
     strong, weak, nude = words("sexual.strong"), words("sexual.weak"), words("nude")
     person, minor = words("person"), words("minor")
+    # "dressed as a schoolgirl", "a schoolgirl outfit": the word names a costume, not a child
+    minor = minor - _costume(text, minor, words("costume"), words("dressed_as"))
     intimate, exposed, acts = words("intimate"), words("expose"), words("sex_act")
-    soft = words("attire") | words("setting")  # suggestive only in company
+    if words("remove") and words("garment"):  # "colegiala quitándose la blusa": undressing
+        weak = weak | {"undressing: " + ", ".join(sorted(words("remove") | words("garment")))}
+    # nudity as the subject of art ("a Greek statue of a nude man", "a Rubens in a museum"): the
+    # words of nudity alone say nothing there; anything else sexual still counts, and a minor
+    # is never art's excuse
+    if not minor and (words("artwork") or (words("museum") and (words("picture") or len(words("museum")) >= 2))):
+        strong, weak = strong - nude, weak - nude
+        nude = nude if (weak or words("suggestive") or strong) else set()
+    sleepwear, bed = words("sleepwear"), words("setting")
+    soft = words("attire") | bed | sleepwear  # suggestive only in company
+    if soft and soft <= sleepwear | bed and not words("suggestive"):
+        soft = set()  # "una niña en pijama leyendo en la cama": how children sleep
     # warmth ("caliente", "heiß") is suggestive only beside something that already is
     if words("hot") and (words("suggestive") or intimate or words("attire")):
         soft |= words("hot")
@@ -251,6 +298,17 @@ def categorise(
         note(Category.HATE, group, words("animal"), words("worn"))  # "an ape wearing a kippah"
     elif hate_weak and (dehumanize or incite):
         note(Category.HATE, hate_weak, dehumanize, incite)
+    elif (race_only := words("race_only")) and (hate_weak or words("hate_symbol") or group):
+        note(Category.HATE, race_only, hate_weak, words("hate_symbol"), group)  # "la France aux Français blancs"
+    elif words("hate_symbol") and (dehumanize or incite):
+        note(Category.HATE, words("hate_symbol"), dehumanize, incite)
+    elif (
+        group
+        and words("expel")
+        and (hate_weak or words("hate_symbol") or words("sign"))
+        and _near(text, group, words("expel"))
+    ):  # "pancarta con cruz celta: fuera negros"; "musulmanes fuera de la mezquita" is a place
+        note(Category.HATE, group, words("expel"), hate_weak, words("hate_symbol"), words("sign"))
     elif words("pride_flag") and words("burn"):  # "a burning pride flag with people cheering"
         note(Category.HATE, words("pride_flag"), words("burn"))
     elif words("bigoted") and words("depiction"):  # "a racist caricature", "an antisemitic cartoon"

@@ -24,6 +24,7 @@ import emoji
 
 from bot.safety.ages import ages_under_18
 from bot.safety.normalize import _CONFUSABLES, _drop_invisible, _map_enclosed_letters
+from bot.safety.patterns import pattern_kinds
 from bot.safety.spelling import (
     collapse,
     deletes,
@@ -262,10 +263,11 @@ class TermIndex:
         latin = [w for w in words if w.isascii() and w.isalpha()]
         if not latin:
             return
-        if looks_romaji(latin):
-            for word in latin:
-                for entry in self.romaji.get(word, ()):
-                    hits.add(Entry(entry.kind, "*", entry.text))
+        if looks_romaji(latin):  # a word, or two or three written apart ("bara bara")
+            for n in (1, 2, 3):
+                for i in range(len(latin) - n + 1):
+                    for entry in self.romaji.get("".join(latin[i : i + n]), ()):
+                        hits.add(Entry(entry.kind, "*", entry.text))
         if not looks_russian(latin):
             return
         readings = [cyrillic_reading(w) if w not in self.known_words or len(w) < 3 else "" for w in latin]
@@ -394,6 +396,8 @@ class TermIndex:
         self._match_translit(words, hits)
         for age in ages_under_18(folded):
             hits.add(Entry("minor", "*", age))
+        for kind, label in pattern_kinds(folded):
+            hits.add(Entry(kind, "*", label))
         return hits, folded
 
     def _spelled_words(self, run: str) -> Iterable[Entry]:

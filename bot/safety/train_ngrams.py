@@ -121,7 +121,8 @@ def anchored_categories(texts: Sequence[str]) -> dict[str, set[str]]:
     out = {}
     for text in texts:
         likely = languages.identify(text).likely
-        out[text] = {c.value for c in anchored(index.match(text, likely)[0], likely)}
+        hits, folded = index.match(text, likely)
+        out[text] = {c.value for c in anchored(hits, likely, folded)}
     return out
 
 

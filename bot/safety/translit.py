@@ -34,7 +34,7 @@ _VOWELS = "aeiouy"
 # transliteration of Russian makes.
 _RUSSIAN_WORDS = frozenset({"v", "vo", "s", "so", "dlya", "eto", "bez", "kak", "chto", "ochen", "pod", "nad",
                             "iz", "ot", "menya", "tebya", "ego", "yeyo", "ee", "ikh", "nas", "vas"})  # fmt: skip
-_RUSSIAN_SHAPE = re.compile(r"zh|kh|shch|tsya$|sya$|aya$|yye$|oye$|ykh$|ikh$|[^aeiou]yy$|[^aeiou]iy$|yu$|'")
+_RUSSIAN_SHAPE = re.compile(r"zh|kh|shch|tsya$|sya$|aya$|yye$|oye$|ykh$|ikh$|[^aeiou]yy$|[^aeiou]iy$|[^aeiou]ym$|ogo$|yu$|'")
 
 
 def _normal_cyrillic(word: str) -> str:
