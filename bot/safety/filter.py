@@ -20,6 +20,7 @@ from bot.safety.image import ImageClassifier, OpenNsfwClassifier
 from bot.safety.language import LanguageIdentifier
 from bot.safety.ngrams import NgramModel
 from bot.safety.normalize import normalize
+from bot.safety.patterns import name_drinks
 from bot.safety.policy import PRECEDENCE, REASONS, Category
 from bot.safety.rules import anchored, categorise
 from bot.safety.settings import SafetySettings
@@ -132,7 +133,8 @@ class SafetyFilter:
         if not self.settings.prompt.enabled:
             return Verdict("prompt", True, 0.0, threshold, "prompt gate disabled in config", "disabled")
         assert self.lexicon is not None and self.prompt_model is not None and self.terms is not None
-        # 1. which languages the words are to be read in
+        # 1. drinks named after sex named as drinks; which languages the words are to be read in
+        text = name_drinks(text)
         languages = self.languages.identify(text)
         # 2. the policy's terms, respellings folded; the operator's lists and the English classifier
         hits, folded = self.terms.match(text, languages.likely)

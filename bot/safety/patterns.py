@@ -3,8 +3,10 @@
 German splits its verbs ("zieht sich vor der Kamera aus", undresses), so an entry of adjacent
 words misses them; "Junge" is a boy as a noun and "young" as an adjective ("der Junge im Bett",
 "eine junge Frau"); Japanese writes school years in Latin initials inside its own text
-("JKのパンチラ": a high-school girl). Each pattern runs on the folded prompt (lower case, no
-accents, kana folded) and names the kind of term it stands for.
+("JKのパンチラ": a high-school girl); "une petite" is a little girl when no noun follows. Each
+pattern runs on the folded prompt (lower case, no accents, kana folded) and names the kind of term
+it stands for. Drinks named after sex ("a Sex on the Beach cocktail") are named as drinks before
+the gate reads the prompt, when a word for a drink is beside them and no one is "having" them.
 """
 
 from __future__ import annotations
@@ -15,13 +17,25 @@ _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 # (kind, what the audit shows, pattern)
 PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     # a separable verb of undressing, up to six words apart: "zieht sich langsam vor der Kamera aus"
-    ("nude", "zieht sich … aus", re.compile(r"\b(?:zieht|ziehen|zog|zogen)\s+(?:sich|ihr|ihm)\b(?:\s+\S+){0,6}?\s+aus\b")),
+    # ("zieht langsam ihr Höschen aus"; "aus" ends the clause: "zieht aus Berlin weg" is a move)
+    ("nude", "zieht sich … aus", re.compile(
+        r"\b(?:zieht|ziehen|zog|zogen)\b(?:\s+\S+){0,6}?\s+aus(?=\s*(?:$|[,.;:!?]|und\b))"
+    )),
     # "Junge" as a noun: at the end, before punctuation, a preposition or a verb, not before a noun
     ("minor", "junge (noun)", re.compile(
         r"\bjunge[n]?\b(?=\s*(?:$|[,.;:!?)]|(?:im|in|mit|am|an|auf|beim|und|ohne|zieht|ist|liegt|steht|sitzt"
         r"|posiert|badet|duscht|schlaft|spielt|von|vor|unter|bei|zeigt|nackt|oben|allein)\b))"
     )),
-    ("minor", "kleiner junge", re.compile(r"\b(?:kleine[rn]?|nackte[rn]?|der|dem|den|einem|einen)\s+jungen?\b(?!\s+(?:frau|mann|manner|frauen|dame|leute|erwachsene\w*)\b)")),
+    # "une petite en sous-vêtements", "una pequeña en la cama": a little girl, no noun after
+    ("minor", "petite (noun)", re.compile(
+        r"\b(?:une|la|cette|una|la|esta|uma|a|essa)\s+(?:petite|pequena|piccola|pequenina|piccolina)\b"
+        r"(?=\s*(?:$|[,.;:!?]|(?:en|qui|de|dans|avec|sur|sans|nue|toute|que|con|sin|in|che|senza|sul|sulla|na|no"
+        r"|com|sem)\b))"
+    )),
+    ("minor", "kleiner junge", re.compile(
+        r"\b(?:kleine[rn]?|nackte[rn]?|der|dem|den|einem|einen)\s+jungen?\b"
+        r"(?!\s+(?:frau|mann|manner|frauen|dame|leute|erwachsene\w*)\b)"
+    )),
 )  # fmt: skip
 # JK, JC, JS: a high-school, middle-school and primary-school girl, written inside Japanese text
 _SCHOOLGIRL_INITIALS = re.compile(r"(?<![a-z])(?:jk|jc|js|dk|dc|ds)(?![a-z])")
@@ -38,3 +52,29 @@ def pattern_kinds(folded: str) -> list[tuple[str, str]]:
     if _CJK.search(folded) and _OFFICE_LADY.search(folded):
         found.append(("person", "ol"))
     return found
+
+
+_DRINK_NAMES = re.compile(
+    r"sex\s+on\s+the\s+beach|slippery\s+nipple|screaming\s+orgasm|секс\s+на\s+пляже|セックス・?オン・?ザ・?ビーチ",
+    re.IGNORECASE,
+)
+_DRINK_WORDS = re.compile(
+    r"\b(?:cocktails?|drinks?|shots?|glass|bartender|barman|mixologist|c[oó]ctel(?:es)?|tragos?|bebidas?|verre"
+    r"|boisson|coquetel|drinques?|ta[cç]a|bicchiere|коктейл\w*|бокал\w*)\b|カクテル|グラス",
+    re.IGNORECASE,
+)
+_HAVING = re.compile(
+    r"\b(?:hav(?:e|ing)|has|had|mak(?:e|ing)|ten(?:er|iendo)|hac(?:er|iendo)|faire|font|fait|haben|hat|fazendo"
+    r"|fazer|fare|fanno|занима\w*)\s*$",
+    re.IGNORECASE,
+)
+
+
+def name_drinks(text: str) -> str:
+    """`text` with drinks named after sex called "cocktail" when a word for a drink is in it and
+    no verb makes the name an act ("a couple having sex on the beach with cocktails" stays)."""
+    if not _DRINK_NAMES.search(text) or not _DRINK_WORDS.search(text):
+        return text
+    return _DRINK_NAMES.sub(
+        lambda m: m.group(0) if _HAVING.search(text[max(0, m.start() - 20) : m.start()]) else "cocktail", text
+    )

@@ -56,7 +56,9 @@ def anchored(hits: Hits, languages: frozenset[str], text: str | None = None) -> 
     folded prompt, tells a minor's word that names a costume ("dressed as a schoolgirl")."""
     found = {c for c, kinds in ANCHORS.items() if any(hits.words(kind, languages) for kind in kinds)}
     minor = hits.words("minor", languages)
-    if minor and minor <= _costume(text, minor, hits.words("costume", languages), hits.words("dressed_as", languages)):
+    if minor and minor <= _costume(
+        text, minor, hits.words("costume", languages), hits.words("dressed_as", languages)
+    ):
         found.discard(Category.SEXUAL_MINORS)
     context = [kind for kind in MINOR_CONTEXT if hits.words(kind, languages)]
     if context == ["setting"] and hits.words("sleepwear", languages):
@@ -112,7 +114,9 @@ def _costume(text: str | None, minor: set[str], costume: set[str], dressed_as: s
         ends = [p + length for p in starts]
         after = [p for c in costume for p in _positions(text, {c})]
         before = [p + len(d.rstrip("*~")) for d in dressed_as for p in _positions(text, {d})]
-        if any(0 <= a - e <= 4 for e in ends for a in after) or any(0 <= s - b <= 5 for s in starts for b in before):
+        if any(0 <= a - e <= 4 for e in ends for a in after) or any(
+            0 <= s - b <= 5 for s in starts for b in before
+        ):
             named.add(word)
     return named
 
@@ -154,7 +158,9 @@ def categorise(
     # nudity as the subject of art ("a Greek statue of a nude man", "a Rubens in a museum"): the
     # words of nudity alone say nothing there; anything else sexual still counts, and a minor
     # is never art's excuse
-    if not minor and (words("artwork") or (words("museum") and (words("picture") or len(words("museum")) >= 2))):
+    if not minor and (
+        words("artwork") or (words("museum") and (words("picture") or len(words("museum")) >= 2))
+    ):
         strong, weak = strong - nude, weak - nude
         nude = nude if (weak or words("suggestive") or strong) else set()
     sleepwear, bed = words("sleepwear"), words("setting")
@@ -299,7 +305,9 @@ def categorise(
     elif hate_weak and (dehumanize or incite):
         note(Category.HATE, hate_weak, dehumanize, incite)
     elif (race_only := words("race_only")) and (hate_weak or words("hate_symbol") or group):
-        note(Category.HATE, race_only, hate_weak, words("hate_symbol"), group)  # "la France aux Français blancs"
+        note(
+            Category.HATE, race_only, hate_weak, words("hate_symbol"), group
+        )  # "la France aux Français blancs"
     elif words("hate_symbol") and (dehumanize or incite):
         note(Category.HATE, words("hate_symbol"), dehumanize, incite)
     elif (

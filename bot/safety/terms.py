@@ -51,6 +51,8 @@ _MIN_FUZZY = 5
 _MEMO_SIZE = 50_000  # letters an entry needs before near misses of it count
 _MASKS = "〇○●◯×＊*□■"
 _KANA_MARKS = "\u3099\u309a"  # the voiced and semi-voiced sound marks of kana
+# dots and dashes between kana or kanji ("エ.ロ.い"); a mask mark ("セッ*ス") stays for _MASKS
+_JAPANESE_DOTS = re.compile(r"(?<=[\u3040-\u30ff\u4e00-\u9fff])[.\-_/]+(?=[\u3040-\u30ff\u4e00-\u9fff])")
 _LATIN_MASKS = "*#"  # "f*ck", "j#den": one hidden letter in a word of another script
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
                        "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
@@ -143,7 +145,11 @@ class Hits:
         by_kind = self.by_kind.get(kind, ())
         found = {_folded_entry(e.text) for e in by_kind if e.lang in ("*", "ja") or e.lang in languages}
         prefixes = [w[:-1] for w in found if w.endswith("*")]
-        return {w for w in found if w.endswith("*") or not any(w.startswith(p) for p in prefixes)}
+        found = {w for w in found if w.endswith("*") or not any(w.startswith(p) for p in prefixes)}
+        # a stem hit of a word also matched as written is that word again ("dick's": "dick", "dick~")
+        return {
+            w for w in found if not (w.endswith("~") and any(o != w and o.startswith(w[:-1]) for o in found))
+        }
 
 
 def parse_terms(text: str) -> list[Entry]:
@@ -261,6 +267,7 @@ class TermIndex:
         """Words of a Latin-letter prompt typed for Russian or Japanese, read in that script
         (translit.py); what they match counts in every language the prompt is taken for."""
         latin = [w for w in words if w.isascii() and w.isalpha()]
+        latin += [w for w in joined_pieces(latin) if len(w) >= 4]  # "d e v o c h k a"
         if not latin:
             return
         if looks_romaji(latin):  # a word, or two or three written apart ("bara bara")
@@ -433,7 +440,7 @@ class TermIndex:
         return blocked
 
     def _match_japanese(self, folded: str, hits: Hits) -> None:
-        text = "".join(folded.split())
+        text = _JAPANESE_DOTS.sub("", "".join(folded.split()))  # "エ.ロ.い": dots between kana
         for allowed in self.japanese_allow:
             text = text.replace(allowed, "|")
         for term, entry in self.japanese:

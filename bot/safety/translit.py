@@ -32,9 +32,13 @@ _TO_CYRILLIC = (
 _VOWELS = "aeiouy"
 # Words only Russian has among the policy's Latin-script languages, and spellings only a
 # transliteration of Russian makes.
-_RUSSIAN_WORDS = frozenset({"v", "vo", "s", "so", "dlya", "eto", "bez", "kak", "chto", "ochen", "pod", "nad",
-                            "iz", "ot", "menya", "tebya", "ego", "yeyo", "ee", "ikh", "nas", "vas"})  # fmt: skip
-_RUSSIAN_SHAPE = re.compile(r"zh|kh|shch|tsya$|sya$|aya$|yye$|oye$|ykh$|ikh$|[^aeiou]yy$|[^aeiou]iy$|[^aeiou]ym$|ogo$|yu$|'")
+_RUSSIAN_WORDS = frozenset({
+    "v", "vo", "s", "so", "dlya", "eto", "bez", "kak", "chto", "ochen", "pod", "nad", "iz", "ot", "menya",
+    "tebya", "ego", "yeyo", "ee", "ikh", "nas", "vas",
+})  # fmt: skip
+_RUSSIAN_SHAPE = re.compile(
+    r"zh|kh|shch|tsya$|sya$|aya$|yye$|oye$|ykh$|ikh$|[^aeiou]yy$|[^aeiou]iy$|[^aeiou]ym$|ogo$|yu$|stvo$|ennoe$|[^aeiou]yi$|yonok|'"
+)
 
 
 def _normal_cyrillic(word: str) -> str:
@@ -75,13 +79,18 @@ def normal_cyrillic(word: str) -> str:
 
 
 # Katakana (hiragana is shifted to katakana first) spelled in Hepburn romaji
+_SYLLABLES = [
+    "a", "i", "u", "e", "o", "ka", "ki", "ku", "ke", "ko", "ga", "gi", "gu", "ge", "go",
+    "sa", "shi", "su", "se", "so", "za", "ji", "zu", "ze", "zo", "ta", "chi", "tsu", "te", "to",
+    "da", "ji", "zu", "de", "do", "na", "ni", "nu", "ne", "no", "ha", "hi", "fu", "he", "ho",
+    "ba", "bi", "bu", "be", "bo", "pa", "pi", "pu", "pe", "po", "ma", "mi", "mu", "me", "mo",
+    "ya", "yu", "yo", "ra", "ri", "ru", "re", "ro", "wa", "o", "n",
+]  # fmt: skip
 _KANA = dict(
     zip(
         "アイウエオカキクケコガギグゲゴサシスセソザジズゼゾタチツテトダヂヅデドナニヌネノハヒフヘホ"
         "バビブベボパピプペポマミムメモヤユヨラリルレロワヲン",
-        "a i u e o ka ki ku ke ko ga gi gu ge go sa shi su se so za ji zu ze zo ta chi tsu te to da ji zu "
-        "de do na ni nu ne no ha hi fu he ho ba bi bu be bo pa pi pu pe po ma mi mu me mo ya yu yo ra ri "
-        "ru re ro wa o n".split(),
+        _SYLLABLES,
         strict=True,
     )
 )
@@ -127,7 +136,9 @@ def romaji(kana: str) -> str:
 _ROMAJI_RE = re.compile(
     r"(?:(?:[kgszjtdnhbpmrfwy]|sh|ch|ts|ky|gy|ny|hy|by|py|my|ry)?[aeiou]|n|(?=[kstpgzdbhjmr])[kstpgzdbhjmr](?=[kstpgzdbhjmr]))+"
 )
-_PARTICLES = frozenset({"no", "wo", "ga", "wa", "ni", "de", "na", "to", "suru", "shite", "shita", "desu", "da"})
+_PARTICLES = frozenset(
+    {"no", "wo", "ga", "wa", "ni", "de", "na", "to", "suru", "shite", "shita", "desu", "da"}
+)
 _ROMAJI_SHAPE = re.compile(r"shi|tsu|chi|ky|ry|ny|hy|gy|kk|tt|pp|ss|ou|uu|ii")
 
 
