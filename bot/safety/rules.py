@@ -187,6 +187,8 @@ def categorise(
         note(Category.SEXUAL, words("only"), words("suggestive"), person)
     elif shown and person - intimate:
         note(Category.SEXUAL, shown, exposed, person)
+    elif intimate and words("fondle"):  # "streichelt ihre Brüste", "胸を揉む"
+        note(Category.SEXUAL, intimate, words("fondle"))
     elif intimate and (words("spread") or words("big")):  # "écarte les fesses", "große Brüste"
         note(Category.SEXUAL, intimate, words("spread"), words("big"))
     elif acts and len(_distinct(person, minor)) + bool(minor) >= 2:
@@ -207,6 +209,8 @@ def categorise(
         note(Category.SEXUAL_MINORS, named)
     elif minor and (Category.SEXUAL in found or nude or weak or suggestive or (shown and exposed)):
         note(Category.SEXUAL_MINORS, minor, nude, weak, suggestive, strong, shown)
+    elif minor and words("kiss") and words("adult_other") and bed:  # "un mineur au lit avec sa prof"
+        note(Category.SEXUAL_MINORS, minor, words("kiss"), words("adult_other"), bed)
     # 3. violence, self-harm: a strong word or two weak ones
     for category, prefix in ((Category.VIOLENCE_GORE, "violence_gore"), (Category.SELF_HARM, "self_harm")):
         strong_words, weak_words = words(f"{prefix}.strong"), words(f"{prefix}.weak")
@@ -232,6 +236,9 @@ def categorise(
     # ... or brains or innards with a bullet or a blade ("volaron los sesos de un disparo")
     if words("innards") and words("weapon"):
         note(Category.VIOLENCE_GORE, words("innards"), words("weapon"))
+    # ... or a corpse eaten ("собака грызёт лицо трупа"; a dog eating from a bowl is nothing)
+    if words("devour") and words("corpse") - words("body"):
+        note(Category.VIOLENCE_GORE, words("devour"), words("corpse") - words("body"))
     # ... or a body rotting ("a decomposing corpse", "flesh crawling with maggots"; a rotting log is not)
     decay = words("decay")
     if decay and (body or wound):
