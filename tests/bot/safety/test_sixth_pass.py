@@ -201,7 +201,8 @@ def test_kana_keep_their_voicing_marks() -> None:
 def test_the_sixth_pass_trained_on_no_prompt_of_an_evaluation_file() -> None:
     """train_issue15_g.tsv holds no line that contains a prompt of an evaluation file (twelve of
     its lines did, by coincidence or from the lead's account of set 8's false refusals, and were
-    reworded before the model was trained on them)."""
+    reworded before the model was trained on them; one that held a prompt of the lead's set 9,
+    committed while the pass was built, was deleted without being read)."""
     data = resources.files("bot.safety").joinpath("data")
     held_out = [p.text.lower() for name in FRESH_FILES for p in load_fresh(name)]
     held_out += [e.text.lower() for e in load_examples() if e.split == "test"]
