@@ -27,8 +27,8 @@ from importlib import resources
 
 import numpy as np
 
+from bot.safety.folding import fold_text, reading, word_pieces
 from bot.safety.spelling import collapse, joined_pieces
-from bot.safety.terms import fold_text, reading, word_pieces
 
 MODEL_FILE = "ngram_model.json"
 CATEGORIES = ("sexual_minors", "violence_gore", "hate", "self_harm")

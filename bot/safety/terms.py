@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
-import emoji
-
 from bot.safety.ages import ages_under_18
-from bot.safety.normalize import _CONFUSABLES, _drop_invisible, _map_enclosed_letters
+from bot.safety.folding import _WORD_RE, _fold_chunk, _is_cjk, fold_text
 from bot.safety.patterns import pattern_kinds
 from bot.safety.spelling import (
     collapse,
@@ -35,7 +32,7 @@ from bot.safety.spelling import (
     stretched,
 )
 from bot.safety.stems import SNOWBALL, stem
-from bot.safety.translit import cyrillic_reading, looks_romaji, looks_russian, normal_cyrillic, spellings
+from bot.safety.translit import LatinReadings
 
 TERMS_FILE = "terms.txt"
 # Entries of these kinds are also matched approximately; the others (person, minor, weak words)
@@ -50,74 +47,15 @@ _STEMLESS_KINDS = frozenset({"allow", "harm.injury", "hanged"})
 _MIN_FUZZY = 5
 _MEMO_SIZE = 50_000  # letters an entry needs before near misses of it count
 _MASKS = "〇○●◯×＊*□■"
-_KANA_MARKS = "\u3099\u309a"  # the voiced and semi-voiced sound marks of kana
 # dots and dashes between kana or kanji ("エ.ロ.い"); a mask mark ("セッ*ス") stays for _MASKS
 _JAPANESE_DOTS = re.compile(r"(?<=[\u3040-\u30ff\u4e00-\u9fff])[.\-_/]+(?=[\u3040-\u30ff\u4e00-\u9fff])")
 _LATIN_MASKS = "*#"  # "f*ck", "j#den": one hidden letter in a word of another script
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
-                       "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
-_LEET_L = str.maketrans({"1": "l", "|": "l", "!": "l"})
-_LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306", "аеорсухкмтзоб")
-_CYRILLIC_LEET = str.maketrans("41", "аи")  # "р4счленённое", "ж1ды"
-_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
-_WORD_RE = re.compile(r"[^\W_]+")
 _OTHER_SCRIPT_RE = re.compile(r"[a-z0-9]{2,}|[а-яё]{2,}")  # Latin or Cyrillic words inside Japanese text
-
-
-def _is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3005 <= code <= 0x3007
-
-
-def fold_text(text: str) -> str:
-    """Lowercase text with invisible characters, width, accents and kana variants folded."""
-    if text.isascii():
-        return text.lower()
-    text = emoji.replace_emoji(_map_enclosed_letters(text), " ")
-    text = unicodedata.normalize("NFKC", _drop_invisible(text)).casefold()
-    # accents go; kana keep their voicing marks ("グロ", gore, is not "クロ", black)
-    text = "".join(
-        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch) or ch in _KANA_MARKS
-    )
-    text = "".join(chr(ord(ch) + 0x60) if 0x3041 <= ord(ch) <= 0x3096 else ch for ch in text)  # ひ → ヒ
-    return unicodedata.normalize("NFC", text).translate(_SMALL_KANA)
 
 
 @functools.cache
 def _folded_entry(text: str) -> str:
     return fold_text(text)  # entries are few (a few thousand): folded once each
-
-
-def _fold_chunk(chunk: str) -> list[str]:
-    """Readings of one whitespace-separated chunk, script look-alikes and leetspeak mapped."""
-    cyrillic = sum(1 for ch in chunk if "\u0400" <= ch <= "\u04ff")
-    latin = sum(1 for ch in chunk if "a" <= ch <= "z")
-    if cyrillic and cyrillic >= latin:
-        readings = [chunk.translate(_LATIN_TO_CYRILLIC).translate(_CYRILLIC_LEET)]
-        if "3" in chunk:  # a 3 is a з by its look and an е in leetspeak: "с3кс"
-            readings.append(chunk.replace("3", "е").translate(_LATIN_TO_CYRILLIC))
-        latin_reading = chunk.translate(_CONFUSABLES)
-        if latin and not any("\u0400" <= ch <= "\u04ff" for ch in latin_reading):  # mixed: "еrесτіоη"
-            readings.append(latin_reading.translate(_LEET))
-        return readings
-    chunk = chunk.translate(_CONFUSABLES)
-    bare = chunk.rstrip("!.,?;:'\")]}")
-    if not any(ch.isalpha() for ch in bare) or bare.isalpha():
-        return [chunk]
-    readings = [bare.translate(_LEET)]
-    if any(ch in "1|!" for ch in bare):
-        readings.append(bare.translate(_LEET_L).translate(_LEET))
-    return readings
-
-
-def reading(chunk: str) -> str:
-    """The main reading of one whitespace-separated chunk (look-alikes and leetspeak mapped)."""
-    return _fold_chunk(chunk)[0]
-
-
-def word_pieces(text: str) -> list[str]:
-    """The words of folded text: runs of letters and digits."""
-    return _WORD_RE.findall(text)
 
 
 @dataclass(frozen=True)
@@ -184,12 +122,7 @@ class TermIndex:
         self.stems: dict[tuple[str, str], list[Entry]] = defaultdict(list)  # (lang, stem)
         self.stem_phrases: dict[tuple[str, tuple[str, ...]], list[Entry]] = defaultdict(list)
         self.masked: dict[str, list[Entry]] = defaultdict(list)  # a word with one letter hidden
-        # Russian and kana entries by how a Latin-letter prompt spells them (translit.py)
-        self.cyrillic: dict[str, list[Entry]] = defaultdict(list)
-        self.cyrillic_prefix: dict[str, list[Entry]] = defaultdict(list)
-        self.cyrillic_stems: dict[str, list[Entry]] = defaultdict(list)
-        self.cyrillic_phrases: dict[tuple[str, ...], list[Entry]] = defaultdict(list)
-        self.romaji: dict[str, list[Entry]] = defaultdict(list)
+        self.latin: LatinReadings[Entry] = LatinReadings()  # Russian and kana entries, as typed in Latin
         self._stem_memo: dict[tuple[str, str], str] = {}
         self._memo: dict[tuple[str, bool], tuple[Entry, ...]] = {}  # prompts reuse the same words
         for entry in entries:
@@ -199,7 +132,7 @@ class TermIndex:
     def _add(self, entry: Entry) -> None:
         raw = entry.text
         if entry.kind != "allow":
-            self._add_translit(entry)
+            self.latin.add(entry, stemmed=entry.kind not in _STEMLESS_KINDS)
         if entry.lang == "ja" or any(_is_cjk(ch) for ch in raw):
             folded = fold_text(raw).replace(" ", "")
             if entry.kind == "allow":
@@ -241,56 +174,6 @@ class TermIndex:
             consonants = skeleton(short)
             if len(consonants) >= 3 and word.isascii() and entry.kind in _SKELETON_KINDS:
                 self.skeletons[consonants].append((short, entry))
-
-    def _add_translit(self, entry: Entry) -> None:
-        """Index a Cyrillic entry by its compared form and stem, a kana one by its romaji."""
-        raw = entry.text
-        if all("\u3040" <= ch <= "\u30ff" for ch in raw.rstrip("*")) and len(raw) >= 2:
-            for spelled in spellings(raw.rstrip("*")):
-                if len(spelled) >= 4:
-                    self.romaji[spelled].append(entry)
-            return
-        if not any("\u0400" <= ch <= "\u04ff" for ch in raw) or entry.lang not in ("ru", "*"):
-            return
-        words = [normal_cyrillic(w) for w in fold_text(raw.rstrip("*")).replace("_", " ").split()]
-        if len(words) > 1:
-            self.cyrillic_phrases[tuple(stem("ru", w) or w for w in words)].append(entry)
-        elif raw.endswith("*"):
-            if len(words[0]) >= 4:
-                self.cyrillic_prefix[words[0]].append(entry)
-        else:
-            self.cyrillic[words[0]].append(entry)
-            if (found := stem("ru", words[0])) is not None and entry.kind not in _STEMLESS_KINDS:
-                self.cyrillic_stems[found].append(entry)
-
-    def _match_translit(self, words: list[str], hits: Hits) -> None:
-        """Words of a Latin-letter prompt typed for Russian or Japanese, read in that script
-        (translit.py); what they match counts in every language the prompt is taken for."""
-        latin = [w for w in words if w.isascii() and w.isalpha()]
-        latin += [w for w in joined_pieces(latin) if len(w) >= 4]  # "d e v o c h k a"
-        if not latin:
-            return
-        if looks_romaji(latin):  # a word, or two or three written apart ("bara bara")
-            for n in (1, 2, 3):
-                for i in range(len(latin) - n + 1):
-                    for entry in self.romaji.get("".join(latin[i : i + n]), ()):
-                        hits.add(Entry(entry.kind, "*", entry.text))
-        if not looks_russian(latin):
-            return
-        readings = [cyrillic_reading(w) if w not in self.known_words or len(w) < 3 else "" for w in latin]
-        for reading in (r for r in readings if len(r) >= 3):
-            found = list(self.cyrillic.get(reading, ()))
-            for k in range(4, len(reading) + 1):
-                found.extend(self.cyrillic_prefix.get(reading[:k], ()))
-            if not found and (root := stem("ru", reading)) is not None:
-                found = [_weakened(e, root) for e in self.cyrillic_stems.get(root, ())]
-            for entry in found:
-                hits.add(Entry(entry.kind, "*", entry.text))
-        stems = [stem("ru", r) or r for r in readings]
-        for n in range(2, 4):
-            for i in range(len(stems) - n + 1):
-                for entry in self.cyrillic_phrases.get(tuple(stems[i : i + n]), ()):
-                    hits.add(Entry(entry.kind, "*", entry.text))
 
     @classmethod
     def packaged(cls, known_words: Iterable[str] = (), allow: Iterable[str] = ()) -> TermIndex:
@@ -400,7 +283,8 @@ class TermIndex:
                     hits.add(entry)
                 for entry in self._spelled_words(reading):
                     hits.add(entry)
-        self._match_translit(words, hits)
+        for entry, root in self.latin.match(words, self.known_words):
+            hits.add(Entry(entry.kind, "*", entry.text) if root is None else _weakened(entry, root))
         for age in ages_under_18(folded):
             hits.add(Entry("minor", "*", age))
         for kind, label in pattern_kinds(folded):

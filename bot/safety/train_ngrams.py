@@ -24,8 +24,8 @@ from importlib import resources
 from pathlib import Path
 
 from bot.safety.evasions import evasions, load_examples
+from bot.safety.folding import fold_text, word_pieces
 from bot.safety.ngrams import CATEGORIES, MODEL_FILE, NgramModel, fit, ngram_features
-from bot.safety.terms import fold_text, word_pieces
 
 TRAINING_FILES = (
     "train_multi.tsv",

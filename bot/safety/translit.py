@@ -19,6 +19,13 @@ particle ("no", "wo") or a spelling only romaji has ("shi", "tsu", "kk", "ou"), 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Generic, Protocol, TypeVar
+
+from bot.safety.spelling import joined_pieces
+from bot.safety.stems import stem
 
 # Latin spellings of Russian letters, longest first
 _TO_CYRILLIC = (
@@ -37,7 +44,8 @@ _RUSSIAN_WORDS = frozenset({
     "tebya", "ego", "yeyo", "ee", "ikh", "nas", "vas",
 })  # fmt: skip
 _RUSSIAN_SHAPE = re.compile(
-    r"zh|kh|shch|tsya$|sya$|aya$|yye$|oye$|ykh$|ikh$|[^aeiou]yy$|[^aeiou]iy$|[^aeiou]ym$|ogo$|yu$|stvo$|ennoe$|[^aeiou]yi$|yonok|'"
+    r"zh|kh|shch|tsya$|sya$|aya$|yye$|oye$|ykh$|ikh$|[^aeiou]yy$|[^aeiou]iy$|[^aeiou]ym$|[^aeiou]yi$|ogo$|yu$"
+    r"|stvo$|ennoe$|yonok|'"
 )
 
 
@@ -52,14 +60,12 @@ def looks_russian(chunks: list[str]) -> bool:
 
 
 def cyrillic_reading(word: str) -> str:
-    """A Latin word read as transliterated Russian, compared form ("razdevaetsya" → "раздеваетса")."""
+    """A Latin word read as transliterated Russian, compared form ("razdevaetsya" → "раздевается")."""
     out: list[str] = []
     i = 0
     while i < len(word):
         for latin, cyrillic in _TO_CYRILLIC:
             if word.startswith(latin, i):
-                if latin == "y":
-                    break
                 out.append(cyrillic)
                 i += len(latin)
                 break
@@ -71,11 +77,6 @@ def cyrillic_reading(word: str) -> str:
                 return ""  # not a letter a transliteration uses
             i += 1
     return _normal_cyrillic("".join(out))
-
-
-def normal_cyrillic(word: str) -> str:
-    """A Cyrillic entry in the compared form (see cyrillic_reading)."""
-    return _normal_cyrillic(word)
 
 
 # Katakana (hiragana is shifted to katakana first) spelled in Hepburn romaji
@@ -154,3 +155,78 @@ def spellings(kana: str) -> set[str]:
     """The romaji a person may type for kana: Hepburn, and "cch" for its "tch" ("ecchi")."""
     found = romaji(kana)
     return {found, found.replace("tch", "cch")} - {""}
+
+
+class _Listed(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def lang(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+E = TypeVar("E", bound=_Listed)
+
+
+class LatinReadings(Generic[E]):
+    """Russian and kana entries of the term list by how a Latin-letter prompt spells them."""
+
+    def __init__(self) -> None:
+        self.cyrillic: dict[str, list[E]] = defaultdict(list)
+        self.cyrillic_prefix: dict[str, list[E]] = defaultdict(list)
+        self.cyrillic_stems: dict[str, list[E]] = defaultdict(list)
+        self.cyrillic_phrases: dict[tuple[str, ...], list[E]] = defaultdict(list)
+        self.romaji: dict[str, list[E]] = defaultdict(list)
+
+    def add(self, entry: E, *, stemmed: bool = True) -> None:
+        """Index a Cyrillic entry by its compared form (and stem, if `stemmed`), a kana one by its romaji."""
+        raw = entry.text.rstrip("*")
+        if len(raw) >= 2 and all("\u3040" <= ch <= "\u30ff" for ch in raw):
+            for spelled in spellings(raw):
+                if len(spelled) >= 4:
+                    self.romaji[spelled].append(entry)
+            return
+        if not any("\u0400" <= ch <= "\u04ff" for ch in raw) or entry.lang not in ("ru", "*"):
+            return
+        folded = "".join(
+            ch for ch in unicodedata.normalize("NFKD", raw.casefold()) if not unicodedata.combining(ch)
+        )
+        words = [_normal_cyrillic(w) for w in folded.replace("_", " ").split()]
+        if len(words) > 1:
+            self.cyrillic_phrases[tuple(stem("ru", w) or w for w in words)].append(entry)
+        elif entry.text.endswith("*"):
+            if len(words[0]) >= 4:
+                self.cyrillic_prefix[words[0]].append(entry)
+        else:
+            self.cyrillic[words[0]].append(entry)
+            if stemmed and (found := stem("ru", words[0])) is not None:
+                self.cyrillic_stems[found].append(entry)
+
+    def match(self, words: list[str], known_words: frozenset[str]) -> Iterable[tuple[E, str | None]]:
+        """The entries a Latin-letter prompt's words spell in Cyrillic or kana, each with the stem
+        it matched by (None: as listed); only in a prompt that looks Russian or romaji."""
+        latin = [w for w in words if w.isascii() and w.isalpha()]
+        latin += [w for w in joined_pieces(latin) if len(w) >= 4]  # "d e v o c h k a"
+        if not latin:
+            return
+        if looks_romaji(latin):  # a word, or two or three written apart ("bara bara")
+            for n in (1, 2, 3):
+                for i in range(len(latin) - n + 1):
+                    for entry in self.romaji.get("".join(latin[i : i + n]), ()):
+                        yield entry, None
+        if not looks_russian(latin):
+            return
+        readings = [cyrillic_reading(w) if w not in known_words or len(w) < 3 else "" for w in latin]
+        for reading in (r for r in readings if len(r) >= 3):
+            found = list(self.cyrillic.get(reading, ()))
+            for k in range(4, len(reading) + 1):
+                found.extend(self.cyrillic_prefix.get(reading[:k], ()))
+            yield from ((entry, None) for entry in found)
+            if not found and (root := stem("ru", reading)) is not None:
+                yield from ((entry, root) for entry in self.cyrillic_stems.get(root, ()))
+        stems = [stem("ru", r) or r for r in readings]
+        for n in range(2, 4):
+            for i in range(len(stems) - n + 1):
+                for entry in self.cyrillic_phrases.get(tuple(stems[i : i + n]), ()):
+                    yield entry, None

@@ -1,0 +1,77 @@
+"""How the term matcher folds a prompt: case, width, accents, kana, look-alike letters, leetspeak.
+
+Invisible characters go, NFKC folds width, accents are dropped (kana keep their voicing marks:
+"グロ", gore, is not "クロ", black), hiragana becomes katakana and small kana large ones; a
+whitespace-separated chunk is read with look-alike letters mapped toward the script of its word
+("еrесτіоη" is Latin, "р4счленённое" Cyrillic) and leetspeak as letters. terms.py matches the
+result; ngrams.py takes its n-grams from it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import emoji
+
+from bot.safety.normalize import _CONFUSABLES, _drop_invisible, _map_enclosed_letters
+
+_KANA_MARKS = "\u3099\u309a"  # the voiced and semi-voiced sound marks of kana
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
+                       "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
+_LEET_L = str.maketrans({"1": "l", "|": "l", "!": "l"})
+_LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306", "аеорсухкмтзоб")
+_CYRILLIC_LEET = str.maketrans("41", "аи")  # "р4счленённое", "ж1ды"
+_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3005 <= code <= 0x3007
+
+
+def fold_text(text: str) -> str:
+    """Lowercase text with invisible characters, width, accents and kana variants folded."""
+    if text.isascii():
+        return text.lower()
+    text = emoji.replace_emoji(_map_enclosed_letters(text), " ")
+    text = unicodedata.normalize("NFKC", _drop_invisible(text)).casefold()
+    # accents go; kana keep their voicing marks ("グロ", gore, is not "クロ", black)
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch) or ch in _KANA_MARKS
+    )
+    text = "".join(chr(ord(ch) + 0x60) if 0x3041 <= ord(ch) <= 0x3096 else ch for ch in text)  # ひ → ヒ
+    return unicodedata.normalize("NFC", text).translate(_SMALL_KANA)
+
+
+def _fold_chunk(chunk: str) -> list[str]:
+    """Readings of one whitespace-separated chunk, script look-alikes and leetspeak mapped."""
+    cyrillic = sum(1 for ch in chunk if "\u0400" <= ch <= "\u04ff")
+    latin = sum(1 for ch in chunk if "a" <= ch <= "z")
+    if cyrillic and cyrillic >= latin:
+        readings = [chunk.translate(_LATIN_TO_CYRILLIC).translate(_CYRILLIC_LEET)]
+        if "3" in chunk:  # a 3 is a з by its look and an е in leetspeak: "с3кс"
+            readings.append(chunk.replace("3", "е").translate(_LATIN_TO_CYRILLIC))
+        latin_reading = chunk.translate(_CONFUSABLES)
+        if latin and not any("\u0400" <= ch <= "\u04ff" for ch in latin_reading):  # mixed: "еrесτіоη"
+            readings.append(latin_reading.translate(_LEET))
+        return readings
+    chunk = chunk.translate(_CONFUSABLES)
+    bare = chunk.rstrip("!.,?;:'\")]}")
+    if not any(ch.isalpha() for ch in bare) or bare.isalpha():
+        return [chunk]
+    readings = [bare.translate(_LEET)]
+    if any(ch in "1|!" for ch in bare):
+        readings.append(bare.translate(_LEET_L).translate(_LEET))
+    return readings
+
+
+def reading(chunk: str) -> str:
+    """The main reading of one whitespace-separated chunk (look-alikes and leetspeak mapped)."""
+    return _fold_chunk(chunk)[0]
+
+
+def word_pieces(text: str) -> list[str]:
+    """The words of folded text: runs of letters and digits."""
+    return _WORD_RE.findall(text)
