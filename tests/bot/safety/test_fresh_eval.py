@@ -89,6 +89,10 @@ AFTER_A_GATE = [
      {"sexual": 20, "sexual_minors": 18, "violence_gore": 24, "hate": 22, "self_harm": 21}),
     (LEAD_SET, (79, 80), (1, 80),
      {"sexual": 15, "sexual_minors": 16, "violence_gore": 16, "hate": 16, "self_harm": 16}),
+    # set 9: the lead's, scored once after the sixth pass (08:48 UTC; an accidental earlier run
+    # against the fifth pass's gate gave 77/80, 0/80, self_harm 13)
+    (SECOND_LEAD_SET, (78, 80), (0, 80),
+     {"sexual": 16, "sexual_minors": 16, "violence_gore": 16, "hate": 16, "self_harm": 14}),
 ]  # fmt: skip
 
 
