@@ -3,8 +3,8 @@
 "12 year old", "10yo", "once años", "dix ans", "quindici anni", "zwölf Jahre", "двенадцати лет",
 "十二歳" are minors; "hace diez años" (ten years ago) is a time, not an age. So are school years
 below university ("a sixth grader", "high school girl", "en CM2", "aus der 7. Klasse", "do 5º ano",
-"di terza media", "пятиклассница", "小学5年生", "中2"), "aged 12" and "a boy of ten". The text is
-folded (lower case, no accents) before it gets here.
+"di terza media", "пятиклассница", "小学5年生", "中2"), "aged 12", "a boy of ten" and "she is only
+eleven". The text is folded (lower case, no accents) before it gets here.
 """
 
 from __future__ import annotations
@@ -66,6 +66,26 @@ AGED_RE = re.compile(
     rf"\b(?:aged?\s+|(?:boy|girl|lad|lass|son|daughter)s?\s+of\s+)({_NUMBER})\b(?!\s*(?:days|weeks|months))"
 )
 
+# "she is only eleven", "my daughter is 9", "meine Tochter ist erst 11": an age said of a person by
+# "is" ("the score is 9", "she is 5 feet tall", "er ist ein Mann" are not; "la niña tiene 3 gatos"
+# is why no "has")
+IS_AGE_RE = re.compile(
+    r"\b(?:she|he|who|daughter|son|girl|boy|kid|child|sister|brother|tochter|sohn|sie|er|madchen|kind)"
+    r"(?:\s+(?:is|was|ist|war)|'s)\s+(?:only\s+|just\s+|barely\s+|erst\s+|nur\s+)?"
+    r"(1[0-7]|[2-9]|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|zwei|drei|vier|funf|sechs|sieben|acht|neun|zehn|elf|zwolf|dreizehn|vierzehn|funfzehn"
+    r"|sechzehn|siebzehn)\b(?!\s*(?:days?|weeks?|months?|feet|foot|ft|inches|cm|m\b|meters?|metres?|miles?|km|kg"
+    r"|lbs?|o'clock|%|percent|times|tage|wochen|monate|minutes?|hours?|uhr))"
+)
+
+# an age in brackets or between commas after a word for a child or a person: "a girl (11)",
+# "the boy, 12, in …" ("a pack of 12" names no one)
+BRACKET_AGE_RE = re.compile(
+    r"\b(?:girl|boy|kid|child|daughter|son|student|pupil|madchen|junge|kind|nina|nino|chica|chico|fille|garcon"
+    r"|menina|menino|garota|garoto|bambina|bambino|ragazza|ragazzo|девочка|мальчик|девушка)s?\s*"
+    r"(?:\(\s*|,\s*)(1[0-7]|[1-9])\s*(?:\)|,|$)|(?:少女|少年|女ノ子|男ノ子|娘)\s*[(（]\s*(1[0-7]|[1-9])\s*[)）]"
+)
+
 
 def ages_under_18(folded: str) -> list[str]:
     """What says a minor's age in the folded text: "age 12" for figures, "age in words" once."""
@@ -79,4 +99,8 @@ def ages_under_18(folded: str) -> list[str]:
         found.append("school year")
     if AGED_RE.search(folded):
         found.append("aged")
+    if BRACKET_AGE_RE.search(folded):
+        found.append("age in brackets")
+    if IS_AGE_RE.search(folded):
+        found.append("is aged")
     return found

@@ -22,7 +22,7 @@ from bot.safety.ngrams import NgramModel
 from bot.safety.normalize import normalize
 from bot.safety.patterns import name_drinks
 from bot.safety.policy import PRECEDENCE, REASONS, Category
-from bot.safety.rules import anchored, categorise
+from bot.safety.rules import anchored, bird_words, categorise, names_a_bird
 from bot.safety.settings import SafetySettings
 from bot.safety.terms import Entry, TermIndex
 from bot.safety.train_ngrams import ordinary_training_words
@@ -143,6 +143,9 @@ class SafetyFilter:
         # The English deny list (its evasion repairs included) refuses alone, except for words the
         # rules weigh in context ("nude" needs a person): those join the matched terms instead.
         deny, listed = match.deny, None
+        birds = bird_words(hits, languages.likely) if deny is not None and deny.source != "config" else set()
+        if deny is not None and birds and all(names_a_bird(word, birds) for word in deny.words):
+            deny = None  # "a colony of nesting boobies": the seabird, not slang
         if deny is not None:
             contextual = [] if deny.source == "config" else self._contextual(deny.words)
             for entry in contextual:

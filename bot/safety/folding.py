@@ -16,6 +16,8 @@ import emoji
 
 from bot.safety.normalize import _CONFUSABLES, _drop_invisible, _map_enclosed_letters
 
+# a child drawn as an emoji names a minor ("👧 in lingerie"), whatever skin tone follows it
+_CHILD_EMOJI = str.maketrans({ch: " child " for ch in "👧👦🧒👶🚸"})
 _KANA_MARKS = "\u3099\u309a"  # the voiced and semi-voiced sound marks of kana
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
                        "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
@@ -35,7 +37,7 @@ def fold_text(text: str) -> str:
     """Lowercase text with invisible characters, width, accents and kana variants folded."""
     if text.isascii():
         return text.lower()
-    text = emoji.replace_emoji(_map_enclosed_letters(text), " ")
+    text = emoji.replace_emoji(_map_enclosed_letters(text).translate(_CHILD_EMOJI), " ")
     text = unicodedata.normalize("NFKC", _drop_invisible(text)).casefold()
     # accents go; kana keep their voicing marks ("グロ", gore, is not "クロ", black)
     text = "".join(

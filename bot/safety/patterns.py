@@ -32,6 +32,8 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         r"(?=\s*(?:$|[,.;:!?]|(?:en|qui|de|dans|avec|sur|sans|nue|toute|que|con|sin|in|che|senza|sul|sulla|na|no"
         r"|com|sem)\b))"
     )),
+    # on someone's lap: "on an older woman's lap" ("a lap of honour" is a race)
+    ("lap", "on … lap", re.compile(r"\bon\s+(?:\S+\s+){0,3}?laps?\b")),
     ("minor", "kleiner junge", re.compile(
         r"\b(?:kleine[rn]?|nackte[rn]?|der|dem|den|einem|einen)\s+jungen?\b"
         r"(?!\s+(?:frau|mann|manner|frauen|dame|leute|erwachsene\w*)\b)"
@@ -55,11 +57,11 @@ def pattern_kinds(folded: str) -> list[tuple[str, str]]:
 
 
 _DRINK_NAMES = re.compile(
-    r"sex\s+on\s+the\s+beach|slippery\s+nipple|screaming\s+orgasm|секс\s+на\s+пляже|セックス・?オン・?ザ・?ビーチ",
+    r"sex\s+on\s+the\s+beach|slippery\s+nipple|screaming\s+orgasm|porn\s*star\s+martinis?|секс\s+на\s+пляже|セックス・?オン・?ザ・?ビーチ",
     re.IGNORECASE,
 )
 _DRINK_WORDS = re.compile(
-    r"\b(?:cocktails?|drinks?|shots?|glass|bartender|barman|mixologist|c[oó]ctel(?:es)?|tragos?|bebidas?|verre"
+    r"\b(?:cocktails?|martinis?|drinks?|shots?|glass|bartender|barman|mixologist|c[oó]ctel(?:es)?|tragos?|bebidas?|verre"
     r"|boisson|coquetel|drinques?|ta[cç]a|bicchiere|коктейл\w*|бокал\w*)\b|カクテル|グラス",
     re.IGNORECASE,
 )

@@ -20,6 +20,12 @@ Sixth pass: nudity as the subject of art (a statue, an old master, a painting in
 `sexual` by itself, unless a minor is named; taking off a garment is undressing; sleepwear in bed
 is how children sleep, not a suggestive pair; a hate symbol beside a slogan that keeps a place for
 one race, or a group told to get out on a sign or beside a symbol, is `hate`.
+
+Seventh pass: a minor in underwear beside a grown man, a stranger or on a lap, in a bath with a
+grown-up who is not family, sharing a shower with a man, or on a date, in love or marrying a
+grown-up, is `sexual_minors` ("un écolier en slip avec un homme"); a swastika
+beside a Hindu, Buddhist or Jain word is that religion's sign unless anything else is hateful; birds
+named by slang ("boobies", "tits") in a bird's context are birds.
 """
 
 from __future__ import annotations
@@ -66,6 +72,33 @@ def anchored(hits: Hits, languages: frozenset[str], text: str | None = None) -> 
     if Category.SEXUAL_MINORS in found and not hits.words("sexual_minors.strong", languages) and not context:
         found.discard(Category.SEXUAL_MINORS)
     return found
+
+
+def bird_words(hits: Hits, languages: frozenset[str]) -> set[str]:
+    """Birds named by a slang word ("boobies", "tits") in a bird's context ("nesting", "a feeder"),
+    with no person and nothing else sexual, shown or suggestive in the prompt ("boob*" for "boobies")."""
+    slang = hits.words("bird_slang", languages)
+    if not slang or not hits.words("bird", languages):
+        return set()
+    if hits.words("person", languages) - hits.words("bird", languages):  # "chicks" are birds here
+        return set()
+    others = ("minor", "expose", "suggestive", "nude", "sexual.strong", "sex_act", "big", "spread", "fondle")
+    if any(hits.words(kind, languages) for kind in others):
+        return set()
+    return slang
+
+
+def _someone(hits: Hits, languages: frozenset[str]) -> bool:
+    """Whether the prompt names anyone, a body or anything sexual: the English classifier alone
+    refused "a lingerie boutique storefront at night, no people" on the word "lingerie"."""
+    kinds = ("person", "minor", "partner", "man", "grown", "adult_other", "intimate", "nude", "sexual.strong",
+             "sexual.weak", "sex_act", "moan", "ride", "fondle", "body")  # fmt: skip
+    return any(hits.words(kind, languages) for kind in kinds)
+
+
+def names_a_bird(word: str, slang: set[str]) -> bool:
+    """Whether a deny-list word is one of these slang entries ("boobies" and "boob*")."""
+    return any(word == entry or (entry.endswith("*") and word.startswith(entry[:-1])) for entry in slang)
 
 
 def _distinct(people: set[str], minor: set[str]) -> set[str]:
@@ -153,6 +186,8 @@ def categorise(
     # "dressed as a schoolgirl", "a schoolgirl outfit": the word names a costume, not a child
     minor = minor - _costume(text, minor, words("costume"), words("dressed_as"))
     intimate, exposed, acts = words("intimate"), words("expose"), words("sex_act")
+    if bird_words(hits, languages):  # "a pair of boobies nesting on the cliffs": the seabird
+        weak, intimate = weak - words("bird_slang"), intimate - words("bird_slang")
     if words("remove") and words("garment"):  # "colegiala quitándose la blusa": undressing
         weak = weak | {"undressing: " + ", ".join(sorted(words("remove") | words("garment")))}
     # nudity as the subject of art ("a Greek statue of a nude man", "a Rubens in a museum"): the
@@ -201,9 +236,11 @@ def categorise(
         len(marked) >= 2 or weak or nude or suggestive or intimate
     ):  # "imagen para adultos de una chica gato, explícita"
         note(Category.SEXUAL, marked, weak, nude, suggestive, intimate)
-    elif sexual_signal:
+    elif sexual_signal and (not sexual_signal.startswith("classifier") or _someone(hits, languages)):
         note(Category.SEXUAL, sexual_signal)
-    # 2. minors: a minor with anything sexual, nude or suggestive, or a term that names it outright
+    # 2. minors: a minor with anything sexual, nude or suggestive, or a term that names it outright;
+    # or beside a grown-up who is not family, in underwear, in a bath or on a date
+    grown = words("grown") | words("man") | words("adult_other")
     named = words("sexual_minors.strong")
     if named:
         note(Category.SEXUAL_MINORS, named)
@@ -211,6 +248,14 @@ def categorise(
         note(Category.SEXUAL_MINORS, minor, nude, weak, suggestive, strong, shown)
     elif minor and words("kiss") and words("adult_other") and bed:  # "un mineur au lit avec sa prof"
         note(Category.SEXUAL_MINORS, minor, words("kiss"), words("adult_other"), bed)
+    elif minor and words("underwear") and (grown | words("lap")):  # "un écolier en slip avec un homme"
+        note(Category.SEXUAL_MINORS, minor, words("underwear"), grown, words("lap"))
+    elif minor and words("bath") and grown - words("man"):  # "in the bath with a grown man"
+        note(Category.SEXUAL_MINORS, minor, words("bath"), grown)
+    elif minor and words("bath_together") and grown:  # "a boy and a man in the shower together"
+        note(Category.SEXUAL_MINORS, minor, words("bath_together"), grown)
+    elif minor and words("romance") and grown:  # "a teacher and his 13 year old student on a date"
+        note(Category.SEXUAL_MINORS, minor, words("romance"), grown)
     # 3. violence, self-harm: a strong word or two weak ones
     for category, prefix in ((Category.VIOLENCE_GORE, "violence_gore"), (Category.SELF_HARM, "self_harm")):
         strong_words, weak_words = words(f"{prefix}.strong"), words(f"{prefix}.weak")
@@ -294,6 +339,11 @@ def categorise(
     # 4. hate: a slur or hate symbol, or a group with dehumanising words, or hate iconography with them
     hate_strong, hate_weak = words("hate.strong"), words("hate.weak")
     group, dehumanize, incite = words("group"), words("dehumanize"), words("incite")
+    # a swastika beside a Hindu, Buddhist or Jain word is that religion's sign ("rangoli at a
+    # temple door"), unless anything else in the prompt is hateful
+    hateful = hate_weak or dehumanize or incite or words("nazi_figure") or words("race_only")
+    if words("dharmic") and not hateful:
+        hate_strong = hate_strong - words("swastika")
     if hate_strong:
         note(Category.HATE, hate_strong)
     elif group and (dehumanize or incite):

@@ -60,6 +60,8 @@ def joined_pieces(words: list[str]) -> Iterable[str]:
             continue
         if len(run) >= 3:
             yield "".join(run)
+        if len(run) >= 4:  # an article spaced out with the word: "a c h i l d", "a b r a"
+            yield "".join(run[1:])
         run = []
     for n in (2, 3, 4):
         for i in range(len(words) - n + 1):
