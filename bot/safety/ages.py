@@ -47,8 +47,9 @@ _NUMBER = rf"(?:1[0-7]|[1-9]|{_UNDER_18_WORDS})"
 SCHOOL_RE = re.compile(
     rf"\b{_ORDINAL}[- ]grade(?:rs?)?\b"
     r"|\b(?:high|middle|elementary|grade|primary|junior high|prep)[- ]?schoolers?\b"
-    r"|\b(?:high|middle|elementary|grade|primary|junior high)[- ]school\s+"
+    r"|\b(?:high|middle|elementary|grade|primary|junior high)[- ]?school\s+"
     r"(?:girls?|boys?|students?|kids?|pupils?|cheerleaders?)\b"
+    r"|\b(?:elementary|primary)\s+(?:students?|pupils?|girls?|boys?|kids?)\b"
     r"|\b(?:primero|segundo|tercero|cuarto|quinto|sexto|[1-6]o) (?:de |grado de )?"
     r"(?:primaria|secundaria|eso)\b"
     r"|\bde (?:prepa|preparatoria|secu)\b"
@@ -78,12 +79,12 @@ IS_AGE_RE = re.compile(
     r"|lbs?|o'clock|%|percent|times|tage|wochen|monate|minutes?|hours?|uhr))"
 )
 
-# an age in brackets or between commas after a word for a child or a person: "a girl (11)",
-# "the boy, 12, in …" ("a pack of 12" names no one)
+# an age in brackets, between commas or after "de" or "di" beside a word for a child or a person: "a
+# girl (11)", "the boy, 12, in …", "una chica de 13 en tanga" ("a pack of 12", "chica de 3 metros" are not)
 BRACKET_AGE_RE = re.compile(
     r"\b(?:girl|boy|kid|child|daughter|son|student|pupil|madchen|junge|kind|nina|nino|chica|chico|fille|garcon"
     r"|menina|menino|garota|garoto|bambina|bambino|ragazza|ragazzo|девочка|мальчик|девушка)s?\s*"
-    r"(?:\(\s*|,\s*)(1[0-7]|[1-9])\s*(?:\)|,|$)|(?:少女|少年|女ノ子|男ノ子|娘)\s*[(（]\s*(1[0-7]|[1-9])\s*[)）]"
+    r"(?:\(\s*|,\s*|\s+de\s+|\s+di\s+)(1[0-7]|[1-9])\s*(?:\)|,|$|(?=\s+(?:en|con|sin|in|a|na|com|sem|no|dans|avec|sans|mit|im)\b))|(?:少女|少年|女ノ子|男ノ子|娘)\s*[(（]\s*(1[0-7]|[1-9])\s*[)）]"
 )
 
 

@@ -33,7 +33,7 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         r"|com|sem)\b))"
     )),
     # on someone's lap: "on an older woman's lap" ("a lap of honour" is a race)
-    ("lap", "on … lap", re.compile(r"\bon\s+(?:\S+\s+){0,3}?laps?\b")),
+    ("lap", "on … lap", re.compile(r"\b(?:on|in)\s+(?:\S+\s+){0,3}?laps?\b")),
     ("minor", "kleiner junge", re.compile(
         r"\b(?:kleine[rn]?|nackte[rn]?|der|dem|den|einem|einen)\s+jungen?\b"
         r"(?!\s+(?:frau|mann|manner|frauen|dame|leute|erwachsene\w*)\b)"

@@ -21,7 +21,8 @@ Sixth pass: nudity as the subject of art (a statue, an old master, a painting in
 is how children sleep, not a suggestive pair; a hate symbol beside a slogan that keeps a place for
 one race, or a group told to get out on a sign or beside a symbol, is `hate`.
 
-Seventh pass: a minor in underwear beside a grown man, a stranger or on a lap, in a bath with a
+Seventh pass: a minor in underwear beside a grown man, a stranger, on a lap, posing, shown or in
+bed, in a bath with a
 grown-up who is not family, sharing a shower with a man, or on a date, in love or marrying a
 grown-up, is `sexual_minors` ("un écolier en slip avec un homme"); a swastika
 beside a Hindu, Buddhist or Jain word is that religion's sign unless anything else is hateful; birds
@@ -182,7 +183,7 @@ def categorise(
         found.setdefault(category, ", ".join(parts))
 
     strong, weak, nude = words("sexual.strong"), words("sexual.weak"), words("nude")
-    person, minor = words("person"), words("minor")
+    person, minor = words("person") | words("posing"), words("minor")  # someone "posing" is a person
     # "dressed as a schoolgirl", "a schoolgirl outfit": the word names a costume, not a child
     minor = minor - _costume(text, minor, words("costume"), words("dressed_as"))
     intimate, exposed, acts = words("intimate"), words("expose"), words("sex_act")
@@ -248,8 +249,10 @@ def categorise(
         note(Category.SEXUAL_MINORS, minor, nude, weak, suggestive, strong, shown)
     elif minor and words("kiss") and words("adult_other") and bed:  # "un mineur au lit avec sa prof"
         note(Category.SEXUAL_MINORS, minor, words("kiss"), words("adult_other"), bed)
-    elif minor and words("underwear") and (grown | words("lap")):  # "un écolier en slip avec un homme"
-        note(Category.SEXUAL_MINORS, minor, words("underwear"), grown, words("lap"))
+    elif minor and words("bra"):  # "ein Kleinkind im BH", as "a little girl in a bra"
+        note(Category.SEXUAL_MINORS, minor, words("bra"))
+    elif minor and words("underwear") and (company := grown | words("lap") | exposed | bed | words("posing")):
+        note(Category.SEXUAL_MINORS, minor, words("underwear"), company)  # "un écolier en slip avec un homme"
     elif minor and words("bath") and grown - words("man"):  # "in the bath with a grown man"
         note(Category.SEXUAL_MINORS, minor, words("bath"), grown)
     elif minor and words("bath_together") and grown:  # "a boy and a man in the shower together"

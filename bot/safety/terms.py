@@ -123,6 +123,7 @@ class TermIndex:
         self.stem_phrases: dict[tuple[str, tuple[str, ...]], list[Entry]] = defaultdict(list)
         self.masked: dict[str, list[Entry]] = defaultdict(list)  # a word with one letter hidden
         self.latin: LatinReadings[Entry] = LatinReadings()  # Russian and kana entries, as typed in Latin
+        self.minor_swaps: dict[str, list[Entry]] = defaultdict(list)  # "chlid": two letters swapped
         self._stem_memo: dict[tuple[str, str], str] = {}
         self._memo: dict[tuple[str, bool], tuple[Entry, ...]] = {}  # prompts reuse the same words
         for entry in entries:
@@ -156,6 +157,9 @@ class TermIndex:
             return
         word = words[0]
         (self.prefix if is_prefix else self.exact)[word].append(entry)
+        if entry.kind == "minor" and not is_prefix and len(word) >= 5:  # "a chlid in lingerie"
+            for i in range(1, len(word) - 1):
+                self.minor_swaps[word[:i] + word[i + 1] + word[i] + word[i + 2 :]].append(entry)
         if not is_prefix and entry.kind not in _STEMLESS_KINDS:
             for lang in (lang for lang in stem_langs if lang in SNOWBALL):
                 if (found := stem(lang, word)) is not None:
@@ -197,6 +201,9 @@ class TermIndex:
             found.extend(self.prefix.get(word[:k], ()))
         if found or not fuzzy or len(word) < 4 or word in self.known_words:
             return found
+        # a minor's word with two inner letters swapped ("chlid", "toddelr"); a minor only counts
+        # beside something sexual, and a swap rarely makes another word
+        found.extend(e for e in self.minor_swaps.get(word, ()) if word not in self.exact)
         short = collapse(word)
         if short != word:
             found.extend(self.collapsed.get(short, ()))
