@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 AGE_RE = re.compile(
-    r"(?<!\d)(\d{1,2})\s*-?\s*(?:years?|yrs?|yo\b|y/o|anos|ans\b|anni|jahre|jahrig|jaehrig|лет|года|let\b|goda\b|歳|才)"
+    r"(?<!\d)(\d{1,2})\s*-?\s*(?:years?|yrs?|yo\b|y/o|y\.\s?o\b|anos|ans\b|anni|jahre|jahrig|jaehrig|лет|года|let\b|goda\b|歳|才)"
 )
 # Ages under 18 written in words, in the policy's languages (folded: no accents), before a word
 # for years: "twelve-year-old", "once años", "dix ans", "quindici anni", "zwölf Jahre",
@@ -50,6 +50,7 @@ SCHOOL_RE = re.compile(
     r"|\b(?:high|middle|elementary|grade|primary|junior high)[- ]?school\s+"
     r"(?:girls?|boys?|students?|kids?|pupils?|cheerleaders?)\b"
     r"|\b(?:elementary|primary)\s+(?:students?|pupils?|girls?|boys?|kids?)\b"
+    r"|\b(?:alumn|estudiante|chic|nin)[oa]s? de (?:primero|segundo|tercero|cuarto|quinto|sexto)\b"
     r"|\b(?:primero|segundo|tercero|cuarto|quinto|sexto|[1-6]o) (?:de |grado de )?"
     r"(?:primaria|secundaria|eso)\b"
     r"|\bde (?:prepa|preparatoria|secu)\b"

@@ -36,6 +36,7 @@ TRAINING_FILES = (
     "train_issue15_e.tsv",
     "train_issue15_f.tsv",
     "train_issue15_g.tsv",
+    "train_issue15_h.tsv",
 )
 BIAS = -4.0
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
