@@ -18,7 +18,12 @@ set-7 line written independently contained it), unread by the pass's author, and
 the pass was final. eval_fresh_9.jsonl (160 prompts) was written the same way by the lead before
 issue 15's sixth pass began (lines that were, or were inside, a line of a training file or an
 earlier set reworded before it was committed), unread by that pass's author, and scored once when
-the pass was final. Sets 8 and 9 are the two written by someone other than the gate's author. Each line is one
+the pass was final. Sets 8 and 9 are the two written by someone other than the gate's author.
+eval_fresh_10.jsonl (184 prompts) was written by the session that built issue 15's seventh pass
+(2026-12-04, 09:12-09:20 UTC), after that pass's last change to the gate's terms and rules and
+while its final n-gram model was being trained, committed after the pass was final and landed,
+and scored once; the same session wrote the pass's training prompts, so it shares their concepts
+if not their words. Each line is one
 prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
 (plain, tricky, respelled, combination).
 """
@@ -30,7 +35,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 
-FRESH_FILES = tuple(f"eval_fresh{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9"))
+FRESH_FILES = tuple(
+    f"eval_fresh{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10")
+)
 HELD_OUT = FRESH_FILES[2]  # the headline set
 AFTER_THE_GATE = FRESH_FILES[3]  # written after the third pass was final
 PROBE_SET = FRESH_FILES[4]  # written after the probe terms were final
@@ -38,6 +45,7 @@ FOURTH_PASS_SET = FRESH_FILES[5]  # written after issue 15's fourth pass was fin
 LATEST = FRESH_FILES[6]  # written after issue 15's fifth pass was final
 LEAD_SET = FRESH_FILES[7]  # written by the lead, unseen by the fifth pass's author
 SECOND_LEAD_SET = FRESH_FILES[8]  # written by the lead before the sixth pass, unseen by its author
+SEVENTH_PASS_SET = FRESH_FILES[9]  # written after issue 15's seventh pass was final, by its author
 CATEGORIES = ("sexual", "sexual_minors", "violence_gore", "hate", "self_harm")
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "ja")
 KINDS = ("plain", "tricky", "respelled", "combination")

@@ -54,6 +54,7 @@ from bot.safety.fresh import (
     LEAD_SET,
     PROBE_SET,
     SECOND_LEAD_SET,
+    SEVENTH_PASS_SET,
     FreshFigures,
     fresh_figures,
     load_fresh,
@@ -164,6 +165,7 @@ def test_the_held_out_set_shares_no_wording_with_what_the_gate_was_built_on() ->
         (LATEST, 200),
         (LEAD_SET, 160),
         (SECOND_LEAD_SET, 160),
+        (SEVENTH_PASS_SET, 160),
     ],
 )
 def test_a_set_written_after_a_gate_covers_every_category_and_language_and_is_new_wording(
