@@ -20,7 +20,7 @@ issue 15's sixth pass began (lines that were, or were inside, a line of a traini
 earlier set reworded before it was committed), unread by that pass's author, and scored once when
 the pass was final. Sets 8 and 9 are the two written by someone other than the gate's author.
 eval_fresh_10.jsonl (184 prompts) was written by the session that built issue 15's seventh pass
-(2026-12-04, 09:12-09:20 UTC), after that pass's last change to the gate's terms and rules and
+(2026-12-04, 09:11-09:17 UTC), after that pass's last change to the gate's terms and rules and
 while its final n-gram model was being trained, committed after the pass was final and landed,
 and scored once; the same session wrote the pass's training prompts, so it shares their concepts
 if not their words. Each line is one
