@@ -9,13 +9,9 @@ it, and innocent look-alikes (fashion, food, animals, art, medicine, sport) it m
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 
-from bot.safety.evasions import load_examples
 from bot.safety.filter import SafetyFilter
-from bot.safety.fresh import FRESH_FILES, load_fresh
 from bot.safety.policy import Category
 
 REFUSED = [
@@ -176,13 +172,3 @@ def test_the_fifth_pass_refuses(safety: SafetyFilter, category: Category, prompt
 def test_the_fifth_pass_lets_innocent_prompts_through(safety: SafetyFilter, prompt: str) -> None:
     verdict = safety.check_prompt(prompt)
     assert verdict.allowed, verdict.detail
-
-
-def test_the_fifth_pass_trained_on_no_prompt_of_an_evaluation_file() -> None:
-    """train_issue15_f.tsv holds no line that contains a prompt of an evaluation file (short
-    everyday prompts coincided with 32 of its lines once, and were reworded before any scoring)."""
-    data = resources.files("bot.safety").joinpath("data")
-    held_out = [p.text.lower() for name in FRESH_FILES for p in load_fresh(name)]
-    held_out += [e.text.lower() for e in load_examples() if e.split == "test"]
-    lines = data.joinpath("train_issue15_f.tsv").read_text(encoding="utf-8").lower().splitlines()
-    assert [line for line in lines if any(text in line for text in held_out)] == []

@@ -42,6 +42,7 @@ from importlib import resources
 
 import pytest
 
+from bot.safety.evasions import load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
     AFTER_THE_GATE,
@@ -210,3 +211,17 @@ def test_every_category_and_language_meets_its_target_or_holds_its_first_figure(
     for lang, (recall, false_positives) in figures.per_language.items():
         assert recall.rate >= 0.90, lang
         assert false_positives.rate <= ceilings.get(lang, 0.03), lang
+
+
+@pytest.mark.parametrize("name", ["train_issue15_f.tsv", "train_issue15_g.tsv", "train_issue15_h.tsv"])
+def test_a_training_file_of_a_later_pass_holds_no_evaluation_prompt(name: str) -> None:
+    """Since issue 15's fifth pass no training line contains a prompt of an evaluation file (lines
+    that did, short everyday wordings found by a program, or from an account of a set's misses,
+    were reworded before training: 32 in f, 12 in g, 9 in h; one line of g that held a prompt of
+    set 9 was deleted unread). The older files hold 10 lines that contain prompts of the first two
+    sets or the English test split, which were seen while those gates were built."""
+    data = resources.files("bot.safety").joinpath("data")
+    held_out = [p.text.lower() for fresh in FRESH_FILES for p in load_fresh(fresh)]
+    held_out += [e.text.lower() for e in load_examples() if e.split == "test"]
+    lines = data.joinpath(name).read_text(encoding="utf-8").lower().splitlines()
+    assert [line for line in lines if any(text in line for text in held_out)] == []

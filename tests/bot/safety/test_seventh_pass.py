@@ -10,14 +10,10 @@ each shows one concept refusing what it should, or an innocent look-alike it mus
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 
 from bot.safety.ages import ages_under_18
-from bot.safety.evasions import load_examples
 from bot.safety.filter import SafetyFilter
-from bot.safety.fresh import FRESH_FILES, load_fresh
 from bot.safety.policy import Category
 from bot.safety.terms import fold_text
 from tests.bot.safety.conftest import make_filter
@@ -164,14 +160,3 @@ def test_ages_said_with_is_in_brackets_or_after_de_name_a_minor(text: str) -> No
 )  # fmt: skip
 def test_other_numbers_after_is_or_in_brackets_name_no_minor(text: str) -> None:
     assert not ages_under_18(fold_text(text)), text
-
-
-def test_the_seventh_pass_trained_on_no_prompt_of_an_evaluation_file() -> None:
-    """train_issue15_h.tsv holds no line that contains a prompt of an evaluation file (nine of its
-    batch prompts did, short everyday wordings found by a program that printed only line numbers
-    of this file, and were reworded before the model was trained on them)."""
-    data = resources.files("bot.safety").joinpath("data")
-    held_out = [p.text.lower() for name in FRESH_FILES for p in load_fresh(name)]
-    held_out += [e.text.lower() for e in load_examples() if e.split == "test"]
-    lines = data.joinpath("train_issue15_h.tsv").read_text(encoding="utf-8").lower().splitlines()
-    assert sum(any(text in line for text in held_out) for line in lines) == 0

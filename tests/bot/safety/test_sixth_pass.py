@@ -9,14 +9,10 @@ each shows one concept refusing what it should, or an innocent look-alike it mus
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 
 from bot.safety.ages import ages_under_18
-from bot.safety.evasions import load_examples
 from bot.safety.filter import SafetyFilter
-from bot.safety.fresh import FRESH_FILES, load_fresh
 from bot.safety.patterns import pattern_kinds
 from bot.safety.policy import Category
 from bot.safety.terms import fold_text
@@ -196,15 +192,3 @@ def test_patterns_read_words_apart_and_by_their_neighbours() -> None:
 
 def test_kana_keep_their_voicing_marks() -> None:
     assert fold_text("グロ") != fold_text("クロ") and fold_text("ぐろ") == fold_text("グロ")
-
-
-def test_the_sixth_pass_trained_on_no_prompt_of_an_evaluation_file() -> None:
-    """train_issue15_g.tsv holds no line that contains a prompt of an evaluation file (twelve of
-    its lines did, by coincidence or from the lead's account of set 8's false refusals, and were
-    reworded before the model was trained on them; one that held a prompt of the lead's set 9,
-    committed while the pass was built, was deleted without being read)."""
-    data = resources.files("bot.safety").joinpath("data")
-    held_out = [p.text.lower() for name in FRESH_FILES for p in load_fresh(name)]
-    held_out += [e.text.lower() for e in load_examples() if e.split == "test"]
-    lines = data.joinpath("train_issue15_g.tsv").read_text(encoding="utf-8").lower().splitlines()
-    assert sum(any(text in line for text in held_out) for line in lines) == 0
