@@ -28,7 +28,7 @@ _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウ�
 _WORD_RE = re.compile(r"[^\W_]+")
 
 
-def _is_cjk(ch: str) -> bool:
+def is_cjk(ch: str) -> bool:
     code = ord(ch)
     return 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3005 <= code <= 0x3007
 
@@ -43,11 +43,15 @@ def fold_text(text: str) -> str:
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch) or ch in _KANA_MARKS
     )
-    text = "".join(chr(ord(ch) + 0x60) if 0x3041 <= ord(ch) <= 0x3096 else ch for ch in text)  # ひ → ヒ
-    return unicodedata.normalize("NFC", text).translate(_SMALL_KANA)
+    return unicodedata.normalize("NFC", to_katakana(text)).translate(_SMALL_KANA)
 
 
-def _fold_chunk(chunk: str) -> list[str]:
+def to_katakana(text: str) -> str:
+    """Hiragana shifted to katakana (ひ → ヒ); everything else as it was."""
+    return "".join(chr(ord(ch) + 0x60) if 0x3041 <= ord(ch) <= 0x3096 else ch for ch in text)
+
+
+def fold_chunk(chunk: str) -> list[str]:
     """Readings of one whitespace-separated chunk, script look-alikes and leetspeak mapped."""
     cyrillic = sum(1 for ch in chunk if "\u0400" <= ch <= "\u04ff")
     latin = sum(1 for ch in chunk if "a" <= ch <= "z")
@@ -71,7 +75,7 @@ def _fold_chunk(chunk: str) -> list[str]:
 
 def reading(chunk: str) -> str:
     """The main reading of one whitespace-separated chunk (look-alikes and leetspeak mapped)."""
-    return _fold_chunk(chunk)[0]
+    return fold_chunk(chunk)[0]
 
 
 def word_pieces(text: str) -> list[str]:

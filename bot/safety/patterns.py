@@ -28,7 +28,7 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     )),
     # "une petite en sous-vêtements", "una pequeña en la cama": a little girl, no noun after
     ("minor", "petite (noun)", re.compile(
-        r"\b(?:une|la|cette|una|la|esta|uma|a|essa)\s+(?:petite|pequena|piccola|pequenina|piccolina)\b"
+        r"\b(?:une|la|cette|una|esta|uma|a|essa)\s+(?:petite|pequena|piccola|pequenina|piccolina)\b"
         r"(?=\s*(?:$|[,.;:!?]|(?:en|qui|de|dans|avec|sur|sans|nue|toute|que|con|sin|in|che|senza|sul|sulla|na|no"
         r"|com|sem)\b))"
     )),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from bot.safety.ages import ages_under_18
-from bot.safety.folding import _WORD_RE, _fold_chunk, _is_cjk, fold_text
+from bot.safety.folding import fold_chunk, fold_text, is_cjk, word_pieces
 from bot.safety.patterns import pattern_kinds
 from bot.safety.spelling import (
     collapse,
@@ -134,7 +134,7 @@ class TermIndex:
         raw = entry.text
         if entry.kind != "allow":
             self.latin.add(entry, stemmed=entry.kind not in _STEMLESS_KINDS)
-        if entry.lang == "ja" or any(_is_cjk(ch) for ch in raw):
+        if entry.lang == "ja" or any(is_cjk(ch) for ch in raw):
             folded = fold_text(raw).replace(" ", "")
             if entry.kind == "allow":
                 self.japanese_allow.append(folded)
@@ -145,7 +145,7 @@ class TermIndex:
             return
         is_prefix = raw.endswith("*")
         pieces = fold_text(raw.rstrip("*")).replace("_", " ").split()
-        words = tuple(w for piece in pieces for w in _WORD_RE.findall(_fold_chunk(piece)[0]))
+        words = tuple(w for piece in pieces for w in word_pieces(fold_chunk(piece)[0]))
         stem_langs: tuple[str, ...] | dict[str, str] = SNOWBALL if entry.lang == "*" else (entry.lang,)
         if entry.kind in _STEMLESS_KINDS:
             stem_langs = ()
@@ -242,19 +242,19 @@ class TermIndex:
         """
         folded = fold_text(text)
         hits = Hits()
-        if any(_is_cjk(ch) for ch in folded):
+        if any(is_cjk(ch) for ch in folded):
             self._match_japanese(folded, hits)
         words: list[str] = []  # the main reading, in order, for phrases
         extra: list[str] = []  # other readings: joined punctuation, "l" for "1", joined letters
         for chunk in folded.split():
-            readings = _fold_chunk(chunk)
-            parts = _WORD_RE.findall(readings[0])
+            readings = fold_chunk(chunk)
+            parts = word_pieces(readings[0])
             words.extend(parts)
             if len(parts) > 1:
                 extra.append("".join(parts))
             for other in readings[1:]:
-                extra.extend(_WORD_RE.findall(other))
-            if len(parts) == 1 and any(_is_cjk(ch) for ch in chunk):  # "十字架を囲むkkkの集会"
+                extra.extend(word_pieces(other))
+            if len(parts) == 1 and any(is_cjk(ch) for ch in chunk):  # "十字架を囲むkkkの集会"
                 extra.extend(_OTHER_SCRIPT_RE.findall(readings[0]))
         blocked = self._allowed_positions(words)
         kept = [w for i, w in enumerate(words) if i not in blocked]
@@ -285,7 +285,7 @@ class TermIndex:
         for chunk in folded.split():
             self._match_masked(chunk, hits)
         for joined in joined_pieces(kept):
-            for reading in _fold_chunk(joined):  # the pieces may mix scripts: "г o л a я"
+            for reading in fold_chunk(joined):  # the pieces may mix scripts: "г o л a я"
                 for entry in self._word(reading, fuzzy=False):
                     hits.add(entry)
                 for entry in self._spelled_words(reading):
@@ -311,11 +311,11 @@ class TermIndex:
     def _match_masked(self, chunk: str, hits: Hits) -> None:
         """A word with one letter hidden by a mask mark ("j*den", "f#ck") matches the entries it fits."""
         bare = chunk.strip(".,;:!?'\"()[]{}")
-        if not any(mask in bare[1:-1] for mask in _LATIN_MASKS) or any(_is_cjk(ch) for ch in bare):
+        if not any(mask in bare[1:-1] for mask in _LATIN_MASKS) or any(is_cjk(ch) for ch in bare):
             return
         for mask in _LATIN_MASKS:
             if bare.count(mask) == 1:
-                letters = _fold_chunk(bare.replace(mask, "\0"))[0]
+                letters = fold_chunk(bare.replace(mask, "\0"))[0]
                 for entry in self.masked.get(letters, ()):
                     hits.add(entry)
 

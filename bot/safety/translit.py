@@ -19,11 +19,11 @@ particle ("no", "wo") or a spelling only romaji has ("shi", "tsu", "kk", "ou"), 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Generic, Protocol, TypeVar
 
+from bot.safety.folding import fold_text, to_katakana
 from bot.safety.spelling import joined_pieces
 from bot.safety.stems import stem
 
@@ -101,7 +101,7 @@ _SMALL = {"ャ": "ya", "ュ": "yu", "ョ": "yo", "ァ": "a", "ィ": "i", "ゥ": 
 def romaji(kana: str) -> str:
     """Kana spelled in Hepburn romaji ("ショタ" → "shota", "セックス" → "sekkusu"); "" if it holds
     anything but kana."""
-    kana = "".join(chr(ord(ch) + 0x60) if 0x3041 <= ord(ch) <= 0x3096 else ch for ch in kana)
+    kana = to_katakana(kana)
     out = ""
     double = False
     for ch in kana:
@@ -114,10 +114,8 @@ def romaji(kana: str) -> str:
                 return ""
             if small.startswith("y") and out.endswith(("shi", "chi", "ji")):
                 out = out[:-1] + small[1]  # "シ" + "ョ" = "sho"
-            elif small.startswith("y") and out.endswith("i"):
-                out = out[:-1] + small  # "キ" + "ャ" = "kya"
             else:
-                out = out[:-1] + small  # "フ" + "ェ" = "fe"
+                out = out[:-1] + small  # "キ" + "ャ" = "kya", "フ" + "ェ" = "fe"
             continue
         if ch == "ー":
             if not out:
@@ -189,10 +187,7 @@ class LatinReadings(Generic[E]):
             return
         if not any("\u0400" <= ch <= "\u04ff" for ch in raw) or entry.lang not in ("ru", "*"):
             return
-        folded = "".join(
-            ch for ch in unicodedata.normalize("NFKD", raw.casefold()) if not unicodedata.combining(ch)
-        )
-        words = [_normal_cyrillic(w) for w in folded.replace("_", " ").split()]
+        words = [_normal_cyrillic(w) for w in fold_text(raw).replace("_", " ").split()]
         if len(words) > 1:
             self.cyrillic_phrases[tuple(stem("ru", w) or w for w in words)].append(entry)
         elif entry.text.endswith("*"):
