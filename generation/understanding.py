@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from generation.tokenizer import Tokenizer, TokenizerError, normalize
 
 if TYPE_CHECKING:
-    from generation.embedded.shapes_text import Rewrite
+    from generation.embedded.prompt import Rewrite
 
 EMBEDDED_NAME = "dallebot-embedded"  # config.json "name" of the model shipped in generation/embedded
 THINGS_NAME = "dallebot-embedded-things"  # config.json "name" of the embedded things model (`things`)
@@ -123,14 +123,18 @@ Rewriter = Callable[[str, Collection[str]], "Rewrite | None"]  # (prompt, words 
 
 
 def model_prompt_rewriter(model_name: str | None) -> Rewriter | None:
-    """How a model's prompts are rewritten before tokenizing: the embedded (shapes) model reads
-    prompts into its own wording (`generation.embedded.shapes_text`); other models take them as
-    written (None)."""
-    if model_name != EMBEDDED_NAME:
-        return None
-    from generation.embedded.shapes_text import rewrite
+    """How a model's prompts are rewritten before tokenizing: the embedded models read prompts into
+    their own world's wording (`generation.embedded.shapes_text`, `generation.embedded.things_text`);
+    other models take them as written (None)."""
+    if model_name == EMBEDDED_NAME:
+        from generation.embedded.shapes_text import rewrite
 
-    return rewrite
+        return rewrite
+    if model_name == THINGS_NAME:
+        from generation.embedded.things_text import rewrite as rewrite_things
+
+        return rewrite_things
+    return None
 
 
 class PromptReader:

@@ -6,8 +6,9 @@ Figures (the last printed line is one JSON object with these keys, among others)
 - composition: the share of held-out captions whose image matches every claim (objects, colours,
   counts, sizes, positions, relations, background);
 - natural_phrasing: the share of the hand-written natural-phrasing set (`claims.NATURAL_SET`) whose
-  image, drawn from the prompt as written (as the bot would: for the shapes model the pipeline
-  itself rewrites a prompt with words it lacks, `shapes_text.rewrite`), matches every claim; a
+  image, drawn from the prompt as written (as the bot would: the pipeline itself reads an
+  embedded model's prompt into its world's wording, `shapes_text.rewrite` for a shapes model when
+  the prompt has words it lacks, `things_text.rewrite` for a things model always), matches every claim; a
   prompt naming something the model's world cannot draw (a thing, to a shapes model) counts as a
   miss without being drawn;
 - natural_phrasing_read: the same, with the prompt first read (`prompt.read`) and rewritten in the
@@ -37,6 +38,7 @@ from generation.embedded.claims import NaturalPrompt, PromptClaims, load_natural
 from generation.embedded.eval import cpu_seconds_per_image
 from generation.embedded.prompt import claims_equal, read
 from generation.embedded.shapes_text import shapes_caption, shapes_claims
+from generation.embedded.things_text import things_caption
 from generation.embedded.things_world import ThingWorld, render_things
 from generation.embedded.world import Claims, World
 from generation.loading import model_directory
@@ -128,8 +130,7 @@ def natural_figures(judge: _Judge, prompts: list[NaturalPrompt]) -> dict[str, fl
     written = judge.draw([p.prompt for p in drawable])
     texts = [_rewrite(judge.world, r.claims, p.prompt) for r, p in zip(readings, prompts, strict=True)
              if judge.drawable(p.claims)]  # fmt: skip
-    # a things model reads prompts as written (no rewriting): the same prompts and seeds, drawn once
-    rewritten = written if texts == [p.prompt for p in drawable] else judge.draw(texts)
+    rewritten = judge.draw(texts)
     as_written = sum(judge.score(i, p.claims)[0] for i, p in zip(written, drawable, strict=True))
     as_read = sum(judge.score(i, p.claims)[0] for i, p in zip(rewritten, drawable, strict=True))
     total = max(len(prompts), 1)  # an empty set (a quick run) scores 0, not a division by zero
@@ -143,9 +144,9 @@ def natural_figures(judge: _Judge, prompts: list[NaturalPrompt]) -> dict[str, fl
 
 
 def _rewrite(world: str, claims: PromptClaims, prompt: str) -> str:
-    if world == "things" or not claims.objects:
+    if not claims.objects:
         return prompt
-    return shapes_caption(claims)
+    return things_caption(claims) if world == "things" else shapes_caption(claims)
 
 
 def evaluate(

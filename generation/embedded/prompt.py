@@ -49,6 +49,15 @@ class Reading:
     ignored: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Rewrite:
+    """A prompt in an embedded world's own wording: what the model is given instead of the prompt."""
+
+    caption: str  # what the model is given
+    ignored: tuple[str, ...]  # the words the reader left out, in the order they came
+    drawable: tuple[str, ...]  # the colours and things it names, in order (what the model will draw)
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> dict[tuple[str, ...], tuple[str, str | int | tuple[str, bool]]]:
     """Every known phrase (as a word tuple) -> (kind, value)."""

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import string
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from generation.embedded.claims import PromptClaims
-from generation.embedded.prompt import read
+from generation.embedded.prompt import Rewrite, read
 from generation.embedded.world import SHAPES, Claims, ObjectClaim
 
 _SHAPE_SIZES = {"small": "small", "big": "large"}
@@ -82,15 +81,6 @@ def shapes_caption(claims: PromptClaims) -> str:
     if claims.background:
         text += f" on a {_SHAPE_BACKGROUNDS.get(claims.background, claims.background)} background"
     return text
-
-
-@dataclass(frozen=True)
-class Rewrite:
-    """A prompt the shapes world can draw, in that world's wording."""
-
-    caption: str  # what the model is given
-    ignored: tuple[str, ...]  # the words the reader left out, in the order they came
-    drawable: tuple[str, ...]  # the colours and shapes it names, in order (what the model will draw)
 
 
 def rewrite(prompt: str, unknown: Collection[str]) -> Rewrite | None:
