@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NATURAL_SET = Path(__file__).with_name("data") / "natural_phrasing.jsonl"
+# The second set: written in another session by someone who had not read the reader's lexicon
+# (the first set and the reader share an author), before the model it first judged was scored.
+NATURAL_SET_2 = Path(__file__).with_name("data") / "natural_phrasing_2.jsonl"
 
 CLAIM_COLOURS = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "cyan")
 CLAIM_SIZES = ("small", "medium", "big")  # "medium": as the shapes world says it

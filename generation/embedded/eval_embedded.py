@@ -14,6 +14,8 @@ Figures (the last printed line is one JSON object with these keys, among others)
 - natural_phrasing_read: the same, with the prompt first read (`prompt.read`) and rewritten in the
   world's own grammar — what the reader buys a model that knows only its own wording;
 - reader_natural: the share of the set the reader alone gets right (claims and ignored words);
+- natural_phrasing_2, natural_phrasing_read_2, reader_natural_2 …: the same on the second set
+  (`claims.NATURAL_SET_2`, written without the reader's lexicon in view), when it is there;
 - detector_accuracy: the things detector on rendered scenes (every object, size, place and the
   background exactly right);
 - s_per_image: median CPU seconds per image, one prompt at a time, after a warm-up.
@@ -34,7 +36,7 @@ import numpy as np
 import torch
 
 from generation.embedded import detector, parser
-from generation.embedded.claims import NaturalPrompt, PromptClaims, load_natural_set
+from generation.embedded.claims import NATURAL_SET_2, NaturalPrompt, PromptClaims, load_natural_set
 from generation.embedded.eval import cpu_seconds_per_image
 from generation.embedded.prompt import claims_equal, read
 from generation.embedded.shapes_text import shapes_caption, shapes_claims
@@ -158,6 +160,7 @@ def evaluate(
     dtype: str | None = None,
     detector_scenes: int = 1000,
     natural: list[NaturalPrompt] | None = None,
+    second: list[NaturalPrompt] | None = None,
     speed_samples: int = 5,
 ) -> dict[str, float]:
     """Every figure of the module docstring for the model at `path` (default: the committed one)."""
@@ -175,6 +178,10 @@ def evaluate(
             "composition": sum(s[0] for s in scores) / len(scores),
         }
         figures.update(natural_figures(judge, natural if natural is not None else load_natural_set()))
+        if second is None and NATURAL_SET_2.is_file():
+            second = load_natural_set(NATURAL_SET_2)
+        if second:
+            figures.update({f"{k}_2": v for k, v in natural_figures(judge, second).items()})
         cpu = pipeline if pipeline.device.type == "cpu" else load_pipeline(path, device="cpu", dtype=dtype)
         figures["s_per_image"] = cpu_seconds_per_image(
             cpu, [t for t, _ in heldout[:speed_samples]], seed=seed, options=judge.options
@@ -249,6 +256,12 @@ def main(
         f"{figures['natural_drawable']:.1%} of the set; "
         f"the reader alone {figures['reader_natural']:.1%}"
     )
+    if "natural_phrasing_2" in figures:
+        print(
+            f"second natural-phrasing set: {figures['natural_phrasing_2']:.1%} as written (target 85%), "
+            f"{figures['natural_phrasing_read_2']:.1%} read first; "
+            f"the reader alone {figures['reader_natural_2']:.1%}"
+        )
     print(
         f"detector on {detector_scenes} rendered scenes {figures['detector_accuracy']:.1%} (target 99%); "
         f"CPU {figures['s_per_image']:.3f} s/image (target 0.3)"

@@ -41,7 +41,8 @@ def test_evaluate_reports_every_figure(emoji_font):
         natural = [p for p in load_natural_set() if shapes_claims(p.claims) is not None][:6]
         natural += [p for p in load_natural_set() if p.prompt == "a fox next to a tree"]
         figures = evaluate(
-            None, captions=6, device="cpu", detector_scenes=5, natural=natural, speed_samples=2
+            None, captions=6, device="cpu", detector_scenes=5, natural=natural, second=natural[:2],
+            speed_samples=2,
         )
     finally:
         torch.set_num_threads(before)
@@ -49,3 +50,4 @@ def test_evaluate_reports_every_figure(emoji_font):
     assert all(0.0 <= figures[k] <= 1.0 for k in KEYS - {"s_per_image"}) and figures["s_per_image"] > 0
     assert figures["natural_drawable"] == pytest.approx(6 / 7, abs=1e-3)  # the fox is not drawable
     assert figures["reader_natural"] == 1.0
+    assert figures["reader_natural_2"] == 1.0 and 0.0 <= figures["natural_phrasing_2"] <= 1.0
