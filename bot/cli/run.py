@@ -89,14 +89,15 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _model_error(settings: Settings) -> str | None:
     """Why generation.model cannot be used (not downloaded, damaged, no such directory), before
-    anything binds a port or opens the database; reads local files only."""
+    anything binds a port or opens the database; reads local files only. An embedded model's name
+    (`things`) resolves as loading resolves it."""
     if settings.generation.model is None:
         return None
-    from generation.hub.registry import RegistryError, locate
+    from generation.loading import ModelLoadError, model_directory
 
     try:
-        locate(settings.generation.model)
-    except RegistryError as error:
+        model_directory(settings.generation.model)
+    except ModelLoadError as error:
         return f"generation.model: {error}"
     return None
 

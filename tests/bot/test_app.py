@@ -121,6 +121,17 @@ def test_check_config_says_what_will_run(tmp_path: Path, capsys: pytest.CaptureF
     assert "discord: off" in out and "x: off" in out and "daily: off" in out
 
 
+@pytest.mark.parametrize("model", ["things"])
+def test_check_config_takes_the_embedded_models_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, model: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no folder here is named like the model
+    config = tmp_path / "config.yaml"
+    config.write_text(f"storage:\n  url: sqlite:///{tmp_path / 'a.db'}\ngeneration:\n  model: {model}\n")
+    assert main(["check-config", "--config", str(config)]) == 0, capsys.readouterr().err
+    assert f"generation: {model}, device auto" in capsys.readouterr().out
+
+
 async def test_stop_during_a_job_finishes_it_and_posts_nothing_half_way(
     tmp_path: Path, real_safety: SafetyFilter
 ) -> None:
