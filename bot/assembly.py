@@ -112,6 +112,7 @@ def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
 
     def load() -> ImagePipeline:
         from generation import ModelLoadError, load_pipeline
+        from generation.loading import DEFAULT_MODEL_DIR
 
         try:
             pipeline = load_pipeline(
@@ -122,7 +123,7 @@ def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
             pipeline.use_cpu_threads(generation.cpu_threads)  # process-wide: this process owns its generation
             return pipeline
         except (ModelLoadError, FileNotFoundError) as error:
-            where = generation.model or "the embedded model (generation/embedded/model/)"
+            where = generation.model or f"the embedded model ({DEFAULT_MODEL_DIR})"
             raise StartupError(
                 f"cannot load {where}: {error}. Set generation.model in config.yaml to a downloaded "
                 "model (`dallebot models list`) or a model directory, or run `dallebot run --workers 0` "

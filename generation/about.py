@@ -16,6 +16,7 @@ from generation.understanding import EMBEDDED_NAME, THINGS_NAME, Repertoire, rep
 
 INSTALL_COMMAND = "dallebot models download mini"
 _WEIGHT_FILES = ("model.safetensors", "*.pt")  # what generation loads (not vq_encoder: training only)
+_CONFIG_NAMES = {"things": THINGS_NAME, "shapes": EMBEDDED_NAME}  # an embedded model's setting -> its name
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,13 @@ class ModelFacts:
 
 def describe_model(setting: str | Path | None) -> ModelFacts:
     """The facts about generation.model (None: the embedded model); a missing model is a fact too."""
-    from generation.loading import CONFIG_FILE, ModelLoadError, model_directory
+    from generation.loading import CONFIG_FILE, DEFAULT_EMBEDDED, ModelLoadError, model_directory
 
     shown = None if setting is None else str(setting)
     try:
         directory = model_directory(setting)
     except ModelLoadError as error:
-        return ModelFacts(shown or EMBEDDED_NAME, shown, None, None, str(error))
+        return ModelFacts(shown or _CONFIG_NAMES[DEFAULT_EMBEDDED], shown, None, None, str(error))
     name = shown or directory.name
     config = directory / CONFIG_FILE
     if config.is_file():

@@ -38,10 +38,13 @@ from generation.vqgan import VQGANDecoder
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_MODEL_DIR = Path(__file__).parent / "embedded" / "model"
-# the embedded things model (issue 21), shipped beside the default shapes model, chosen by name
+# The two models shipped in the package, by the name generation.model / --model gives them: the
+# things model (issue 21: everyday things and the shapes world) and the first one, coloured shapes.
 EMBEDDED_THINGS_DIR = Path(__file__).parent / "embedded" / "things_model"
-EMBEDDED_NAMES = {"things": EMBEDDED_THINGS_DIR}
+EMBEDDED_SHAPES_DIR = Path(__file__).parent / "embedded" / "model"
+EMBEDDED_NAMES = {"things": EMBEDDED_THINGS_DIR, "shapes": EMBEDDED_SHAPES_DIR}
+DEFAULT_EMBEDDED = "shapes"  # what nothing configured loads (generation.model: null, no --model)
+DEFAULT_MODEL_DIR = EMBEDDED_NAMES[DEFAULT_EMBEDDED]
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.safetensors"
 
 # LayerNorms that feed a dense layer were trained without a scale; the published files may omit it.
@@ -349,14 +352,15 @@ def load_own_format(directory: Path) -> Components:
 
 def model_directory(path: str | Path | None) -> Path:
     """The directory a model setting names: a downloaded model's name (`mini`, `owner/name`), an
-    embedded one's (`things`) or a directory (None = the embedded model); an error if it is missing."""
+    embedded one's (`things`, `shapes`) or a directory (None = the default embedded model,
+    DEFAULT_EMBEDDED); an error if it is missing."""
     if path is None:
-        if not (EMBEDDED_MODEL_DIR / CONFIG_FILE).is_file():
+        if not (DEFAULT_MODEL_DIR / CONFIG_FILE).is_file():
             raise ModelLoadError(
-                f"the embedded model is not available: {EMBEDDED_MODEL_DIR} has no {CONFIG_FILE} yet. "
+                f"the embedded model is not available: {DEFAULT_MODEL_DIR} has no {CONFIG_FILE} yet. "
                 "Pass a model directory (a min-dalle models_root or the project's format) instead"
             )
-        path = EMBEDDED_MODEL_DIR
+        path = DEFAULT_MODEL_DIR
     if isinstance(path, str) and path in EMBEDDED_NAMES:
         path = EMBEDDED_NAMES[path]
     try:  # a str may name a downloaded model (`mini`, `owner/name`); a Path is a directory
@@ -369,7 +373,8 @@ def model_directory(path: str | Path | None) -> Path:
 
 
 def load_components(path: str | Path | None) -> Components:
-    """Load a downloaded model by name or a model directory in either format; None = the embedded model."""
+    """Load a downloaded or embedded model by name or a model directory in either format; None = the
+    default embedded model."""
     directory = model_directory(path)
     # told apart by the weights present: min-dalle's hub folder has a placeholder config.json too
     if (directory / WEIGHTS_FILE).is_file() or (

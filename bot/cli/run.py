@@ -90,7 +90,7 @@ def run_command(args: argparse.Namespace) -> int:
 def _model_error(settings: Settings) -> str | None:
     """Why generation.model cannot be used (not downloaded, damaged, no such directory), before
     anything binds a port or opens the database; reads local files only. An embedded model's name
-    (`things`) resolves as loading resolves it."""
+    (`things`, `shapes`) resolves as loading resolves it."""
     if settings.generation.model is None:
         return None
     from generation.loading import ModelLoadError, model_directory
@@ -215,12 +215,12 @@ def describe(settings: Settings, env: dict[str, str] | os._Environ[str]) -> tupl
         errors.append(f"{database_setting(env)}: {database.problem}")
     gen = settings.generation
     if gen.model is None:
-        from generation.loading import CONFIG_FILE, EMBEDDED_MODEL_DIR
+        from generation.loading import CONFIG_FILE, DEFAULT_EMBEDDED, DEFAULT_MODEL_DIR
 
-        where = f"the embedded model ({EMBEDDED_MODEL_DIR})"
-        if not (EMBEDDED_MODEL_DIR / CONFIG_FILE).is_file():
+        where = f"the embedded {DEFAULT_EMBEDDED} model ({DEFAULT_MODEL_DIR})"
+        if not (DEFAULT_MODEL_DIR / CONFIG_FILE).is_file():
             errors.append(
-                f"generation.model: the embedded model is not in {EMBEDDED_MODEL_DIR} yet; set "
+                f"generation.model: the embedded model is not in {DEFAULT_MODEL_DIR} yet; set "
                 "generation.model to a model directory, or use --workers 0 and run workers elsewhere"
             )
     else:

@@ -40,7 +40,7 @@ from generation.embedded.text import train_tokenizer
 from generation.embedded.train_common import SAMPLING, bars, bf16_autocast, caption_ids, overrides, pad_rows
 from generation.embedded.transformer_train import TransformerData, train_transformer
 from generation.embedded.world import World, render
-from generation.loading import EMBEDDED_MODEL_DIR, Components, load_components, save_components
+from generation.loading import EMBEDDED_SHAPES_DIR, Components, load_components, save_components
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m generation.embedded.train", description="Train the embedded model from scratch."
     )
-    parser.add_argument("--out", type=Path, default=EMBEDDED_MODEL_DIR, help="model directory to write")
+    parser.add_argument(
+        "--out", type=Path, default=EMBEDDED_SHAPES_DIR,
+        help="model directory to write (default: the shapes model's, generation/embedded/model)",
+    )  # fmt: skip
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
     parser.add_argument("--tiny", action="store_true", help="toy sizes, seconds (a smoke test)")
@@ -230,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument(
         "--world", choices=["shapes", "things"], default="shapes",
-        help="shapes (the committed model's) or things (issue 21: emoji; resumable, stages under OUT/stages)",
+        help="shapes (the `shapes` model's) or things (issue 21: emoji; resumable, stages under OUT/stages)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -240,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.world == "things":
         from generation.embedded.things_train import ThingsTrainConfig, train_things
 
-        if args.out == EMBEDDED_MODEL_DIR:
-            raise SystemExit("--world things: give --out DIR (the committed model is the shapes world's)")
+        if args.out == EMBEDDED_SHAPES_DIR:
+            raise SystemExit("--world things: give --out DIR (the default --out is the shapes model's)")
 
         things_cfg = ThingsTrainConfig.tiny() if args.tiny else ThingsTrainConfig()
         things_cfg = dataclasses.replace(things_cfg, seed=args.seed, **overrides(args.set, ThingsTrainConfig))

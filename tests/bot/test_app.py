@@ -121,7 +121,7 @@ def test_check_config_says_what_will_run(tmp_path: Path, capsys: pytest.CaptureF
     assert "discord: off" in out and "x: off" in out and "daily: off" in out
 
 
-@pytest.mark.parametrize("model", ["things"])
+@pytest.mark.parametrize("model", ["things", "shapes"])
 def test_check_config_takes_the_embedded_models_by_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, model: str
 ) -> None:

@@ -17,12 +17,13 @@ from tests.bot.fakes import FakeClock, StandInSafety
 
 @pytest.fixture(scope="module")
 def embedded() -> PromptReader:
-    return PromptReader.for_model(None)
+    """The shapes model's reader (`generation.model: shapes`): its small vocabulary makes the cases plain."""
+    return PromptReader.for_model("shapes")
 
 
 @pytest.fixture
 def reading(store: Store, settings: Settings, safety: StandInSafety, embedded) -> Iterator[BotService]:
-    """The service with the embedded model's vocabulary, as `dallebot run` builds it."""
+    """The service with the shapes model's vocabulary, as `dallebot run` builds it."""
     service = BotService(store, settings, safety, reader=embedded)  # type: ignore[arg-type]
     yield service
     service.close()

@@ -7,23 +7,23 @@ from pathlib import Path
 from generation.about import describe_model, megabytes
 from generation.embedded.things import things
 from generation.embedded.world import COLOURS, SHAPES
-from generation.loading import EMBEDDED_MODEL_DIR, EMBEDDED_THINGS_DIR, save_components
+from generation.loading import EMBEDDED_SHAPES_DIR, EMBEDDED_THINGS_DIR, save_components
 from generation.understanding import EMBEDDED_NAME, THINGS_EXAMPLES, THINGS_NAME, PromptReader, world_examples
 from tests.generation import tiny
 
 
-def test_the_embedded_model_is_named_sized_and_its_world_told() -> None:
-    facts = describe_model(None)
+def test_the_shapes_model_by_name_is_named_sized_and_its_world_told() -> None:
+    facts = describe_model("shapes")
     assert facts.name == EMBEDDED_NAME and facts.embedded and facts.problem is None
-    assert facts.weight_bytes == (EMBEDDED_MODEL_DIR / "model.safetensors").stat().st_size  # not vq_encoder
-    assert facts.repertoire is not None
+    assert facts.weight_bytes == (EMBEDDED_SHAPES_DIR / "model.safetensors").stat().st_size  # not vq_encoder
+    assert facts.repertoire is not None and not facts.repertoire.things
     assert set(facts.repertoire.shapes) == set(SHAPES) and set(facts.repertoire.colours) == set(COLOURS)
 
 
 def test_example_prompts_come_from_the_world_and_use_only_words_the_model_knows() -> None:
     examples = world_examples()
     assert len(examples) == 3 and len(set(examples)) == 3
-    reader = PromptReader.for_model(None)
+    reader = PromptReader.for_model("shapes")
     for example in examples:
         understood = reader.read(example)
         assert understood.ignored == () and understood.drawable, example

@@ -72,11 +72,11 @@ def test_help_shows_each_models_own_sampling_defaults(capsys):
     import json
 
     from generation.config import ModelConfig, SamplingConfig
-    from generation.loading import EMBEDDED_MODEL_DIR
+    from generation.loading import DEFAULT_MODEL_DIR
 
     assert main(["generate", "--help"]) == 0
     shown = " ".join(capsys.readouterr().out.split())  # argparse wraps the lines
-    embedded = ModelConfig.from_dict(json.loads((EMBEDDED_MODEL_DIR / "config.json").read_text())).sampling
+    embedded = ModelConfig.from_dict(json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())).sampling
     mini = SamplingConfig()
     assert (embedded.temperature, embedded.cond_scale) != (mini.temperature, mini.cond_scale)
     for option in ("top_k", "temperature", "cond_scale"):

@@ -201,8 +201,20 @@ def test_ambiguous_and_missing_directories(tmp_path, monkeypatch):
     (tmp_path / "dalle_bart_mega").mkdir()
     assert "both" in _error(tmp_path)
     assert "not found" in _error(tmp_path / "nope")
-    monkeypatch.setattr(loading, "EMBEDDED_MODEL_DIR", tmp_path / "embedded")
+    monkeypatch.setattr(loading, "DEFAULT_MODEL_DIR", tmp_path / "embedded")
     assert "embedded model" in _error(None)
+
+
+def test_the_embedded_models_by_name() -> None:
+    from generation.understanding import EMBEDDED_NAME, THINGS_NAME
+
+    def name(setting: str | None) -> str:
+        return json.loads((loading.model_directory(setting) / "config.json").read_text())["name"]
+
+    assert loading.model_directory("things") == loading.EMBEDDED_THINGS_DIR
+    assert loading.model_directory("shapes") == loading.EMBEDDED_SHAPES_DIR
+    assert (name("things"), name("shapes")) == (THINGS_NAME, EMBEDDED_NAME)
+    assert "model directory not found: shape" in _error("shape")  # not a name: the error says what it tried
 
 
 def test_devices_and_dtypes():

@@ -7,7 +7,7 @@ from generation.embedded.claims import load_natural_set
 from generation.embedded.eval_embedded import detector_accuracy, evaluate, model_world
 from generation.embedded.prompt import read
 from generation.embedded.shapes_text import shapes_caption, shapes_claims
-from generation.loading import EMBEDDED_MODEL_DIR
+from generation.loading import EMBEDDED_SHAPES_DIR
 
 KEYS = {"object_accuracy", "composition", "natural_phrasing", "detector_accuracy", "s_per_image"}
 
@@ -23,8 +23,8 @@ def test_shapes_claims_and_caption():
     assert shapes_claims(read("a red circle at night").claims) is None
 
 
-def test_the_committed_model_is_a_shapes_model(tmp_path):
-    assert model_world(EMBEDDED_MODEL_DIR) == "shapes"
+def test_each_committed_model_is_judged_in_its_own_world(tmp_path):
+    assert model_world(EMBEDDED_SHAPES_DIR) == "shapes"
     (tmp_path / "training.json").write_text(json.dumps({"config": {"world": "things"}}))
     assert model_world(tmp_path) == "things"
 
@@ -41,7 +41,7 @@ def test_evaluate_reports_every_figure(emoji_font):
         natural = [p for p in load_natural_set() if shapes_claims(p.claims) is not None][:6]
         natural += [p for p in load_natural_set() if p.prompt == "a fox next to a tree"]
         figures = evaluate(
-            None, captions=6, device="cpu", detector_scenes=5, natural=natural, second=natural[:2],
+            "shapes", captions=6, device="cpu", detector_scenes=5, natural=natural, second=natural[:2],
             speed_samples=2,
         )
     finally:

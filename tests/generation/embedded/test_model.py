@@ -1,4 +1,4 @@
-"""The committed weights: they load with no path and draw what a simple caption says."""
+"""The committed shapes model: it loads by name (`shapes`) and draws what a simple caption says."""
 
 
 import pytest
@@ -6,14 +6,14 @@ import pytest
 from generation import load_pipeline
 from generation.embedded.parser import check, parse
 from generation.embedded.world import Claims, ObjectClaim
-from generation.loading import EMBEDDED_MODEL_DIR
+from generation.loading import EMBEDDED_SHAPES_DIR
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
 def pipeline(one_thread):
-    return load_pipeline(device="cpu")
+    return load_pipeline("shapes", device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,9 @@ def options(pipeline):
 
 
 def test_committed_files_are_small_and_complete():
-    names = {p.name for p in EMBEDDED_MODEL_DIR.iterdir()}
+    names = {p.name for p in EMBEDDED_SHAPES_DIR.iterdir()}
     assert {"config.json", "model.safetensors", "vocab.json", "merges.txt"} <= names
-    assert sum(p.stat().st_size for p in EMBEDDED_MODEL_DIR.iterdir()) <= 30 * 2**20
+    assert sum(p.stat().st_size for p in EMBEDDED_SHAPES_DIR.iterdir()) <= 30 * 2**20
 
 
 @pytest.mark.parametrize(

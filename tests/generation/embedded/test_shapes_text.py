@@ -8,15 +8,15 @@ from generation import load_pipeline
 from generation.embedded.shapes_text import Rewrite
 from generation.embedded.shapes_text import rewrite as rewrite_with
 from generation.embedded.world import World
-from generation.loading import EMBEDDED_MODEL_DIR
+from generation.loading import EMBEDDED_SHAPES_DIR
 from generation.tokenizer import Tokenizer
 from generation.understanding import PromptReader, Understanding
 
-TOKENIZER = Tokenizer.from_files(EMBEDDED_MODEL_DIR / "vocab.json", EMBEDDED_MODEL_DIR / "merges.txt")
+TOKENIZER = Tokenizer.from_files(EMBEDDED_SHAPES_DIR / "vocab.json", EMBEDDED_SHAPES_DIR / "merges.txt")
 
 
 def rewrite(prompt: str) -> Rewrite | None:
-    """As the pipeline does it: with the words the committed model's vocabulary lacks."""
+    """As the pipeline does it: with the words the shapes model's vocabulary lacks."""
     return rewrite_with(prompt, TOKENIZER.encode_with_unknown(prompt).unknown_words)
 
 
@@ -65,7 +65,7 @@ def test_a_known_word_the_reader_would_drop_stops_the_rewrite():
 
 
 def test_the_pipeline_and_the_reader_agree_on_what_the_model_is_given():
-    pipe = load_pipeline(device="cpu")
+    pipe = load_pipeline("shapes", device="cpu")  # chosen by name, the shapes model still rewrites
     reader = PromptReader.of(pipe.tokenizer, pipe.config.name)
     prompt = "2 crimson circles beside a navy square, please"
     assert pipe.model_prompt(prompt) == "two red circles next to a blue square"

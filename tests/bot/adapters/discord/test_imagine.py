@@ -153,11 +153,11 @@ async def test_mention_status_reply_is_edited_with_the_position(world):
 
 
 async def test_words_the_model_does_not_know_are_refused_or_named_under_the_image(world):
-    """Issue 14, with the embedded model's vocabulary: nothing known → an ephemeral refusal that
+    """Issue 14, with the shapes model's vocabulary: nothing known → an ephemeral refusal that
     names the words and what the model draws; partly known → the caption names what was left out."""
     from generation.understanding import PromptReader
 
-    world.service.reader = PromptReader.for_model(None)
+    world.service.reader = PromptReader.for_model("shapes")
     refused = await world.alice.slash(world.channel, "imagine", prompt="sunset over the mountains")
     [followup] = refused.followups
     assert followup.ephemeral

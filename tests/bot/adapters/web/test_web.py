@@ -209,7 +209,7 @@ async def test_words_the_model_does_not_know_are_refused_or_named(running_app: B
     from generation.understanding import PromptReader
 
     assert running_app.service is not None
-    running_app.service.reader = PromptReader.for_model(None)  # the embedded model's vocabulary
+    running_app.service.reader = PromptReader.for_model("shapes")  # the shapes model's vocabulary
     base = web_url(running_app)
     async with session_() as session:
         body = {"prompt": "sunset over the mountains"}

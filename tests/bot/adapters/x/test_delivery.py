@@ -284,12 +284,12 @@ def test_notices_are_inert_and_fit_in_a_post() -> None:
 async def test_words_the_model_does_not_know_are_refused_or_named_in_the_reply(
     fake_x: FakeX, service, store: Store, clock: Clock, adapter: XAdapter, db_path
 ) -> None:
-    """Issue 14, with the embedded model's vocabulary: a refusal names the words (in one post's
+    """Issue 14, with the shapes model's vocabulary: a refusal names the words (in one post's
     length); a partly understood prompt's image reply names what was left out, after a restart too."""
     from generation.understanding import PromptReader
     from tests.bot.adapters.x.conftest import make_service, make_store
 
-    service.reader = PromptReader.for_model(None)
+    service.reader = PromptReader.for_model("shapes")
     fake_x.user("7", "carol")
     refused_id = fake_x.mention(f"@{BOT_NAME} sunset over the mountains", author="7")
     refused = NewRequest(
