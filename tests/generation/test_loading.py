@@ -217,6 +217,13 @@ def test_the_embedded_models_by_name() -> None:
     assert "model directory not found: shape" in _error("shape")  # not a name: the error says what it tried
 
 
+def test_a_mistyped_model_name_is_told_what_a_model_may_be_and_the_likely_name() -> None:
+    assert "Did you mean 'shapes'? A model is an embedded one (things, shapes)" in _error("shape")
+    assert "Did you mean 'mini'?" in _error("mnii") and "dallebot models download NAME" in _error("mnii")
+    assert "Did you mean" not in _error("watercolour") and "a model directory" in _error("watercolour")
+    assert _error("/no/such/dir").endswith("model directory not found: /no/such/dir")  # a path: no guess
+
+
 def test_devices_and_dtypes():
     with pytest.raises(ValueError, match="unknown device 'gpu'"):
         resolve_device("gpu")
