@@ -3,16 +3,24 @@
 "12 year old", "10yo", "once años", "dix ans", "quindici anni", "zwölf Jahre", "двенадцати лет",
 "十二歳" are minors; "hace diez años" (ten years ago) is a time, not an age. So are school years
 below university ("a sixth grader", "high school girl", "en CM2", "aus der 7. Klasse", "do 5º ano",
-"di terza media", "пятиклассница", "小学5年生", "中2"), "aged 12", "a boy of ten" and "she is only
-eleven". The text is folded (lower case, no accents) before it gets here.
+"di terza media", "in year 8", "a grade-six girl", "quarta elementare", "пятиклассница", "小学5年生",
+"中2"), "aged 12", "a boy of ten", "she is only eleven", "she just turned twelve" and "she looks
+about ten" ("he is 3 points ahead" counts points). The text is folded (lower case, no accents)
+before it gets here.
 """
 
 from __future__ import annotations
 
 import re
 
+# "5 years older", "10 years later": a span of time, not an age
+_SPAN = (
+    r"(?![a-z]*\s*(?:older|younger|ago|later|earlier|apart|behind|ahead|mas\s+joven|mas\s+viejo|plus\s+tard"
+    r"|junger|spater))"
+)
 AGE_RE = re.compile(
     r"(?<!\d)(\d{1,2})\s*-?\s*(?:years?|yrs?|yo\b|y/o|y\.\s?o\b|anos|ans\b|anni|jahre|jahrig|jaehrig|лет|года|let\b|goda\b|歳|才)"
+    + _SPAN
 )
 # Ages under 18 written in words, in the policy's languages (folded: no accents), before a word
 # for years: "twelve-year-old", "once años", "dix ans", "quindici anni", "zwölf Jahre",
@@ -50,6 +58,13 @@ SCHOOL_RE = re.compile(
     r"|\b(?:high|middle|elementary|grade|primary|junior high)[- ]?school\s+"
     r"(?:girls?|boys?|students?|kids?|pupils?|cheerleaders?)\b"
     r"|\b(?:elementary|primary)\s+(?:students?|pupils?|girls?|boys?|kids?)\b"
+    r"|\b(?:in|from)\s+year\s+(?:[1-9]|1[01]|one|two|three|four|five|six|seven|eight|nine|ten|eleven)\b(?!\s+of\b)"
+    r"|\b(?:year|grade)[- ](?:[1-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven"
+    r"|twelve)[- ]"
+    r"(?:girls?|boys?|students?|pupils?|kids?|schoolers?)\b"
+    r"|\bin\s+grade\s+(?:[1-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
+    r"|\b(?:primer|segundo|tercer|cuarto|quinto|sexto|septimo|octavo)\s+grado\b"
+    r"|\b(?:prima|seconda|terza|quarta|quinta)\s+elementare\b"
     r"|\b(?:alumn|estudiante|chic|nin)[oa]s? de (?:primero|segundo|tercero|cuarto|quinto|sexto)\b"
     r"|\b(?:primero|segundo|tercero|cuarto|quinto|sexto|[1-6]o) (?:de |grado de )?"
     r"(?:primaria|secundaria|eso)\b"
@@ -63,29 +78,45 @@ SCHOOL_RE = re.compile(
     r"|\b(?:[1-9]|1[01])[- ]?(?:го )?класса\b"
     r"|小学[1-6一二三四五六]年|[小中][1-6一二三](?![0-9年日])|中学[1-3一二三]年|高校[1-3一二三]年|女子高生|男子高生|高校生"
 )
-# "aged 12", "age 12", "a boy of ten" ("cheese aged 12 months" is no one's age)
+# "aged 12", "age 12", "a boy of ten", "a little miss of nine", "a girl around nine" ("cheese aged 12
+# months" is no one's age)
 AGED_RE = re.compile(
-    rf"\b(?:aged?\s+|(?:boy|girl|lad|lass|son|daughter)s?\s+of\s+)({_NUMBER})\b(?!\s*(?:days|weeks|months))"
+    rf"\b(?:aged?\s+|(?:boy|girl|lad|lass|son|daughter|miss|niece|nephew|kid|child|pupil)s?\s+(?:of\s+|(?:of\s+)?(?:around|about|maybe|roughly|perhaps)\s+))({_NUMBER})\b"
+    r"(?!\s*(?:days|weeks|months))"
 )
-
-# "she is only eleven", "my daughter is 9", "meine Tochter ist erst 11": an age said of a person by
-# "is" ("the score is 9", "she is 5 feet tall", "er ist ein Mann" are not; "la niña tiene 3 gatos"
-# is why no "has")
-IS_AGE_RE = re.compile(
-    r"\b(?:she|he|who|daughter|son|girl|boy|kid|child|sister|brother|tochter|sohn|sie|er|madchen|kind)"
-    r"(?:\s+(?:is|was|ist|war)|'s)\s+(?:only\s+|just\s+|barely\s+|erst\s+|nur\s+)?"
+# What may not follow a bare number that is an age: a word for what it counts or where it stands
+# ("he is 3 points ahead", "she is 2 songs into her set", "the team is 2-1 up", "he is 3 under par")
+_AGE_FOLLOWS = (
+    r"(?!\s*(?:years?|yrs?)\s+(?:older|younger|ago|later|earlier|apart|behind|ahead)\b)"
+    r"(?!\s*(?:[-:/x]\s*\d|points?|pts|goals?|laps?|songs?|tracks?|games?|matches|sets?|strokes?|runs?|shots?"
+    r"|places?|spots?|positions?|rounds?|moves?|steps?|levels?|pounds?|dollars?|euros?|bucks|cups?|pieces?"
+    r"|chapters?|pages?|seconds?|secs?|ahead|behind|up|down|under|over|of|out|to|in\s+a\s+row|for|from|by"
+    r"|corners?|times|degrees|turns?|left|right|around|tore|punkte|tor|runden|spiele)\b)"
+)
+_SMALL_NUMBER = (
     r"(1[0-7]|[2-9]|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
     r"|sixteen|seventeen|zwei|drei|vier|funf|sechs|sieben|acht|neun|zehn|elf|zwolf|dreizehn|vierzehn|funfzehn"
-    r"|sechzehn|siebzehn)\b(?!\s*(?:days?|weeks?|months?|feet|foot|ft|inches|cm|m\b|meters?|metres?|miles?|km|kg"
+    r"|sechzehn|siebzehn)\b"
+)
+# "she is canonically 10": one adverb may stand between; "she just turned twelve", "barely 14"
+IS_AGE_RE = re.compile(
+    r"\b(?:she|he|who|daughter|son|girl|boy|kid|child|sister|brother|tochter|sohn|sie|er|madchen|kind)"
+    r"(?:\s+(?:is|was|ist|war)|'s)\s+(?:only\s+|just\s+|barely\s+|erst\s+|nur\s+|[a-z]+ly\s+)?"
+    + _SMALL_NUMBER
+    + r"(?!\s*(?:days?|weeks?|months?|feet|foot|ft|inches|cm|m\b|meters?|metres?|miles?|km|kg"
     r"|lbs?|o'clock|%|percent|times|tage|wochen|monate|minutes?|hours?|uhr))"
+    + _AGE_FOLLOWS
+    + r"|\b(?:just\s+turned|turned|barely|not\s+yet|not\s+even|looks?(?:\s+about|\s+around|\s+like|\s+maybe)?"
+    r"|looking(?:\s+about|\s+around|\s+like)?)\s+" + _SMALL_NUMBER + _AGE_FOLLOWS
 )
 
 # an age in brackets, between commas or after "de" or "di" beside a word for a child or a person: "a
-# girl (11)", "the boy, 12, in …", "una chica de 13 en tanga" ("a pack of 12", "chica de 3 metros" are not)
+# girl (11)", "the boy, 12, in …", "a girl, canonically 12, posing", "una chica de 13 en tanga" ("a pack
+# of 12", "chica de 3 metros" are not)
 BRACKET_AGE_RE = re.compile(
     r"\b(?:girl|boy|kid|child|daughter|son|student|pupil|madchen|junge|kind|nina|nino|chica|chico|fille|garcon"
     r"|menina|menino|garota|garoto|bambina|bambino|ragazza|ragazzo|девочка|мальчик|девушка)s?\s*"
-    r"(?:\(\s*|,\s*|\s+de\s+|\s+di\s+)(1[0-7]|[1-9])\s*(?:\)|,|$|(?=\s+(?:en|con|sin|in|a|na|com|sem|no|dans|avec|sans|mit|im)\b))|(?:少女|少年|女ノ子|男ノ子|娘)\s*[(（]\s*(1[0-7]|[1-9])\s*[)）]"
+    r"(?:\(\s*|,\s*(?:[a-z]+ly\s+)?|\s+de\s+|\s+di\s+)(1[0-7]|[1-9])\s*(?:\)|,|$|(?=\s+(?:en|con|sin|in|a|na|com|sem|no|dans|avec|sans|mit|im)\b))|(?:少女|少年|女ノ子|男ノ子|娘)\s*[(（]\s*(1[0-7]|[1-9])\s*[)）]"
 )
 
 

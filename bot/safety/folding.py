@@ -22,7 +22,7 @@ _KANA_MARKS = "\u3099\u309a"  # the voiced and semi-voiced sound marks of kana
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
                        "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
 _LEET_L = str.maketrans({"1": "l", "|": "l", "!": "l"})
-_LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306", "аеорсухкмтзоб")
+_LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306v", "аеорсухкмтзобв")  # "деvочка": v for в
 _CYRILLIC_LEET = str.maketrans("41", "аи")  # "р4счленённое", "ж1ды"
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -33,8 +33,11 @@ def is_cjk(ch: str) -> bool:
     return 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3005 <= code <= 0x3007
 
 
-def fold_text(text: str) -> str:
-    """Lowercase text with invisible characters, width, accents and kana variants folded."""
+def fold_text(text: str, *, keep_hiragana: bool = False) -> str:
+    """Lowercase text with invisible characters, width, accents and kana variants folded.
+
+    `keep_hiragana`: hiragana stay as written (the same length, character for character), so that
+    a matcher can tell where a katakana word begins and ends."""
     if text.isascii():
         return text.lower()
     text = emoji.replace_emoji(_map_enclosed_letters(text).translate(_CHILD_EMOJI), " ")
@@ -43,7 +46,12 @@ def fold_text(text: str) -> str:
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch) or ch in _KANA_MARKS
     )
-    return unicodedata.normalize("NFC", to_katakana(text)).translate(_SMALL_KANA)
+    return unicodedata.normalize("NFC", text if keep_hiragana else to_katakana(text)).translate(_SMALL_KANA)
+
+
+def is_katakana(ch: str) -> bool:
+    """A katakana letter or the long-vowel mark (ー), which only katakana words use."""
+    return 0x30A1 <= ord(ch) <= 0x30FA or ch == "ー"
 
 
 def to_katakana(text: str) -> str:

@@ -15,6 +15,12 @@ LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "ja")
 # A language this close to the best one (probability ratio) counts as well: "bite" alone is as
 # likely English as French, and both readings are then weighed.
 _NEAR = 0.35
+# Words only French writes among the policy's languages: a short French prompt is often taken
+# for Spanish ("une ado en string"), and its French words ("string") would then not count
+_FRENCH_WORDS = frozenset(
+    {"une", "avec", "dans", "aux", "chez", "sous", "très", "tres", "est", "et", "nue", "nues", "qu'elle",
+     "c'est", "toute", "leur", "elle", "ils", "elles", "petit"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,4 +79,6 @@ class LanguageIdentifier:
         ranked = model.rank(text)  # type: ignore[attr-defined]
         best, top = ranked[0]
         likely = {lang for lang, p in ranked if p >= top * _NEAR and lang not in ("ru", "ja")}
+        if "fr" in self.languages and not _FRENCH_WORDS.isdisjoint(text.lower().split()):
+            likely.add("fr")
         return Languages(best, frozenset(likely | {best}), float(top))

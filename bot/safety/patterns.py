@@ -3,7 +3,8 @@
 German splits its verbs ("zieht sich vor der Kamera aus", undresses), so an entry of adjacent
 words misses them; "Junge" is a boy as a noun and "young" as an adjective ("der Junge im Bett",
 "eine junge Frau"); Japanese writes school years in Latin initials inside its own text
-("JKのパンチラ": a high-school girl); "une petite" is a little girl when no noun follows. Each
+("JKのパンチラ": a high-school girl); "une petite" is a little girl when no noun follows; touching
+oneself with nothing touched after it is masturbation ("une écolière qui se touche"). Each
 pattern runs on the folded prompt (lower case, no accents, kana folded) and names the kind of term
 it stands for. Drinks named after sex ("a Sex on the Beach cocktail") are named as drinks before
 the gate reads the prompt, when a word for a drink is beside them and no one is "having" them.
@@ -34,6 +35,17 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     )),
     # on someone's lap: "on an older woman's lap" ("a lap of honour" is a race)
     ("lap", "on … lap", re.compile(r"\b(?:on|in)\s+(?:\S+\s+){0,3}?laps?\b")),
+    # touching oneself with nothing after it: "una niña tocándose", "une écolière qui se touche"
+    # ("se toca la nariz" touches her nose)
+    ("sexual.weak", "touching oneself", re.compile(
+        r"\b(?:tocandose|se\s+toca|se\s+touche|se\s+touchant|si\s+tocca|toccandosi|se\s+tocando|se\s+tocar"
+        r"|sich\s+(?:selbst\s+)?(?:beruhrt|anfasst|befriedigt)|befriedigt\s+sich(?:\s+selbst)?|трогает\s+себя"
+        r"|трогая\s+себя|ласкает\s+себя)(?=\s*(?:$|[,.;:!?]|(?:sola|solo|seule|seul|allein|sozinha|sozinho"
+        r"|en\s+la\s+cama|au\s+lit|im\s+bett|na\s+cama|a\s+letto|в\s+постели|на\s+кровати|bajo\s+las\s+sabanas"
+        r"|sous\s+les\s+draps|unter\s+der\s+decke|debaixo\s+do\s+lencol|sotto\s+le\s+lenzuola|nella\s+vasca|en\s+la\s+banera|dans\s+(?:le|son)\s+bain|in\s+der\s+badewanne"
+        r"|na\s+banheira|в\s+ванне|sotto\s+la\s+doccia|en\s+la\s+ducha|sous\s+la\s+douche|unter\s+der\s+dusche"
+        r"|no\s+chuveiro|в\s+душе)\b))"
+    )),
     ("minor", "kleiner junge", re.compile(
         r"\b(?:kleine[rn]?|nackte[rn]?|der|dem|den|einem|einen)\s+jungen?\b"
         r"(?!\s+(?:frau|mann|manner|frauen|dame|leute|erwachsene\w*)\b)"
@@ -50,7 +62,7 @@ def pattern_kinds(folded: str) -> list[tuple[str, str]]:
     """(kind, label) of each pattern the folded prompt holds."""
     found = [(kind, label) for kind, label, pattern in PATTERNS if pattern.search(folded)]
     if _CJK.search(folded) and _SCHOOLGIRL_INITIALS.search(folded):
-        found.append(("minor", "jk/jc/js"))
+        found += [("minor", "jk/jc/js"), ("minor_coded", "jk/jc/js")]  # "JSのパンツ": named for what is done
     if _CJK.search(folded) and _OFFICE_LADY.search(folded):
         found.append(("person", "ol"))
     return found

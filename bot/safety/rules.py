@@ -21,18 +21,19 @@ Sixth pass: nudity as the subject of art (a statue, an old master, a painting in
 is how children sleep, not a suggestive pair; a hate symbol beside a slogan that keeps a place for
 one race, or a group told to get out on a sign or beside a symbol, is `hate`.
 
-Seventh pass: a minor in underwear beside a grown man, a stranger, on a lap, posing, shown or in
-bed, in a bath with a
-grown-up who is not family, sharing a shower with a man, or on a date, in love or marrying a
-grown-up, is `sexual_minors` ("un écolier en slip avec un homme"); a swastika
-beside a Hindu, Buddhist or Jain word is that religion's sign unless anything else is hateful; birds
-named by slang ("boobies", "tits") in a bird's context are birds.
+Seventh pass: a minor in sexual company without a sexual word (minors.py); a swastika beside a
+Hindu, Buddhist or Jain word is that religion's sign unless anything else is hateful; birds named by
+slang ("boobies", "tits") in a bird's context are birds.
+
+Eighth pass: more of a minor's company (minors.py): coded words, touching, a kiss on the mouth, a
+bed shared with a grown-up, a straddled lap, "c.p.".
 """
 
 from __future__ import annotations
 
 import re
 
+from bot.safety.minors import minor_in_company
 from bot.safety.policy import Category
 from bot.safety.terms import Hits
 
@@ -55,7 +56,7 @@ ANCHORS: dict[Category, tuple[str, ...]] = {
 # anything sexual: "una niña de 9 años con tutú en el escenario" scored 0.96 on age and girl alone.
 MINOR_CONTEXT = ("attire", "setting", "suggestive", "intimate", "expose", "nude", "sexual.weak",
                  "sexual.strong", "hot", "moan", "sex_act", "partner", "only", "adult_only", "explicit",
-                 "spread", "big")  # fmt: skip
+                 "spread", "big", "minor_coded", "cp", "in_bed_with", "straddle")  # fmt: skip
 
 
 def anchored(hits: Hits, languages: frozenset[str], text: str | None = None) -> set[Category]:
@@ -240,25 +241,16 @@ def categorise(
     elif sexual_signal and (not sexual_signal.startswith("classifier") or _someone(hits, languages)):
         note(Category.SEXUAL, sexual_signal)
     # 2. minors: a minor with anything sexual, nude or suggestive, or a term that names it outright;
-    # or beside a grown-up who is not family, in underwear, in a bath or on a date
-    grown = words("grown") | words("man") | words("adult_other")
+    # or in company (minors.py): beside a grown-up who is not family, in underwear, touched
     named = words("sexual_minors.strong")
     if named:
         note(Category.SEXUAL_MINORS, named)
     elif minor and (Category.SEXUAL in found or nude or weak or suggestive or (shown and exposed)):
         note(Category.SEXUAL_MINORS, minor, nude, weak, suggestive, strong, shown)
-    elif minor and words("kiss") and words("adult_other") and bed:  # "un mineur au lit avec sa prof"
-        note(Category.SEXUAL_MINORS, minor, words("kiss"), words("adult_other"), bed)
-    elif minor and words("bra"):  # "ein Kleinkind im BH", as "a little girl in a bra"
-        note(Category.SEXUAL_MINORS, minor, words("bra"))
-    elif minor and words("underwear") and (company := grown | words("lap") | exposed | bed | words("posing")):
-        note(Category.SEXUAL_MINORS, minor, words("underwear"), company)  # "un écolier en slip avec un homme"
-    elif minor and words("bath") and grown - words("man"):  # "in the bath with a grown man"
-        note(Category.SEXUAL_MINORS, minor, words("bath"), grown)
-    elif minor and words("bath_together") and grown:  # "a boy and a man in the shower together"
-        note(Category.SEXUAL_MINORS, minor, words("bath_together"), grown)
-    elif minor and words("romance") and grown:  # "a teacher and his 13 year old student on a date"
-        note(Category.SEXUAL_MINORS, minor, words("romance"), grown)
+    elif company := minor_in_company(
+        words, minor, bed=bed, exposed=exposed, intimate=intimate, sleepwear=sleepwear
+    ):
+        note(Category.SEXUAL_MINORS, minor, company)  # beside a grown-up, in underwear, touched (minors.py)
     # 3. violence, self-harm: a strong word or two weak ones
     for category, prefix in ((Category.VIOLENCE_GORE, "violence_gore"), (Category.SELF_HARM, "self_harm")):
         strong_words, weak_words = words(f"{prefix}.strong"), words(f"{prefix}.weak")

@@ -7,7 +7,8 @@ collapsed ("nuuude"), within one dropped, added or swapped letter of a long entr
 "sicide"), or by its consonant skeleton ("nekkid" ~ "naked"); the last three only for entries
 that refuse or nearly refuse on their own. Letters spaced out ("n a k e d") and short pieces
 ("tr u p") are joined. Japanese entries are substrings of the text with spaces removed, and a
-masking mark ("セッ〇ス") stands for any one character.
+masking mark ("セッ〇ス") stands for any one character; a short katakana entry does not match inside
+a longer katakana word ("フェラ" in "カフェラテ", "ヌード" in "ヌードル").
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from bot.safety.ages import ages_under_18
-from bot.safety.folding import fold_chunk, fold_text, is_cjk, word_pieces
+from bot.safety.folding import fold_chunk, fold_text, is_cjk, is_katakana, word_pieces
 from bot.safety.patterns import pattern_kinds
 from bot.safety.spelling import (
     collapse,
@@ -243,7 +244,7 @@ class TermIndex:
         folded = fold_text(text)
         hits = Hits()
         if any(is_cjk(ch) for ch in folded):
-            self._match_japanese(folded, hits)
+            self._match_japanese(folded, hits, fold_text(text, keep_hiragana=True))
         words: list[str] = []  # the main reading, in order, for phrases
         extra: list[str] = []  # other readings: joined punctuation, "l" for "1", joined letters
         for chunk in folded.split():
@@ -330,13 +331,22 @@ class TermIndex:
                     blocked.update(range(i, i + n))
         return blocked
 
-    def _match_japanese(self, folded: str, hits: Hits) -> None:
+    def _match_japanese(self, folded: str, hits: Hits, scripts: str) -> None:
+        """Japanese entries as substrings; `scripts`, the same text with hiragana kept, tells
+        katakana words apart (see _inside_katakana_word)."""
         text = _JAPANESE_DOTS.sub("", "".join(folded.split()))  # "エ.ロ.い": dots between kana
+        scripts = _JAPANESE_DOTS.sub("", "".join(scripts.split()))
+        if len(scripts) != len(text):
+            scripts = ""  # folding changed a length: read without word boundaries
         for allowed in self.japanese_allow:
-            text = text.replace(allowed, "|")
+            text = text.replace(allowed, "|" * len(allowed))
         for term, entry in self.japanese:
-            if term in text:
-                hits.add(entry)
+            start = text.find(term)
+            while start >= 0:
+                if not _inside_katakana_word(scripts, start, len(term)):
+                    hits.add(entry)
+                    break
+                start = text.find(term, start + 1)
         for i, ch in enumerate(text):
             if ch in _MASKS:
                 for length in range(2, 7):
@@ -346,6 +356,22 @@ class TermIndex:
                             key = window[: i - start] + "\0" + window[i - start + 1 :]
                             for entry in self.japanese_masked.get(key, ()):
                                 hits.add(entry)
+
+
+def _inside_katakana_word(scripts: str, start: int, length: int) -> bool:
+    """Whether a short katakana entry (three letters or fewer) at `start` is only a piece of a
+    longer katakana word: katakana on both sides ("フェラ" in "カフェラテ", "マンコ" in
+    "ロマンコメディ", "ロリ" in "カロリー"), or one more letter that ends the word ("ヌード" in
+    "ヌードル", "エロ" in "エロス", "ロリ" in "ロリー"). A word that goes on for two letters or
+    more after it is a compound of it ("エロアニメ", "ロリコン"), and one it ends is too
+    ("ゴスロリ"); hiragana after it ("エロい", "ロリっ子") end it."""
+    if not scripts or length > 3 or not all(is_katakana(ch) for ch in scripts[start : start + length]):
+        return False
+    end = start + length
+    before = start > 0 and is_katakana(scripts[start - 1])
+    after = end < len(scripts) and is_katakana(scripts[end])
+    last_letter = after and (end + 1 == len(scripts) or not is_katakana(scripts[end + 1]))
+    return (before and after) or last_letter
 
 
 def _weakened(entry: Entry, stem: str) -> Entry:
