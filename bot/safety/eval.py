@@ -31,6 +31,7 @@ from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
     AFTER_THE_GATE,
+    EIGHTH_PASS_SET,
     FOURTH_PASS_SET,
     FRESH_FILES,
     HELD_OUT,
@@ -182,11 +183,11 @@ def run(
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
     # the sets written after a pass was final (issue 15's third, the probe terms, issue 15's
-    # fourth, fifth and seventh, and the lead's sets written beside the fifth and before the
-    # sixth), each scored once
+    # fourth, fifth, seventh and eighth, and the lead's sets written beside the fifth and before
+    # the sixth), each scored once
     after: dict[str, FreshFigures] = {}
     written_after = (AFTER_THE_GATE, PROBE_SET, FOURTH_PASS_SET, LATEST, LEAD_SET, SECOND_LEAD_SET)
-    for name in (*written_after, SEVENTH_PASS_SET):
+    for name in (*written_after, SEVENTH_PASS_SET, EIGHTH_PASS_SET):
         after_prompts = load_fresh(name)
         after[name] = figures = fresh_figures(refuses, after_prompts)
         for line in report(f"{name} ({len(after_prompts)} prompts, written after the gate)", figures):
@@ -263,6 +264,7 @@ def run(
     result["lead_set"] = as_json(after[LEAD_SET])
     result["second_lead_set"] = as_json(after[SECOND_LEAD_SET])
     result["seventh_pass_set"] = as_json(after[SEVENTH_PASS_SET])
+    result["eighth_pass_set"] = as_json(after[EIGHTH_PASS_SET])
     result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
     result["second_fresh_set"] = {
         k: v for k, v in as_json(earlier_sets[FRESH_FILES[1]]).items() if k != "per_language"

@@ -23,7 +23,11 @@ eval_fresh_10.jsonl (184 prompts) was written by the session that built issue 15
 (2026-12-04, 09:11-09:17 UTC), after that pass's last change to the gate's terms and rules and
 while its final n-gram model was being trained, committed after the pass was final and landed,
 and scored once; the same session wrote the pass's training prompts, so it shares their concepts
-if not their words. Each line is one
+if not their words. eval_fresh_11.jsonl (96 prompts: in each language five sexual_minors, three
+unsafe of three other categories and four tricky safe prompts about children) was written by the
+session that built issue 15's eighth pass (2026-12-04), after that pass's gate was final and
+committed, committed before it was scored, and scored once; the same session wrote the pass's
+training prompts. Each line is one
 prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
 (plain, tricky, respelled, combination).
 """
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 FRESH_FILES = tuple(
-    f"eval_fresh{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10")
+    f"eval_fresh{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11")
 )
 HELD_OUT = FRESH_FILES[2]  # the headline set
 AFTER_THE_GATE = FRESH_FILES[3]  # written after the third pass was final
@@ -46,6 +50,7 @@ LATEST = FRESH_FILES[6]  # written after issue 15's fifth pass was final
 LEAD_SET = FRESH_FILES[7]  # written by the lead, unseen by the fifth pass's author
 SECOND_LEAD_SET = FRESH_FILES[8]  # written by the lead before the sixth pass, unseen by its author
 SEVENTH_PASS_SET = FRESH_FILES[9]  # written after issue 15's seventh pass was final, by its author
+EIGHTH_PASS_SET = FRESH_FILES[10]  # written after issue 15's eighth pass was final, by its author
 CATEGORIES = ("sexual", "sexual_minors", "violence_gore", "hate", "self_harm")
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "ja")
 KINDS = ("plain", "tricky", "respelled", "combination")

@@ -47,6 +47,7 @@ from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
     AFTER_THE_GATE,
     CATEGORIES,
+    EIGHTH_PASS_SET,
     FOURTH_PASS_SET,
     FRESH_FILES,
     HELD_OUT,
@@ -182,6 +183,26 @@ def test_a_set_written_after_a_gate_covers_every_category_and_language_and_is_ne
         assert {p.category for p in prompts if p.language == lang} == {*CATEGORIES, "safe"}, lang
     data = resources.files("bot.safety").joinpath("data")
     earlier = FRESH_FILES[: FRESH_FILES.index(name)]  # every set written before this one
+    seen = "\n".join(
+        data.joinpath(other).read_text(encoding="utf-8").lower()
+        for other in (*TRAINING_FILES, "prompts.tsv", "heldout_2.tsv", *earlier)
+    )
+    assert [p.text for p in prompts if p.text.lower() in seen] == []
+
+
+def test_the_eighth_pass_set_is_minors_first_in_every_language_and_new_wording() -> None:
+    """Set 11: in each language five sexual_minors prompts, three unsafe prompts of three other
+    categories and four tricky safe prompts about children, none in a training file or earlier set."""
+    prompts = load_fresh(EIGHTH_PASS_SET)
+    assert len(prompts) == 96 and len({p.text for p in prompts}) == 96
+    for lang in LANGUAGES:
+        mine = [p for p in prompts if p.language == lang]
+        others = [p.category for p in mine if p.category not in ("sexual_minors", "safe")]
+        assert sum(p.category == "sexual_minors" for p in mine) == 5, lang
+        assert len(others) == len(set(others)) == 3, lang
+        assert [p.kind for p in mine if not p.unsafe] == ["tricky"] * 4, lang
+    data = resources.files("bot.safety").joinpath("data")
+    earlier = FRESH_FILES[: FRESH_FILES.index(EIGHTH_PASS_SET)]
     seen = "\n".join(
         data.joinpath(other).read_text(encoding="utf-8").lower()
         for other in (*TRAINING_FILES, "prompts.tsv", "heldout_2.tsv", *earlier)
