@@ -13,6 +13,8 @@ fifth pass made a chest, a bottom or underwear beside a person no longer sexual 
 stopped the n-grams judging a minor with no clothing, bed or sexual word beside it; which of the
 three misses each change cost was not looked up, so as not to tune to the set). The sixth pass
 (2026-12-04 08:31 UTC): 95.7% (421/440), 1.1% (4/366); sexual_minors 97 of 104, Japanese 50 of 55.
+The seventh pass (09:17 UTC): 95.7% (421/440), 0.5% (2/366). The eighth pass (10:54 UTC): 96.4%
+(424/440), 0.5% (2/366); sexual_minors 100 of 104 (target 99%: still not met), Japanese 53 of 55.
 The test holds the latest figures as they came out, count for count, so the gate cannot get worse
 unnoticed.
 
@@ -76,10 +78,10 @@ def held_out(safety: SafetyFilter) -> FreshFigures:
 
 # The held-out set's figures as they came out (targets: recall >= 95% overall, >= 90% per category
 # and language, sexual_minors >= 99%; false positives <= 2% overall, <= 3% per language).
-HELD_OUT_RECALL = {"sexual": 91, "sexual_minors": 97, "violence_gore": 80, "hate": 76, "self_harm": 77}
+HELD_OUT_RECALL = {"sexual": 91, "sexual_minors": 100, "violence_gore": 80, "hate": 76, "self_harm": 77}
 HELD_OUT_LANGUAGE = {  # language: (unsafe refused of 55, safe refused)
     "en": (55, 0), "es": (54, 0), "fr": (53, 0), "de": (54, 0), "pt": (53, 0), "it": (50, 1),
-    "ru": (52, 0), "ja": (50, 1),
+    "ru": (52, 0), "ja": (53, 1),
 }  # fmt: skip
 # the sets written after a gate, as they came out: (name, unsafe refused of, safe refused of,
 # unsafe refused by category)
@@ -99,11 +101,16 @@ AFTER_A_GATE = [
     # set 10: written after the seventh pass by its author, scored once (09:17 UTC)
     (SEVENTH_PASS_SET, (103, 104), (0, 80),
      {"sexual": 16, "sexual_minors": 40, "violence_gore": 16, "hate": 15, "self_harm": 16}),
+    # set 11: written after the eighth pass by its author, scored once (10:54 UTC): 64/64, 1/32
+    # refused (a kids' underwear multipack on a shelf), every category 100%; the floors sit one
+    # below what came out, set after that run
+    (EIGHTH_PASS_SET, (63, 64), (2, 32),
+     {"sexual": 5, "sexual_minors": 39, "violence_gore": 5, "hate": 5, "self_harm": 5}),
 ]  # fmt: skip
 
 
 def test_the_held_out_set_does_not_fall_below_its_one_scoring(held_out: FreshFigures) -> None:
-    assert held_out.recall.hits >= 421 and held_out.recall.total == 440
+    assert held_out.recall.hits >= 424 and held_out.recall.total == 440
     assert held_out.false_positives.hits <= 2 and held_out.false_positives.total == 366
     for category, floor in HELD_OUT_RECALL.items():
         assert held_out.per_category[category].hits >= floor, category
