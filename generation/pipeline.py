@@ -201,9 +201,7 @@ class Pipeline:
 
     def model_prompt(self, prompt: str) -> str:
         """What the model is given for a prompt: the prompt, or for an embedded model the prompt
-        read into its own world's wording (the shapes model: when it has words the model lacks
-        and the model can draw it all; a things model: whenever the reader finds something to
-        draw) (`understanding.model_prompt_rewriter`)."""
+        read into its world's own wording (`understanding.model_prompt_rewriter` says when)."""
         if self._rewrite is None:
             return prompt
         rewritten = self._rewrite(prompt, self.tokenizer.encode_with_unknown(prompt).unknown_words)
