@@ -15,11 +15,9 @@ only tolerated gap is the LayerNorm scales the published files lack (filled with
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import math
-import os
 import pickle
 import pickletools
 import re
@@ -34,7 +32,7 @@ from torch import nn
 from generation.config import HEAD_DIM, BartConfig, ModelConfig, VQGANConfig
 from generation.decoder import ImageDecoder
 from generation.encoder import TextEncoder
-from generation.hub.registry import KNOWN_NAMES, RegistryError, locate
+from generation.hub.registry import RegistryError, choice_hint, locate
 from generation.tokenizer import Tokenizer, TokenizerError
 from generation.vqgan import VQGANDecoder
 
@@ -368,24 +366,11 @@ def model_directory(path: str | Path | None) -> Path:
     try:  # a str may name a downloaded model (`mini`, `owner/name`); a Path is a directory
         directory = locate(path) if isinstance(path, str) else Path(path)
     except RegistryError as exc:
-        raise ModelLoadError(f"{exc}{_model_hint(path)}") from exc
+        raise ModelLoadError(f"{exc}{choice_hint(path, EMBEDDED_NAMES)}") from exc
     if not directory.is_dir():
-        raise ModelLoadError(f"model directory not found: {directory}{_model_hint(path)}")
+        raise ModelLoadError(f"model directory not found: {directory}{choice_hint(path, EMBEDDED_NAMES)}")
     return directory
 
-
-def _model_hint(choice: str | Path) -> str:
-    """What a model setting may be, and the name a mistyped one was likely meant as ("" for a path)."""
-    if not isinstance(choice, str) or "/" in choice or os.sep in choice:
-        return ""
-    names = [*EMBEDDED_NAMES, *KNOWN_NAMES]
-    close = difflib.get_close_matches(choice.lower(), names, n=1, cutoff=0.6)
-    guess = f"Did you mean '{close[0]}'? " if close else ""
-    return (
-        f". {guess}A model is an embedded one ({', '.join(EMBEDDED_NAMES)}), a downloadable one "
-        f"({', '.join(KNOWN_NAMES)}: `dallebot models download NAME` first), a Hub repo id (owner/name) "
-        "or a model directory"
-    )
 
 
 def load_components(path: str | Path | None) -> Components:

@@ -14,12 +14,13 @@ cache blob was deleted or truncated is reported, never loaded.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,6 +226,19 @@ def locate(choice: str, settings: HubSettings | None = None) -> Path:
         if choice in KNOWN_NAMES:
             raise
         raise ModelNotDownloaded(f"no model directory {choice}, and {exc}") from None
+
+
+def choice_hint(choice: str | Path, embedded: Collection[str]) -> str:
+    """What a model setting may be, and the name a mistyped one likely meant ("" for a path)."""
+    if not isinstance(choice, str) or "/" in choice or os.sep in choice:
+        return ""
+    close = difflib.get_close_matches(choice.lower(), [*embedded, *KNOWN_NAMES], n=1, cutoff=0.6)
+    guess = f"Did you mean '{close[0]}'? " if close else ""
+    return (
+        f". {guess}A model is an embedded one ({', '.join(embedded)}), a downloadable one "
+        f"({', '.join(KNOWN_NAMES)}: `dallebot models download NAME` first), a Hub repo id (owner/name) "
+        "or a model directory"
+    )
 
 
 def remove(settings: HubSettings, name: str) -> int:
