@@ -4,8 +4,10 @@
 "十二歳" are minors; "hace diez años" (ten years ago) is a time, not an age. So are school years
 below university ("a sixth grader", "high school girl", "en CM2", "aus der 7. Klasse", "do 5º ano",
 "di terza media", "in year 8", "a grade-six girl", "quarta elementare", "пятиклассница", "小学5年生",
-"中2"), "aged 12", "a boy of ten", "she is only eleven", "she just turned twelve" and "she looks
-about ten" ("he is 3 points ahead" counts points). The text is folded (lower case, no accents)
+"中2", "who is in middle school", "in her first year of junior high", "a fifth-year elementary
+student", "a nursery schooler"), "aged 12", "a boy of ten", "a little thing of eight", "she is only
+eleven", "she just turned twelve", "she looks about ten" and "десятилетка" ("he is 3 points ahead"
+counts points; "in primary colours" names no school). The text is folded (lower case, no accents)
 before it gets here.
 """
 
@@ -38,9 +40,9 @@ _UNDER_18_WORDS = (
     "|тринадцать|четырнадцать|пятнадцать|шестнадцать|семнадцать"
 )
 AGE_WORD_RE = re.compile(
-    rf"\b(?:{_UNDER_18_WORDS})[- ]?(?:years?[- ]?old|anos|anos de idade|ans|anni|jahre|jahrig\w*|лет\b|года\b"
+    rf"\b(?:{_UNDER_18_WORDS})[- ]?(?:years?[- ]?old|yrs?[- ]?old|anos|anos de idade|ans|anni|jahre|jahrig\w*|лет\b|года\b"
     r"|летн\w*)|\b(?:пяти|шести|семи|восьми|девяти|десяти|одиннадцати|двенадцати|тринадцати"
-    r"|четырнадцати|пятнадцати|шестнадцати|семнадцати)летн\w*"
+    r"|четырнадцати|пятнадцати|шестнадцати|семнадцати)лет[нк]\w*"
     r"|(?<![一二三四五六七八九十百])(?:[一二三四五六七八九]|十[一二三四五六七]?)歳"
 )
 # "ten years ago", "hace diez años", "vor zehn Jahren": a time, not an age
@@ -53,11 +55,14 @@ _ORDINAL = (
 )
 _NUMBER = rf"(?:1[0-7]|[1-9]|{_UNDER_18_WORDS})"
 SCHOOL_RE = re.compile(
-    rf"\b{_ORDINAL}[- ]grade(?:rs?)?\b"
-    r"|\b(?:high|middle|elementary|grade|primary|junior high|prep)[- ]?schoolers?\b"
+    rf"\b{_ORDINAL}[- ]grade(?:rs?)?\b|\b{_ORDINAL}[- ]year\s+(?:elementary|primary|middle|junior\s+high)\b"
+    r"|\b(?:high|middle|elementary|grade|primary|junior high|prep|nursery|pre)[- ]?schoolers?\b"
     r"|\b(?:high|middle|elementary|grade|primary|junior high)[- ]?school\s+"
     r"(?:girls?|boys?|students?|kids?|pupils?|cheerleaders?)\b"
     r"|\b(?:elementary|primary)\s+(?:students?|pupils?|girls?|boys?|kids?)\b"
+    r"|\b(?:in|at|from|attends?|attending|goes\s+to|(?:first|second|third|last|1st|2nd|3rd)\s+year\s+(?:of|in|at))\s+"
+    r"(?:the\s+)?(?:(?:middle|elementary|primary|grade|prep|nursery)\s+school|junior\s+high)\b"
+    r"|\bin\s+(?:kindergarten|preschool|pre-school)\b"
     r"|\b(?:in|from)\s+year\s+(?:[1-9]|1[01]|one|two|three|four|five|six|seven|eight|nine|ten|eleven)\b(?!\s+of\b)"
     r"|\b(?:year|grade)[- ](?:[1-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven"
     r"|twelve)[- ]"
@@ -81,7 +86,7 @@ SCHOOL_RE = re.compile(
 # "aged 12", "age 12", "a boy of ten", "a little miss of nine", "a girl around nine" ("cheese aged 12
 # months" is no one's age)
 AGED_RE = re.compile(
-    rf"\b(?:aged?\s+|(?:boy|girl|lad|lass|son|daughter|miss|niece|nephew|kid|child|pupil)s?\s+(?:of\s+|(?:of\s+)?(?:around|about|maybe|roughly|perhaps)\s+))({_NUMBER})\b"
+    rf"\b(?:aged?\s+|(?:boy|girl|lad|lass|son|daughter|miss|niece|nephew|kid|child|pupil|thing|cutie|princess|angel)s?\s+(?:of\s+|(?:of\s+)?(?:around|about|maybe|roughly|perhaps)\s+))({_NUMBER})\b"
     r"(?!\s*(?:days|weeks|months))"
 )
 # What may not follow a bare number that is an age: a word for what it counts or where it stands

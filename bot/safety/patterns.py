@@ -4,7 +4,8 @@ German splits its verbs ("zieht sich vor der Kamera aus", undresses), so an entr
 words misses them; "Junge" is a boy as a noun and "young" as an adjective ("der Junge im Bett",
 "eine junge Frau"); Japanese writes school years in Latin initials inside its own text
 ("JKのパンチラ": a high-school girl); "une petite" is a little girl when no noun follows; touching
-oneself with nothing touched after it is masturbation ("une écolière qui se touche"). Each
+oneself with nothing touched after it is masturbation ("une écolière qui se touche"); a word for
+looking young beside a child's cue names a minor ("young-looking, pigtails and a lunchbox"). Each
 pattern runs on the folded prompt (lower case, no accents, kana folded) and names the kind of term
 it stands for. Drinks named after sex ("a Sex on the Beach cocktail") are named as drinks before
 the gate reads the prompt, when a word for a drink is beside them and no one is "having" them.
@@ -33,6 +34,10 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         r"(?=\s*(?:$|[,.;:!?]|(?:en|qui|de|dans|avec|sur|sans|nue|toute|que|con|sin|in|che|senza|sul|sulla|na|no"
         r"|com|sem)\b))"
     )),
+    # "eine Kleine im Bikini": a little girl, no noun after
+    ("minor", "eine kleine (noun)", re.compile(
+        r"\b(?:eine|die|diese)\s+kleine\b(?=\s*(?:$|[,.;:!?]|(?:im|in|mit|am|auf|ohne|beim|und|nackt|zieht)\b))"
+    )),
     # on someone's lap: "on an older woman's lap" ("a lap of honour" is a race)
     ("lap", "on … lap", re.compile(r"\b(?:on|in)\s+(?:\S+\s+){0,3}?laps?\b")),
     # touching oneself with nothing after it: "una niña tocándose", "une écolière qui se touche"
@@ -45,6 +50,18 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         r"|sous\s+les\s+draps|unter\s+der\s+decke|debaixo\s+do\s+lencol|sotto\s+le\s+lenzuola|nella\s+vasca|en\s+la\s+banera|dans\s+(?:le|son)\s+bain|in\s+der\s+badewanne"
         r"|na\s+banheira|в\s+ванне|sotto\s+la\s+doccia|en\s+la\s+ducha|sous\s+la\s+douche|unter\s+der\s+dusche"
         r"|no\s+chuveiro|в\s+душе)\b))"
+    )),
+    # a grown-up made to look like a child: a word for looking young beside a child's cue ("young-looking
+    # girl with a lunchbox and pigtails", "barely legal, school backpack"); either alone is no minor
+    ("minor", "young-looking + a child's cue", re.compile(
+        r"(?:\b(?:young[- ]?looking|youthful[- ]?looking|looks?\s+(?:very\s+)?young|baby[- ]?faced|flat[- ]?chested|barely\s+legal"
+        r"|barely\s+18|just\s+18|aspecto\s+(?:infantil|aniñado)|cara\s+de\s+(?:nina|nino|bebe|crianca)"
+        r"|air\s+enfantin|visage\s+d'enfant|kindlich\s+aussehend\w*|jung\s+aussehend\w*|aparencia\s+infantil"
+        r"|aspetto\s+(?:infantile|da\s+bambina)|viso\s+da\s+bambin[ao]|выглядит\s+как\s+ребенок"
+        r"|детск\w*\s+лиц\w*)\b|童顔|幼く見える|幼い顔)"
+        r"(?=.*(?:\b(?:pigtails?|lunch\s?box(?:es)?|school\s?(?:bag|backpack|uniform|desk)|teddy\s+bear"
+        r"|lollipop|braces|coletas|mochila\s+escolar|lonchera|couettes|cartable|zopfe|schulranzen|marias-chiquinhas"
+        r"|lancheira|codini|zainetto|cartella|косичк\w*|ранц\w*|портфел\w*)\b|ランドセル|ツインテール|体操服))"
     )),
     ("minor", "kleiner junge", re.compile(
         r"\b(?:kleine[rn]?|nackte[rn]?|der|dem|den|einem|einen)\s+jungen?\b"

@@ -291,7 +291,9 @@ class TermIndex:
                     hits.add(entry)
                 for entry in self._spelled_words(reading):
                     hits.add(entry)
-        for entry, root in self.latin.match(words, self.known_words):
+        # a word joined across an apostrophe is read too: a soft sign in a transliteration ("mal'chik")
+        apostrophes = ["".join(word_pieces(c)) for c in folded.split() if "'" in c and c.isascii()]
+        for entry, root in self.latin.match(words + apostrophes, self.known_words):
             hits.add(Entry(entry.kind, "*", entry.text) if root is None else _weakened(entry, root))
         for age in ages_under_18(folded):
             hits.add(Entry("minor", "*", age))
