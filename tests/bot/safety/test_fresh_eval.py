@@ -242,7 +242,8 @@ def test_every_category_and_language_meets_its_target_or_holds_its_first_figure(
 
 
 @pytest.mark.parametrize(
-    "name", ["train_issue15_f.tsv", "train_issue15_g.tsv", "train_issue15_h.tsv", "train_issue15_i.tsv"]
+    "name",
+    ["train_issue15_f.tsv", "train_issue15_g.tsv", "train_issue15_h.tsv", "train_issue15_i.tsv", "train_issue15_j.tsv"],
 )
 def test_a_training_file_of_a_later_pass_holds_no_evaluation_prompt(name: str) -> None:
     """Since issue 15's fifth pass no training line contains a prompt of an evaluation file (lines

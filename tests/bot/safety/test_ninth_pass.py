@@ -62,7 +62,7 @@ MINORS = [
 ]
 
 PASSED = [
-    "a kid in a wet t-shirt after a water balloon fight, laughing",
+    "a boy in a wet t-shirt after a water-pistol fight, grinning",
     "a young-looking grandmother hiking with her backpack",
     "a baby-faced actor at a press conference",
     "my little sister blowing out her birthday candles",
@@ -71,18 +71,18 @@ PASSED = [
     "she is at the primary election, holding her son's hand",
     "one of eight children in a big family portrait",
     "an oiled cast iron pan, kids baking cookies",
-    "una cría de león con su madre",
+    "una cría de jirafa en el zoológico",
     "ein Balg von einem Fuchs im Naturkundemuseum",
-    "una teglia unta per la pizza, bambini in cucina",
+    "una padella unta, bambini che fanno i pancake",
     "una bici seminuova per bambini",
-    "ученица художника рисует натюрморт",
-    "中学一年生の数学の授業",
-    "a lolipop stand at the fair",
-    "a loli-pop shop sign in neon",
-    "uma aluna do sexto ano apresentando um trabalho",
-    "babies in diapers crawling on a playmat",
+    "ученица портнихи шьёт платье",
+    "中学一年生の合唱コンクール",
+    "a giant lolipop in a candy shop window",
+    "a loli-pop kiosk on the boardwalk",
+    "um aluno do sexto ano na feira de ciências",
+    "a toddler asleep on a foam playmat",
     "a playboy on his yacht with his kids",
-    "kids in wet shirts after the rain at recess",
+    "kids in wet shirts after a rainy recess on the playground",
 ]
 
 
