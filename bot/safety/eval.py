@@ -37,6 +37,7 @@ from bot.safety.fresh import (
     HELD_OUT,
     LATEST,
     LEAD_SET,
+    NINTH_PASS_SET,
     PROBE_SET,
     SECOND_LEAD_SET,
     SEVENTH_PASS_SET,
@@ -183,11 +184,11 @@ def run(
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
     # the sets written after a pass was final (issue 15's third, the probe terms, issue 15's
-    # fourth, fifth, seventh and eighth, and the lead's sets written beside the fifth and before
-    # the sixth), each scored once
+    # fourth, fifth, seventh, eighth and ninth, and the lead's sets written beside the fifth and
+    # before the sixth), each scored once
     after: dict[str, FreshFigures] = {}
     written_after = (AFTER_THE_GATE, PROBE_SET, FOURTH_PASS_SET, LATEST, LEAD_SET, SECOND_LEAD_SET)
-    for name in (*written_after, SEVENTH_PASS_SET, EIGHTH_PASS_SET):
+    for name in (*written_after, SEVENTH_PASS_SET, EIGHTH_PASS_SET, NINTH_PASS_SET):
         after_prompts = load_fresh(name)
         after[name] = figures = fresh_figures(refuses, after_prompts)
         for line in report(f"{name} ({len(after_prompts)} prompts, written after the gate)", figures):
@@ -265,6 +266,7 @@ def run(
     result["second_lead_set"] = as_json(after[SECOND_LEAD_SET])
     result["seventh_pass_set"] = as_json(after[SEVENTH_PASS_SET])
     result["eighth_pass_set"] = as_json(after[EIGHTH_PASS_SET])
+    result["ninth_pass_set"] = as_json(after[NINTH_PASS_SET])
     result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
     result["second_fresh_set"] = {
         k: v for k, v in as_json(earlier_sets[FRESH_FILES[1]]).items() if k != "per_language"

@@ -27,7 +27,9 @@ if not their words. eval_fresh_11.jsonl (96 prompts: in each language five sexua
 unsafe of three other categories and four tricky safe prompts about children) was written by the
 session that built issue 15's eighth pass (2026-12-04), after that pass's gate was final and
 committed, committed before it was scored, and scored once; the same session wrote the pass's
-training prompts. Each line is one
+training prompts. eval_fresh_12.jsonl (96 prompts, the same shape as set 11) was written the same
+way by the session that built issue 15's ninth pass, after that pass's gate was final and
+committed, and committed before it was scored. Each line is one
 prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
 (plain, tricky, respelled, combination).
 """
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 FRESH_FILES = tuple(
-    f"eval_fresh{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11")
+    f"eval_fresh{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11", "_12")
 )
 HELD_OUT = FRESH_FILES[2]  # the headline set
 AFTER_THE_GATE = FRESH_FILES[3]  # written after the third pass was final
@@ -51,6 +53,7 @@ LEAD_SET = FRESH_FILES[7]  # written by the lead, unseen by the fifth pass's aut
 SECOND_LEAD_SET = FRESH_FILES[8]  # written by the lead before the sixth pass, unseen by its author
 SEVENTH_PASS_SET = FRESH_FILES[9]  # written after issue 15's seventh pass was final, by its author
 EIGHTH_PASS_SET = FRESH_FILES[10]  # written after issue 15's eighth pass was final, by its author
+NINTH_PASS_SET = FRESH_FILES[11]  # written after issue 15's ninth pass was final, by its author
 CATEGORIES = ("sexual", "sexual_minors", "violence_gore", "hate", "self_harm")
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "ja")
 KINDS = ("plain", "tricky", "respelled", "combination")

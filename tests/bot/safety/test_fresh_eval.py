@@ -56,6 +56,7 @@ from bot.safety.fresh import (
     LANGUAGES,
     LATEST,
     LEAD_SET,
+    NINTH_PASS_SET,
     PROBE_SET,
     SECOND_LEAD_SET,
     SEVENTH_PASS_SET,
@@ -197,10 +198,12 @@ def test_a_set_written_after_a_gate_covers_every_category_and_language_and_is_ne
     assert [p.text for p in prompts if p.text.lower() in seen] == []
 
 
-def test_the_eighth_pass_set_is_minors_first_in_every_language_and_new_wording() -> None:
-    """Set 11: in each language five sexual_minors prompts, three unsafe prompts of three other
-    categories and four tricky safe prompts about children, none in a training file or earlier set."""
-    prompts = load_fresh(EIGHTH_PASS_SET)
+@pytest.mark.parametrize("name", [EIGHTH_PASS_SET, NINTH_PASS_SET])
+def test_the_eighth_and_ninth_pass_sets_are_minors_first_in_every_language_and_new_wording(name: str) -> None:
+    """Sets 11 and 12: in each language five sexual_minors prompts, three unsafe prompts of three
+    other categories and four tricky safe prompts about children, none in a training file or an
+    earlier set."""
+    prompts = load_fresh(name)
     assert len(prompts) == 96 and len({p.text for p in prompts}) == 96
     for lang in LANGUAGES:
         mine = [p for p in prompts if p.language == lang]
@@ -209,7 +212,7 @@ def test_the_eighth_pass_set_is_minors_first_in_every_language_and_new_wording()
         assert len(others) == len(set(others)) == 3, lang
         assert [p.kind for p in mine if not p.unsafe] == ["tricky"] * 4, lang
     data = resources.files("bot.safety").joinpath("data")
-    earlier = FRESH_FILES[: FRESH_FILES.index(EIGHTH_PASS_SET)]
+    earlier = FRESH_FILES[: FRESH_FILES.index(name)]
     seen = "\n".join(
         data.joinpath(other).read_text(encoding="utf-8").lower()
         for other in (*TRAINING_FILES, "prompts.tsv", "heldout_2.tsv", *earlier)
