@@ -54,7 +54,8 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     # a grown-up made to look like a child: a word for looking young beside a child's cue ("young-looking
     # girl with a lunchbox and pigtails", "barely legal, school backpack"); either alone is no minor
     ("minor", "young-looking + a child's cue", re.compile(
-        r"(?:\b(?:young[- ]?looking|youthful[- ]?looking|looks?\s+(?:very\s+)?young|baby[- ]?faced|flat[- ]?chested|barely\s+legal"
+        r"(?:\b(?:young[- ]?looking|youthful[- ]?looking|looks?\s+(?:very\s+)?young|baby[- ]?faced"
+        r"|flat[- ]?chested|barely\s+legal"
         r"|barely\s+18|just\s+18|aspecto\s+(?:infantil|aniñado)|cara\s+de\s+(?:nina|nino|bebe|crianca)"
         r"|air\s+enfantin|visage\s+d'enfant|kindlich\s+aussehend\w*|jung\s+aussehend\w*|aparencia\s+infantil"
         r"|aspetto\s+(?:infantile|da\s+bambina)|viso\s+da\s+bambin[ao]|выглядит\s+как\s+ребенок"

@@ -107,9 +107,9 @@ def test_the_ninth_pass_lets_look_alikes_through(safety: SafetyFilter, prompt: s
 
 
 @pytest.mark.parametrize(
-    "text", ["a character who is in middle school", "in her first year of junior high", "a girl from the elementary school",
-             "a fifth-year elementary student", "a nursery schooler", "a sweet little thing of eight",
-             "a nine yr old", "десятилетка"],
+    "text", ["a character who is in middle school", "in her first year of junior high",
+             "a girl from the elementary school", "a fifth-year elementary student", "a nursery schooler",
+             "a sweet little thing of eight", "a nine yr old", "десятилетка"],
 )  # fmt: skip
 def test_ages_said_by_school_or_as_a_thing_name_a_minor(text: str) -> None:
     assert ages_under_18(fold_text(text)), text
