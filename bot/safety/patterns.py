@@ -56,7 +56,7 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("minor", "young-looking + a child's cue", re.compile(
         r"(?:\b(?:young[- ]?looking|youthful[- ]?looking|looks?\s+(?:very\s+)?young|baby[- ]?faced"
         r"|flat[- ]?chested|barely\s+legal"
-        r"|barely\s+18|just\s+18|aspecto\s+(?:infantil|aniñado)|cara\s+de\s+(?:nina|nino|bebe|crianca)"
+        r"|barely\s+18|just\s+18|aspecto\s+(?:infantil|aninado)|cara\s+de\s+(?:nina|nino|bebe|crianca)"
         r"|air\s+enfantin|visage\s+d'enfant|kindlich\s+aussehend\w*|jung\s+aussehend\w*|aparencia\s+infantil"
         r"|aspetto\s+(?:infantile|da\s+bambina)|viso\s+da\s+bambin[ao]|выглядит\s+как\s+ребенок"
         r"|детск\w*\s+лиц\w*)\b|童顔|幼く見える|幼い顔)"
