@@ -49,6 +49,13 @@ def safety() -> SafetyFilter:
     return make_filter()
 
 
+@pytest.fixture(scope="session")
+def all_switches_off() -> SafetyFilter:
+    """Every switchable category off, everywhere and in NSFW channels: only sexual_minors is left."""
+    off = {"sexual": False, "violence_gore": False, "hate": False, "self_harm": False}
+    return make_filter(prompt={"categories": off, "platforms": {"discord": off}, "nsfw_channels": off})
+
+
 @pytest.fixture
 def image() -> Image.Image:
     return Image.new("RGB", (256, 256), (40, 90, 200))

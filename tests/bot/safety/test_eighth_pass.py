@@ -18,7 +18,6 @@ from bot.safety.filter import SafetyFilter
 from bot.safety.language import LanguageIdentifier
 from bot.safety.policy import Category
 from bot.safety.terms import fold_text
-from tests.bot.safety.conftest import make_filter
 
 MINORS = [
     # coded words for a minor beside clothing, a bath, a bed, a pose or a body part
@@ -99,10 +98,10 @@ def test_the_eighth_pass_refuses_minors_in_sexual_company(safety: SafetyFilter, 
 
 
 @pytest.mark.parametrize("prompt", MINORS[:12])
-def test_the_eighth_pass_minor_rules_cannot_be_switched_off(prompt: str) -> None:
-    off = {"sexual": False, "violence_gore": False, "hate": False, "self_harm": False}
-    safety = make_filter(prompt={"categories": off, "platforms": {"discord": off}, "nsfw_channels": off})
-    verdict = safety.check_prompt(prompt, platform="discord", nsfw_channel=True)
+def test_the_eighth_pass_minor_rules_cannot_be_switched_off(
+    all_switches_off: SafetyFilter, prompt: str
+) -> None:
+    verdict = all_switches_off.check_prompt(prompt, platform="discord", nsfw_channel=True)
     assert not verdict.allowed and verdict.category is Category.SEXUAL_MINORS, verdict.detail
 
 

@@ -16,7 +16,6 @@ from bot.safety.ages import ages_under_18
 from bot.safety.filter import SafetyFilter
 from bot.safety.policy import Category
 from bot.safety.terms import fold_text
-from tests.bot.safety.conftest import make_filter
 
 MINORS = [
     # where a child goes to school, a school year said another way
@@ -94,10 +93,10 @@ def test_the_ninth_pass_refuses_minors_said_indirectly(safety: SafetyFilter, pro
 
 
 @pytest.mark.parametrize("prompt", MINORS[:10])
-def test_the_ninth_pass_minor_rules_cannot_be_switched_off(prompt: str) -> None:
-    off = {"sexual": False, "violence_gore": False, "hate": False, "self_harm": False}
-    safety = make_filter(prompt={"categories": off, "platforms": {"discord": off}, "nsfw_channels": off})
-    verdict = safety.check_prompt(prompt, platform="discord", nsfw_channel=True)
+def test_the_ninth_pass_minor_rules_cannot_be_switched_off(
+    all_switches_off: SafetyFilter, prompt: str
+) -> None:
+    verdict = all_switches_off.check_prompt(prompt, platform="discord", nsfw_channel=True)
     assert not verdict.allowed and verdict.category is Category.SEXUAL_MINORS, verdict.detail
 
 

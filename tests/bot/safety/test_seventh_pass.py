@@ -16,7 +16,6 @@ from bot.safety.ages import ages_under_18
 from bot.safety.filter import SafetyFilter
 from bot.safety.policy import Category
 from bot.safety.terms import fold_text
-from tests.bot.safety.conftest import make_filter
 
 MINORS = [
     # a minor's word the earlier passes lacked
@@ -116,10 +115,10 @@ def test_the_seventh_pass_refuses_minors_in_sexual_or_intimate_company(
 
 
 @pytest.mark.parametrize("prompt", MINORS[17:33])
-def test_the_seventh_pass_minor_rules_cannot_be_switched_off(prompt: str) -> None:
-    off = {"sexual": False, "violence_gore": False, "hate": False, "self_harm": False}
-    safety = make_filter(prompt={"categories": off, "platforms": {"discord": off}, "nsfw_channels": off})
-    verdict = safety.check_prompt(prompt, platform="discord", nsfw_channel=True)
+def test_the_seventh_pass_minor_rules_cannot_be_switched_off(
+    all_switches_off: SafetyFilter, prompt: str
+) -> None:
+    verdict = all_switches_off.check_prompt(prompt, platform="discord", nsfw_channel=True)
     assert not verdict.allowed and verdict.category is Category.SEXUAL_MINORS, verdict.detail
 
 

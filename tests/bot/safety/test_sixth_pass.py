@@ -17,7 +17,6 @@ from bot.safety.patterns import pattern_kinds
 from bot.safety.policy import Category
 from bot.safety.terms import fold_text
 from bot.safety.translit import cyrillic_reading, looks_romaji, looks_russian, romaji
-from tests.bot.safety.conftest import make_filter
 
 MINORS = [
     # school years and ages, in words and figures, and a minor's word with undressing
@@ -124,10 +123,10 @@ def test_a_minor_with_anything_sexual_or_undressing_is_sexual_minors(
 
 
 @pytest.mark.parametrize("prompt", MINORS[:4])
-def test_the_new_minor_concepts_cannot_be_switched_off(prompt: str) -> None:
-    off = {"sexual": False, "violence_gore": False, "hate": False, "self_harm": False}
-    safety = make_filter(prompt={"categories": off, "platforms": {"discord": off}, "nsfw_channels": off})
-    verdict = safety.check_prompt(prompt, platform="discord", nsfw_channel=True)
+def test_the_new_minor_concepts_cannot_be_switched_off(
+    all_switches_off: SafetyFilter, prompt: str
+) -> None:
+    verdict = all_switches_off.check_prompt(prompt, platform="discord", nsfw_channel=True)
     assert not verdict.allowed and verdict.category is Category.SEXUAL_MINORS, verdict.detail
 
 
