@@ -372,7 +372,6 @@ def model_directory(path: str | Path | None) -> Path:
     return directory
 
 
-
 def load_components(path: str | Path | None) -> Components:
     """Load a downloaded or embedded model by name or a model directory in either format; None = the
     default embedded model."""

@@ -132,7 +132,10 @@ def natural_figures(judge: _Judge, prompts: list[NaturalPrompt]) -> dict[str, fl
     written = judge.draw([p.prompt for p in drawable])
     texts = [_rewrite(judge.world, r.claims, p.prompt) for r, p in zip(readings, prompts, strict=True)
              if judge.drawable(p.claims)]  # fmt: skip
-    rewritten = judge.draw(texts)
+    # a things model's pipeline reads every prompt itself: when the model is given the same text
+    # either way, the same seeds draw the same images, so they are drawn once
+    given = [judge.pipeline.model_prompt(p.prompt) for p in drawable]
+    rewritten = written if [judge.pipeline.model_prompt(t) for t in texts] == given else judge.draw(texts)
     as_written = sum(judge.score(i, p.claims)[0] for i, p in zip(written, drawable, strict=True))
     as_read = sum(judge.score(i, p.claims)[0] for i, p in zip(rewritten, drawable, strict=True))
     total = max(len(prompts), 1)  # an empty set (a quick run) scores 0, not a division by zero
