@@ -25,6 +25,7 @@ _LEET_L = str.maketrans({"1": "l", "|": "l", "!": "l"})
 _LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306v", "аеорсухкмтзобв")  # "деvочка": v for в
 _CYRILLIC_LEET = str.maketrans("41", "аи")  # "р4счленённое", "ж1ды"
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_SMALL_KANA_LETTERS = "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
 _WORD_RE = re.compile(r"[^\W_]+")
 
 
@@ -36,8 +37,8 @@ def is_cjk(ch: str) -> bool:
 def fold_text(text: str, *, keep_hiragana: bool = False) -> str:
     """Lowercase text with invisible characters, width, accents and kana variants folded.
 
-    `keep_hiragana`: hiragana stay as written (the same length, character for character), so that
-    a matcher can tell where a katakana word begins and ends."""
+    `keep_hiragana`: hiragana and small kana stay as written (the same length, character for
+    character), so that a matcher can tell where a katakana word begins and ends."""
     if text.isascii():
         return text.lower()
     text = emoji.replace_emoji(_map_enclosed_letters(text).translate(_CHILD_EMOJI), " ")
@@ -46,12 +47,41 @@ def fold_text(text: str, *, keep_hiragana: bool = False) -> str:
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch) or ch in _KANA_MARKS
     )
-    return unicodedata.normalize("NFC", text if keep_hiragana else to_katakana(text)).translate(_SMALL_KANA)
+    text = unicodedata.normalize("NFC", text)
+    # kept as written too, small kana stay small: no word begins on one ("エロ" is not in "ジェロ")
+    return text if keep_hiragana else to_katakana(text).translate(_SMALL_KANA)
 
 
 def is_katakana(ch: str) -> bool:
     """A katakana letter or the long-vowel mark (ー), which only katakana words use."""
     return 0x30A1 <= ord(ch) <= 0x30FA or ch == "ー"
+
+
+def inside_katakana_word(scripts: str, start: int, length: int) -> bool:
+    """Whether a short katakana entry (three letters or fewer) at `start` is only a piece of a
+    longer katakana word: katakana on both sides ("フェラ" in "カフェラテ", "マンコ" in
+    "ロマンコメディ", "ロリ" in "カロリー"), or one more letter that ends the word ("ヌード" in
+    "ヌードル", "エロ" in "エロス", "ロリ" in "ロリー"). A word that goes on for two letters or
+    more after it is a compound of it ("エロアニメ", "ロリコン"), and one it ends is too
+    ("ゴスロリ"); hiragana after it ("エロい", "ロリっ子") end it."""
+    if not scripts or length > 3 or not all(is_katakana(ch) for ch in scripts[start : start + length]):
+        return False
+    end = start + length
+    before = start > 0 and is_katakana(scripts[start - 1])
+    after = end < len(scripts) and is_katakana(scripts[end])
+    last_letter = after and (end + 1 == len(scripts) or not is_katakana(scripts[end + 1]))
+    return (before and after) or last_letter
+
+
+def on_small_kana(scripts: str, start: int) -> bool:
+    """Whether a match begins on a small kana that ends the syllable of the kana before it and
+    begins no word ("エロ" read in "ミケランジェロ", where ジェ is one syllable; "ょぅじょ" is a word)."""
+    return (
+        bool(scripts)
+        and start > 0
+        and scripts[start] in _SMALL_KANA_LETTERS
+        and 0x3041 <= ord(scripts[start - 1]) <= 0x30FA
+    )
 
 
 def to_katakana(text: str) -> str:
@@ -63,7 +93,12 @@ def fold_chunk(chunk: str) -> list[str]:
     """Readings of one whitespace-separated chunk, script look-alikes and leetspeak mapped."""
     cyrillic = sum(1 for ch in chunk if "\u0400" <= ch <= "\u04ff")
     latin = sum(1 for ch in chunk if "a" <= ch <= "z")
-    if cyrillic and cyrillic >= latin:
+    # a letter only Cyrillic has ("и" in "ceкcи") makes the word Cyrillic whatever the count,
+    # when each Latin letter in it has a Cyrillic twin
+    cyrillic_word = any("\u0400" <= ch <= "\u04ff" and ord(ch) not in _CONFUSABLES for ch in chunk) and all(
+        ord(ch) in _LATIN_TO_CYRILLIC for ch in chunk if "a" <= ch <= "z"
+    )
+    if cyrillic and (cyrillic >= latin or cyrillic_word):
         readings = [chunk.translate(_LATIN_TO_CYRILLIC).translate(_CYRILLIC_LEET)]
         if "3" in chunk:  # a 3 is a з by its look and an е in leetspeak: "с3кс"
             readings.append(chunk.replace("3", "е").translate(_LATIN_TO_CYRILLIC))

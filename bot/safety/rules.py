@@ -228,6 +228,8 @@ def categorise(
         note(Category.SEXUAL, intimate, words("fondle"))
     elif intimate and (words("spread") or words("big")):  # "écarte les fesses", "große Brüste"
         note(Category.SEXUAL, intimate, words("spread"), words("big"))
+    elif intimate and words("closeup"):  # "Muschi in Großaufnahme": a close-up is the point
+        note(Category.SEXUAL, intimate, words("closeup"))
     elif acts and len(_distinct(person, minor)) + bool(minor) >= 2:
         note(Category.SEXUAL, acts, person, minor)
     elif words("ride") and words("partner") and (weak or soft or suggestive or nude or words("moan")):
@@ -311,8 +313,8 @@ def categorise(
         note(Category.SELF_HARM, words("hang"), words("hang_from"), room)
     # ... or anorexia shown as starving or bones ("anoréxica passando fome, costelas aparecendo"),
     # or fresh cuts on arms and thighs
-    if words("anorexia") and (words("starve") or die):
-        note(Category.SELF_HARM, words("anorexia"), words("starve"), die)
+    if words("anorexia") and (words("starve") or die or words("glorify")):  # or held up as a goal
+        note(Category.SELF_HARM, words("anorexia"), words("starve"), die, words("glorify"))
     if words("cuts") and words("limb"):
         note(Category.SELF_HARM, words("cuts"), words("limb"))
     if words("noose") and (words("hang") or room or die):  # "a noose hanging in an empty room"

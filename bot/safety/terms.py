@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from bot.safety.ages import ages_under_18
-from bot.safety.folding import fold_chunk, fold_text, is_cjk, is_katakana, word_pieces
+from bot.safety.folding import fold_chunk, fold_text, inside_katakana_word, is_cjk, on_small_kana, word_pieces
 from bot.safety.patterns import pattern_kinds
 from bot.safety.spelling import (
     collapse,
@@ -51,6 +51,8 @@ _MASKS = "〇○●◯×＊*□■"
 # dots and dashes between kana or kanji ("エ.ロ.い"); a mask mark ("セッ*ス") stays for _MASKS
 _JAPANESE_DOTS = re.compile(r"(?<=[\u3040-\u30ff\u4e00-\u9fff])[.\-_/]+(?=[\u3040-\u30ff\u4e00-\u9fff])")
 _LATIN_MASKS = "*#"  # "f*ck", "j#den": one hidden letter in a word of another script
+# "やる" (to do) written with a katakana ヤ and its ending in hiragana is slang for sex ("ヤってる")
+_SEX_SLANG_JA = re.compile(r"ヤ[っらりるれろ]")
 _OTHER_SCRIPT_RE = re.compile(r"[a-z0-9]{2,}|[а-яё]{2,}")  # Latin or Cyrillic words inside Japanese text
 
 
@@ -250,6 +252,8 @@ class TermIndex:
         for chunk in folded.split():
             readings = fold_chunk(chunk)
             parts = word_pieces(readings[0])
+            if len(parts) >= 3 and all(len(part) == 1 for part in parts):  # "v.e.i.n.e.s": one word
+                parts = ["".join(parts)]
             words.extend(parts)
             if len(parts) > 1:
                 extra.append("".join(parts))
@@ -335,17 +339,19 @@ class TermIndex:
 
     def _match_japanese(self, folded: str, hits: Hits, scripts: str) -> None:
         """Japanese entries as substrings; `scripts`, the same text with hiragana kept, tells
-        katakana words apart (see _inside_katakana_word)."""
+        katakana words apart (see folding.inside_katakana_word)."""
         text = _JAPANESE_DOTS.sub("", "".join(folded.split()))  # "エ.ロ.い": dots between kana
         scripts = _JAPANESE_DOTS.sub("", "".join(scripts.split()))
         if len(scripts) != len(text):
             scripts = ""  # folding changed a length: read without word boundaries
+        if _SEX_SLANG_JA.search(scripts):
+            hits.add(Entry("sexual.strong", "ja", "ヤる"))
         for allowed in self.japanese_allow:
             text = text.replace(allowed, "|" * len(allowed))
         for term, entry in self.japanese:
             start = text.find(term)
             while start >= 0:
-                if not _inside_katakana_word(scripts, start, len(term)):
+                if not inside_katakana_word(scripts, start, len(term)) and not on_small_kana(scripts, start):
                     hits.add(entry)
                     break
                 start = text.find(term, start + 1)
@@ -358,22 +364,6 @@ class TermIndex:
                             key = window[: i - start] + "\0" + window[i - start + 1 :]
                             for entry in self.japanese_masked.get(key, ()):
                                 hits.add(entry)
-
-
-def _inside_katakana_word(scripts: str, start: int, length: int) -> bool:
-    """Whether a short katakana entry (three letters or fewer) at `start` is only a piece of a
-    longer katakana word: katakana on both sides ("フェラ" in "カフェラテ", "マンコ" in
-    "ロマンコメディ", "ロリ" in "カロリー"), or one more letter that ends the word ("ヌード" in
-    "ヌードル", "エロ" in "エロス", "ロリ" in "ロリー"). A word that goes on for two letters or
-    more after it is a compound of it ("エロアニメ", "ロリコン"), and one it ends is too
-    ("ゴスロリ"); hiragana after it ("エロい", "ロリっ子") end it."""
-    if not scripts or length > 3 or not all(is_katakana(ch) for ch in scripts[start : start + length]):
-        return False
-    end = start + length
-    before = start > 0 and is_katakana(scripts[start - 1])
-    after = end < len(scripts) and is_katakana(scripts[end])
-    last_letter = after and (end + 1 == len(scripts) or not is_katakana(scripts[end + 1]))
-    return (before and after) or last_letter
 
 
 def _weakened(entry: Entry, stem: str) -> Entry:
