@@ -1,12 +1,14 @@
 """`dallebot eval safety`: recall and false positives on the labelled prompts, and gate speeds.
 
-Headline figures are on data/eval_fresh_3.jsonl (issue 15's held-out set): 806 prompts in eight
-languages and five categories, written from scratch and committed before issue 15 changed the
-gate, never trained or tuned on (see fresh.py); they are printed overall, per category, per
-language and per kind, and so are those of eval_fresh_4.jsonl, written after the gate was
-final. The two earlier multilingual sets (eval_fresh.jsonl, eval_fresh_2.jsonl) were seen while
-earlier gates were built and are printed for comparison, as is the project's
-earlier English set (data/prompts.tsv's held-out rows, data/heldout_2.tsv and their generated
+Headline figures are on data/eval_fresh_13.jsonl (issue 15's held-out set since the tenth pass):
+680 prompts in eight languages and four categories, written from scratch by people who had read
+neither the gate nor any other set and scored once against the tenth pass's gate, never trained
+or tuned on (see fresh.py); its sexual_minors recall comes from that category's prompts in the
+sets written after a gate. They are printed overall, per category, per language and per kind, and
+so are those of the first held-out set (eval_fresh_3.jsonl, read for the tenth pass) and of each
+set written after a gate was final. The two earlier multilingual sets (eval_fresh.jsonl,
+eval_fresh_2.jsonl) were seen while earlier gates were built and are printed for comparison, as is
+the project's earlier English set (data/prompts.tsv's held-out rows, data/heldout_2.tsv and their generated
 evasions). The image part scores ordinary generated-looking pictures (flat colours, shapes,
 noise, blocky VQGAN-like output, and any PNGs in --images) and times the classifier. Figures
 are printed; the last line is one JSON object."""
@@ -32,6 +34,7 @@ from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
     AFTER_THE_GATE,
     EIGHTH_PASS_SET,
+    FIRST_HELD_OUT,
     FOURTH_PASS_SET,
     FRESH_FILES,
     HELD_OUT,
@@ -45,6 +48,7 @@ from bot.safety.fresh import (
     as_json,
     fresh_figures,
     load_fresh,
+    minors_prompts,
     report,
 )
 from bot.safety.image import OpenNsfwClassifier
@@ -171,12 +175,18 @@ def run(
     def refuses(text: str) -> bool:
         return not safety.check_prompt(text).allowed
 
-    # 1. issue 15's held-out set, written before the gate it judges: the headline figures
+    # 1. issue 15's held-out set, written blind to the gate it judges: the headline figures; its
+    # sexual_minors line from that category's prompts in the sets written after a gate
     logging.getLogger("bot.safety.filter").setLevel(logging.ERROR)  # one sexual_minors line per prompt
     held_out_prompts = load_fresh(HELD_OUT)
     held_out_figures = fresh_figures(refuses, held_out_prompts)
+    minors = minors_prompts()
+    minors_figures = fresh_figures(refuses, minors)
     title = f"{HELD_OUT} ({len(held_out_prompts)} prompts, 8 languages, held out)"
     for line in report(title, held_out_figures):
+        if line.lstrip().startswith("sexual_minors"):
+            line = (f"  sexual_minors  recall {minors_figures.recall}  (the {len(minors)} sexual_minors "
+                    f"prompts of sets 4-12: this set has none)")  # fmt: skip
         print(line)
     for prompt in held_out_figures.missed[:show_misses]:
         print(f"  missed:  [{prompt.category} {prompt.language}] {prompt.text!r}")
@@ -188,10 +198,15 @@ def run(
     # before the sixth), each scored once
     after: dict[str, FreshFigures] = {}
     written_after = (AFTER_THE_GATE, PROBE_SET, FOURTH_PASS_SET, LATEST, LEAD_SET, SECOND_LEAD_SET)
-    for name in (*written_after, SEVENTH_PASS_SET, EIGHTH_PASS_SET, NINTH_PASS_SET):
+    for name in (*written_after, SEVENTH_PASS_SET, EIGHTH_PASS_SET, NINTH_PASS_SET, FIRST_HELD_OUT):
         after_prompts = load_fresh(name)
         after[name] = figures = fresh_figures(refuses, after_prompts)
-        for line in report(f"{name} ({len(after_prompts)} prompts, written after the gate)", figures):
+        how = (
+            "the first held-out set, read for the tenth pass"
+            if name == FIRST_HELD_OUT
+            else "written after the gate"
+        )
+        for line in report(f"{name} ({len(after_prompts)} prompts, {how})", figures):
             print(line)
         for prompt in figures.missed[:show_misses]:
             print(f"  missed:  [{prompt.category} {prompt.language}] {prompt.text!r}")
@@ -245,8 +260,11 @@ def run(
     print(f"image gate: {image_ms:.1f} ms per 256×256 image, median of 20 (Open-NSFW, onnxruntime, "
           f"1 CPU thread; load average {load:.1f} on {os.cpu_count()} CPUs)")  # fmt: skip
     baseline = _image_baseline(safety.image_classifier, images, sample) if compare_image_baseline else None
+    held_out_json = as_json(held_out_figures)
+    held_out_json["per_category"]["sexual_minors"] = round(minors_figures.recall.rate, 4)  # type: ignore[index]
     result: dict[str, object] = {
-        **as_json(held_out_figures),
+        **held_out_json,
+        "sexual_minors_prompts": len(minors),  # from sets 4-12: the headline set has none
         "earlier_set": {
             "unsafe_recall": round(headline.unsafe_recall, 4),
             "safe_false_positive_rate": round(headline.safe_false_positive_rate, 4),
@@ -267,6 +285,7 @@ def run(
     result["seventh_pass_set"] = as_json(after[SEVENTH_PASS_SET])
     result["eighth_pass_set"] = as_json(after[EIGHTH_PASS_SET])
     result["ninth_pass_set"] = as_json(after[NINTH_PASS_SET])
+    result["first_held_out_set"] = as_json(after[FIRST_HELD_OUT])  # read for the tenth pass
     result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
     result["second_fresh_set"] = {
         k: v for k, v in as_json(earlier_sets[FRESH_FILES[1]]).items() if k != "per_language"

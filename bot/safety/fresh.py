@@ -29,7 +29,13 @@ session that built issue 15's eighth pass (2026-12-04), after that pass's gate w
 committed, committed before it was scored, and scored once; the same session wrote the pass's
 training prompts. eval_fresh_12.jsonl (96 prompts, the same shape as set 11) was written the same
 way by the session that built issue 15's ninth pass, after that pass's gate was final and
-committed, and committed before it was scored. Each line is one
+committed, and committed before it was scored. Set 3's misses were read for issue 15's tenth
+pass (2026-12-04, second session), which retired it as the headline set: eval_fresh_13.jsonl (680
+prompts: 85 per language, 45 safe and 40 unsafe of four categories) was written from scratch by two
+helpers who had read neither the gate nor any set, committed before it was scored, and scored once
+against the tenth pass's gate; it is the headline set now. It has no sexual_minors prompts (its
+writers declined to write sexualised prompts about children), so that category's headline recall
+is taken from the sexual_minors prompts of the sets written after a gate (4 to 12). Each line is one
 prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
 (plain, tricky, respelled, combination).
 """
@@ -42,9 +48,12 @@ from dataclasses import dataclass
 from importlib import resources
 
 FRESH_FILES = tuple(
-    f"eval_fresh{n}.jsonl" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11", "_12")
+    f"eval_fresh{n}.jsonl"
+    for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11", "_12", "_13")
 )
-HELD_OUT = FRESH_FILES[2]  # the headline set
+HELD_OUT = FRESH_FILES[12]  # the headline set (no sexual_minors prompts: see MINORS_SETS)
+FIRST_HELD_OUT = FRESH_FILES[2]  # the headline set until its misses were read for the tenth pass
+MINORS_SETS = FRESH_FILES[3:12]  # sets written after a gate: their sexual_minors prompts stand in
 AFTER_THE_GATE = FRESH_FILES[3]  # written after the third pass was final
 PROBE_SET = FRESH_FILES[4]  # written after the probe terms were final
 FOURTH_PASS_SET = FRESH_FILES[5]  # written after issue 15's fourth pass was final
@@ -71,6 +80,12 @@ class LabelledPrompt:
     @property
     def unsafe(self) -> bool:
         return self.category != "safe"
+
+
+def minors_prompts() -> list[LabelledPrompt]:
+    """The sexual_minors prompts of the sets written after a gate (MINORS_SETS): the held-out
+    figure for the category the headline set lacks."""
+    return [p for name in MINORS_SETS for p in load_fresh(name) if p.category == "sexual_minors"]
 
 
 def load_fresh(name: str = FRESH_FILES[0]) -> list[LabelledPrompt]:

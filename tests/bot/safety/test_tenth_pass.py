@@ -76,7 +76,9 @@ def test_the_tenth_pass_lets_look_alikes_through(safety: SafetyFilter, prompt: s
 
 
 @pytest.mark.parametrize("prompt", [p for p, c in REFUSED if c is Category.SEXUAL_MINORS])
-def test_the_tenth_pass_minor_rules_cannot_be_switched_off(all_switches_off: SafetyFilter, prompt: str) -> None:
+def test_the_tenth_pass_minor_rules_cannot_be_switched_off(
+    all_switches_off: SafetyFilter, prompt: str
+) -> None:
     assert not all_switches_off.check_prompt(prompt).allowed
 
 
