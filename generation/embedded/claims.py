@@ -27,6 +27,11 @@ NATURAL_SET = Path(__file__).with_name("data") / "natural_phrasing.jsonl"
 # The second set: written in another session by someone who had not read the reader's lexicon
 # (the first set and the reader share an author), before the model it first judged was scored.
 NATURAL_SET_2 = Path(__file__).with_name("data") / "natural_phrasing_2.jsonl"
+# The third: its prompts (`natural_phrasing_3_prompts.txt`) typed from imagination, in another
+# session, by someone who had read neither the reader's lexicon, nor the other sets, nor the world's
+# thing names, and committed before those names were opened; only then annotated against
+# `things.tsv`. Prompts naming what the world lacks were dropped, not reworded.
+NATURAL_SET_3 = Path(__file__).with_name("data") / "natural_phrasing_3.jsonl"
 
 CLAIM_COLOURS = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "cyan")
 CLAIM_SIZES = ("small", "medium", "big")  # "medium": as the shapes world says it

@@ -16,6 +16,8 @@ Figures (the last printed line is one JSON object with these keys, among others)
 - reader_natural: the share of the set the reader alone gets right (claims and ignored words);
 - natural_phrasing_2, natural_phrasing_read_2, reader_natural_2 …: the same on the second set
   (`claims.NATURAL_SET_2`, written without the reader's lexicon in view), when it is there;
+- natural_phrasing_3, natural_phrasing_read_3, reader_natural_3 …: the same on the third set
+  (`claims.NATURAL_SET_3`, prompts written before the world's thing names were read), when it is there;
 - detector_accuracy: the things detector on rendered scenes (every object, size, place and the
   background exactly right);
 - s_per_image: median CPU seconds per image, one prompt at a time, after a warm-up.
@@ -36,7 +38,13 @@ import numpy as np
 import torch
 
 from generation.embedded import detector, parser
-from generation.embedded.claims import NATURAL_SET_2, NaturalPrompt, PromptClaims, load_natural_set
+from generation.embedded.claims import (
+    NATURAL_SET_2,
+    NATURAL_SET_3,
+    NaturalPrompt,
+    PromptClaims,
+    load_natural_set,
+)
 from generation.embedded.eval import cpu_seconds_per_image
 from generation.embedded.prompt import claims_equal, read
 from generation.embedded.shapes_text import shapes_caption, shapes_claims
@@ -164,6 +172,7 @@ def evaluate(
     detector_scenes: int = 1000,
     natural: list[NaturalPrompt] | None = None,
     second: list[NaturalPrompt] | None = None,
+    third: list[NaturalPrompt] | None = None,
     speed_samples: int = 5,
 ) -> dict[str, float]:
     """Every figure of the module docstring for the model at `path` (default: the committed one)."""
@@ -185,6 +194,10 @@ def evaluate(
             second = load_natural_set(NATURAL_SET_2)
         if second:
             figures.update({f"{k}_2": v for k, v in natural_figures(judge, second).items()})
+        if third is None and NATURAL_SET_3.is_file():
+            third = load_natural_set(NATURAL_SET_3)
+        if third:
+            figures.update({f"{k}_3": v for k, v in natural_figures(judge, third).items()})
         cpu = pipeline if pipeline.device.type == "cpu" else load_pipeline(path, device="cpu", dtype=dtype)
         figures["s_per_image"] = cpu_seconds_per_image(
             cpu, [t for t, _ in heldout[:speed_samples]], seed=seed, options=judge.options
@@ -264,6 +277,12 @@ def main(
             f"second natural-phrasing set: {figures['natural_phrasing_2']:.1%} as written (target 85%), "
             f"{figures['natural_phrasing_read_2']:.1%} read first; "
             f"the reader alone {figures['reader_natural_2']:.1%}"
+        )
+    if "natural_phrasing_3" in figures:
+        print(
+            f"third natural-phrasing set: {figures['natural_phrasing_3']:.1%} as written (target 85%), "
+            f"{figures['natural_phrasing_read_3']:.1%} read first; "
+            f"the reader alone {figures['reader_natural_3']:.1%}"
         )
     print(
         f"detector on {detector_scenes} rendered scenes {figures['detector_accuracy']:.1%} (target 99%); "
