@@ -46,7 +46,7 @@ from generation.embedded.claims import (
     load_natural_set,
 )
 from generation.embedded.eval import cpu_seconds_per_image
-from generation.embedded.prompt import claims_equal, read
+from generation.embedded.prompt import read, reads_right
 from generation.embedded.shapes_text import shapes_caption, shapes_claims
 from generation.embedded.things_text import things_caption
 from generation.embedded.things_world import ThingWorld, render_things
@@ -132,10 +132,7 @@ def _heldout(world: str, seed: int, n: int) -> list[tuple[str, PromptClaims | Cl
 def natural_figures(judge: _Judge, prompts: list[NaturalPrompt]) -> dict[str, float]:
     """natural_phrasing (as written), natural_phrasing_read (read, then rewritten), reader_natural."""
     readings = [read(p.prompt) for p in prompts]
-    reader_right = sum(
-        claims_equal(r.claims, p.claims) and set(p.ignored) <= set(r.ignored)
-        for r, p in zip(readings, prompts, strict=True)
-    )
+    reader_right = sum(reads_right(r, p) for r, p in zip(readings, prompts, strict=True))
     drawable = [p for p in prompts if judge.drawable(p.claims)]
     written = judge.draw([p.prompt for p in drawable])
     texts = [_rewrite(judge.world, r.claims, p.prompt) for r, p in zip(readings, prompts, strict=True)

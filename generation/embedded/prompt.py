@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from generation.embedded.claims import MAX_COUNT, PromptClaims, ThingClaim
+from generation.embedded.claims import MAX_COUNT, NaturalPrompt, PromptClaims, ThingClaim
 from generation.embedded.phrasing import (
     ARTICLES,
     COLOUR_WORDS,
@@ -154,6 +154,11 @@ def _phrases(words: list[str]) -> list[tuple[str, str | int | tuple[str, bool] |
             found.append(("unknown", None, words[at]))
             at += 1
     return found
+
+
+def reads_right(reading: Reading, prompt: NaturalPrompt) -> bool:
+    """Whether a reading states the prompt's claims and reports every word the prompt must have ignored."""
+    return claims_equal(reading.claims, prompt.claims) and set(prompt.ignored) <= set(reading.ignored)
 
 
 def claims_equal(a: PromptClaims, b: PromptClaims) -> bool:
