@@ -126,6 +126,7 @@ def reader_phrases() -> Iterator[tuple[str, str, str | int]]:
             yield f"{preposition} {article}{noun}", "background", background
         for noun in nouns:
             yield f"{noun} background", "background", background
+            yield f"of the {noun}", "background", background  # "the bottom of the sea"
     for background, adjectives in _BACKGROUND_ADJECTIVES.items():
         # the noun after the adjective is read on its own: "forest" is left out, "mountain" drawn
         for preposition, article, adjective in product(
@@ -163,6 +164,8 @@ def _position_phrases() -> Iterator[tuple[str, str, str | int]]:
                 yield f"{noun} of the {picture}", "position", position
     for word in ("centered", "centred", "in the centre of it", "dead centre", "dead center"):
         yield word, "position", "centre"
+    for phrase in ("on the top of", "on the very top of"):  # the tables' "on top of"
+        yield phrase, "relation", "on"
 
 
 def plural_variants() -> Iterator[tuple[str, tuple[str, bool]]]:

@@ -78,7 +78,7 @@ def test_a_thing_before_a_thing_colour_shape_or_medium_only_modifies_it():
      ("a snowman in a snowy field", "snow"), ("a bat at midnight", "night"),
      ("a tent under the starry sky", "night"), ("a balloon floating in the clouds", "sky"),
      ("a sheep in a green meadow", "grass"), ("a rabbit in the garden", "grass"),
-     ("a blue star, white background", "white")],
+     ("a blue star, white background", "white"), ("a crab at the bottom of the sea", "sea")],
 )  # fmt: skip
 def test_scene_phrases_set_the_background(prompt, background):
     reading = read(prompt)
@@ -109,6 +109,7 @@ def test_ways_to_say_a_place_in_the_picture(prompt, position):
 def test_left_and_right_sides_of_a_thing_are_relations_and_corners_are_not_places():
     assert read("a banana on the left side of an apple").claims.relations == ((0, "left", 1),)
     assert read("a pear on the right side of a lemon").claims.relations == ((0, "right", 1),)
+    assert read("a hat on the top of a cat").claims.relations == ((0, "on", 1),)  # as "on top of"
     assert objects("a cat in the top left corner") == [("cat", None, None, 1, None)]
 
 
