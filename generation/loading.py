@@ -31,6 +31,13 @@ from torch import nn
 
 from generation.config import HEAD_DIM, BartConfig, ModelConfig, VQGANConfig
 from generation.decoder import ImageDecoder
+from generation.embedded import (  # noqa: F401 (the shipped models' names, looked up here too)
+    DEFAULT_EMBEDDED,
+    DEFAULT_MODEL_DIR,
+    EMBEDDED_NAMES,
+    EMBEDDED_SHAPES_DIR,
+    EMBEDDED_THINGS_DIR,
+)
 from generation.encoder import TextEncoder
 from generation.hub.registry import RegistryError, choice_hint, locate
 from generation.tokenizer import Tokenizer, TokenizerError
@@ -38,13 +45,6 @@ from generation.vqgan import VQGANDecoder
 
 log = logging.getLogger(__name__)
 
-# The two models shipped in the package, by the name generation.model / --model gives them: the
-# things model (issue 21: everyday things and the shapes world) and the first one, coloured shapes.
-EMBEDDED_THINGS_DIR = Path(__file__).parent / "embedded" / "things_model"
-EMBEDDED_SHAPES_DIR = Path(__file__).parent / "embedded" / "model"
-EMBEDDED_NAMES = {"things": EMBEDDED_THINGS_DIR, "shapes": EMBEDDED_SHAPES_DIR}
-DEFAULT_EMBEDDED = "shapes"  # what nothing configured loads (generation.model: null, no --model)
-DEFAULT_MODEL_DIR = EMBEDDED_NAMES[DEFAULT_EMBEDDED]
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.safetensors"
 
 # LayerNorms that feed a dense layer were trained without a scale; the published files may omit it.

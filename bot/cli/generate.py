@@ -6,12 +6,12 @@ import argparse
 import json
 import random
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from bot.cli import number
 from generation.config import PRECISIONS, ModelConfig, SamplingConfig
+from generation.embedded import DEFAULT_EMBEDDED, DEFAULT_MODEL_DIR
 
 SEED_LIMIT = 2**32  # the bot's own limit (bot/validation.py): seeds 0 … 2**32 - 1
 MAX_GRID = 16
@@ -19,10 +19,10 @@ MAX_TOP_K = 16384  # the image vocabulary of every DALL·E Mini model
 
 
 def model_defaults() -> dict[str, SamplingConfig]:
-    """Each model's own sampling defaults, for --help: the embedded model's from its config.json."""
+    """Each model's own sampling defaults, for --help: the default embedded model's from its config.json."""
     defaults = {"DALL·E Mini and Mega": SamplingConfig()}
     try:
-        config = resources.files("generation.embedded").joinpath("model", "config.json")
+        config = DEFAULT_MODEL_DIR / "config.json"
         embedded = ModelConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))).sampling
     except (OSError, ValueError):  # not trained yet: --help still works
         return defaults
@@ -45,8 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model",
         default=None,
         metavar="NAME|DIR",
-        help="a downloaded model (mini, mega, dalle-mini, dalle-mega, owner/name: see `dallebot models`) "
-        "or a model directory: a min-dalle models_root or the project's format (default: the embedded model)",
+        help="a downloaded model (mini, mega, dalle-mini, dalle-mega, owner/name: see `dallebot models`), "
+        "an embedded one (things: everyday things and shapes; shapes: coloured shapes only) or a model "
+        f"directory: a min-dalle models_root or the project's format (default: {DEFAULT_EMBEDDED})",
     )
     p.add_argument(
         "--seed",
@@ -81,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--dtype",
         default=None,
         choices=PRECISIONS,
-        help="default: half precision (fp32 for the embedded model on a CPU); int8: weight-only "
+        help="default: half precision (fp32 for the embedded models on a CPU); int8: weight-only "
         "int8 decoder matrices, quantised at load; int8-dynamic (x86 CPU): the same weights with "
         "activations rounded to 8 bits too, faster, less exact",
     )
