@@ -13,7 +13,7 @@ repeated (the median of each is reported), as the worker calls it:
 - `unbounded`: a preview at every mark whatever it costs (what a preview costs on its own).
 
 `--size mini` builds DALL·E Mini-size random weights (`generation.bench.build`: weight values do not
-change the work), `embedded` loads the committed model. The last line is one JSON object:
+change the work), `embedded` loads the default embedded model. The last line is one JSON object:
 {"size", "images", "threads", "load", "runs": [{"images", "mode", "seconds", "overhead",
 "previews", ...}], "worst_default_overhead"}; `overhead` is seconds / none's seconds − 1.
 """

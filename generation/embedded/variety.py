@@ -70,9 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=4, help="images per prompt")
     parser.add_argument("--temperatures", type=float, nargs="+", default=[0.2, 0.5, 0.8])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--model", default="shapes", help="an embedded model's name or a model directory (default: shapes, "
+        "the model whose grid_temperature this study chose)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    pipeline = load_pipeline(None, device="cpu")
+    pipeline = load_pipeline(args.model, device="cpu")
     base = pipeline.config.sampling.options()  # the loaded model's own defaults
     heldout = World(args.seed, "heldout").scenes(args.captions)
     in_dist = World(args.seed + 1, "train").scenes(args.captions)
