@@ -84,8 +84,8 @@ class GenerationSettings(_Section):
     model: str | None = Field(
         None,
         description="a downloaded model's name (mini, mega, dalle-mini, dalle-mega, owner/name; "
-        "see `dallebot models`), `things` (the embedded things model) or a model directory; "
-        "null: the embedded shapes model",
+        "see `dallebot models`), `things` or `shapes` (the two embedded models) or a model directory; "
+        "null: the embedded things model (everyday things and shapes)",
     )
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     dtype: Literal["auto", "float32", "float16", "bfloat16", "int8", "int8-dynamic"] = "auto"

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fid = evals.add_parser("fidelity", help="embedded model: prompt fidelity, CPU speed, VQGAN PSNR")
     fid.add_argument(
         "--model", default=None, metavar="MODEL",
-        help="a model directory or `things` (the embedded things model); default: the embedded shapes model",
+        help="a model directory or an embedded model's name, `things` or `shapes`; default: `things`",
     )  # fmt: skip
     fid.add_argument("--captions", type=COUNT, default=100, help="captions per split (default 100)")
     fid.add_argument("--device", default=None, help="cpu or cuda for fidelity (default: cuda if any)")
@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     emb.add_argument(
         "--model", default=None, metavar="MODEL",
-        help="a model directory or `things` (the embedded things model); default: the embedded shapes model",
+        help="a model directory or an embedded model's name, `things` or `shapes`; default: `things`",
     )  # fmt: skip
     emb.add_argument("--captions", type=COUNT, default=100, help="held-out captions (default 100)")
     emb.add_argument("--device", default=None, help="cpu or cuda (default: cuda if any)")

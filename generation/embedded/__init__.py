@@ -14,5 +14,5 @@ from pathlib import Path
 EMBEDDED_THINGS_DIR = Path(__file__).parent / "things_model"
 EMBEDDED_SHAPES_DIR = Path(__file__).parent / "model"
 EMBEDDED_NAMES = {"things": EMBEDDED_THINGS_DIR, "shapes": EMBEDDED_SHAPES_DIR}
-DEFAULT_EMBEDDED = "shapes"  # what nothing configured loads (generation.model: null, no --model)
+DEFAULT_EMBEDDED = "things"  # what nothing configured loads (generation.model: null, no --model)
 DEFAULT_MODEL_DIR = EMBEDDED_NAMES[DEFAULT_EMBEDDED]

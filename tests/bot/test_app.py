@@ -260,8 +260,9 @@ def test_dallebot_run_on_the_embedded_model_serves_an_image(tmp_path: Path) -> N
         assert line.startswith("dallebot playground: "), line + (
             process.stderr.read() if process.stderr else ""
         )
-        status = _post_and_wait_for_image(line.split()[2].rstrip("/"), "a red circle beside a cat")
-        assert status["ignored_words"] == ["cat"]  # issue 14: the reply names what the model left out
+        # the default embedded model draws things and shapes; the reply names what it left out (issue 14)
+        status = _post_and_wait_for_image(line.split()[2].rstrip("/"), "a red circle beside a quantum cat")
+        assert status["ignored_words"] == ["quantum"]
         _stop(process)
     finally:
         if process.poll() is None:
@@ -364,10 +365,10 @@ def test_front_end_process_and_worker_process_share_one_database(tmp_path: Path)
         base = line.split()[2].rstrip("/")
         # The front end never loads the model, yet knows its vocabulary (from the tokenizer files):
         # a prompt with nothing it can draw is refused there, one it partly knows is queued with a note.
-        refused = _post_rejected(base, "cat dog")
-        assert refused["reason"] == "not_understood" and '"cat", "dog"' in refused["message"]
-        status = _post_and_wait_for_image(base, "a red circle beside a cat")
-        assert status["ignored_words"] == ["cat"] and '"cat"' in status["note"]
+        refused = _post_rejected(base, "quantum bureaucracy")
+        assert refused["reason"] == "not_understood" and '"quantum", "bureaucracy"' in refused["message"]
+        status = _post_and_wait_for_image(base, "a red circle beside a quantum cat")
+        assert status["ignored_words"] == ["quantum"] and '"quantum"' in status["note"]
         _stop(worker)
         assert "stopping" in _stop(front)
     finally:

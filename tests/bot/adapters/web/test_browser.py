@@ -484,8 +484,10 @@ async def test_page_shows_an_image_from_the_embedded_model(embedded_app: BotApp,
     # the page says what runs, what it draws, and how to get a real model; an example is one click away
     await page.wait_for_selector("#about:not([hidden]) button.example")
     about = await page.text_content("#about") or ""
-    assert (
-        "dallebot-embedded" in about and "MB of weights" in about and "dallebot models download mini" in about
+    assert (  # a fresh clone runs the default embedded model, the things model
+        "dallebot-embedded-things" in about
+        and "MB of weights" in about
+        and "dallebot models download mini" in about
     )
     examples = await page.eval_on_selector_all("#about button.example", "els => els.map(e => e.textContent)")
     assert len(examples) == 3
@@ -496,7 +498,7 @@ async def test_page_shows_an_image_from_the_embedded_model(embedded_app: BotApp,
     await until(page, f"{DONE_CARDS} === 1", timeout=60)
     assert "Left out" not in (await page.text_content(".request .request-state") or "")
 
-    await submit(page, "a red circle on a blue background at sunset")
+    await submit(page, "a cat beside a red circle, dystopian")
     await until(page, f"{DONE_CARDS} === 2", timeout=60)
     await until(
         page,
@@ -506,11 +508,12 @@ async def test_page_shows_an_image_from_the_embedded_model(embedded_app: BotApp,
     width = await page.evaluate("document.querySelector('.request .single img').naturalWidth")
     assert width == 256  # the embedded model draws 64×64; images are posted at 256×256
     # issue 14: "Done" names the word the model left out …
-    assert 'Left out (not in this model\'s vocabulary): "sunset"' in await page.text_content(
+    assert 'Left out (not in this model\'s vocabulary): "dystopian"' in await page.text_content(
         ".request .request-state"
     )
     # … and a prompt this model cannot draw is refused, not drawn blank
-    await submit(page, "a watercolour fox reading a newspaper")
+    await submit(page, "the metaphysics of bureaucracy")
     await until(page, f"{FORM_MESSAGE}.length > 0")
     refusal = await page.text_content("#form-message") or ""
-    assert "not_understood" in refusal and '"watercolour", "fox"' in refusal and "red circle" in refusal
+    assert "not_understood" in refusal and '"metaphysics", "bureaucracy"' in refusal
+    assert "everyday things" in refusal and '"an apple above a banana"' in refusal  # what it draws instead

@@ -278,16 +278,17 @@ async def test_a_grid_is_one_png_and_each_tile_its_own_and_a_blank_seed_is_drawn
 
 
 async def test_the_page_is_told_its_choices_and_bounds_and_what_the_model_draws(running_app: BotApp) -> None:
-    from generation.understanding import world_examples
+    from generation.understanding import THINGS_EXAMPLES, THINGS_NAME
 
     base = web_url(running_app)
     async with session_() as session, session.get(f"{base}/api/about") as response:
         about = await response.json()
     options, model = about["options"], about["model"]
-    # the configured model (the embedded one): named, sized, its world and examples, the way to a real one
-    assert model["name"] == "dallebot-embedded" and " MB of weights" in model["summary"]
-    assert "circle" in model["draws"] and "left of" in model["draws"]
-    assert model["examples"] == list(world_examples())
+    # the configured model (none: the default embedded one, things): named, sized, its world and
+    # examples, the way to a real one
+    assert model["name"] == THINGS_NAME and " MB of weights" in model["summary"]
+    assert "everyday things" in model["draws"] and "left of" in model["draws"]
+    assert model["examples"] == list(THINGS_EXAMPLES)
     assert "dallebot models download mini" in model["real_model"]
     assert options["images"] == [1, 4, 9]
     assert options["temperature"] == {"min": 0.05, "max": 3.0, "default": None}
