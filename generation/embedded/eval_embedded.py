@@ -22,9 +22,9 @@ Figures (the last printed line is one JSON object with these keys, among others)
   background exactly right);
 - s_per_image: median CPU seconds per image, one prompt at a time, after a warm-up.
 
-A model's world is the one its `training.json` names (`config.world`); the committed model, made
+A model's world is the one its `training.json` names (`config.world`); the `shapes` model, made
 before the things world, is a shapes model: its images are seen by `parser.py`, a things model's
-by `detector.py`.
+(`things`, the default) by `detector.py`.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class _Judge:
 
 
 def _judge_for(path: str | Path | None, seed: int, device: str | None, dtype: str | None) -> _Judge:
-    """The model at `path` (default: the committed one) loaded and judged in its own world."""
+    """The model at `path` (default: the default embedded model) loaded and judged in its own world."""
     from generation import load_pipeline  # the whole engine: import late
 
     model_dir = model_directory(path)
@@ -172,7 +172,7 @@ def evaluate(
     third: list[NaturalPrompt] | None = None,
     speed_samples: int = 5,
 ) -> dict[str, float]:
-    """Every figure of the module docstring for the model at `path` (default: the committed one)."""
+    """Every figure of the module docstring for the model at `path` (default: the default embedded model)."""
     from generation import load_pipeline  # the whole engine: import late
 
     judge = _judge_for(path, seed, device, dtype)
