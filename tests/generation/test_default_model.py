@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ BOTH_KNOW = "a red circle above a blue square"  # words both embedded models dra
 
 
 @pytest.fixture
-def one_thread():  # type: ignore[no-untyped-def]
+def one_thread() -> Iterator[None]:
     """The thread count `generate` sets for a model this small, restored afterwards (it is process-wide)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
