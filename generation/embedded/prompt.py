@@ -276,10 +276,11 @@ def _corrected(word: str) -> str:
     slips, names, known_words = _typo_targets()
     if len(word) < _TYPO_MIN_LENGTH or word in known_words:
         return word
-    found = {slips[word]} if word in slips else set()
+    found: set[str | None] = {slips[word]} if word in slips else set()
     if len(word) >= _SLIP_MIN_LENGTH:  # one letter too many: "bananna"
         found |= {word[:i] + word[i + 1 :] for i in range(len(word))} & names
-    return found.pop() if len(found) == 1 and None not in found else word
+    only = found.pop() if len(found) == 1 else None  # None: no name, or two names share the slip
+    return only if only is not None else word
 
 
 def reads_right(reading: Reading, prompt: NaturalPrompt) -> bool:
