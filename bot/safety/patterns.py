@@ -23,6 +23,9 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("nude", "zieht sich … aus", re.compile(
         r"\b(?:zieht|ziehen|zog|zogen)\b(?:\s+\S+){0,6}?\s+aus(?=\s*(?:$|[,.;:!?]|und\b))"
     )),
+    # taking a garment off, the verb split around it: "zieht den BH aus vor der Webcam" (a remove
+    # word; with a garment it is undressing, rules.py; "zieht aus Berlin weg" names no garment)
+    ("remove", "zieht … aus (any)", re.compile(r"\b(?:zieht|ziehen|zog|zogen)\b(?:\s+\S+){1,5}?\s+aus\b")),
     # "Junge" as a noun: at the end, before punctuation, a preposition or a verb, not before a noun
     ("minor", "junge (noun)", re.compile(
         r"\bjunge[n]?\b(?=\s*(?:$|[,.;:!?)]|(?:im|in|mit|am|an|auf|beim|und|ohne|zieht|ist|liegt|steht|sitzt"

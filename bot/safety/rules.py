@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 
+from bot.safety.combos import combinations
 from bot.safety.minors import minor_in_company
 from bot.safety.policy import Category
 from bot.safety.terms import Hits
@@ -379,4 +380,6 @@ def categorise(
         note(Category.HATE, words("nazi_figure"), words("praise"))
     elif words("holocaust") and words("denial"):  # "the Holocaust never happened"
         note(Category.HATE, words("holocaust"), words("denial"))
+    for category, used in combinations(words, person, minor):  # the eleventh pass's pairs (combos.py)
+        note(category, used)
     return found

@@ -1,8 +1,8 @@
 """Retrain the n-gram classifier: `python -m bot.safety.train_ngrams` (deterministic, about a minute).
 
 It learns from the training files only: data/prompts.tsv's train and dev rows (English, sexual),
-train_multi.tsv, train_issue15.tsv, train_issue15_b/_c/_d/_e/_f/_g/_h/_i/_j.tsv, and the generated evasions of
-their unsafe prompts. No evaluation file (prompts.tsv's test rows, heldout_2.tsv,
+train_multi.tsv, train_issue15.tsv, train_issue15_b/_c/_d/_e/_f/_g/_h/_i/_j/_k.tsv, and the generated
+evasions of their unsafe prompts. No evaluation file (prompts.tsv's test rows, heldout_2.tsv,
 eval_fresh*.jsonl) is read here.
 
 `--cv` cross-validates instead: the prompts are split into five folds (a prompt and its evasions
@@ -39,6 +39,7 @@ TRAINING_FILES = (
     "train_issue15_h.tsv",
     "train_issue15_i.tsv",
     "train_issue15_j.tsv",
+    "train_issue15_k.tsv",
 )
 BIAS = -4.0
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)

@@ -289,6 +289,7 @@ def test_every_category_and_language_meets_its_target_or_holds_its_first_figure(
         "train_issue15_h.tsv",
         "train_issue15_i.tsv",
         "train_issue15_j.tsv",
+        "train_issue15_k.tsv",
     ],
 )
 def test_a_training_file_of_a_later_pass_holds_no_evaluation_prompt(name: str) -> None:
