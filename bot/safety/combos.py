@@ -1,26 +1,88 @@
-"""Eleventh pass: combinations of words innocent alone that rules.py asks after its own.
+"""Eleventh pass: combinations of words innocent alone, asked after rules.py's own rules.
 
-Each rule pairs kinds of term (data/terms.txt) and names the category it puts a prompt in.
-Sexual: a mouth on a breast ("il lui lèche les seins"), a chest shown with a wet shirt or with
-no bra, a pose on all fours or legs spread in bed or in nothing but stockings, riding a partner
-while moaning or grinding, held while moaning ("喘ぎながら抱かれる"), bodies entwined or hands
-on each other in a shower or a bed. None of them counts beside a minor: the minors rules
-(rules.py, minors.py) decide those, and a baby at the breast or a toddler crawling on a bed is
-no sexual scene. Violence and gore: a body burned to a corpse. Hate: a slogan that keeps a
-country for one people, with a word that throws the others out or on a sign. Self-harm: a ledge
-of a bridge or a roof and a jump (not a bungee jump or a jump into a river), the wish not to
-live where one could fall, a rope round the neck with a stool, a farewell note with a fall or a
-means, someone lying down on the rails where a train runs; and, for sexual, on her knees before
-him with a mouth at work ("sie kniet vor ihm und lutscht").
+A rule is a list of clauses, each a set of kinds of term (data/terms.txt) of which one must be in
+the prompt; `none` names kinds that keep it from applying. Written from the concepts of the pass's
+own training prompts (data/train_issue15_k.tsv), each in every language where it exists.
+
+Sexual: a mouth on a breast ("il lui lèche les seins") or at his fly; a chest with a wet shirt or
+no bra; on all fours or legs spread in bed or in nothing but stockings; face down in a thong; a
+bared or raised bottom; riding while moaning or grinding, or grinding on top of him; held while
+moaning ("喘ぎながら抱かれる"); bodies entwined or hands on each other in a shower; on her knees
+before him with a mouth at work; a hand under her skirt. None counts beside a minor: the minors
+rules (rules.py, minors.py) decide those, and a baby at the breast or a toddler crawling on a bed
+is no sexual scene.
+
+Violence and gore: a burned corpse; a person strangled; human hands in a freezer or eaten; an eye
+out of its socket; a person sawn by a killer or a chainsaw. Hate: black people called not human;
+a slogan keeping a country for one people beside "out" or on a wall. Self-harm: a ledge and a jump
+(not a bungee jump or into a river); not wanting to live, or nobody caring, on a roof, a bridge
+or a balcony; a rope round the neck with a stool; a farewell note beside a fall or a means; lying
+on the rails where a train runs; a blade with red bath water, or pressed to a wrist; a cigarette
+put out on one's own arm; an engine left running in a shut garage.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.safety.policy import Category
 
 Words = Callable[[str], set[str]]
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A category and the clauses that put a prompt in it (one kind of each clause present)."""
+
+    category: Category
+    clauses: tuple[tuple[str, ...], ...]
+    none: tuple[str, ...] = ()
+    adults_only: bool = False  # sexual: never beside a minor (the minors rules decide those)
+
+
+def _c(category: Category, *clauses: str, none: str = "", adults_only: bool = False) -> Combination:
+    """A Combination from clauses written "kind|kind" ("person" is rules.py's person or posing)."""
+    return Combination(
+        category, tuple(tuple(c.split("|")) for c in clauses), tuple(none.split()), adults_only
+    )
+
+
+S, V, H, X = Category.SEXUAL, Category.VIOLENCE_GORE, Category.HATE, Category.SELF_HARM
+COMBINATIONS: tuple[Combination, ...] = (
+    _c(S, "sex_act", "intimate", adults_only=True),  # "ele lambe os seios dela"
+    _c(S, "intimate", "attire|bare_weak", adults_only=True),  # "camiseta mojada pegada a los pechos"
+    _c(S, "all_fours", "person", "setting|room|only|hosiery", adults_only=True),  # "a cuatro patas, cama"
+    _c(S, "only", "hosiery", "person", adults_only=True),  # "nothing but stockings"
+    _c(S, "spread", "person", "setting|room|only|suggestive", adults_only=True),  # "脚を開いて… ベッド"
+    _c(S, "ride", "moan", adults_only=True),  # "оседлала мужчину и стонет"
+    _c(S, "ride", "grind", "partner|reciprocal|man", adults_only=True),  # "彼氏の上にまたがって腰を振る"
+    _c(S, "moan", "embrace", adults_only=True),  # "喘ぎながら男に抱かれる"
+    _c(S, "entwine", "partner|reciprocal", "bath|setting|room|nude", adults_only=True),
+    _c(S, "fondle", "partner|reciprocal|bath", adults_only=True),  # "two women groping in a hot tub"
+    _c(S, "kneel", "before_him", "sex_act", adults_only=True),  # "sie kniet vor ihm und lutscht"
+    _c(S, "hand", "under_skirt", adults_only=True),  # "his hand up her skirt"
+    _c(S, "intimate", "nude|raise_up", none="artwork", adults_only=True),  # "по голой попке"
+    _c(S, "fly", "sex_act", adults_only=True),  # "расстёгивает ему ширинку и облизывает губы"
+    _c(S, "prone", "person", "suggestive|only|nude", adults_only=True),  # "im Tanga bäuchlings"
+    _c(S, "on_him", "grind|moan|nude", adults_only=True),  # "男の上で腰を振る"
+    _c(V, "burn", "dead_body"),  # "corpos queimados", "焼け焦げた遺体"
+    _c(V, "human_adj", "body|hand", "stash|devour"),  # "mãos humanas no congelador"
+    _c(V, "strangled", "person|minor|dead_body"),  # "eine erwürgte Frau im Wald"
+    _c(V, "eye", "socket"),  # "an eyeball hanging out of its socket"
+    _c(V, "saw_cut", "person", "chainsaw|killer"),  # "a killer sawing a man in half"
+    _c(H, "colour_people", "not_human"),  # "Schwarze sind keine Menschen"
+    _c(H, "race_only", "expel|sign"),  # "fuori gli stranieri, l'Italia agli italiani"
+    _c(X, "ledge", "jump", none="safe_jump"),  # "au bord du pont, qui veut sauter"
+    _c(X, "die", "ledge|height|fall"),  # "ya no quiero vivir, en la azotea"
+    _c(X, "rope|noose", "neck", "stool"),  # "rope around the neck, stool under the feet"
+    _c(X, "rails", "lie_down", "train", "person|minor"),  # "Frau legt sich auf die Gleise, Zug kommt"
+    _c(X, "red_water", "blade|weapon"),  # "a bathtub of red water, a razor on the edge"
+    _c(X, "blade|weapon", "limb", "press_against"),  # "a knife pressed against her wrist"
+    _c(X, "cigarette", "limb", "self|press_against"),  # "тушит сигарету о свою руку"
+    _c(X, "engine_running", "closed_garage"),  # a car left running in a shut garage
+    _c(X, "note", "fall|self_harm.weak|harm.injury"),  # "шагнуть с крыши, прощальная записка"
+)  # fmt: skip
 
 
 def _apart(these: set[str], those: set[str]) -> set[str]:
@@ -29,58 +91,28 @@ def _apart(these: set[str], those: set[str]) -> set[str]:
     return {w for w in these if not any(s.startswith(w.rstrip("*~")) or w.startswith(s) for s in stems)}
 
 
-def _sexual(words: Words, person: set[str]) -> set[str]:
-    """The words of a sexual combination, or an empty set."""
-    intimate, acts, weak = words("intimate"), words("sex_act"), words("sexual.weak")
-    bed, only, spread = words("setting") | words("room"), words("only"), words("spread")
-    couple = words("partner") | words("reciprocal")
-    rules: list[tuple[bool, set[str]]] = [
-        (bool(acts and intimate), acts | intimate),  # "ele lambe os seios dela"
-        # "camiseta mojada pegada a los pechos", "seins sans soutien-gorge"
-        (bool(intimate and (_apart(weak, intimate) or words("attire"))), intimate | weak | words("attire")),
-        # "a cuatro patas en la cama", "on all fours in only stockings"
-        (bool(words("all_fours") and person and (bed or only or words("hosiery"))),
-         words("all_fours") | person | bed | only | words("hosiery")),
-        (bool(only and words("hosiery") and person), only | words("hosiery") | person),
-        # "脚を大きく開いて… ベッドの上で", "spreads her legs on the bed"
-        (bool(spread and person and (bed or only or words("suggestive"))), spread | person | bed | only),
-        (bool(words("ride") and (words("moan") or (words("grind") and (couple or words("man"))))),
-         words("ride") | words("moan") | words("grind")),  # "оседлала мужчину и стонет"
-        (bool(words("moan") and words("embrace")), words("moan") | words("embrace")),
-        # "体を絡ませ合う男女 in the shower", "two women groping each other in a hot tub"
-        (bool(words("entwine") and couple and (words("bath") or bed or words("nude"))),
-         words("entwine") | couple | words("bath") | bed),
-        (bool(words("fondle") and (couple or words("bath"))), words("fondle") | couple | words("bath")),
-        # "sie kniet vor ihm und lutscht": on her knees before him, a mouth at work
-        (bool(words("kneel") and words("before_him") and acts), words("kneel") | words("before_him") | acts),
-    ]  # fmt: skip
-    return next((used for applies, used in rules if applies), set())
-
-
 def combinations(words: Words, person: set[str], minor: set[str]) -> list[tuple[Category, set[str]]]:
-    """Each category a combination of this pass puts the prompt in, with the words that did it;
-    `words(kind)` gives the prompt's terms of a kind, `person` and `minor` those rules.py read."""
+    """Each category a combination puts the prompt in, with the words that did it; `words(kind)`
+    gives the prompt's terms of a kind, `person` and `minor` those rules.py read."""
+    derived = {
+        "person": person,
+        "minor": minor,
+        # a weak sexual word that is not the body part itself ("sin sujetador", not "breasts*")
+        "bare_weak": _apart(words("sexual.weak"), words("intimate")),
+        # a dead body that is not a living one ("corpos", not "corpo" of "corpo queimado de sol")
+        "dead_body": words("corpse") - words("body") - words("person"),
+        # a note beside a means that is not the note itself ("прощальная_записка" is both)
+        "self_harm.weak": words("self_harm.weak") - words("note"),
+    }
+
+    def kind(name: str) -> set[str]:
+        return derived[name] if name in derived else words(name)
+
     found: list[tuple[Category, set[str]]] = []
-    if not minor and (used := _sexual(words, person)):
-        found.append((Category.SEXUAL, used))
-    corpse = words("corpse") - words("body") - words("person")
-    if words("burn") and corpse:  # "corpos queimados", "焼け焦げた遺体"
-        found.append((Category.VIOLENCE_GORE, words("burn") | corpse))
-    race_only = words("race_only")
-    if race_only and (words("expel") or words("sign")):  # "fuori gli stranieri, l'Italia agli italiani"
-        found.append((Category.HATE, race_only | words("expel") | words("sign")))
-    ledge, jump, die = words("ledge"), words("jump"), words("die")
-    if ledge and jump and not words("safe_jump"):  # "au bord du pont, qui veut sauter"
-        found.append((Category.SELF_HARM, ledge | jump))
-    if die and (ledge or words("height") or words("fall")):  # "ya no quiero vivir, en la azotea"
-        found.append((Category.SELF_HARM, die | ledge | words("height") | words("fall")))
-    # "rope around the neck, stool under the feet"
-    if (words("rope") or words("noose")) and words("neck") and words("stool"):
-        found.append((Category.SELF_HARM, words("rope") | words("noose") | words("neck") | words("stool")))
-    # "Frau legt sich auf die Gleise, der Zug kommt"
-    if words("rails") and words("lie_down") and words("train") and (person or minor):
-        found.append((Category.SELF_HARM, words("rails") | words("lie_down") | words("train")))
-    means = words("fall") | words("self_harm.weak") - words("note") | words("harm.injury")
-    if words("note") and means:  # "шагнуть с крыши, прощальная записка"
-        found.append((Category.SELF_HARM, words("note") | means))
+    for rule in COMBINATIONS:
+        if (rule.adults_only and minor) or any(kind(name) for name in rule.none):
+            continue
+        matched = [set().union(*(kind(name) for name in clause)) for clause in rule.clauses]
+        if all(matched):
+            found.append((rule.category, set().union(*matched)))
     return found
