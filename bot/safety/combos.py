@@ -17,8 +17,8 @@ out of its socket; a person sawn by a killer or a chainsaw. Hate: black people c
 a slogan keeping a country for one people beside "out" or on a wall. Self-harm: a ledge and a jump
 (not a bungee jump or into a river); not wanting to live, or nobody caring, on a roof, a bridge
 or a balcony; a rope round the neck with a stool; a farewell note beside a fall or a means; lying
-on the rails where a train runs; a blade with red bath water, or pressed to a wrist; a cigarette
-put out on one's own arm; an engine left running in a shut garage.
+down on the rails (the act, not a model lying on the tracks); a blade with red bath water, or
+pressed to a wrist; a cigarette put out on one's own arm; an engine left running in a shut garage.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(X, "ledge", "jump", none="safe_jump"),  # "au bord du pont, qui veut sauter"
     _c(X, "die", "ledge|height|fall"),  # "ya no quiero vivir, en la azotea"
     _c(X, "rope|noose", "neck", "stool"),  # "rope around the neck, stool under the feet"
-    _c(X, "rails", "lie_down", "train", "person|minor"),  # "Frau legt sich auf die Gleise, Zug kommt"
+    _c(X, "rails", "lie_down", "person|minor"),  # "Frau legt sich auf die Gleise" (lies down, not lying)
     _c(X, "red_water", "blade|weapon"),  # "a bathtub of red water, a razor on the edge"
     _c(X, "blade|weapon", "limb", "press_against"),  # "a knife pressed against her wrist"
     _c(X, "cigarette", "limb", "self|press_against"),  # "тушит сигарету о свою руку"
