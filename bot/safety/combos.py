@@ -18,7 +18,7 @@ a slogan keeping a country for one people beside "out" or on a wall. Self-harm: 
 (not a bungee jump or into a river); not wanting to live, or nobody caring, on a roof, a bridge
 or a balcony; a rope round the neck with a stool; a farewell note beside a fall or a means; lying
 down on the rails (the act, not a model lying on the tracks); a blade with red bath water, or
-pressed to a wrist; a cigarette put out on one's own arm; an engine left running in a shut garage.
+pressed to a wrist; a cigarette put out on one's own arm; sitting in a car left running in a shut garage.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(X, "red_water", "blade|weapon"),  # "a bathtub of red water, a razor on the edge"
     _c(X, "blade|weapon", "limb", "press_against"),  # "a knife pressed against her wrist"
     _c(X, "cigarette", "limb", "self|press_against"),  # "тушит сигарету о свою руку"
-    _c(X, "engine_running", "closed_garage"),  # a car left running in a shut garage
+    _c(X, "engine_running", "closed_garage", "in_car"),  # in a car left running in a shut garage
     _c(X, "note", "fall|self_harm.weak|harm.injury"),  # "шагнуть с крыши, прощальная записка"
 )  # fmt: skip
 

@@ -301,7 +301,8 @@ def categorise(
     # to die", "a noose around the neck")
     own, die, injury = words("self"), words("die"), words("harm.injury")
     means = words("self_harm.weak") | injury
-    if (die and means) or (own and injury) or (injury and words("neck")):
+    led = words("livestock") and not (person or minor)  # "una corda al collo della capra": an animal led
+    if (die and means) or (own and injury) or (injury and words("neck") and not led):
         note(Category.SELF_HARM, own, die, means)
     # ... or a hanged person, a leap meant to kill, cutting into one's own limbs
     hanged, fall, cutting = words("hanged"), words("fall"), words("cutting")
