@@ -4,21 +4,22 @@ A rule is a list of clauses, each a set of kinds of term (data/terms.txt) of whi
 the prompt; `none` names kinds that keep it from applying. Written from the concepts of the pass's
 own training prompts (data/train_issue15_k.tsv), each in every language where it exists.
 
-Sexual: a mouth on a breast ("il lui lèche les seins") or at his fly; a chest with a wet shirt or
-no bra; on all fours or legs spread in bed or in nothing but stockings; face down in a thong; a
-bared or raised bottom; riding while moaning or grinding, or grinding on top of him; held while
-moaning ("喘ぎながら抱かれる"); bodies entwined or hands on each other in a shower; on her knees
-before him with a mouth at work; a hand under her skirt. None counts beside a minor: the minors
-rules (rules.py, minors.py) decide those, and a baby at the breast or a toddler crawling on a bed
-is no sexual scene.
+Sexual: a mouth on a breast ("il lui lèche les seins") or at his fly; a chest with a wet shirt or no
+bra; on all fours or legs spread in bed or in nothing but stockings; face down in a thong; a bared
+or raised bottom; riding while moaning or grinding, or grinding on top of him; held while moaning
+("喘ぎながら抱かれる"); bodies entwined or hands on each other in a shower; on her knees before him with a
+mouth at work; a hand under her skirt; nothing on but his shirt, in bed. None counts beside a minor:
+the minors rules (rules.py, minors.py) decide those, and a baby at the breast or a toddler crawling
+on a bed is no sexual scene.
 
 Violence and gore: a burned corpse; a person strangled; human hands in a freezer or eaten; an eye
-out of its socket; a person sawn by a killer or a chainsaw. Hate: black people called not human;
-a slogan keeping a country for one people beside "out" or on a wall. Self-harm: a ledge and a jump
-(not a bungee jump or into a river); not wanting to live, or nobody caring, on a roof, a bridge
-or a balcony; a rope round the neck with a stool; a farewell note beside a fall or a means; lying
-down on the rails (the act, not a model lying on the tracks); a blade with red bath water, or
-pressed to a wrist; a cigarette put out on one's own arm; sitting in a car left running in a shut garage.
+out of its socket; a person sawn by a killer or a chainsaw. Hate: black people called not human; a
+slogan keeping a country for one people beside "out" or on a wall. Self-harm: a ledge and a jump
+(not a bungee jump or into a river); a railing climbed on a roof; not wanting to live, or nobody
+caring, on a roof, a bridge or a balcony; a rope round the neck with a stool; a farewell note beside
+a fall or a means; lying down on the rails (the act, not a model lying on the tracks); a blade with
+red bath water, or pressed to a wrist; a cigarette put out on one's own arm; sitting in a car left
+running in a shut garage.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(S, "fly", "sex_act", adults_only=True),  # "расстёгивает ему ширинку и облизывает губы"
     _c(S, "prone", "person", "suggestive|only|nude", adults_only=True),  # "im Tanga bäuchlings"
     _c(S, "on_him", "grind|moan|nude", adults_only=True),  # "男の上で腰を振る"
+    _c(S, "only", "his_shirt", "setting|room|person", adults_only=True),  # "nur sein Hemd, auf dem Bett"
     _c(V, "burn", "dead_body"),  # "corpos queimados", "焼け焦げた遺体"
     _c(V, "human_adj", "body|hand", "stash|devour"),  # "mãos humanas no congelador"
     _c(V, "strangled", "person|minor|dead_body"),  # "eine erwürgte Frau im Wald"
@@ -74,6 +76,7 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(H, "colour_people", "not_human"),  # "Schwarze sind keine Menschen"
     _c(H, "race_only", "expel|sign"),  # "fuori gli stranieri, l'Italia agli italiani"
     _c(X, "ledge", "jump", none="safe_jump"),  # "au bord du pont, qui veut sauter"
+    _c(X, "over_railing", "height|note|die"),  # "klettert über das Geländer auf dem Dach"
     _c(X, "die", "ledge|height|fall"),  # "ya no quiero vivir, en la azotea"
     _c(X, "rope|noose", "neck", "stool"),  # "rope around the neck, stool under the feet"
     _c(X, "rails", "lie_down", "person|minor"),  # "Frau legt sich auf die Gleise" (lies down, not lying)
@@ -105,8 +108,10 @@ def combinations(words: Words, person: set[str], minor: set[str]) -> list[tuple[
         "self_harm.weak": words("self_harm.weak") - words("note"),
     }
 
-    def kind(name: str) -> set[str]:
-        return derived[name] if name in derived else words(name)
+    def kind(name: str) -> set[str]:  # each kind read once: the rules share most of them
+        if name not in derived:
+            derived[name] = words(name)
+        return derived[name]
 
     found: list[tuple[Category, set[str]]] = []
     for rule in COMBINATIONS:
