@@ -21,7 +21,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -179,15 +179,16 @@ def run(
     # sexual_minors line from that category's prompts in the sets written after a gate
     logging.getLogger("bot.safety.filter").setLevel(logging.ERROR)  # one sexual_minors line per prompt
     held_out_prompts = load_fresh(HELD_OUT)
-    held_out_figures = fresh_figures(refuses, held_out_prompts)
     minors = minors_prompts()
-    minors_figures = fresh_figures(refuses, minors)
+    minors_recall = fresh_figures(refuses, minors).recall
+    held_out_figures = fresh_figures(refuses, held_out_prompts)
+    held_out_figures = replace(
+        held_out_figures, per_category={**held_out_figures.per_category, "sexual_minors": minors_recall}
+    )
     title = f"{HELD_OUT} ({len(held_out_prompts)} prompts, 8 languages, held out)"
     for line in report(title, held_out_figures):
-        if line.lstrip().startswith("sexual_minors"):
-            line = (f"  sexual_minors  recall {minors_figures.recall}  (the {len(minors)} sexual_minors "
-                    f"prompts of sets 4-12: this set has none)")  # fmt: skip
         print(line)
+    print(f"  (sexual_minors: the {len(minors)} prompts of that category in sets 4-12; this set has none)")
     for prompt in held_out_figures.missed[:show_misses]:
         print(f"  missed:  [{prompt.category} {prompt.language}] {prompt.text!r}")
     for prompt in held_out_figures.wrongly_refused[:show_misses]:
@@ -260,10 +261,8 @@ def run(
     print(f"image gate: {image_ms:.1f} ms per 256×256 image, median of 20 (Open-NSFW, onnxruntime, "
           f"1 CPU thread; load average {load:.1f} on {os.cpu_count()} CPUs)")  # fmt: skip
     baseline = _image_baseline(safety.image_classifier, images, sample) if compare_image_baseline else None
-    held_out_json = as_json(held_out_figures)
-    held_out_json["per_category"]["sexual_minors"] = round(minors_figures.recall.rate, 4)  # type: ignore[index]
     result: dict[str, object] = {
-        **held_out_json,
+        **as_json(held_out_figures),
         "sexual_minors_prompts": len(minors),  # from sets 4-12: the headline set has none
         "earlier_set": {
             "unsafe_recall": round(headline.unsafe_recall, 4),

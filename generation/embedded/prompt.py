@@ -176,8 +176,7 @@ def _phrases(words: list[str]) -> list[_Phrase]:
     at = 0
     while at < len(words):
         kind, value, length = _match(words, at)
-        place_kind, _, place_length = _match(words, at + 1)
-        if words[at] in POSTURE_WORDS and place_kind in _PLACES and 1 + place_length > length:
+        if words[at] in POSTURE_WORDS and _longer_place(words, at + 1, length - 1):
             # a posture the world says ("sitting on") is no word left out; any other is
             found.append(("silent" if kind != "unknown" else "unknown", None, words[at]))
             at += 1
@@ -185,6 +184,12 @@ def _phrases(words: list[str]) -> list[_Phrase]:
         found.append((kind, value, " ".join(words[at : at + length])))
         at += length
     return found
+
+
+def _longer_place(words: list[str], at: int, longer_than: int) -> bool:
+    """Whether a relation, position or background longer than `longer_than` words starts at `at`."""
+    kind, _, length = _match(words, at)
+    return kind in _PLACES and length > longer_than
 
 
 def _match(words: list[str], at: int) -> tuple[str, str | int | tuple[str, bool] | None, int]:

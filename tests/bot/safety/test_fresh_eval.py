@@ -284,17 +284,7 @@ def test_every_category_and_language_meets_its_target_or_holds_its_first_figure(
         assert false_positives.rate <= ceilings.get(lang, 0.03), lang
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "train_issue15_f.tsv",
-        "train_issue15_g.tsv",
-        "train_issue15_h.tsv",
-        "train_issue15_i.tsv",
-        "train_issue15_j.tsv",
-        "train_issue15_k.tsv",
-    ],
-)
+@pytest.mark.parametrize("name", TRAINING_FILES[TRAINING_FILES.index("train_issue15_f.tsv") :])
 def test_a_training_file_of_a_later_pass_holds_no_evaluation_prompt(name: str) -> None:
     """Since issue 15's fifth pass no training line contains a prompt of an evaluation file (lines
     that did, short everyday wordings found by a program, or from an account of a set's misses,
