@@ -6,7 +6,9 @@ Not CI (CI has no GPU). Steps, each guarded so one failure does not lose the res
 written to $OUT as soon as it exists:
 1. check.json    versions and card; on CUDA in fp32 the step path (CUDA graph, and compiled parts)
                  gives the full causal pass's greedy tokens (top_k=1) and the eager step's tokens
-                 (top_k=50, same uniforms), small config; int8 decodes;
+                 (top_k=50, same uniforms), small config; int8 decodes; int8 vs bf16 logits on
+                 Mini-size random weights (`bench.quality`);
+   routes.json   int8 products by rows: the int8 kernel vs widening then cuBLAS vs bf16;
 2. variants.json mini bf16, 1 image: CUDA graph over eager ops vs compiled parts vs compiled step;
 3. mini.json     `generation.bench` runs: bf16 and int8 at 1, 3×3, 16 and 256 images, fp32 beside;
 4. mega.json     the same for mega at 1 and 3×3 (bf16, int8), memory bandwidth measured first.
@@ -68,10 +70,11 @@ def small_pipeline(device: torch.device, dtype: str = "fp32", **kwargs: Any) -> 
     with torch.device("meta"):
         parts = TextEncoder(bart), ImageDecoder(bart), VQGANDecoder(VQGANConfig())
     enc, dec, vqgan = (bench.random_module(m, device, torch.float32, i) for i, m in enumerate(parts))
+    gen = torch.Generator(device=device).manual_seed(7)  # every pipeline here holds the same weights
     with torch.no_grad():  # larger weights than the timing runs use: logits that really differ
         for p in dec.parameters():
             if p.dim() > 1:
-                p.normal_(0.0, 0.2)
+                p.normal_(0.0, 0.2, generator=gen)
     config = ModelConfig(bart=bart, name="small")
     tokenizer = bench.tiny_tokenizer(bart.text_tokens)
     return Pipeline(tokenizer, enc, dec, vqgan, config=config, device=device, dtype=dtype, **kwargs)
@@ -99,7 +102,58 @@ def check(device: torch.device) -> dict[str, Any]:
     int8 = small_pipeline(device, "int8")
     tokens = int8.generate_tokens(prompts[:1], top_k=1, seed=0)[0].cpu()
     result["int8_greedy_share_equal"] = round((tokens == seq[0, 1:].cpu()).float().mean().item(), 4)
+    result["int8_vs_bf16_mini_logits"] = bench.quality("mini", str(device))  # same weights, same tokens
     return result
+
+
+def routes(device: torch.device) -> dict[str, Any]:
+    """int8 products on CUDA, by rows: the int8 kernel vs widen-then-cuBLAS vs bf16 (µs, graph replay)."""
+    from generation import weights
+
+    shapes = {"mini": [(3072, 1024), (1024, 1024), (5460, 1024), (1024, 2730)],
+              "mega": [(6144, 2048), (2048, 2048), (8192, 2048), (2048, 4096)]}  # fmt: skip
+    out: dict[str, Any] = {}
+    for size, mats in shapes.items():
+        dense = [torch.randn(n, k, device=device) * 0.02 for n, k in mats]
+        int8 = [weights.pack(w, "int8") for w in dense]
+        bf16 = [weights.pack(w, "bf16") for w in dense]
+        for rows in (2, 18, 32, 128, 512, 2048):
+            xs = [torch.randn(rows, k, device=device, dtype=torch.bfloat16) for _, k in mats]
+            timing = {}
+            for label, limit, packed in (
+                ("int8_kernel", 1 << 30, int8),
+                ("int8_widen", 0, int8),
+                ("bf16", 0, bf16),
+            ):
+                weights.CUDA_INT8_PACK_MAX_ROWS = limit
+                timing[label] = round(_graph_us(xs, packed) / len(mats), 1)  # µs a product
+            out[f"{size}_rows{rows}"] = timing
+    weights.CUDA_INT8_PACK_MAX_ROWS = 0
+    return out
+
+
+def _graph_us(xs: list[torch.Tensor], packed: list[Any]) -> float:
+    """µs for one pass of products, captured ten times in a CUDA graph, replayed ten times."""
+    from generation import weights
+
+    def calls() -> None:
+        for x, w in zip(xs, packed, strict=True):
+            weights.matmul(x, w)
+
+    calls()
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for _ in range(10):
+            calls()
+    graph.replay()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(10):
+        graph.replay()
+    end.record()
+    torch.cuda.synchronize()
+    return float(start.elapsed_time(end)) * 1e3 / 100
 
 
 def variants(device: torch.device, modes: list[str]) -> dict[str, Any]:
@@ -157,10 +211,14 @@ def env() -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--budget", type=float, default=380.0, help="seconds; optional steps skip past it")
-    parser.add_argument("--skip", nargs="*", default=[], help="check variants mini mega")
+    parser.add_argument("--skip", nargs="*", default=[], help="check routes variants mini mega")
     parser.add_argument("--device", default="cuda", help="cpu only to smoke-test this script")
     parser.add_argument("--variants", nargs="+", default=["off", "parts", "step"], help="compile modes")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check this script's flow on a CPU")
+    parser.add_argument("--mini-dtypes", nargs="+", default=["bf16", "int8"])
+    parser.add_argument("--mini-images", type=int, nargs="+", default=[1, 9, 16, 256])
+    parser.add_argument("--mini-no-fp32", action="store_true", help="leave out the fp32 baseline")
+    parser.add_argument("--mega-images", type=int, nargs="+", default=[1, 9])
     args = parser.parse_args()
     if args.smoke:  # the test suite's tiny configs stand in for mini and mega
         from tests.generation import tiny
@@ -175,15 +233,18 @@ def main() -> int:
     if "check" not in args.skip and not args.smoke:
         results["check"] = guarded("check", check, device)
     write("check.json", results)
+    if "routes" not in args.skip and device.type == "cuda":
+        write("routes.json", guarded("routes", routes, device))
     if "variants" not in args.skip and device.type == "cuda":
         write("variants.json", guarded("variants", variants, device, args.variants))
     if "mini" not in args.skip:
-        write("mini.json", guarded("mini", suite, "mini", device, ["bf16", "int8"], [1, 9, 16, 256], True))
+        mini = ("mini", device, args.mini_dtypes, args.mini_images, not args.mini_no_fp32)
+        write("mini.json", guarded("mini", suite, *mini))
     gc.collect()
     if device.type == "cuda":
         torch.cuda.empty_cache()
     if "mega" not in args.skip and elapsed() < args.budget * 0.6:
-        write("mega.json", guarded("mega", suite, "mega", device, ["bf16", "int8"], [1, 9], False))
+        write("mega.json", guarded("mega", suite, "mega", device, ["bf16", "int8"], args.mega_images, False))
     log.info("done in %.0f s", elapsed())
     return 0
 

@@ -95,3 +95,26 @@ def test_quality_compares_int8_with_bf16_logits(monkeypatch, dtype):
     q = bench.quality("mini", "cpu", steps=8, dtype=dtype)
     assert q["steps"] == 8 and 0.9 < q["cosine_mean"] <= 1.0 and q["cosine_min"] <= q["cosine_mean"]
     assert 0 < q["max_abs_error_relative"] < 0.5
+
+
+def test_the_gpu_session_script_runs_its_whole_flow_on_tiny_sizes(tmp_path):
+    # .ci/gpu_bench.py runs only where a GPU is lent, once a session: its flow (arguments, the
+    # suites, the files it writes) is checked here on a CPU so it is not found broken there
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    argv = [sys.executable, str(root / ".ci" / "gpu_bench.py"), "--smoke", "--device", "cpu",
+            "--mini-images", "1", "4", "--mini-no-fp32", "--mega-images", "1"]  # fmt: skip
+    env = {**os.environ, "OUT": str(tmp_path)}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    mini = json.loads((tmp_path / "mini.json").read_text())
+    assert [(r["dtype"], r["images"]) for r in mini["runs"]] == [
+        (d, n) for d in ("bf16", "int8") for n in (1, 4)
+    ]
+    assert "fp32" not in mini  # --mini-no-fp32
+    mega = json.loads((tmp_path / "mega.json").read_text())
+    assert {r["images"] for r in mega["runs"]} == {1} and "failed" not in (tmp_path / "log.txt").read_text()
