@@ -14,8 +14,9 @@ The format is a property of the weights, not of the modules: `pack(weight, forma
   exactly an fp16 value; below 6.1e-5 the absolute error is < 6e-8. The published checkpoints
   are fp16 already.
 - "int8": weight-only, per output channel, symmetric: W ≈ q * scale[:, None], q in [-127, 127],
-  multiplied by PyTorch's `aten._weight_int8pack_mm` (CPU and CUDA) with activations in bf16 (or
-  fp16 where CUDA has no bf16); the result comes back in the caller's dtype.
+  multiplied by PyTorch's `aten._weight_int8pack_mm` with activations in bf16 (or fp16 where CUDA
+  has no bf16); on CUDA q is widened and multiplied by cuBLAS instead (CUDA_INT8_PACK_MAX_ROWS);
+  the result comes back in the caller's dtype.
 - "int8-dynamic" (CPU, FBGEMM): the same int8 weights, multiplied by FBGEMM's int8 GEMM
   (`quantized.linear_dynamic`), which also rounds the *activations* to 8 bits, one scale per
   product (7 bits on CPUs without VNNI, where FBGEMM's int16 sums would otherwise saturate). Not
@@ -42,6 +43,11 @@ FP16_MAX = 65504.0
 # _weight_int8pack_mm's CPU kernel (the generic one, on AVX2) reads past the end of a row whose
 # length is not a multiple of 8 (measured: K = 2730, DALL·E Mini's GLU width, crashes the process)
 INT8_K_MULTIPLE = 16
+# On CUDA, products with more rows than this widen q to the activation dtype (exact: |q| <= 127)
+# and multiply with cuBLAS, scaling the result; _weight_int8pack_mm's CUDA kernel is a slow path
+# there (H200, torch 2.11, Mini: 1.38 s an image against bf16's 0.38; 0.21 s an image at 256
+# images against 0.008). A module constant so the GPU session can time both routes.
+CUDA_INT8_PACK_MAX_ROWS = 0
 
 
 def has_native_bf16() -> bool:
@@ -175,12 +181,22 @@ def matmul(x: torch.Tensor, w: PackedWeight) -> torch.Tensor:
         rows = rows.to(w.scale.dtype)
         if w.pad:
             rows = F.pad(rows, (0, w.pad))
-        y = torch.ops.aten._weight_int8pack_mm(rows.contiguous(), w.data, w.scale)
+        if rows.is_cuda and rows.shape[0] > CUDA_INT8_PACK_MAX_ROWS:
+            y = int8_widened_matmul(rows, w)
+        else:
+            y = torch.ops.aten._weight_int8pack_mm(rows.contiguous(), w.data, w.scale)
     elif w.format == "int8-dynamic":  # activations quantised to 8 bits per call, one scale per call
         y = torch.ops.quantized.linear_dynamic(rows.float().contiguous(), w.packed, not has_vnni())
     else:  # fp16-fbgemm: fp32 in, fp32 out
         y = torch.ops.quantized.linear_dynamic_fp16(rows.float().contiguous(), w.packed)
     return y.to(x.dtype).view(*x.shape[:-1], w.out_features)
+
+
+def int8_widened_matmul(rows: torch.Tensor, w: PackedWeight) -> torch.Tensor:
+    """rows (M, K') @ (q * scale).T for int8 weights: q widened to rows' dtype (exact, |q| <= 127),
+    multiplied by the dense GEMM, the product scaled per output channel (the CUDA route)."""
+    assert w.scale is not None
+    return F.linear(rows, w.data.to(rows.dtype)) * w.scale
 
 
 def dense_weight(w: PackedWeight) -> torch.Tensor:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from generation.weights import dense_weight, dequantize_int8, has_fbgemm, matmul, pack, quantize_int8
+from generation.weights import (
+    dense_weight,
+    dequantize_int8,
+    has_fbgemm,
+    int8_widened_matmul,
+    matmul,
+    pack,
+    quantize_int8,
+)
 
 
 def test_int8_round_trip_is_within_half_a_step_per_channel():
@@ -46,6 +54,21 @@ def test_matmul_equals_the_product_with_the_held_weights(fmt, k):
     per_weight = {"fp32": 4, "bf16": 2, "fp16-fbgemm": 2, "int8": 1, "int8-dynamic": 1}[fmt]
     scales = {"int8": 48 * 2, "int8-dynamic": 48 * 4}.get(fmt, 0)
     assert packed.nbytes == per_weight * 48 * stored_k + scales
+
+
+@pytest.mark.parametrize("k", [64, 45])
+def test_the_cuda_route_for_int8_multiplies_like_the_int8_kernel(k):
+    # CUDA widens q and uses the dense GEMM (its int8 kernel is slow there); the arithmetic is
+    # checked here on the CPU, padded columns included, against the int8 kernel's product
+    gen = torch.Generator().manual_seed(2)
+    packed = pack(torch.randn(40, k, generator=gen) * 0.05, "int8")
+    rows = torch.nn.functional.pad(torch.randn(5, k, generator=gen), (0, packed.pad)).bfloat16()
+    kernel = torch.ops.aten._weight_int8pack_mm(rows, packed.data, packed.scale)
+    widened = int8_widened_matmul(rows, packed)
+    assert widened.shape == kernel.shape == (5, 40) and widened.dtype == torch.bfloat16
+    torch.testing.assert_close(widened.float(), kernel.float(), rtol=2e-2, atol=2e-2)
+    want = rows.float()[:, :k] @ dense_weight(packed).T
+    torch.testing.assert_close(widened.float(), want, rtol=2e-2, atol=2e-2)
 
 
 @pytest.mark.skipif(not has_fbgemm(), reason="FBGEMM is in x86 builds of PyTorch only")
