@@ -9,7 +9,8 @@ written to $OUT as soon as it exists:
                  (top_k=50, same uniforms), small config; int8 decodes; int8 vs bf16 logits on
                  Mini-size random weights (`bench.quality`);
    routes.json   int8 products by rows: the int8 kernel vs widening then cuBLAS vs bf16;
-2. variants.json mini bf16, 1 image: CUDA graph over eager ops vs compiled parts vs compiled step;
+2. variants.json bf16 (mini, 1 image unless --variant-cases says): CUDA graph over eager ops vs
+                 compiled parts vs compiled step;
 3. mini.json     `generation.bench` runs: bf16 and int8 at 1, 3×3, 16 and 256 images, fp32 beside;
 4. mega.json     the same for mega at 1 and 3×3 (bf16, int8), memory bandwidth measured first.
 """
@@ -156,30 +157,38 @@ def _graph_us(xs: list[torch.Tensor], packed: list[Any]) -> float:
     return float(start.elapsed_time(end)) * 1e3 / 100
 
 
-def variants(device: torch.device, modes: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for mode in modes:
-        if mode == "step" and elapsed() > 110:  # the whole-step compile is the slow one
-            out[mode] = "skipped: time budget"
-            continue
-        pipe = bench.build("mini", device, "bf16")
-        pipe.options = RunnerOptions(compile=mode)  # type: ignore[arg-type]
-        start = time.perf_counter()
-        tokens = pipe.generate_tokens(["a cat"], seed=0)
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
         torch.cuda.synchronize()
-        warm = time.perf_counter() - start
-        times = []
-        for _ in range(5):
+
+
+def variants(device: torch.device, modes: list[str], cases: list[str]) -> dict[str, Any]:
+    """Tokens' time per compile mode (CUDA graph on): cases are SIZE:IMAGES, e.g. mini:1 mega:9."""
+    out: dict[str, Any] = {}
+    for case in cases:
+        size, images = case.split(":")
+        prompts = ["a cat"] * int(images)
+        for mode in modes:
+            pipe = bench.build(size, device, "bf16")
+            pipe.options = RunnerOptions(compile=mode)  # type: ignore[arg-type]
             start = time.perf_counter()
-            pipe.generate_tokens(["a cat"], seed=0)
-            torch.cuda.synchronize()
-            times.append(time.perf_counter() - start)
-        gen = sorted(times)[2]
-        out[mode] = {"runner": pipe.runner(1, 50)[1].mode, "warmup_s": round(warm, 2),
-                     "tokens_s": round(gen, 4), "ms_per_step": round(gen / 256 * 1e3, 3),
-                     "tokens": tokens.shape[1]}  # fmt: skip
-        del pipe
-        gc.collect()
+            tokens = pipe.generate_tokens(prompts, seed=0)
+            sync(device)
+            warm = time.perf_counter() - start
+            times = []
+            for _ in range(5):
+                start = time.perf_counter()
+                pipe.generate_tokens(prompts, seed=0)
+                sync(device)
+                times.append(time.perf_counter() - start)
+            gen = sorted(times)[2]
+            key = f"{case}:{mode}"
+            out[key] = {"runner": pipe.runner(len(prompts), 50)[1].mode, "warmup_s": round(warm, 2),
+                        "tokens_s": round(gen, 4), "ms_per_step": round(gen / 256 * 1e3, 3),
+                        "tokens": tokens.shape[1]}  # fmt: skip
+            log.info("variant %s %s", key, out[key])
+            del pipe
+            gc.collect()
     return out
 
 
@@ -214,6 +223,7 @@ def main() -> int:
     parser.add_argument("--skip", nargs="*", default=[], help="check routes variants mini mega")
     parser.add_argument("--device", default="cuda", help="cpu only to smoke-test this script")
     parser.add_argument("--variants", nargs="+", default=["off", "parts", "step"], help="compile modes")
+    parser.add_argument("--variant-cases", nargs="+", default=["mini:1"], help="SIZE:IMAGES to time them on")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check this script's flow on a CPU")
     parser.add_argument("--mini-dtypes", nargs="+", default=["bf16", "int8"])
     parser.add_argument("--mini-images", type=int, nargs="+", default=[1, 9, 16, 256])
@@ -235,8 +245,8 @@ def main() -> int:
     write("check.json", results)
     if "routes" not in args.skip and device.type == "cuda":
         write("routes.json", guarded("routes", routes, device))
-    if "variants" not in args.skip and device.type == "cuda":
-        write("variants.json", guarded("variants", variants, device, args.variants))
+    if "variants" not in args.skip and (device.type == "cuda" or args.smoke):
+        write("variants.json", guarded("variants", variants, device, args.variants, args.variant_cases))
     if "mini" not in args.skip:
         mini = ("mini", device, args.mini_dtypes, args.mini_images, not args.mini_no_fp32)
         write("mini.json", guarded("mini", suite, *mini))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from bot.adapters.base import Adapter, MissingSecret
@@ -121,6 +121,7 @@ def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
                 dtype=None if generation.dtype == "auto" else generation.dtype,
             )
             pipeline.use_cpu_threads(generation.cpu_threads)  # process-wide: this process owns its generation
+            pipeline.options = replace(pipeline.options, compile=generation.compile)
             return pipeline
         except (ModelLoadError, FileNotFoundError) as error:
             where = generation.model or f"the embedded model ({DEFAULT_MODEL_DIR})"

@@ -94,6 +94,11 @@ class GenerationSettings(_Section):
         ge=1,
         description="torch CPU threads; null: 1 for a small model, else chosen by measurement while decoding",
     )
+    compile: Literal["off", "parts", "step"] = Field(
+        "off",
+        description="torch.compile the decode step (CUDA: 25-30% faster tokens on an H200, 13-39 s to "
+        "compile at each batch size's first request; falls back to eager where compiling fails)",
+    )
     defaults: GenerationDefaults = Field(default_factory=GenerationDefaults)
     limits: GenerationLimits = Field(default_factory=GenerationLimits)
 

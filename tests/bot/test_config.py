@@ -36,6 +36,7 @@ def test_unknown_key_in_a_nested_section_owned_elsewhere_is_named() -> None:
         ({"web": {"port": "eighty"}}, "web.port"),
         ({"generation": {"dtype": "float8"}}, "generation.dtype"),
         ({"generation": {"device": "gpu"}}, "generation.device"),
+        ({"generation": {"compile": False}}, "generation.compile"),  # YAML's unquoted off
         ({"quotas": {"per_platform": {"myspace": {"max_in_flight": 1}}}}, "quotas.per_platform.myspace"),
         ({"worker": {"heartbeat_seconds": 60, "lease_seconds": 30}}, "worker"),
     ],

@@ -57,3 +57,13 @@ def test_batched_requests_through_a_real_pipeline_match_each_generated_alone(
         (alone,) = tiny_pipeline([prompt], seed=40 + n, top_k=50, temperature=0.7, cond_scale=10.0)
         assert stored.shape == (256, 256, 3)  # a 16×16 tiny image, posted at 256×256
         assert np.array_equal(stored, np.asarray(to_post_size(alone)))  # lossless; batching changes nothing
+
+
+def test_the_loaded_pipeline_compiles_its_step_as_configured():
+    from bot.assembly import embedded_pipeline_loader
+    from bot.config import parse_settings
+
+    settings = parse_settings({"generation": {"model": "shapes", "device": "cpu", "compile": "step"}})
+    pipeline = embedded_pipeline_loader(settings)()
+    assert pipeline.options.compile == "step"  # type: ignore[attr-defined]
+    assert embedded_pipeline_loader(parse_settings({}))().options.compile == "off"  # type: ignore[attr-defined]

@@ -107,7 +107,8 @@ def test_the_gpu_session_script_runs_its_whole_flow_on_tiny_sizes(tmp_path):
 
     root = Path(__file__).resolve().parents[2]
     argv = [sys.executable, str(root / ".ci" / "gpu_bench.py"), "--smoke", "--device", "cpu",
-            "--mini-images", "1", "4", "--mini-no-fp32", "--mega-images", "1"]  # fmt: skip
+            "--mini-images", "1", "4", "--mini-no-fp32", "--mega-images", "1",
+            "--variants", "off", "--variant-cases", "mini:1", "mega:2"]  # fmt: skip
     env = {**os.environ, "OUT": str(tmp_path)}
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -116,5 +117,7 @@ def test_the_gpu_session_script_runs_its_whole_flow_on_tiny_sizes(tmp_path):
         (d, n) for d in ("bf16", "int8") for n in (1, 4)
     ]
     assert "fp32" not in mini  # --mini-no-fp32
+    timed = json.loads((tmp_path / "variants.json").read_text())
+    assert sorted(timed) == ["mega:2:off", "mini:1:off"] and timed["mega:2:off"]["tokens_s"] > 0
     mega = json.loads((tmp_path / "mega.json").read_text())
     assert {r["images"] for r in mega["runs"]} == {1} and "failed" not in (tmp_path / "log.txt").read_text()
