@@ -20,6 +20,10 @@ caring, on a roof, a bridge or a balcony; a rope round the neck with a stool; a 
 a fall or a means; lying down on the rails (the act, not a model lying on the tracks); a blade with
 red bath water, or pressed to a wrist; a cigarette put out on one's own arm; sitting in a car left
 running in a shut garage.
+
+Twelfth pass (the lead's own probes, not from any set): a person killed, murdered, stabbed or
+executed ("un homme qui tue une femme", "男が妻を刺している"), unless an animal, a monster, an
+insect, a game or the time is what dies.
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(V, "strangled", "person|minor|dead_body"),  # "eine erwürgte Frau im Wald"
     _c(V, "eye", "socket"),  # "an eyeball hanging out of its socket"
     _c(V, "saw_cut", "person", "chainsaw|killer"),  # "a killer sawing a man in half"
+    _c(V, "kill_act", "person|minor", none="kill_exempt animal livestock bird"),  # "he stabs his wife"
     _c(H, "colour_people", "not_human"),  # "Schwarze sind keine Menschen"
     _c(H, "race_only", "expel|sign"),  # "fuori gli stranieri, l'Italia agli italiani"
     _c(X, "ledge", "jump", none="safe_jump"),  # "au bord du pont, qui veut sauter"
