@@ -27,6 +27,9 @@ _CYRILLIC_LEET = str.maketrans("41", "аи")  # "р4счленённое", "ж1�
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
 _SMALL_KANA_LETTERS = "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
 _WORD_RE = re.compile(r"[^\W_]+")
+# a wave dash between kana stands for the long-vowel mark ("ヌ〜ド" is "ヌード"), and a run of marks is one
+_WAVE_IN_KANA = re.compile(r"(?<=[\u3041-\u30fa])[~\u301c\u3030]+(?=[\u3041-\u30fa])")
+_LONG_MARKS = re.compile("\u30fc{2,}")
 
 
 def is_cjk(ch: str) -> bool:
@@ -47,7 +50,7 @@ def fold_text(text: str, *, keep_hiragana: bool = False) -> str:
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch) or ch in _KANA_MARKS
     )
-    text = unicodedata.normalize("NFC", text)
+    text = _LONG_MARKS.sub("\u30fc", _WAVE_IN_KANA.sub("\u30fc", unicodedata.normalize("NFC", text)))
     # kept as written too, small kana stay small: no word begins on one ("エロ" is not in "ジェロ")
     return text if keep_hiragana else to_katakana(text).translate(_SMALL_KANA)
 
