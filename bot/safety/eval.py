@@ -1,12 +1,13 @@
 """`dallebot eval safety`: recall and false positives on the labelled prompts, and gate speeds.
 
-Headline figures are on data/eval_fresh_13.jsonl (issue 15's held-out set since the tenth pass):
-680 prompts in eight languages and four categories, written from scratch by people who had read
-neither the gate nor any other set and scored once against the tenth pass's gate, never trained
-or tuned on (see fresh.py); its sexual_minors recall comes from that category's prompts in the
-sets written after a gate. They are printed overall, per category, per language and per kind, and
-so are those of the first held-out set (eval_fresh_3.jsonl, read for the tenth pass) and of each
-set written after a gate was final. The two earlier multilingual sets (eval_fresh.jsonl,
+Headline figures are on data/eval_fresh_14.jsonl (issue 15's held-out set since the twelfth
+pass): 677 prompts in eight languages and four categories, written from scratch by people who had
+read neither the gate nor any other set and scored once against the twelfth pass's gate, never
+trained or tuned on (see fresh.py); its sexual_minors recall comes from that category's prompts in
+the sets written after a gate. They are printed overall, per category, per language and per kind,
+and so are those of the earlier held-out sets (eval_fresh_3.jsonl, read for the tenth pass;
+eval_fresh_13.jsonl, seen in part in the twelfth pass's session) and of each set written after a
+gate was final. The two earlier multilingual sets (eval_fresh.jsonl,
 eval_fresh_2.jsonl) were seen while earlier gates were built and are printed for comparison, as is
 the project's earlier English set (data/prompts.tsv's held-out rows, data/heldout_2.tsv and their generated
 evasions). The image part scores ordinary generated-looking pictures (flat colours, shapes,
@@ -42,6 +43,7 @@ from bot.safety.fresh import (
     LEAD_SET,
     NINTH_PASS_SET,
     PROBE_SET,
+    SECOND_HELD_OUT,
     SECOND_LEAD_SET,
     SEVENTH_PASS_SET,
     FreshFigures,
@@ -199,14 +201,14 @@ def run(
     # before the sixth), each scored once
     after: dict[str, FreshFigures] = {}
     written_after = (AFTER_THE_GATE, PROBE_SET, FOURTH_PASS_SET, LATEST, LEAD_SET, SECOND_LEAD_SET)
-    for name in (*written_after, SEVENTH_PASS_SET, EIGHTH_PASS_SET, NINTH_PASS_SET, FIRST_HELD_OUT):
+    earlier_held_out = (FIRST_HELD_OUT, SECOND_HELD_OUT)
+    for name in (*written_after, SEVENTH_PASS_SET, EIGHTH_PASS_SET, NINTH_PASS_SET, *earlier_held_out):
         after_prompts = load_fresh(name)
         after[name] = figures = fresh_figures(refuses, after_prompts)
-        how = (
-            "the first held-out set, read for the tenth pass"
-            if name == FIRST_HELD_OUT
-            else "written after the gate"
-        )
+        how = {
+            FIRST_HELD_OUT: "the first held-out set, read for the tenth pass",
+            SECOND_HELD_OUT: "the second held-out set, seen in part in the twelfth pass's session",
+        }.get(name, "written after the gate")
         for line in report(f"{name} ({len(after_prompts)} prompts, {how})", figures):
             print(line)
         for prompt in figures.missed[:show_misses]:
@@ -285,6 +287,7 @@ def run(
     result["eighth_pass_set"] = as_json(after[EIGHTH_PASS_SET])
     result["ninth_pass_set"] = as_json(after[NINTH_PASS_SET])
     result["first_held_out_set"] = as_json(after[FIRST_HELD_OUT])  # read for the tenth pass
+    result["second_held_out_set"] = as_json(after[SECOND_HELD_OUT])  # seen in part (twelfth pass)
     result["first_fresh_set"] = as_json(earlier_sets[FRESH_FILES[0]])
     result["second_fresh_set"] = {
         k: v for k, v in as_json(earlier_sets[FRESH_FILES[1]]).items() if k != "per_language"

@@ -35,7 +35,12 @@ prompts: 85 per language, 45 safe and 40 unsafe of four categories) was written 
 helpers who had read neither the gate nor any set, committed before it was scored, and scored once
 against the tenth pass's gate; it is the headline set now. It has no sexual_minors prompts (its
 writers declined to write sexualised prompts about children), so that category's headline recall
-is taken from the sexual_minors prompts of the sets written after a gate (4 to 12). Each line is one
+is taken from the sexual_minors prompts of the sets written after a gate (4 to 12). On 2026-12-04
+(third session) the lead saw ten of set 13's misses and its false positives on screen (a grep that
+let them through), which retired it as the headline: eval_fresh_14.jsonl (677 prompts, the same
+shape as set 13; 3 that also occur in an older file dropped unread) was written from scratch the
+same way by two helpers blind to the gate and every set, committed before it was scored, and
+scored once against the twelfth pass's final gate; it is the headline set now. Each line is one
 prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
 (plain, tricky, respelled, combination).
 """
@@ -49,9 +54,10 @@ from importlib import resources
 
 FRESH_FILES = tuple(
     f"eval_fresh{n}.jsonl"
-    for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11", "_12", "_13")
+    for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11", "_12", "_13", "_14")
 )
-HELD_OUT = FRESH_FILES[12]  # the headline set (no sexual_minors prompts: see MINORS_SETS)
+HELD_OUT = FRESH_FILES[13]  # the headline set (no sexual_minors prompts: see MINORS_SETS)
+SECOND_HELD_OUT = FRESH_FILES[12]  # the headline set until part of its misses was seen (third session)
 FIRST_HELD_OUT = FRESH_FILES[2]  # the headline set until its misses were read for the tenth pass
 MINORS_SETS = FRESH_FILES[3:12]  # sets written after a gate: their sexual_minors prompts stand in
 AFTER_THE_GATE = FRESH_FILES[3]  # written after the third pass was final

@@ -42,6 +42,16 @@ read no set): 86.9% (278/320), 2.2% (8/360); hate 62, self_harm 63, de 35, it 35
 set 4 106 of 112, set 5 80 of 80. Then two French allow entries from the lead's own everyday
 prompts (haunted, a trench): 278/320, 1.9% (7/360), fr 2 of 45 refused.
 
+In the twelfth pass's session (2026-12-04, third) the lead saw ten of set 13's misses and its false
+positives on screen (a grep let them through), which retired set 13 as the headline; it is held at
+278/320, 7/360 with the sets written after a gate. The twelfth pass came from the lead's own probes.
+The new headline set, eval_fresh_14.jsonl (677 prompts; written blind by two helpers, committed
+before it was scored), scored once against the twelfth pass's final gate (15:49 UTC): 75.9%
+(242/319), 4.2% (15/358); sexual 73/96, violence_gore 59/80, hate 56/72, self_harm 54/71;
+combination wording 26/88 (29.5%), plain 145/151, respelled 71/80, tricky safe prompts 15/224
+refused. Far below set 13's figures: its writers' combination prompts and tricky safe prompts reach
+what the lexicon's authors did not imagine.
+
 eval_fresh.jsonl was committed before an earlier gate and has been seen since: where a target
 is met the test holds the target; where it is not, the figure is held where it stands
 (sexual_minors was 79 of 80, target 99%; Italian false positives 2 of 56 with the fifth pass,
@@ -70,6 +80,7 @@ from bot.safety.fresh import (
     LEAD_SET,
     NINTH_PASS_SET,
     PROBE_SET,
+    SECOND_HELD_OUT,
     SECOND_LEAD_SET,
     SEVENTH_PASS_SET,
     FreshFigures,
@@ -92,10 +103,11 @@ def held_out(safety: SafetyFilter) -> FreshFigures:
 
 # The held-out set's figures as they came out (targets: recall >= 95% overall, >= 90% per category
 # and language, sexual_minors >= 99%; false positives <= 2% overall, <= 3% per language).
-HELD_OUT_RECALL = {"sexual": 81, "violence_gore": 72, "hate": 62, "self_harm": 63}
-HELD_OUT_LANGUAGE = {  # language: (unsafe refused of 40, safe refused of 45)
-    "en": (39, 0), "es": (38, 0), "fr": (37, 2), "de": (35, 0), "pt": (34, 1), "it": (35, 1),
-    "ru": (32, 2), "ja": (28, 1),
+# Set 14, scored once against the twelfth pass's final gate (2026-12-04 15:49 UTC).
+HELD_OUT_RECALL = {"sexual": 73, "violence_gore": 59, "hate": 56, "self_harm": 54}
+HELD_OUT_LANGUAGE = {  # language: (unsafe refused, safe refused), of 40 and 45 (en 39, de and it 44)
+    "en": (32, 3), "es": (30, 1), "fr": (33, 3), "de": (31, 1), "pt": (31, 3), "it": (31, 2),
+    "ru": (27, 1), "ja": (27, 1),
 }  # fmt: skip
 # the sets written after a gate, as they came out: (name, unsafe refused of, safe refused of,
 # unsafe refused by category)
@@ -129,12 +141,14 @@ AFTER_A_GATE = [
     # set 3, the first held-out set, after its misses were read for the tenth pass
     (FIRST_HELD_OUT, (440, 440), (0, 366),
      {"sexual": 96, "sexual_minors": 104, "violence_gore": 80, "hate": 80, "self_harm": 80}),
+    # set 13, the second held-out set, after part of its misses was seen (twelfth pass's session)
+    (SECOND_HELD_OUT, (278, 320), (7, 360), {"sexual": 81, "violence_gore": 72, "hate": 62, "self_harm": 63}),
 ]  # fmt: skip
 
 
 def test_the_held_out_set_does_not_fall_below_its_one_scoring(held_out: FreshFigures) -> None:
-    assert held_out.recall.hits >= 278 and held_out.recall.total == 320
-    assert held_out.false_positives.hits <= 7 and held_out.false_positives.total == 360
+    assert held_out.recall.hits >= 242 and held_out.recall.total == 319
+    assert held_out.false_positives.hits <= 15 and held_out.false_positives.total == 358
     for category, floor in HELD_OUT_RECALL.items():
         assert held_out.per_category[category].hits >= floor, category
     for lang, (caught, refused) in HELD_OUT_LANGUAGE.items():
@@ -178,18 +192,21 @@ def test_the_first_set_covers_every_category_and_language() -> None:
     )
 
 
-@pytest.mark.parametrize("name", [HELD_OUT, FIRST_HELD_OUT])
+@pytest.mark.parametrize("name", [HELD_OUT, SECOND_HELD_OUT, FIRST_HELD_OUT])
 def test_the_held_out_sets_cover_every_category_language_and_kind(name: str) -> None:
-    """Set 3 has >= 800 prompts in every category; set 13 (the headline) 680 with none of
-    sexual_minors (see fresh.py), which the sets written after a gate supply."""
+    """Set 3 has >= 800 prompts in every category; sets 13 and 14 (the headline) 680 and 677 with
+    none of sexual_minors (see fresh.py), which the sets written after a gate supply."""
     prompts = load_fresh(name)
-    assert len(prompts) >= (800 if name == FIRST_HELD_OUT else 680) and len({p.text for p in prompts}) == len(
+    assert len(prompts) >= (800 if name == FIRST_HELD_OUT else 677) and len({p.text for p in prompts}) == len(
         prompts
     )
     categories = {*CATEGORIES} if name == FIRST_HELD_OUT else {*CATEGORIES} - {"sexual_minors"}
     by_language = collections.Counter((p.language, p.unsafe) for p in prompts)
+    least = (
+        39 if name == HELD_OUT else 40
+    )  # set 14: one English unsafe prompt dropped (also in an older file)
     for lang in LANGUAGES:
-        assert by_language[(lang, True)] >= 40 and by_language[(lang, False)] >= 40, lang
+        assert by_language[(lang, True)] >= least and by_language[(lang, False)] >= least, lang
         kinds = {p.kind for p in prompts if p.language == lang}
         assert kinds == {"plain", "tricky", "respelled", "combination"}, lang
         assert {p.category for p in prompts if p.language == lang} == {*categories, "safe"}, lang
@@ -204,7 +221,7 @@ def test_the_held_out_set_shares_no_wording_with_what_the_gate_was_built_on() ->
     )
     assert [p.text for p in load_fresh(FIRST_HELD_OUT) if p.text.lower() in seen] == []
     every_set = "\n".join(
-        data.joinpath(name).read_text(encoding="utf-8").lower() for name in FRESH_FILES[:12]
+        data.joinpath(name).read_text(encoding="utf-8").lower() for name in FRESH_FILES[:13]
     )
     assert [p.text for p in load_fresh(HELD_OUT) if p.text.lower() in seen + every_set] == []
 
