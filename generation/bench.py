@@ -106,7 +106,7 @@ def _sync(device: torch.device) -> None:
 
 
 def peak_memory_gb(device: torch.device) -> float:
-    """CUDA: most memory allocated; CPU: this process's peak resident set."""
+    """CUDA: most memory allocated since run_config began; CPU: this process's peak resident set."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**30
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
@@ -138,6 +138,9 @@ def run_config(
     threads: a fixed count, "auto" (chosen by measurement while decoding, as the bot does), or
     None (torch's default)."""
     dev = resolve_device(device)
+    if dev.type == "cuda":  # in one process: each configuration's own peak, not the run's so far
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(dev)
     start = time.perf_counter()
     pipe = build(size, dev, dtype)
     if threads is not None:
