@@ -134,12 +134,9 @@ def run_config(
     threads: int | str | None,
 ) -> dict[str, Any]:
     """Build one pipeline, time each batch size (median of repeats) -> {"step_bytes", "runs"}.
-
-    threads: a fixed count, "auto" (chosen by measurement while decoding, as the bot does), or
-    None (torch's default)."""
+    threads: a count, "auto" (chosen while decoding, as the bot does) or None (torch's default)."""
     dev = resolve_device(device)
     if dev.type == "cuda":  # in one process: each configuration's own peak, not the run's so far
-        torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(dev)
     start = time.perf_counter()
     pipe = build(size, dev, dtype)
