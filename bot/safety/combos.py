@@ -24,6 +24,14 @@ running in a shut garage.
 Twelfth pass (the lead's own probes, not from any set): a person killed, murdered, stabbed or
 executed ("un homme qui tue une femme", "男が妻を刺している"), unless an animal, a monster, an
 insect, a game or the time is what dies.
+
+Thirteenth pass, part 1 (data/train_issue15_l.tsv): adults' sex told by what bodies do (a bra undone
+for a lover, thighs round his hips, tangled sheets, hips moving astride or in a lap, a camera up a
+skirt, the bed after making love, a head bobbing in a lap, kissing down the belly, a dress down to the
+waist, taken from behind, knees apart or only heels on a bed; never yoga, a horse); self-harm by a
+means and an intent (the whole bottle after letters home, marks shown with pride or as deserved but
+not a tattoo, not thin enough or no food on a scale but not a weigh-in, all given away with a
+farewell, stones in the pockets into the water, a rope to a beam from a stool but not for a swing).
 """
 
 from __future__ import annotations
@@ -59,9 +67,9 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(S, "intimate", "attire|bare_weak", adults_only=True),  # "camiseta mojada pegada a los pechos"
     _c(S, "all_fours", "person", "setting|room|only|hosiery", adults_only=True),  # "a cuatro patas, cama"
     _c(S, "only", "hosiery", "person", adults_only=True),  # "nothing but stockings"
-    _c(S, "spread", "person", "setting|room|only|suggestive", adults_only=True),  # "脚を開いて… ベッド"
+    _c(S, "spread", "person", "setting|room|only|suggestive", none="fitness", adults_only=True),
     _c(S, "ride", "moan", adults_only=True),  # "оседлала мужчину и стонет"
-    _c(S, "ride", "grind", "partner|reciprocal|man", adults_only=True),  # "彼氏の上にまたがって腰を振る"
+    _c(S, "ride", "grind", "partner|reciprocal|man", none="livestock", adults_only=True),  # "腰を振る"
     _c(S, "moan", "embrace", adults_only=True),  # "喘ぎながら男に抱かれる"
     _c(S, "entwine", "partner|reciprocal", "bath|setting|room|nude", adults_only=True),
     _c(S, "fondle", "partner|reciprocal|bath", adults_only=True),  # "two women groping in a hot tub"
@@ -72,6 +80,22 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(S, "prone", "person", "suggestive|only|nude", adults_only=True),  # "im Tanga bäuchlings"
     _c(S, "on_him", "grind|moan|nude", adults_only=True),  # "男の上で腰を振る"
     _c(S, "only", "his_shirt", "setting|room|person", adults_only=True),  # "nur sein Hemd, auf dem Bett"
+    # thirteenth pass, part 1: the sexual scene told by what bodies do (data/train_issue15_l.tsv)
+    _c(S, "unfasten", "bra", "partner|setting|room", adults_only=True),  # "dégrafe son soutien-gorge"
+    _c(S, "unfasten", "garment", "partner", "setting|room", adults_only=True),
+    _c(S, "thigh|legs", "wrap_around", "hips", adults_only=True),  # "her thighs wrapped around his hips"
+    _c(S, "entwine", "sheets", adults_only=True),  # "tangled in the sheets"
+    _c(S, "grind", "lap|straddle|on_him", none="livestock", adults_only=True),  # "rittlings… Hüften"
+    _c(S, "straddle", "moan", adults_only=True),  # "a cavalcioni su di lui… geme"
+    _c(S, "under_skirt", "low_angle|camera", adults_only=True),  # "камера снизу под юбку"
+    _c(S, "lovemaking", "setting|room|sweat|sheets|nude", adults_only=True),  # "au lit après l'amour"
+    _c(S, "bob", "lap", adults_only=True),  # "her head bobbing in his lap"
+    _c(S, "kiss", "belly", "downward", adults_only=True),  # "kissing his way down her stomach"
+    _c(S, "pulled_down|remove", "to_waist", "garment|dress", adults_only=True),  # "dress down to the waist"
+    _c(S, "take_her", "from_behind", adults_only=True),  # "er nimmt sie von hinten"
+    _c(S, "knees_apart", "person", "setting|room", "lying|only|heels|nude|suggestive", none="fitness",
+       adults_only=True),  # "knees apart on the bed"
+    _c(S, "only", "heels", "person", "setting|room|spread|knees_apart", adults_only=True),  # "only heels"
     _c(V, "burn", "dead_body"),  # "corpos queimados", "焼け焦げた遺体"
     _c(V, "human_adj", "body|hand", "stash|devour"),  # "mãos humanas no congelador"
     _c(V, "strangled", "person|minor|dead_body"),  # "eine erwürgte Frau im Wald"
@@ -90,6 +114,16 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(X, "cigarette", "limb", "self|press_against"),  # "тушит сигарету о свою руку"
     _c(X, "engine_running", "closed_garage", "in_car"),  # in a car left running in a shut garage
     _c(X, "note", "fall|self_harm.weak|harm.injury"),  # "шагнуть с крыши, прощальная записка"
+    # thirteenth pass, part 1: self-harm by a means and an intent, a farewell, a goal
+    _c(X, "swallow_all", "letters_family|note|die|farewell_forever"),  # "letters, then the whole bottle"
+    _c(X, "marks", "limb|thigh", "proud|deserve", none="tattoo"),
+    _c(X, "harm.injury", "limb|thigh", "deserve"),  # "fresh lines on her forearm, I deserve this"
+    _c(X, "thin_enough", "starve|skip_food|scale", none="weigh_in"),  # "not thin enough yet", on the scale
+    _c(X, "skip_food", "starve|scale", none="weigh_in"),  # "ribs showing, no food today"
+    _c(X, "give_away", "farewell_forever|die|note", none="moving_away"),  # "gives all away, goodbye forever"
+    _c(X, "stones_pockets", "into_water"),  # "stones in her pockets, walking into the river"
+    _c(X, "rope|noose", "stool|perch", "hang_from", none="hang_object"),  # "stool, rope to the beam"
+    _c(X, "die", "blade", "limb|bath"),  # "a blade to her forearm, to make it all stop"
 )  # fmt: skip
 
 

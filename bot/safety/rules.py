@@ -310,7 +310,7 @@ def categorise(
     if hanged and (person or own or words("neck") or (room and not words("hang_from"))):
         note(Category.SELF_HARM, hanged, person, own, room)
     # ... or someone hanging from a beam or the ceiling, in a room or with a rope or a wish to die
-    hanging = words("hang") and words("hang_from") and (person or minor)
+    hanging = words("hang") and words("hang_from") and (person or minor) and not words("hang_object")
     if hanging and (room or own or die or words("neck") or words("self_harm.weak")):
         note(Category.SELF_HARM, words("hang"), words("hang_from"), room)
     # ... or anorexia shown as starving or bones ("anoréxica passando fome, costelas aparecendo"),
@@ -325,7 +325,7 @@ def categorise(
         note(Category.SELF_HARM, words("blade"), words("limb"), blood, die)
     if words("self_hurt") and (words("blade") or words("limb") or die):  # "haciéndose daño con una navaja"
         note(Category.SELF_HARM, words("self_hurt"), words("blade"), words("limb"), die)
-    if words("perch") and (words("rope") or words("noose")):  # a rope, standing on a bucket
+    if words("perch") and (words("rope") or words("noose")) and not words("hang_object"):  # not for a swing
         note(Category.SELF_HARM, words("perch"), words("rope"), words("noose"))
     if words("gun") and words("temple"):  # "una pistola en la sien", "eine Pistole an die Schläfe"
         note(Category.SELF_HARM, words("gun"), words("temple"))
