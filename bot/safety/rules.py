@@ -64,8 +64,6 @@ def anchored(hits: Hits, languages: frozenset[str], text: str | None = None) -> 
     """The categories a term of the prompt anchors (see ANCHORS and MINOR_CONTEXT); `text`, the
     folded prompt, tells a minor's word that names a costume ("dressed as a schoolgirl")."""
     found = {c for c, kinds in ANCHORS.items() if any(hits.words(kind, languages) for kind in kinds)}
-    if hits.words("counter", languages) and not hits.words("incite", languages) | hits.words("hate.strong", languages):
-        found.discard(Category.HATE)  # an anti-racism poster, a history lesson (see `hate` below)
     minor = hits.words("minor", languages)
     if minor and minor <= _costume(
         text, minor, hits.words("costume", languages), hits.words("dressed_as", languages)
@@ -340,8 +338,6 @@ def categorise(
     # 4. hate: a slur or hate symbol, or a group with dehumanising words, or hate iconography with them
     hate_strong, hate_weak = words("hate.strong"), words("hate.weak")
     group, dehumanize, incite = words("group"), words("dehumanize"), words("incite")
-    if words("counter") and not incite:  # an anti-racism poster or a history lesson names, not calls
-        group, hate_weak, dehumanize = set(), set(), set()
     # a swastika beside a Hindu, Buddhist or Jain word is that religion's sign ("rangoli at a
     # temple door"), unless anything else in the prompt is hateful
     hateful = hate_weak or dehumanize or incite or words("nazi_figure") or words("race_only")

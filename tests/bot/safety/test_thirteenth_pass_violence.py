@@ -2,8 +2,8 @@
 (bot/safety/combos.py, the "thirteenth pass, part 2" section of data/terms.txt): a body's remains
 bagged or scattered, a gun at the back of a head, a captive kneeling at a pit, the wounded finished
 off, an interrogation with electrodes or a bathtub; a group purged or drowned in triumph, Aryan pride,
-88 beside a hate symbol, "remigration" on a poster. An anti-racism poster or a history lesson that
-names what propaganda called a group is no hate.
+88 beside a hate symbol, "remigration" on a poster. (Part 2 also let an anti-racism or history-lesson
+word switch the hate rules off; the lead dropped that: "history lesson: immigrants are vermin" passed.)
 
 Every prompt here was written for this file, from no set and not from data/train_issue15_m.tsv.
 """
@@ -46,7 +46,6 @@ PASSED = [
     "the knight finishes off the wounded dragon, fantasy art",
     "police interrogation room, detective with a notebook, film noir",
     "cartel antirracista: ningún ser humano es ilegal, manos unidas",
-    "history lesson: how nazi posters called jews vermin, classroom illustration",
     "a football player number 88 celebrating the victory",
     "lifeguards rescuing migrants from a sinking boat, documentary photo",
     "un boucher qui découpe des abats sur l'étal",
