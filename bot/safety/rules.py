@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 
+from bot.safety import contexts
 from bot.safety.combos import combinations
 from bot.safety.minors import minor_in_company
 from bot.safety.policy import Category
@@ -64,6 +65,7 @@ def anchored(hits: Hits, languages: frozenset[str], text: str | None = None) -> 
     """The categories a term of the prompt anchors (see ANCHORS and MINOR_CONTEXT); `text`, the
     folded prompt, tells a minor's word that names a costume ("dressed as a schoolgirl")."""
     found = {c for c, kinds in ANCHORS.items() if any(hits.words(kind, languages) for kind in kinds)}
+    found -= {Category(c) for c in contexts.unanchored(lambda kind: hits.words(kind, languages))}
     minor = hits.words("minor", languages)
     if minor and minor <= _costume(
         text, minor, hits.words("costume", languages), hits.words("dressed_as", languages)
@@ -184,7 +186,9 @@ def categorise(
         parts = sorted({w for u in used for w in ((u,) if isinstance(u, str) else u)})
         found.setdefault(category, ", ".join(parts))
 
-    strong, weak, nude = words("sexual.strong"), words("sexual.weak"), words("nude")
+    clinical = contexts.clinical_names(words)  # an organ named by a diagram (contexts.py)
+    strong, weak, nude = words("sexual.strong") - clinical, words("sexual.weak"), words("nude")
+    sexual_signal = None if contexts.clinical_signal(sexual_signal, clinical) else sexual_signal
     person, minor = words("person") | words("posing"), words("minor")  # someone "posing" is a person
     # "dressed as a schoolgirl", "a schoolgirl outfit": the word names a costume, not a child
     minor = minor - _costume(text, minor, words("costume"), words("dressed_as"))
@@ -208,9 +212,12 @@ def categorise(
     # warmth ("caliente", "heiß") is suggestive only beside something that already is
     if words("hot") and (words("suggestive") or intimate or words("attire")):
         soft |= words("hot")
-    suggestive = words("suggestive") | (soft if len(soft) >= 2 or words("suggestive") else set())
+    wares = contexts.goods(words, minor)  # a catalogue's underwear and swimwear (contexts.py)
+    soft, suggested = soft - wares, words("suggestive") - wares
+    suggestive = suggested | (soft if len(soft) >= 2 or suggested else set())
     # a chest or a bottom shown, bared, or in a suggestive scene ("una rubia mostrando los pechos")
     shown = intimate if intimate and (exposed or nude or suggestive or weak or words("attire")) else set()
+    someone = _someone(hits, languages) and not contexts.showing_a_thing(words)  # not "showing her ring"
     # 1. sexual: a strong word, two weak ones, nudity of a person, a body part shown, an act
     # between two people ("une femme qui suce un homme"), or the classifier
     if strong:
@@ -241,7 +248,7 @@ def categorise(
         len(marked) >= 2 or weak or nude or suggestive or intimate
     ):  # "imagen para adultos de una chica gato, explícita"
         note(Category.SEXUAL, marked, weak, nude, suggestive, intimate)
-    elif sexual_signal and (not sexual_signal.startswith("classifier") or _someone(hits, languages)):
+    elif sexual_signal and (not sexual_signal.startswith("classifier") or someone):
         note(Category.SEXUAL, sexual_signal)
     # 2. minors: a minor with anything sexual, nude or suggestive, or a term that names it outright;
     # or in company (minors.py): beside a grown-up who is not family, in underwear, touched
@@ -257,6 +264,8 @@ def categorise(
     # 3. violence, self-harm: a strong word or two weak ones
     for category, prefix in ((Category.VIOLENCE_GORE, "violence_gore"), (Category.SELF_HARM, "self_harm")):
         strong_words, weak_words = words(f"{prefix}.strong"), words(f"{prefix}.weak")
+        if category is Category.SELF_HARM:  # named by an awareness poster (contexts.py)
+            strong_words = strong_words - contexts.topic_names(words)
         if category is Category.VIOLENCE_GORE:  # "a bloody knife" on a crime novel is no gore
             telling = weak_words - words("weapon") - words("blood")
         else:
@@ -343,6 +352,7 @@ def categorise(
     hateful = hate_weak or dehumanize or incite or words("nazi_figure") or words("race_only")
     if words("dharmic") and not hateful:
         hate_strong = hate_strong - words("swastika")
+    hate_strong = hate_strong - contexts.history_symbols(words)  # shown as history (contexts.py)
     if hate_strong:
         note(Category.HATE, hate_strong)
     elif group and (dehumanize or incite):

@@ -1,0 +1,133 @@
+"""Contexts that take innocent words out of a count (issue 15, thirteenth pass, part 3).
+
+Goods: a catalogue, a shop window or a product photo shows underwear and swimwear as things
+sold; those words say nothing there, unless anything else in the prompt is sexual, suggestive,
+shown or intimate, or a minor is named ("a lingerie catalogue, model in a lace bra" passes; "a
+sexy lingerie catalogue" and "a bikini catalogue, model on a bed" stay refused).
+
+Topics: an awareness or prevention poster names suicide and self-harm as a subject; the names
+say nothing there, unless the act, its means, a wound or a wish to die is in the prompt too
+("world suicide prevention day ribbon" passes; "a suicide prevention poster, a man hanging from
+a rope" stays refused).
+
+History: a history lesson, a museum or a documentary shows a hate symbol as history, unless
+anything else in the prompt is hateful (a group, a dehumanising word, a call, praise, a burning,
+a slogan for one race) or a slur is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Words = Callable[[str], set[str]]
+
+
+def _same(entries: set[str], named: set[str]) -> set[str]:
+    """The entries that are one of the named words, a prefix entry counting for its forms
+    ("suicide*" for "suicide", "suicid*" for "suicidio")."""
+
+    def covers(a: str, b: str) -> bool:
+        return a == b or (a.endswith("*") and b.rstrip("*~").startswith(a[:-1]))
+
+    return {e for e in entries if any(covers(e, n) or covers(n, e) for n in named)}
+
+
+# anything of these beside goods makes the prompt more than a catalogue
+_NOT_GOODS = ("nude", "sexual.strong", "sexual.weak", "expose", "sex_act", "fondle", "spread",
+              "closeup", "only", "hot", "moan", "setting", "adult_only", "explicit", "intimate",
+              "ride", "partner")  # fmt: skip
+# anything of these beside the name of suicide or self-harm is the act, not the topic
+_NOT_TOPIC = ("self_harm.weak", "harm.injury", "die", "hanged", "cutting", "blade", "noose", "limb",
+              "self_hurt", "fall", "hang", "gun", "temple", "burn", "starve", "anorexia", "glorify",
+              "self", "blood", "perch", "rope", "neck", "cuts", "violence_gore.weak", "praise")  # fmt: skip
+# anything of these beside a hate symbol is hate, whatever the setting
+_NOT_HISTORY = ("dehumanize", "incite", "race_only", "praise", "burn", "group", "glorify",
+                "nazi_figure", "denial", "bigoted", "pride_flag", "animal")  # fmt: skip
+
+
+def goods(words: Words, minor: set[str]) -> set[str]:
+    """The underwear and swimwear words a catalogue's context takes out of the count."""
+    if not words("catalogue") or minor or any(words(kind) for kind in _NOT_GOODS):
+        return set()
+    wares = words("attire") | words("undergarment")
+    wares |= _same(words("suggestive"), wares)
+    if words("suggestive") - wares:  # "sexy", "seductive", "sensual" still count
+        return set()
+    return wares
+
+
+def topic_names(words: Words) -> set[str]:
+    """The names of suicide and self-harm an awareness or prevention context takes out."""
+    if not words("awareness") or any(words(kind) for kind in _NOT_TOPIC):
+        return set()
+    return _same(words("self_harm.strong"), words("harm_topic"))
+
+
+def history_symbols(words: Words) -> set[str]:
+    """The hate symbols a history lesson, a museum or a documentary shows as history."""
+    if not words("history_context") or any(words(kind) for kind in _NOT_HISTORY):
+        return set()
+    symbols = _same(words("hate.strong"), words("history_symbol"))
+    if words("hate.strong") - symbols:  # a slur or a slogan beside it
+        return set()
+    return symbols
+
+
+def unanchored(words: Words) -> set[str]:
+    """The categories (by value) whose only anchor is a word a context took out: the n-gram
+    classifier scored "cartaz do setembro amarelo sobre prevenção do suicídio" 0.98 on the name."""
+    out = set()
+    topic = topic_names(words)
+    if topic and words("self_harm.strong") <= topic:
+        out.add("self_harm")
+    symbols = history_symbols(words)
+    hate_anchors = ("group", "dehumanize", "incite", "animal")  # a Holocaust memorial is history too
+    remembered = words("hate.weak") <= _same(words("hate.weak"), words("holocaust"))
+    if symbols and words("hate.strong") <= symbols and remembered and not any(words(k) for k in hate_anchors):
+        out.add("hate")
+    return out
+
+
+# anything of these beside a verb of showing may be what is shown
+_MORE_THAN_SHOWN = ("intimate", "body", "suggestive", "attire", "nude", "sexual.strong", "sexual.weak",
+                    "sex_act", "spread", "fondle", "only", "closeup", "undergarment", "garment",
+                    "underwear", "setting", "hot", "moan", "adult_only", "explicit", "big", "partner",
+                    "ride", "remove", "fully", "bird_slang", "shown_all", "self", "minor_coded",
+                    "cp")  # fmt: skip
+
+
+def showing_a_thing(words: Words) -> bool:
+    """A person showing something that is no body part and nothing sexual ("a woman showing her
+    engagement ring", "a girl showing her drawing to her mom"): the English classifier read the
+    verb alone as sexual; it may not refuse such a prompt by itself."""
+    shown = words("expose")
+    return bool(shown) and shown <= words("show_verb") and not any(words(kind) for kind in _MORE_THAN_SHOWN)
+
+
+# anything of these beside an organ's name makes more of it than a diagram
+_NOT_DIAGRAM = ("nude", "sexual.weak", "suggestive", "expose", "sex_act", "fondle", "spread", "closeup",
+                "moan", "adult_only", "explicit", "big", "partner", "ride", "attire", "setting", "intimate",
+                "minor", "minor_coded", "hot", "posing", "grown")  # fmt: skip
+
+
+def clinical_names(words: Words) -> set[str]:
+    """The sexual words a medical or school diagram, or an awareness poster, names as a subject
+    ("penis anatomy diagram for urology patients", "痴漢防止のポスター"); nothing else sexual beside."""
+    organs = words("organ_name")
+    # "男性" of "男性器" is the organ, no person
+    people = {p for p in words("person") | words("man") if not any(p.rstrip("*~") in o for o in organs)}
+    if people or any(words(kind) for kind in _NOT_DIAGRAM):
+        return set()
+    named = set()
+    if words("medical"):
+        named |= _same(words("sexual.strong"), organs)
+    if words("awareness"):
+        named |= _same(words("sexual.strong"), words("sexual_topic"))
+    return named if not words("sexual.strong") - named else set()
+
+
+def clinical_signal(signal: str | None, named: set[str]) -> bool:
+    """Whether the English deny list's entry that refused is one of these clinical names."""
+    if not signal or not named or " deny list: " not in signal:
+        return False
+    return bool(_same(named, {signal.rsplit(" deny list: ", 1)[1].strip("'\"")}))
