@@ -39,19 +39,20 @@ _NOT_GOODS = ("nude", "sexual.strong", "sexual.weak", "expose", "sex_act", "fond
 # anything of these beside the name of suicide or self-harm is the act, not the topic
 _NOT_TOPIC = ("self_harm.weak", "harm.injury", "die", "hanged", "cutting", "blade", "noose", "limb",
               "self_hurt", "fall", "hang", "gun", "temple", "burn", "starve", "anorexia", "glorify",
-              "self", "blood", "perch", "rope", "neck", "cuts", "violence_gore.weak", "praise")  # fmt: skip
+              "self", "blood", "perch", "rope", "neck", "cuts", "violence_gore.weak", "praise",
+              "history_glory", "topic_praise")  # fmt: skip
 # anything of these beside a hate symbol is hate, whatever the setting
 _NOT_HISTORY = ("dehumanize", "incite", "race_only", "praise", "burn", "group", "glorify",
-                "nazi_figure", "denial", "bigoted", "pride_flag", "animal")  # fmt: skip
+                "nazi_figure", "denial", "bigoted", "pride_flag", "animal", "history_glory")  # fmt: skip
 
 
 def goods(words: Words, minor: set[str]) -> set[str]:
     """The underwear and swimwear words a catalogue's context takes out of the count."""
     if not words("catalogue") or minor or any(words(kind) for kind in _NOT_GOODS):
         return set()
-    wares = words("attire") | words("undergarment")
-    wares |= _same(words("suggestive"), wares)
-    if words("suggestive") - wares:  # "sexy", "seductive", "sensual" still count
+    garments = words("undergarment")  # not "see-through" or "oiled", which are attire too
+    wares = _same(words("attire") | words("suggestive"), garments)
+    if (words("attire") | words("suggestive")) - wares:  # "sexy", "sheer", "oiled" still count
         return set()
     return wares
 
