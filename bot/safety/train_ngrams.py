@@ -40,7 +40,8 @@ TRAINING_FILES = (
     "train_issue15_i.tsv",
     "train_issue15_j.tsv",
     "train_issue15_k.tsv",
-)
+)  # the thirteenth pass's train_issue15_l/m/n.tsv are its rules' own prompts, not in this model: with
+# them it lost three hate prompts of set 3 at the same threshold (2026-12-04), so it was not retrained
 BIAS = -4.0
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 THRESHOLD_FALSE_POSITIVES = 0.02  # of the safe training prompts with an anchoring term
