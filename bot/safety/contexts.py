@@ -13,6 +13,9 @@ a rope" stays refused).
 History: a history lesson, a museum or a documentary shows a hate symbol as history, unless
 anything else in the prompt is hateful (a group, a dehumanising word, a call, praise, a burning,
 a slogan for one race) or a slur is written.
+
+Stretches (part 4): legs apart in the splits at a barre or on a yoga mat, with nothing sexual,
+shown, in bed or in lingerie beside, and no minor.
 """
 
 from __future__ import annotations
@@ -121,7 +124,7 @@ def clinical_names(words: Words) -> set[str]:
         return set()
     named = set()
     if words("medical"):
-        named |= _same(words("sexual.strong"), organs)
+        named |= _same(words("sexual.strong"), organs) | organs  # "testicles": the English deny list's
     if words("awareness"):
         named |= _same(words("sexual.strong"), words("sexual_topic"))
     return named if not words("sexual.strong") - named else set()
@@ -132,3 +135,20 @@ def clinical_signal(signal: str | None, named: set[str]) -> bool:
     if not signal or not named or " deny list: " not in signal:
         return False
     return bool(_same(named, {signal.rsplit(" deny list: ", 1)[1].strip("'\"")}))
+
+
+# anything of these beside legs apart makes more of it than a stretch
+_NOT_STRETCH = ("nude", "sexual.strong", "sexual.weak", "intimate", "expose", "sex_act", "fondle",
+                "closeup", "setting", "room", "only", "hot", "moan", "adult_only", "explicit", "partner",
+                "ride", "attire", "undergarment", "heels", "from_behind", "knees_apart", "minor_coded", "big",
+                "posing")  # fmt: skip
+
+
+def stretched_legs(words: Words, minor: set[str]) -> set[str]:
+    """Legs apart in the splits at a barre or a stretch ("una ballerina fa la spaccata a gambe
+    aperte alla sbarra"): taken out when nothing else sexual, shown, suggestive or in bed is
+    beside, and no minor ("spreads her legs on the bed, stretching" stays refused)."""
+    if not words("fitness") or minor or any(words(kind) for kind in _NOT_STRETCH):
+        return set()
+    legs = _same(words("suggestive"), words("legs_apart"))
+    return legs if not words("suggestive") - legs else set()

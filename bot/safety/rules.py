@@ -212,7 +212,7 @@ def categorise(
     # warmth ("caliente", "heiß") is suggestive only beside something that already is
     if words("hot") and (words("suggestive") or intimate or words("attire")):
         soft |= words("hot")
-    wares = contexts.goods(words, minor)  # a catalogue's underwear and swimwear (contexts.py)
+    wares = contexts.goods(words, minor) | contexts.stretched_legs(words, minor)  # contexts.py
     soft, suggested = soft - wares, words("suggestive") - wares
     suggestive = suggested | (soft if len(soft) >= 2 or suggested else set())
     # a chest or a bottom shown, bared, or in a suggestive scene ("una rubia mostrando los pechos")
