@@ -106,7 +106,8 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(H, "race_only", "expel|sign"),  # "fuori gli stranieri, l'Italia agli italiani"
     # thirteenth pass, part 2 (violence_gore and hate said indirectly, data/train_issue15_m.tsv)
     _c(V, "remains", "scatter|bagged|pieces|accident|stash", none="dig"),  # "human remains in bin bags"
-    _c(V, "left_of", "corpus", "scatter|bagged|pieces|accident|stash", none="dig"),  # "lo que quedó del cuerpo"
+    # "lo que quedó del cuerpo"
+    _c(V, "left_of", "corpus", "scatter|bagged|pieces|accident|stash", none="dig"),
     _c(V, "left_of", "person|minor", "bagged", none="dig"),  # "the remains of a man in a suitcase"
     _c(V, "nape", "shoot", none="photo"),  # "le apunta a la nuca y dispara"
     _c(V, "nape", "gun|weapon", "captive|kneel|pit", none="photo"),  # "a pistol at a kneeling man's nape"
