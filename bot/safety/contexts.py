@@ -152,3 +152,34 @@ def stretched_legs(words: Words, minor: set[str]) -> set[str]:
         return set()
     legs = _same(words("suggestive"), words("legs_apart"))
     return legs if not words("suggestive") - legs else set()
+
+
+# anything of these beside a cat's name makes more of it than a cat
+_NOT_PET = ("nude", "sexual.strong", "sexual.weak", "expose", "sex_act", "fondle", "spread", "closeup",
+            "moan", "adult_only", "explicit", "suggestive", "attire", "undergarment", "setting", "hot",
+            "only", "partner", "ride", "posing", "minor", "minor_coded", "big")  # fmt: skip
+
+
+def pet_slang(words: Words) -> set[str]:
+    """A cat's name that is slang too ("une chatte persane qui ronronne", "la chatte allaite ses
+    chatons"): taken out of the intimate words beside a cat's words, when nothing sexual, shown,
+    suggestive or fondled is beside and no minor ("caresse sa chatte, chatons" stays refused)."""
+    if not words("pet_context") or any(words(kind) for kind in _NOT_PET):
+        return set()
+    return words("pet_slang")
+
+
+_NOT_SEXED = tuple(k for k in _NOT_DIAGRAM if k != "sexual.weak")  # "sex" is a weak word in English
+
+
+def sexed_animal(words: Words) -> set[str]:
+    """The word "sex" naming an animal's sex, told apart by a breeder or a vet ("reconnaître le
+    sexe d'un poussin", "a vet checking the sex of a kitten"): "sex of", no person, nothing else sexual,
+    shown or suggestive beside, and no other sexual term."""
+    animals = words("animal_young")
+    people = {p for p in words("person") if not _same({p}, animals)}
+    told = words("sexing") and words("sex_of")
+    if not animals or not told or people or any(words(kind) for kind in _NOT_SEXED):
+        return set()
+    named = _same(words("sexual.strong") | words("sexual.weak"), words("animal_sex")) | words("animal_sex")
+    return named if not (words("sexual.strong") | words("sexual.weak")) - named else set()

@@ -186,15 +186,15 @@ def categorise(
         parts = sorted({w for u in used for w in ((u,) if isinstance(u, str) else u)})
         found.setdefault(category, ", ".join(parts))
 
-    clinical = contexts.clinical_names(words)  # an organ named by a diagram (contexts.py)
-    strong, weak, nude = words("sexual.strong") - clinical, words("sexual.weak"), words("nude")
+    clinical = contexts.clinical_names(words) | contexts.sexed_animal(words)  # a diagram, a sexed chick
+    strong, weak, nude = words("sexual.strong") - clinical, words("sexual.weak") - clinical, words("nude")
     sexual_signal = None if contexts.clinical_signal(sexual_signal, clinical) else sexual_signal
     person, minor = words("person") | words("posing"), words("minor")  # someone "posing" is a person
     # "dressed as a schoolgirl", "a schoolgirl outfit": the word names a costume, not a child
     minor = minor - _costume(text, minor, words("costume"), words("dressed_as"))
     intimate, exposed, acts = words("intimate"), words("expose"), words("sex_act")
-    if bird_words(hits, languages):  # "a pair of boobies nesting on the cliffs": the seabird
-        weak, intimate = weak - words("bird_slang"), intimate - words("bird_slang")
+    pets = contexts.pet_slang(words) | (words("bird_slang") if bird_words(hits, languages) else set())
+    weak, intimate = weak - pets, intimate - pets  # the seabird ("boobies nesting"), a cat (contexts.py)
     if words("remove") and words("garment"):  # "colegiala quitándose la blusa": undressing
         weak = weak | {"undressing: " + ", ".join(sorted(words("remove") | words("garment")))}
     # nudity as the subject of art ("a Greek statue of a nude man", "a Rubens in a museum"): the

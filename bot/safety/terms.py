@@ -53,6 +53,8 @@ _JAPANESE_DOTS = re.compile(r"(?<=[\u3040-\u30ff\u4e00-\u9fff])[.\-_/]+(?=[\u304
 _LATIN_MASKS = "*#"  # "f*ck", "j#den": one hidden letter in a word of another script
 # "やる" (to do) written with a katakana ヤ and its ending in hiragana is slang for sex ("ヤってる")
 _SEX_SLANG_JA = re.compile(r"ヤ[っらりるれろ]")
+# a French or Italian elided article or pronoun before a word of three letters or more ("d'études")
+_ELISION = re.compile(r"^(?:qu|[dljnsctm])['’][^\W\d_]{3,}[.,;:!?]*$")
 _OTHER_SCRIPT_RE = re.compile(r"[a-z0-9]{2,}|[а-яё]{2,}")  # Latin or Cyrillic words inside Japanese text
 
 
@@ -249,14 +251,15 @@ class TermIndex:
             self._match_japanese(folded, hits, fold_text(text, keep_hiragana=True))
         words: list[str] = []  # the main reading, in order, for phrases
         extra: list[str] = []  # other readings: joined punctuation, "l" for "1", joined letters
+        elided: list[str] = []  # "d'etudes": never a near miss of "dénudées"
         for chunk in folded.split():
             readings = fold_chunk(chunk)
             parts = word_pieces(readings[0])
             if len(parts) >= 3 and all(len(part) == 1 for part in parts):  # "v.e.i.n.e.s": one word
                 parts = ["".join(parts)]
             words.extend(parts)
-            if len(parts) > 1:
-                extra.append("".join(parts))
+            if len(parts) > 1:  # an elided article joined ("d'études") is read only as written
+                (elided if _ELISION.match(chunk) else extra).append("".join(parts))
             for other in readings[1:]:
                 extra.extend(word_pieces(other))
             if len(parts) == 1 and any(is_cjk(ch) for ch in chunk):  # "十字架を囲むkkkの集会"
@@ -269,8 +272,8 @@ class TermIndex:
                     for entry in self.phrases.get(tuple(words[i : i + n]), ()):
                         hits.add(entry)
         stemmed = [lang for lang in languages if lang in SNOWBALL]
-        for word in kept + extra:
-            found = self._word(word, fuzzy=True)
+        for word in kept + extra + elided:
+            found = self._word(word, fuzzy=word not in elided)
             if not found:
                 found = tuple(
                     _weakened(entry, self._stem(lang, word))
