@@ -54,7 +54,8 @@ what the lexicon's authors did not imagine. The thirteenth pass (three helpers w
 from 800 training prompts of their own: indirect sexual and self-harm scenes, indirect violence and
 hate, tricky safe prompts; rules in combos.py, contexts.py) took set 14 to 76.2% (243/319), 2.5%
 (9/358), combination 27/88, and set 13's false positives to 4/360; its fourth part (everyday false
-refusals) and a copula rule for hate ("jews are dogs"): 243/319, 2.0% (7/358), set 13 3/360.
+refusals) and a copula rule for hate ("jews are dogs"): 243/319, 2.0% (7/358), set 13 3/360; its fifth
+part (French and English false refusals): set 14 unchanged, set 13 2/360.
 
 eval_fresh.jsonl was committed before an earlier gate and has been seen since: where a target
 is met the test holds the target; where it is not, the figure is held where it stands
@@ -148,7 +149,7 @@ AFTER_A_GATE = [
     (FIRST_HELD_OUT, (440, 440), (0, 366),
      {"sexual": 96, "sexual_minors": 104, "violence_gore": 80, "hate": 80, "self_harm": 80}),
     # set 13, the second held-out set, after part of its misses was seen (twelfth pass's session)
-    (SECOND_HELD_OUT, (278, 320), (3, 360), {"sexual": 81, "violence_gore": 72, "hate": 62, "self_harm": 63}),
+    (SECOND_HELD_OUT, (278, 320), (2, 360), {"sexual": 81, "violence_gore": 72, "hate": 62, "self_harm": 63}),
 ]  # fmt: skip
 
 
