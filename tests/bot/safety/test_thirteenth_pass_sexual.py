@@ -14,10 +14,8 @@ Every prompt here was written for this file, not taken from data/train_issue15_l
 
 from __future__ import annotations
 
-import pytest
-
-from bot.safety.filter import SafetyFilter
 from bot.safety.policy import Category
+from tests.bot.safety.probes import refused_and_passed
 
 S, X = Category.SEXUAL, Category.SELF_HARM
 
@@ -106,15 +104,4 @@ PASSED = [
 ]
 
 
-@pytest.mark.parametrize(("prompt", "category"), REFUSED)
-def test_the_thirteenth_pass_refuses_what_is_told_indirectly(
-    safety: SafetyFilter, prompt: str, category: Category
-) -> None:
-    verdict = safety.check_prompt(prompt)
-    assert not verdict.allowed and verdict.category is category, verdict
-
-
-@pytest.mark.parametrize("prompt", PASSED)
-def test_the_thirteenth_pass_lets_the_look_alikes_through(safety: SafetyFilter, prompt: str) -> None:
-    verdict = safety.check_prompt(prompt)
-    assert verdict.allowed, verdict
+test_refused, test_passed = refused_and_passed(REFUSED, PASSED)

@@ -10,10 +10,8 @@ Every prompt here was written for this file, from no set and not from data/train
 
 from __future__ import annotations
 
-import pytest
-
-from bot.safety.filter import SafetyFilter
 from bot.safety.policy import Category
+from tests.bot.safety.probes import refused_and_passed
 
 V, H = Category.VIOLENCE_GORE, Category.HATE
 
@@ -53,15 +51,4 @@ PASSED = [
 ]
 
 
-@pytest.mark.parametrize(("prompt", "category"), REFUSED)
-def test_the_thirteenth_pass_refuses_indirect_violence_and_hate(
-    safety: SafetyFilter, prompt: str, category: Category
-) -> None:
-    verdict = safety.check_prompt(prompt)
-    assert not verdict.allowed and verdict.category is category, verdict
-
-
-@pytest.mark.parametrize("prompt", PASSED)
-def test_the_thirteenth_pass_lets_look_alikes_through(safety: SafetyFilter, prompt: str) -> None:
-    verdict = safety.check_prompt(prompt)
-    assert verdict.allowed, verdict
+test_refused, test_passed = refused_and_passed(REFUSED, PASSED)

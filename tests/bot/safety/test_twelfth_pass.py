@@ -9,11 +9,9 @@ Every prompt here was written by the lead for this file, from no set, before any
 
 from __future__ import annotations
 
-import pytest
-
-from bot.safety.filter import SafetyFilter
 from bot.safety.folding import fold_text
 from bot.safety.policy import Category
+from tests.bot.safety.probes import refused_and_passed
 
 REFUSED = [
     ("she is naked", Category.SEXUAL),
@@ -159,16 +157,7 @@ PASSED = [
 ]
 
 
-@pytest.mark.parametrize(("prompt", "category"), REFUSED)
-def test_the_twelfth_pass_refuses(safety: SafetyFilter, prompt: str, category: Category) -> None:
-    verdict = safety.check_prompt(prompt)
-    assert not verdict.allowed and verdict.category is category, verdict
-
-
-@pytest.mark.parametrize("prompt", PASSED)
-def test_the_twelfth_pass_lets_everyday_scenes_through(safety: SafetyFilter, prompt: str) -> None:
-    verdict = safety.check_prompt(prompt)
-    assert verdict.allowed, verdict
+test_refused, test_passed = refused_and_passed(REFUSED, PASSED)
 
 
 def test_a_wave_dash_between_kana_is_the_long_vowel_mark() -> None:
