@@ -31,6 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     safety.add_argument(
         "--config", type=Path, help="use this config file's safety: section (default: the built-in defaults)"
     )
+    safety.add_argument(
+        "--show-held-out-misses",
+        action="store_true",
+        help="also print the held-out set's misses (whoever reads them can no longer judge a gate with it)",
+    )
     safety.set_defaults(func=_safety)
 
     # -- eval fidelity --------------------------------------------------------------------------
@@ -133,5 +138,6 @@ def _safety(args: argparse.Namespace) -> int:
         return _fail("safety", f"--images {args.images}: not a folder of PNG files")
     if args.config is not None and not args.config.is_file():
         return _fail("safety", f"--config {args.config}: no such file")
-    run(args.images, settings=settings_from_file(args.config) if args.config else None)
+    settings = settings_from_file(args.config) if args.config else None
+    run(args.images, settings=settings, show_held_out_misses=args.show_held_out_misses)
     return 0

@@ -164,8 +164,12 @@ def run(
     settings: SafetySettings | None = None,
     show_misses: int = 10,
     compare_image_baseline: bool = True,
+    show_held_out_misses: bool = False,
 ) -> dict[str, object]:
-    """Print the figures and return the headline ones (the held-out multilingual set, all images)."""
+    """Print the figures and return the headline ones (the held-out multilingual set, all images).
+
+    The held-out set's own misses are printed only when asked: whoever reads them can no longer
+    judge a gate with it (set 13 was retired that way)."""
     settings = settings or SafetySettings()
     if not (settings.prompt.enabled and settings.image.enabled):
         raise ValueError(
@@ -191,9 +195,11 @@ def run(
     for line in report(title, held_out_figures):
         print(line)
     print(f"  (sexual_minors: the {len(minors)} prompts of that category in sets 4-12; this set has none)")
-    for prompt in held_out_figures.missed[:show_misses]:
+    if not show_held_out_misses:
+        print("  (its misses are not printed: --show-held-out-misses prints them, and retires the set)")
+    for prompt in held_out_figures.missed[:show_misses] if show_held_out_misses else ():
         print(f"  missed:  [{prompt.category} {prompt.language}] {prompt.text!r}")
-    for prompt in held_out_figures.wrongly_refused[:show_misses]:
+    for prompt in held_out_figures.wrongly_refused[:show_misses] if show_held_out_misses else ():
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
     # the sets written after a pass was final (issue 15's third, the probe terms, issue 15's

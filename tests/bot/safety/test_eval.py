@@ -170,3 +170,24 @@ def test_settings_from_a_config_file(tmp_path) -> None:
 def test_eval_refuses_a_disabled_gate() -> None:
     with pytest.raises(ValueError, match="both gates"):
         run(settings=SafetySettings(image={"enabled": False}))
+
+
+def test_eval_keeps_the_held_out_sets_misses_off_the_screen(capsys: pytest.CaptureFixture[str]) -> None:
+    # whoever reads the headline set's misses can no longer judge a gate with it (set 13 went so)
+    run(compare_image_baseline=False)
+    out = capsys.readouterr().out
+    headline, rest = out.split("\neval_fresh_4.jsonl", 1)
+    assert headline.startswith("eval_fresh_14.jsonl") and "--show-held-out-misses" in headline
+    assert "missed:" not in headline and "refused:" not in headline
+    assert "eval_fresh_13.jsonl" in rest  # the retired ones still show theirs
+
+
+def test_the_cli_shows_the_held_out_misses_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.safety.eval
+    from bot.cli import main
+
+    asked: list[bool] = []
+    monkeypatch.setattr(bot.safety.eval, "run", lambda *a, **k: asked.append(k["show_held_out_misses"]))
+    assert main(["eval", "safety"]) == 0
+    assert main(["eval", "safety", "--show-held-out-misses"]) == 0
+    assert asked == [False, True]
