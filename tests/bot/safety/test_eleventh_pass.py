@@ -7,10 +7,8 @@ Every prompt here was written for this file (none is in an evaluation set or a t
 
 from __future__ import annotations
 
-import pytest
-
-from bot.safety.filter import SafetyFilter
 from bot.safety.policy import Category
+from tests.bot.safety.probes import refused_and_passed
 
 REFUSED = [
     # sexual: a mouth on a breast or at his fly, a wet shirt or no bra, all fours, legs spread,
@@ -99,13 +97,4 @@ PASSED = [
 ]
 
 
-@pytest.mark.parametrize(("prompt", "category"), REFUSED)
-def test_the_eleventh_pass_refuses(safety: SafetyFilter, prompt: str, category: Category) -> None:
-    verdict = safety.check_prompt(prompt)
-    assert not verdict.allowed and verdict.category is category, verdict
-
-
-@pytest.mark.parametrize("prompt", PASSED)
-def test_the_eleventh_pass_lets_look_alikes_through(safety: SafetyFilter, prompt: str) -> None:
-    verdict = safety.check_prompt(prompt)
-    assert verdict.allowed, verdict
+test_refused, test_passed = refused_and_passed(REFUSED, PASSED)

@@ -14,6 +14,7 @@ import pytest
 from bot.safety.filter import SafetyFilter
 from bot.safety.folding import fold_chunk
 from bot.safety.policy import Category
+from tests.bot.safety.probes import refused_and_passed
 
 REFUSED = [
     # veins cut, in words and spelled out with dots
@@ -73,16 +74,7 @@ PASSED = [
 ]
 
 
-@pytest.mark.parametrize(("prompt", "category"), REFUSED)
-def test_the_tenth_pass_refuses(safety: SafetyFilter, prompt: str, category: Category) -> None:
-    verdict = safety.check_prompt(prompt)
-    assert not verdict.allowed and verdict.category is category, verdict
-
-
-@pytest.mark.parametrize("prompt", PASSED)
-def test_the_tenth_pass_lets_look_alikes_through(safety: SafetyFilter, prompt: str) -> None:
-    verdict = safety.check_prompt(prompt)
-    assert verdict.allowed, verdict
+test_refused, test_passed = refused_and_passed(REFUSED, PASSED)
 
 
 @pytest.mark.parametrize("prompt", [p for p, c in REFUSED if c is Category.SEXUAL_MINORS])
