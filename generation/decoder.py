@@ -20,7 +20,6 @@ Rows of a state: [0:B] the unconditional rows of slots 0..B-1, [B:2B] their cond
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, cast
 
 import torch
@@ -221,8 +220,7 @@ class ImageDecoder(nn.Module):
             top_k=torch.ones(B, dtype=torch.long, device=device), uniforms=torch.zeros(B, S, device=device),
             tokens=torch.zeros(B, S + 1, dtype=torch.long, device=device),
             logits=torch.zeros(B, cfg.image_vocab_size, device=device) if keep_logits else None,
-            fns={"embed": embed_step, "layer": partial(layer_step, attend=attention_for(device, dtype, R)),
-                 "head": head_step}, trim=device.type == "cpu",
+            fns={"embed": embed_step, "layer": layer_step, "head": head_step}, trim=device.type == "cpu",
         )  # fmt: skip
 
     @torch.no_grad()
@@ -301,47 +299,10 @@ def embed_step(
     return x, row_position, bias[:, None, None, :]
 
 
-# Attention of one new query per row over cached keys: (R, H, 1, hd) x (R, H, S, hd) + bias (R, 1, 1, S).
-# On CUDA the fused kernels (cuDNN, flash) tile the queries in blocks of 64 and so waste all but one
-# row of each: at 256 images they took 62% of a Mini step (profile, H200, 2026-12-04). From this many
-# rows two batched products read the cache once instead.
-MATMUL_ATTENTION_MIN_ROWS = 16
-
-
-def sdpa_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-
-
-def matmul_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor, *, fp32_scores: bool
-) -> torch.Tensor:
-    """Scores as fused kernels keep them (fp32 from half inputs, where cuBLAS can), fp32 softmax,
-    probabilities in the values' dtype."""
-    r, h, _, hd = q.shape
-    q3, kt = (q * hd**-0.5).reshape(r * h, 1, hd), k.reshape(r * h, -1, hd).transpose(1, 2)
-    scores = torch.bmm(q3, kt, out_dtype=torch.float32) if fp32_scores else torch.bmm(q3, kt).float()
-    p = (scores.view(r, h, 1, -1) + bias).softmax(-1).to(v.dtype)
-    return torch.matmul(p, v)
-
-
-def attention_for(device: torch.device, dtype: torch.dtype, rows: int) -> Any:
-    """The attention function a state of `rows` rows uses (chosen once, outside any graph)."""
-    if device.type != "cuda" or rows < MATMUL_ATTENTION_MIN_ROWS:
-        return sdpa_attention
-    fp32_scores = dtype != torch.float32
-    if fp32_scores:  # half inputs with an fp32 result: aten::bmm.dtype (CUDA, recent torch)
-        try:
-            probe = torch.zeros(1, 1, 8, device=device, dtype=dtype)
-            torch.bmm(probe, probe.transpose(1, 2), out_dtype=torch.float32)
-        except (RuntimeError, TypeError, NotImplementedError):
-            fp32_scores = False
-    return partial(matmul_attention, fp32_scores=fp32_scores)
-
-
 def layer_step(
     x: torch.Tensor, row_position: torch.Tensor, self_bias: torch.Tensor, cross_bias: torch.Tensor,
     k_cache: torch.Tensor, v_cache: torch.Tensor, cross_k: torch.Tensor, cross_v: torch.Tensor,
-    w: dict[str, Any], heads: int, eps: float, attend: Any = sdpa_attention,
+    w: dict[str, Any], heads: int, eps: float,
 ) -> torch.Tensor:  # fmt: skip
     """One decoder layer for one new position per row: x (R, D) -> (R, D); writes k/v into the caches."""
     norms: list[tuple[torch.Tensor, torch.Tensor]] = w["norms"]
@@ -353,11 +314,11 @@ def layer_step(
     rows = torch.arange(R, device=x.device)
     k_cache[rows, :, row_position] = k  # into (R, H, S, hd) at each row's position
     v_cache[rows, :, row_position] = v
-    a = attend(q.unsqueeze(2), k_cache, v_cache, self_bias)  # (R, H, 1, hd)
+    a = F.scaled_dot_product_attention(q.unsqueeze(2), k_cache, v_cache, attn_mask=self_bias)  # (R, H, 1, hd)
     x = x + _ln(matmul(a.reshape(R, d), w["self_out"]), *self_ln, eps)
     # cross-attention over the cached encoder keys/values
     q = matmul(_ln(x, *pre_cross, eps), w["cross_q"]).view(R, heads, 1, hd)
-    a = attend(q, cross_k, cross_v, cross_bias)
+    a = F.scaled_dot_product_attention(q, cross_k, cross_v, attn_mask=cross_bias)
     x = x + _ln(matmul(a.reshape(R, d), w["cross_out"]), *cross_ln, eps)
     # GLU
     g0, g1 = matmul(_ln(x, *ln0, eps), w["glu01"]).chunk(2, dim=-1)  # (R, glu) each

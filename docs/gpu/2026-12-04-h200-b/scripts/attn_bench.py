@@ -1,5 +1,8 @@
 """Decode attention on CUDA: fused SDPA vs two batched products, by rows; tokens-only timings.
 
+The record of what ran on the H200 (2026-12-04 17:50 UTC) against commit 6870d56, whose
+`generation.decoder.matmul_attention` was reverted after it: this script does not run on main.
+
     python .gpu_carry/attn_bench.py DEVICE   (writes $OUT/attn.jsonl as it goes)
 """
 import importlib.util
