@@ -5,6 +5,7 @@ The record of what ran on the H200 (2026-12-04 17:50 UTC) against commit 6870d56
 
     python .gpu_carry/attn_bench.py DEVICE   (writes $OUT/attn.jsonl as it goes)
 """
+
 import importlib.util
 import json
 import os
@@ -19,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from generation import bench, decoder  # noqa: E402
 
 dev = torch.device(sys.argv[1])
-out = Path(os.environ.get("OUT", "/tmp")) / "attn.jsonl"
+out = Path(os.environ.get("OUT", ".")) / "attn.jsonl"
 cases = sys.argv[2:] or ["mini:1", "mini:9", "mini:256", "mega:1", "mega:9"]
 
 
@@ -42,8 +43,15 @@ bias = torch.zeros(64, 1, 1, 256, device=dev).masked_fill(torch.arange(256, devi
 ref = decoder.sdpa_attention(q, k, v, bias)
 attend = decoder.attention_for(dev, torch.bfloat16, 64)
 half = [t.bfloat16() for t in (q, k, v, bias)]
-emit({"numerics": {"attend": str(attend), "matmul_bf16_max_err": (attend(*half).float() - ref).abs().max().item(),
-                   "sdpa_bf16_max_err": (decoder.sdpa_attention(*half).float() - ref).abs().max().item()}})
+emit(
+    {
+        "numerics": {
+            "attend": str(attend),
+            "matmul_bf16_max_err": (attend(*half).float() - ref).abs().max().item(),
+            "sdpa_bf16_max_err": (decoder.sdpa_attention(*half).float() - ref).abs().max().item(),
+        }
+    }
+)
 
 # 2. the prepared correctness check (graph and compiled parts vs eager and the full pass), default threshold
 spec = importlib.util.spec_from_file_location("gpu_bench", ROOT / ".ci" / "gpu_bench.py")
@@ -73,9 +81,16 @@ for case in cases:
         t = time.perf_counter()
         pipe.decode_pixels(tokens[:256]).cpu()
         pixels = time.perf_counter() - t
-        emit({"case": case, "attention": label, "tokens_s": round(sorted(times)[1], 4),
-              "all": [round(x, 4) for x in times], "pixels_s": round(pixels, 3),
-              "mode": pipe.runner(len(prompts), 50)[1].mode,
-              "same_tokens_as_first": bool(torch.equal(first, tokens))})
+        emit(
+            {
+                "case": case,
+                "attention": label,
+                "tokens_s": round(sorted(times)[1], 4),
+                "all": [round(x, 4) for x in times],
+                "pixels_s": round(pixels, 3),
+                "mode": pipe.runner(len(prompts), 50)[1].mode,
+                "same_tokens_as_first": bool(torch.equal(first, tokens)),
+            }
+        )
         del pipe
         torch.cuda.empty_cache() if dev.type == "cuda" else None

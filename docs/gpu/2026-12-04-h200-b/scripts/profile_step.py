@@ -1,7 +1,8 @@
 """Where a decode step's time goes on CUDA: torch.profiler over an eager (graph-free) step.
 
-    python .gpu_carry/profile_step.py SIZE IMAGES DEVICE   (prints tables; last line JSON)
+python .gpu_carry/profile_step.py SIZE IMAGES DEVICE   (prints tables; last line JSON)
 """
+
 import json
 import sys
 import time
@@ -11,8 +12,8 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from generation import bench  # noqa: E402
-from generation.runner import RunnerOptions  # noqa: E402
+from generation import bench
+from generation.runner import RunnerOptions
 
 size, n, device = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 dev = torch.device(device)
