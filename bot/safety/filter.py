@@ -23,6 +23,7 @@ from bot.safety.normalize import normalize
 from bot.safety.patterns import name_drinks
 from bot.safety.policy import PRECEDENCE, REASONS, Category
 from bot.safety.rules import anchored, bird_words, categorise, names_a_bird
+from bot.safety.semantic import SemanticClassifier
 from bot.safety.settings import SafetySettings
 from bot.safety.terms import Entry, TermIndex
 from bot.safety.train_ngrams import ordinary_training_words
@@ -82,6 +83,7 @@ class SafetyFilter:
         terms: TermIndex | None = None,
         languages: LanguageIdentifier | None = None,
         ngram_model: NgramModel | None = None,
+        semantic: SemanticClassifier | None = None,
     ) -> None:
         self.settings = settings
         self.lexicon = lexicon
@@ -94,6 +96,7 @@ class SafetyFilter:
         self.terms = terms
         self.languages = languages or LanguageIdentifier()
         self.ngram_model = ngram_model  # None: the rules and the English classifier decide alone
+        self.semantic = semantic  # None: no reading of a prompt's meaning beyond its terms
         if settings.prompt.enabled and (lexicon is None or prompt_model is None):
             raise ValueError("the prompt gate is enabled but no lexicon or prompt model was given")
         if settings.image.enabled and image_classifier is None:
@@ -108,11 +111,15 @@ class SafetyFilter:
         cls, settings: SafetySettings, *, image_classifier: ImageClassifier | None = None
     ) -> SafetyFilter:
         """Build the filter config asks for: packaged word lists and model, Open-NSFW on CPU."""
-        lexicon = prompt_model = ngram_model = None
+        lexicon = prompt_model = ngram_model = semantic = None
         if settings.prompt.enabled:
             prompt_model = PromptModel.packaged()
             lexicon = Lexicon.build(settings.prompt.deny, settings.prompt.allow, prompt_model.vocabulary())
             ngram_model = NgramModel.packaged()
+            if settings.prompt.semantic:
+                semantic = SemanticClassifier.packaged()
+            else:
+                log.warning("safety.prompt.semantic is false in config: prompts are judged by terms only")
         if settings.image.enabled and image_classifier is None:
             image_classifier = OpenNsfwClassifier()
         return cls(
@@ -121,6 +128,7 @@ class SafetyFilter:
             prompt_model=prompt_model,
             image_classifier=image_classifier,
             ngram_model=ngram_model,
+            semantic=semantic,
         )
 
     def check_prompt(self, text: str, *, platform: str | None = None, nsfw_channel: bool = False) -> Verdict:
@@ -166,8 +174,15 @@ class SafetyFilter:
                 if category.value in scores:
                     ngram_scores[category] = scores[category.value]
                     found[category] = f"n-gram classifier {scores[category.value]:.3f}"
-        # 4. what is refused on this platform and channel
+        # 4. what is refused on this platform and channel; where no term or rule refused the prompt,
+        # its meaning, read by the multilingual sentence classifier (semantic.py)
         refused = self.settings.prompt.refused(platform, nsfw_channel)
+        semantic_score = 0.0
+        if self.semantic is not None and not found.keys() & refused:
+            judged = self.semantic.judge(text, refused)
+            if judged is not None:
+                category, semantic_score = judged
+                found[category] = f"semantic classifier {semantic_score:.3f}"
         detail = f"languages {','.join(sorted(languages.likely))}; classifier {score:.3f}"
         for category in PRECEDENCE:
             if category in found and category in refused:
@@ -178,6 +193,8 @@ class SafetyFilter:
                     )
                 if category in ngram_scores and self.ngram_model is not None:
                     score, threshold = ngram_scores[category], self.ngram_model.threshold
+                elif found[category].startswith("semantic") and self.semantic is not None:
+                    score, threshold = semantic_score, self.semantic.threshold
                 elif not found[category].startswith("classifier"):
                     score = 1.0  # a rule decided
                 return Verdict("prompt", False, score, threshold, REASONS[category], detail, category)

@@ -29,6 +29,11 @@ class PromptGateSettings(BaseModel):
         description="classifier score at or above which a prompt is refused (0.7: the lowest whose "
         "cross-validated false-positive rate on the training prompts is at most 2%, train.py --cv)",
     )
+    semantic: bool = Field(
+        True,
+        description="also read each prompt's meaning with the multilingual sentence classifier "
+        "(bot/safety/semantic.py; about 1.3 ms a prompt): false judges prompts by their terms only",
+    )
     deny: list[str] = Field(
         default_factory=list,
         description="operator's extra words or phrases to refuse; whole words after normalisation, "

@@ -46,6 +46,13 @@ def make_filter(image_score: float | Exception = 0.0, **settings: object) -> Saf
 
 @pytest.fixture(scope="session")
 def safety() -> SafetyFilter:
+    """The terms and rules alone, without the semantic classifier: what each pass's probes test."""
+    return make_filter(prompt={"semantic": False})
+
+
+@pytest.fixture(scope="session")
+def full_gate() -> SafetyFilter:
+    """The prompt gate as configured by default: terms, rules and the semantic classifier."""
     return make_filter()
 
 
