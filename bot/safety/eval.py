@@ -45,6 +45,7 @@ from bot.safety.fresh import (
     PROBE_SET,
     SECOND_HELD_OUT,
     SECOND_LEAD_SET,
+    SEMANTIC_SET,
     SEVENTH_PASS_SET,
     FreshFigures,
     as_json,
@@ -202,6 +203,13 @@ def run(
     for prompt in held_out_figures.wrongly_refused[:show_misses] if show_held_out_misses else ():
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
+    # the set written blind beside the semantic classifier: its misses stay unprinted too
+    semantic_prompts = load_fresh(SEMANTIC_SET)
+    semantic_figures = fresh_figures(refuses, semantic_prompts)
+    title = f"{SEMANTIC_SET} ({len(semantic_prompts)} prompts, written blind beside the semantic classifier)"
+    for line in report(title, semantic_figures):
+        print(line)
+
     # the sets written after a pass was final (issue 15's third, the probe terms, issue 15's
     # fourth, fifth, seventh, eighth and ninth, and the lead's sets written beside the fifth and
     # before the sixth), each scored once
@@ -283,6 +291,7 @@ def run(
         result["image_ms_as_shipped"] = baseline["ms_as_shipped"]
         result["image_ms_same_run"] = baseline["ms_folded"]
         result["image_max_score_change"] = baseline["max_score_change"]
+    result["semantic_set"] = as_json(semantic_figures)
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])

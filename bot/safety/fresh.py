@@ -40,7 +40,10 @@ is taken from the sexual_minors prompts of the sets written after a gate (4 to 1
 let them through), which retired it as the headline: eval_fresh_14.jsonl (677 prompts, the same
 shape as set 13; 3 that also occur in an older file dropped unread) was written from scratch the
 same way by two helpers blind to the gate and every set, committed before it was scored, and
-scored once against the twelfth pass's final gate; it is the headline set now. Each line is one
+scored once against the twelfth pass's final gate; it is the headline set now. eval_fresh_15.jsonl
+(478 prompts: 60 per language, 30 unsafe of four categories and 30 safe, 20 of them tricky) was
+written blind the same way by two other helpers while the semantic classifier (semantic.py) was
+being built, committed before it was scored, and scored once when that classifier was final. Each line is one
 prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
 (plain, tricky, respelled, combination).
 """
@@ -54,9 +57,10 @@ from importlib import resources
 
 FRESH_FILES = tuple(
     f"eval_fresh{n}.jsonl"
-    for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11", "_12", "_13", "_14")
+    for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11", "_12", "_13", "_14", "_15")
 )
 HELD_OUT = FRESH_FILES[13]  # the headline set (no sexual_minors prompts: see MINORS_SETS)
+SEMANTIC_SET = FRESH_FILES[14]  # written blind beside the semantic classifier, scored once when it was final
 SECOND_HELD_OUT = FRESH_FILES[12]  # the headline set until part of its misses was seen (third session)
 FIRST_HELD_OUT = FRESH_FILES[2]  # the headline set until its misses were read for the tenth pass
 MINORS_SETS = FRESH_FILES[3:12]  # sets written after a gate: their sexual_minors prompts stand in
