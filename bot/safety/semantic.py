@@ -17,6 +17,7 @@ data/semantic_head.json: the labels, a (6, 512) weight matrix, six biases and th
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from importlib import resources
@@ -27,8 +28,18 @@ import numpy as np
 from bot.safety.policy import Category
 
 HEAD_FILE = "semantic_head.json"
+# A sentence encoder reads sentences: one or two words carry only their connotation ("a schoolgirl",
+# "dm me"), so shorter prompts are left to the terms and rules. A CJK character counts half a word.
+MIN_WORDS = 3
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 LABELS = ("safe", *(c.value for c in Category))  # the head's output order
 DIMENSIONS = 512
+
+
+def words(text: str) -> float:
+    """Whitespace-separated words, a CJK character counting as half of one."""
+    cjk = len(_CJK.findall(text))
+    return len(_CJK.sub(" ", text).split()) + cjk / 2
 
 
 class Embedder(Protocol):
@@ -118,8 +129,9 @@ class SemanticClassifier:
 
     def judge(self, text: str, refused: frozenset[Category]) -> tuple[Category, float] | None:
         """The most probable refused category, with the probability of all refused ones together,
-        when that reaches the threshold (a category allowed here does not count); else None."""
-        if not refused:
+        when that reaches the threshold (a category allowed here does not count); else None, and
+        None for prompts of fewer than MIN_WORDS words."""
+        if not refused or words(text) < MIN_WORDS:
             return None
         scores = self.scores(text)
         total = sum(scores[c.value] for c in refused)

@@ -57,6 +57,41 @@ def labelled_prompts() -> list[tuple[str, str]]:
     return out
 
 
+NONSENSE = 2000  # safe filler inputs generated for the head (see nonsense_prompts)
+_ALPHABETS = (
+    "abcdefghijklmnopqrstuvwxyz",
+    "абвгдежзийклмнопрстуфхцчшщыэюя",
+    "あいうえおかきくけこさしすせそたちつてとなにぬねの",
+)
+_FILLERS = (
+    "test", "foo", "bar", "baz", "qux", "lorem", "ipsum", "dolor", "sit", "amet", "asdf", "qwerty", "xyz",
+    "hello", "hi", "ok", "please", "again", "me", "you", "it", "one", "two", "123", "42", "?", "!",
+)  # fmt: skip
+
+
+def nonsense_prompts(
+    safe_texts: Sequence[str], count: int = NONSENSE, seed: int = 0
+) -> list[tuple[str, str]]:
+    """Safe inputs that are no scene at all: 1-6 words drawn at random from the safe training prompts,
+    placeholder words and keyboard mash. Without them the head, which saw only descriptions, read
+    "asdf asdf asdf asdf" as hate (0.94) and "lorem ipsum dolor sit amet" as self-harm (0.89)."""
+    rng = np.random.default_rng(seed)
+    words = sorted({w for text in safe_texts for w in text.split()})
+    out = []
+    for n in range(count):
+        size = int(rng.integers(1, 7))
+        if n % 3 == 0:  # safe words in an order that describes nothing
+            tokens = [words[int(i)] for i in rng.integers(0, len(words), size)]
+        elif n % 3 == 1:  # placeholders and chat
+            tokens = [_FILLERS[int(i)] for i in rng.integers(0, len(_FILLERS), size)]
+        else:  # keyboard mash in Latin, Cyrillic or kana letters
+            letters = _ALPHABETS[n % len(_ALPHABETS)]
+            tokens = ["".join(letters[int(i)] for i in rng.integers(0, len(letters), int(rng.integers(2, 9))))
+                      for _ in range(size)]  # fmt: skip
+        out.append((" ".join(tokens), "safe"))
+    return out
+
+
 def fit(x: torch.Tensor, y: torch.Tensor, l2: float = L2) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression by full-batch L-BFGS from zeros: (weight, bias)."""
     weight = torch.zeros(len(LABELS), x.shape[1], requires_grad=True)
@@ -73,8 +108,9 @@ def fit(x: torch.Tensor, y: torch.Tensor, l2: float = L2) -> tuple[np.ndarray, n
     return weight.detach().numpy(), bias.detach().numpy()
 
 
-def cross_validate(x: torch.Tensor, y: torch.Tensor) -> list[tuple[float, float, float]]:
-    """(threshold, recall, false-positive share) on out-of-fold scores, for each of THRESHOLDS."""
+def cross_validate(x: torch.Tensor, y: torch.Tensor, written: int) -> list[tuple[float, float, float]]:
+    """(threshold, recall, false-positive share) on out-of-fold scores, for each of THRESHOLDS; the
+    share counts the first `written` rows only (generated nonsense is too easy to count)."""
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
     unsafe_score = np.zeros(len(y))
     for fold in order.chunk(FOLDS):
@@ -83,9 +119,11 @@ def cross_validate(x: torch.Tensor, y: torch.Tensor) -> list[tuple[float, float,
         weight, bias = fit(x[rest], y[rest])
         head = SemanticHead(weight, bias, 1.0, {})
         unsafe_score[fold.numpy()] = 1.0 - head.probabilities(x[fold].numpy())[:, 0]
-    safe = (y == 0).numpy()
+    unsafe = (y != 0).numpy()
+    safe = ~unsafe
+    safe[written:] = False
     return [
-        (t, float((unsafe_score[~safe] >= t).mean()), float((unsafe_score[safe] >= t).mean()))
+        (t, float((unsafe_score[unsafe] >= t).mean()), float((unsafe_score[safe] >= t).mean()))
         for t in THRESHOLDS
     ]
 
@@ -93,13 +131,15 @@ def cross_validate(x: torch.Tensor, y: torch.Tensor) -> list[tuple[float, float,
 def train(
     prompts: Sequence[tuple[str, str]], embed: Embedder, *, cv_only: bool = False
 ) -> SemanticHead | None:
-    """Embed, cross-validate, choose the threshold, fit on everything; print the figures."""
+    """Add the nonsense prompts, embed, cross-validate, choose the threshold, fit on everything."""
+    written = len(prompts)
+    prompts = [*prompts, *nonsense_prompts([text for text, label in prompts if label == "safe"], NONSENSE)]
     texts = [t for t, _ in prompts]
     x = torch.from_numpy(np.concatenate([embed(texts[i : i + 512]) for i in range(0, len(texts), 512)]))
     if x.shape[1] != DIMENSIONS:
         raise ValueError(f"the embedder gave {x.shape[1]} dimensions, the head takes {DIMENSIONS}")
     y = torch.tensor([LABELS.index(label) for _, label in prompts])
-    figures = cross_validate(x, y)
+    figures = cross_validate(x, y, written)
     for t, recall, fp in figures:
         print(f"threshold {t:.2f}: recall {recall:6.1%}   false positives {fp:5.1%}")
     if cv_only:

@@ -10,7 +10,7 @@ import pytest
 from bot.safety import train_semantic
 from bot.safety.filter import SafetyFilter
 from bot.safety.policy import Category
-from bot.safety.semantic import DIMENSIONS, LABELS, SemanticClassifier, SemanticHead
+from bot.safety.semantic import DIMENSIONS, LABELS, SemanticClassifier, SemanticHead, words
 from bot.safety.settings import SafetySettings
 from tests.bot.safety.conftest import FixedScore, make_filter
 
@@ -108,6 +108,22 @@ def test_an_nsfw_channel_allows_what_it_allows_and_never_minors() -> None:
     assert verdict.category is Category.SEXUAL_MINORS
 
 
+def test_one_or_two_words_are_left_to_the_terms() -> None:
+    gate, embedder = semantic_filter()
+    assert gate.check_prompt("dm " + tag("hate")).allowed  # two words: not embedded at all
+    assert gate.check_prompt("ユダヤ" + tag("hate")).allowed  # three CJK characters and a tag: 2.5 words
+    assert embedder.calls == 0
+    assert gate.check_prompt("please dm me " + tag("hate")).category is Category.HATE
+    assert words("桜の下でお花見") == 3.5 and words("a  red   kite") == 3
+
+
+def test_nonsense_prompts_are_safe_varied_and_the_same_every_time() -> None:
+    made = train_semantic.nonsense_prompts(["a red kite over the hill", "two cats"], count=300)
+    assert made == train_semantic.nonsense_prompts(["a red kite over the hill", "two cats"], count=300)
+    assert len(made) == 300 and {label for _, label in made} == {"safe"}
+    assert len({text for text, _ in made}) > 250 and all(1 <= len(t.split()) <= 6 for t, _ in made)
+
+
 def test_the_operator_can_turn_it_off(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="bot.safety.filter")  # eval tests quieten this logger
     gate = make_filter(prompt={"semantic": False})
@@ -121,16 +137,19 @@ def test_training_chooses_the_lowest_threshold_within_the_false_positive_bound()
     head = train_semantic.train(prompts, KeywordEmbedder())
     assert head is not None and head.threshold == min(train_semantic.THRESHOLDS)
     classifier = SemanticClassifier(head, KeywordEmbedder())
-    assert classifier.judge(tag("hate") + " again", frozenset(Category)) == (
+    assert classifier.judge(tag("hate") + " once again", frozenset(Category)) == (
         Category.HATE,
         pytest.approx(1.0, abs=0.05),
     )
-    assert classifier.judge(tag("safe") + " again", frozenset(Category)) is None
+    assert classifier.judge(tag("safe") + " once again", frozenset(Category)) is None
 
 
-def test_training_refuses_to_package_a_head_no_threshold_keeps_in_bounds() -> None:
+def test_training_refuses_to_package_a_head_no_threshold_keeps_in_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Indistinguishable prompts, nearly all unsafe: every safe one scores above every threshold."""
-    prompts = [("same words", "safe")] * 5 + [("same words", "hate")] * 995
+    monkeypatch.setattr(train_semantic, "NONSENSE", 0)
+    prompts = [(tag("hate") + " same words", "safe")] * 5 + [(tag("hate") + " same words", "hate")] * 995
     with pytest.raises(ValueError, match="no threshold"):
         train_semantic.train(prompts, KeywordEmbedder())
 
@@ -167,4 +186,18 @@ def test_the_packaged_classifier_refuses_scenes_no_term_names(
 
 @pytest.mark.parametrize("prompt", ORDINARY)
 def test_ordinary_prompts_in_every_language_pass_the_full_gate(full_gate: SafetyFilter, prompt: str) -> None:
+    assert full_gate.check_prompt(prompt).allowed
+
+
+# What people and test suites type that is no scene at all (the first two words of the Discord
+# tests' prompts were refused by the first head; the nonsense prompts draw from the same fillers)
+PLACEHOLDERS = [
+    "dm me", "flaky", "poison", "token gone", "asdf asdf asdf asdf", "lorem ipsum dolor sit amet",
+    "foo bar baz qux", "hello bot how are you", "a prompt that fails twice", "surprise me with something",
+    "never gonna give you up", "test test test",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("prompt", PLACEHOLDERS)
+def test_placeholders_and_chat_pass_the_full_gate(full_gate: SafetyFilter, prompt: str) -> None:
     assert full_gate.check_prompt(prompt).allowed
