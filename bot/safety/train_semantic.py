@@ -35,7 +35,7 @@ from bot.safety.semantic import (
 from bot.safety.train_ngrams import training_prompts
 
 EXTRA_FILES = ("train_issue15_l.tsv", "train_issue15_m.tsv", "train_issue15_n.tsv", "train_issue15_o.tsv",
-               "train_issue15_p.tsv", "train_semantic_everyday.tsv")  # fmt: skip
+               "train_issue15_p.tsv", "train_semantic_everyday.tsv", "train_semantic_indirect.tsv")  # fmt: skip
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 FALSE_POSITIVES = 0.02
 L2 = 1e-5  # on the weights; chosen among 1e-3, 1e-4, 1e-5 (and a 256-unit hidden layer, not taken)
