@@ -2,7 +2,8 @@
 
 It learns from the training files only: those of the n-gram model (train_ngrams.TRAINING_FILES
 and data/prompts.tsv's train and dev rows) the thirteenth pass's rule prompts
-(train_issue15_l/_m/_n/_o/_p.tsv) and train_semantic_everyday.tsv (1,600 ordinary prompts, 200 per
+(train_issue15_l/_m/_n/_o/_p.tsv) train_semantic_indirect.tsv (indirect wording in four languages) and
+train_semantic_everyday.tsv (1,600 ordinary prompts, 200 per
 language, written for this head by four helpers who read no file of the project: the other files'
 safe prompts are mostly look-alikes of unsafe ones, and without ordinary ones the head took
 "lei è in cucina" for sexual). No evaluation file (prompts.tsv's test rows, heldout_2.tsv,
@@ -34,8 +35,10 @@ from bot.safety.semantic import (
 )
 from bot.safety.train_ngrams import training_prompts
 
-EXTRA_FILES = ("train_issue15_l.tsv", "train_issue15_m.tsv", "train_issue15_n.tsv", "train_issue15_o.tsv",
-               "train_issue15_p.tsv", "train_semantic_everyday.tsv", "train_semantic_indirect.tsv")  # fmt: skip
+EXTRA_FILES = (
+    "train_issue15_l.tsv", "train_issue15_m.tsv", "train_issue15_n.tsv", "train_issue15_o.tsv",
+    "train_issue15_p.tsv", "train_semantic_everyday.tsv", "train_semantic_indirect.tsv",
+)  # fmt: skip
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 FALSE_POSITIVES = 0.02
 L2 = 1e-5  # on the weights; chosen among 1e-3, 1e-4, 1e-5 (and a 256-unit hidden layer, not taken)
