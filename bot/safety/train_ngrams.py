@@ -61,15 +61,23 @@ def training_prompts() -> list[Labelled]:
         for e in load_examples()
         if e.source == "prompts.tsv" and e.split in ("train", "dev")
     ]
-    data = resources.files("bot.safety").joinpath("data")
     for name in TRAINING_FILES:
-        for number, line in enumerate(data.joinpath(name).read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            category, _, text = line.split("\t")
-            if category not in (*CATEGORIES, "sexual", "safe"):
-                raise ValueError(f"{name} line {number}: unknown category {category!r}")
-            out.append(Labelled(text, category, name))
+        out += [Labelled(text, category, name) for category, text in labelled_lines(name)]
+    return out
+
+
+def labelled_lines(name: str) -> list[tuple[str, str]]:
+    """(category, text) of each line of a training file (category<TAB>language<TAB>text; # comments);
+    an unknown category raises ValueError naming the file and line."""
+    out = []
+    data = resources.files("bot.safety").joinpath("data")
+    for number, line in enumerate(data.joinpath(name).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        category, _, text = line.split("\t")
+        if category not in (*CATEGORIES, "sexual", "safe"):
+            raise ValueError(f"{name} line {number}: unknown category {category!r}")
+        out.append((category, text))
     return out
 
 

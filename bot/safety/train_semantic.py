@@ -1,17 +1,17 @@
 """Retrain the semantic head: `python -m bot.safety.train_semantic` (deterministic, about a minute).
 
 It learns from the training files only: those of the n-gram model (train_ngrams.TRAINING_FILES
-and data/prompts.tsv's train and dev rows) the thirteenth pass's rule prompts
-(train_issue15_l/_m/_n/_o/_p.tsv) train_semantic_indirect.tsv (indirect wording in four languages) and
-train_semantic_everyday.tsv (1,600 ordinary prompts, 200 per
-language, written for this head by four helpers who read no file of the project: the other files'
-safe prompts are mostly look-alikes of unsafe ones, and without ordinary ones the head took
-"lei è in cucina" for sexual). No evaluation file (prompts.tsv's test rows, heldout_2.tsv,
-eval_fresh*.jsonl) is read here.
+and data/prompts.tsv's train and dev rows), the thirteenth pass's rule prompts
+(train_issue15_l/_m/_n/_o/_p.tsv), train_semantic_indirect.tsv (indirect wording and look-alikes in
+four languages) and train_semantic_everyday.tsv (1,588 ordinary prompts in eight languages: the
+other files' safe prompts are mostly look-alikes of unsafe ones, and without ordinary ones the head
+took "lei è in cucina" for sexual), both written for this head by helpers who read no file of the
+project; and NONSENSE generated safe inputs that describe nothing (nonsense_prompts). No
+evaluation file (prompts.tsv's test rows, heldout_2.tsv, eval_fresh*.jsonl) is read here.
 
 The threshold: the prompts are split into five folds, each scored by a head fitted to the other
-four, and the packaged threshold is the lowest of THRESHOLDS at which the share of safe training
-prompts refused is at most FALSE_POSITIVES (their safe prompts are mostly look-alikes written to
+four, and the packaged threshold is the lowest of THRESHOLDS at which the share of written safe
+training prompts refused is at most FALSE_POSITIVES (their safe prompts are mostly look-alikes written to
 be refused by mistake, so this is a strict bound). `--cv` prints those figures and stops.
 """
 
@@ -33,7 +33,7 @@ from bot.safety.semantic import (
     SemanticHead,
     UniversalSentenceEncoder,
 )
-from bot.safety.train_ngrams import training_prompts
+from bot.safety.train_ngrams import labelled_lines, training_prompts
 
 EXTRA_FILES = (
     "train_issue15_l.tsv", "train_issue15_m.tsv", "train_issue15_n.tsv", "train_issue15_o.tsv",
@@ -48,15 +48,8 @@ FOLDS = 5
 def labelled_prompts() -> list[tuple[str, str]]:
     """(text, label) of every training prompt; label is "safe" or a category value."""
     out = [(p.text, p.category) for p in training_prompts()]
-    data = resources.files("bot.safety").joinpath("data")
     for name in EXTRA_FILES:
-        for number, line in enumerate(data.joinpath(name).read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            label, _language, text = line.split("\t")
-            if label not in LABELS:
-                raise ValueError(f"{name} line {number}: unknown category {label!r}")
-            out.append((text, label))
+        out += [(text, category) for category, text in labelled_lines(name)]
     return out
 
 
