@@ -95,6 +95,7 @@ from bot.safety.fresh import (
     minors_prompts,
 )
 from bot.safety.train_ngrams import TRAINING_FILES
+from bot.safety.train_semantic import EXTRA_FILES
 
 
 @pytest.fixture(scope="module")
@@ -196,11 +197,9 @@ def test_the_set_written_beside_the_semantic_classifier_covers_everything_in_new
             "combination",
         }
     data = resources.files("bot.safety").joinpath("data")
-    training = ("train_issue15_l.tsv", "train_issue15_m.tsv", "train_issue15_n.tsv", "train_issue15_o.tsv",
-                "train_issue15_p.tsv", "train_semantic_everyday.tsv")  # fmt: skip
     seen = "\n".join(
         data.joinpath(other).read_text(encoding="utf-8").lower()
-        for other in (*TRAINING_FILES, *training, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:14])
+        for other in (*TRAINING_FILES, *EXTRA_FILES, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:14])
     )
     assert [p.text for p in prompts if p.text.lower() in seen] == []
 
