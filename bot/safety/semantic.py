@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any, Protocol
 
@@ -115,8 +115,10 @@ class SemanticClassifier:
         self.embed = embedder or UniversalSentenceEncoder()
 
     @classmethod
-    def packaged(cls) -> SemanticClassifier:
-        return cls(SemanticHead.packaged())
+    def packaged(cls, threshold: float | None = None) -> SemanticClassifier:
+        """The packaged head, at its own threshold or at `threshold` (config's semantic_threshold)."""
+        head = SemanticHead.packaged()
+        return cls(head if threshold is None else replace(head, threshold=threshold))
 
     @property
     def threshold(self) -> float:

@@ -34,6 +34,15 @@ class PromptGateSettings(BaseModel):
         description="also read each prompt's meaning with the multilingual sentence classifier "
         "(bot/safety/semantic.py; about 1.3 ms a prompt): false judges prompts by their terms only",
     )
+    semantic_threshold: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="probability of the refused categories together at or above which the sentence "
+        "classifier refuses a prompt; null keeps the packaged one (the lowest whose cross-validated false "
+        "positives on the training prompts are at most 2%, train_semantic.py --cv). Lower refuses more "
+        "unsafe prompts and more innocent ones; `dallebot eval safety --config` shows the trade",
+    )
     deny: list[str] = Field(
         default_factory=list,
         description="operator's extra words or phrases to refuse; whole words after normalisation, "

@@ -131,6 +131,31 @@ def test_the_operator_can_turn_it_off(caplog: pytest.LogCaptureFixture) -> None:
     assert make_filter().semantic is not None
 
 
+def test_the_operator_can_move_the_threshold() -> None:
+    packaged = SemanticHead.packaged().threshold
+    assert make_filter().semantic.threshold == packaged  # type: ignore[union-attr]
+    stricter = make_filter(prompt={"semantic_threshold": 0.55})
+    assert stricter.semantic is not None and stricter.semantic.threshold == 0.55
+    for wrong in (0.0, 1.0, 1.5, "high"):
+        with pytest.raises(ValueError, match="semantic_threshold"):
+            SafetySettings.model_validate({"prompt": {"semantic_threshold": wrong}})
+    # a prompt the head reads as 0.6 hate passes at 0.8 and is refused at 0.55
+    leaning = lambda texts: np.tile(_mix(("safe", 0.4), ("hate", 0.6)), (len(texts), 1))  # noqa: E731
+    prompt, every = "three words here", frozenset(Category)
+    assert SemanticClassifier(one_hot_head(0.8), leaning).judge(prompt, every) is None
+    judged = SemanticClassifier(one_hot_head(0.55), leaning).judge(prompt, every)
+    assert judged == (Category.HATE, pytest.approx(0.6, abs=1e-3))
+
+
+def _mix(*parts: tuple[str, float]) -> np.ndarray:
+    """An embedding one_hot_head reads as these label probabilities (logit = 20 x; others at -20)."""
+    out = np.zeros(DIMENSIONS, dtype=np.float32)
+    out[: len(LABELS)] = -1.0
+    for label, p in parts:
+        out[LABELS.index(label)] = np.log(p) / 20.0
+    return out
+
+
 def test_training_chooses_the_lowest_threshold_within_the_false_positive_bound() -> None:
     """Separable toy prompts: every threshold keeps false positives at 0, so the lowest is chosen."""
     prompts = [(f"{tag(label)} {n}", label) for label in LABELS for n in range(30)]
