@@ -5,9 +5,12 @@ and data/prompts.tsv's train and dev rows), the thirteenth pass's rule prompts
 (train_issue15_l/_m/_n/_o/_p.tsv), train_semantic_indirect.tsv (indirect wording and look-alikes in
 four languages) and train_semantic_everyday.tsv (1,588 ordinary prompts in eight languages: the
 other files' safe prompts are mostly look-alikes of unsafe ones, and without ordinary ones the head
-took "lei è in cucina" for sexual), both written for this head by helpers who read no file of the
-project; and NONSENSE generated safe inputs that describe nothing (nonsense_prompts). No
-evaluation file (prompts.tsv's test rows, heldout_2.tsv, eval_fresh*.jsonl) is read here.
+took "lei è in cucina" for sexual), the en/es and ru/ja indirect wording, hate prompts and their
+look-alikes (train_semantic_hate.tsv), innocent prompts near sensitive topics (train_semantic_nearby.tsv)
+and indirect unsafe prompts in de/it/ja (train_semantic_unsafe_de_it_ja.tsv), all written for this head
+by helpers who read no file of the project; and NONSENSE generated safe inputs that describe nothing
+(nonsense_prompts). No evaluation file (prompts.tsv's test rows, heldout_2.tsv, eval_fresh*.jsonl)
+is read here.
 
 The threshold: the prompts are split into five folds, each scored by a head fitted to the other
 four, and the packaged threshold is the lowest of THRESHOLDS at which the share of written safe
@@ -38,6 +41,8 @@ from bot.safety.train_ngrams import labelled_lines, training_prompts
 EXTRA_FILES = (
     "train_issue15_l.tsv", "train_issue15_m.tsv", "train_issue15_n.tsv", "train_issue15_o.tsv",
     "train_issue15_p.tsv", "train_semantic_everyday.tsv", "train_semantic_indirect.tsv",
+    "train_semantic_indirect_en_es.tsv", "train_semantic_indirect_ru_ja.tsv", "train_semantic_hate.tsv",
+    "train_semantic_nearby.tsv", "train_semantic_unsafe_de_it_ja.tsv",
 )  # fmt: skip
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 FALSE_POSITIVES = 0.02
