@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
+    AFTER_SEMANTIC_SET,
     AFTER_THE_GATE,
     EIGHTH_PASS_SET,
     FIRST_HELD_OUT,
@@ -204,11 +205,15 @@ def run(
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
     # the set written blind beside the semantic classifier: its misses stay unprinted too
-    semantic_prompts = load_fresh(SEMANTIC_SET)
-    semantic_figures = fresh_figures(refuses, semantic_prompts)
-    title = f"{SEMANTIC_SET} ({len(semantic_prompts)} prompts, written blind beside the semantic classifier)"
-    for line in report(title, semantic_figures):
-        print(line)
+    later: dict[str, FreshFigures] = {}
+    for name, how in (
+        (SEMANTIC_SET, "written blind beside the semantic classifier"),
+        (AFTER_SEMANTIC_SET, "written blind after the retrained semantic head was final"),
+    ):
+        later_prompts = load_fresh(name)
+        later[name] = fresh_figures(refuses, later_prompts)
+        for line in report(f"{name} ({len(later_prompts)} prompts, {how})", later[name]):
+            print(line)
 
     # the sets written after a pass was final (issue 15's third, the probe terms, issue 15's
     # fourth, fifth, seventh, eighth and ninth, and the lead's sets written beside the fifth and
@@ -291,7 +296,8 @@ def run(
         result["image_ms_as_shipped"] = baseline["ms_as_shipped"]
         result["image_ms_same_run"] = baseline["ms_folded"]
         result["image_max_score_change"] = baseline["max_score_change"]
-    result["semantic_set"] = as_json(semantic_figures)
+    result["semantic_set"] = as_json(later[SEMANTIC_SET])
+    result["after_semantic_set"] = as_json(later[AFTER_SEMANTIC_SET])
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])

@@ -43,7 +43,10 @@ same way by two helpers blind to the gate and every set, committed before it was
 scored once against the twelfth pass's final gate; it is the headline set now. eval_fresh_15.jsonl
 (478 prompts: 60 per language, 30 unsafe of four categories and 30 safe, 20 of them tricky) was
 written blind the same way by two other helpers while the semantic classifier (semantic.py) was
-being built, committed before it was scored, and scored once when that classifier was final. Each line is one
+being built, committed before it was scored, and scored once when that classifier was final.
+eval_fresh_16.jsonl (489 prompts: about 62 per language, 32 unsafe of four categories and 30 safe, 20
+of them tricky) was written blind by two more helpers after the retrained semantic head was final
+(a later session, 2026-12-04), committed before it was scored, and scored once. Each line is one
 prompt: text, label (safe/unsafe), category (a policy category, or "safe"), language, kind
 (plain, tricky, respelled, combination).
 """
@@ -57,10 +60,11 @@ from importlib import resources
 
 FRESH_FILES = tuple(
     f"eval_fresh{n}.jsonl"
-    for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11", "_12", "_13", "_14", "_15")
+    for n in ("", *(f"_{i}" for i in range(2, 17)))
 )
 HELD_OUT = FRESH_FILES[13]  # the headline set (no sexual_minors prompts: see MINORS_SETS)
 SEMANTIC_SET = FRESH_FILES[14]  # written blind beside the semantic classifier, scored once when it was final
+AFTER_SEMANTIC_SET = FRESH_FILES[15]  # written blind after the retrained semantic head was final
 SECOND_HELD_OUT = FRESH_FILES[12]  # the headline set until part of its misses was seen (third session)
 FIRST_HELD_OUT = FRESH_FILES[2]  # the headline set until its misses were read for the tenth pass
 MINORS_SETS = FRESH_FILES[3:12]  # sets written after a gate: their sexual_minors prompts stand in
