@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import torch
@@ -37,6 +38,7 @@ from generation.decoder import ImageDecoder
 from generation.encoder import TextEncoder
 from generation.loading import resolve_device
 from generation.pipeline import Pipeline
+from generation.runner import Compile
 from generation.tokenizer import Tokenizer
 from generation.vqgan import VQGANDecoder
 from generation.weights import has_fbgemm
@@ -132,9 +134,11 @@ def run_config(
     repeats: int,
     cond_scale: float,
     threads: int | str | None,
+    compile: Compile = "off",
 ) -> dict[str, Any]:
     """Build one pipeline, time each batch size (median of repeats) -> {"step_bytes", "runs"}.
-    threads: a count, "auto" (chosen while decoding, as the bot does) or None (torch's default)."""
+    threads: a count, "auto" (chosen while decoding, as the bot does) or None (torch's default);
+    compile: generation.compile (off, parts, step; compiled during the untimed warm-up)."""
     dev = resolve_device(device)
     if dev.type == "cuda":  # in one process: each configuration's own peak, not the run's so far
         torch.cuda.reset_peak_memory_stats(dev)
@@ -142,6 +146,7 @@ def run_config(
     pipe = build(size, dev, dtype)
     if threads is not None:
         pipe.use_cpu_threads(None if threads == "auto" else int(threads))
+    pipe.options = replace(pipe.options, compile=compile)
     warm_up(pipe)
     built = time.perf_counter() - start
     runs = []
@@ -170,6 +175,7 @@ def run_config(
         "dtype": dtype,
         "threads_asked": threads,
         "thread_switches": pipe.thread_switches(),
+        "step_modes": pipe.step_modes(),
         "weights": pipe.precision.weights,
         "step_bytes": pipe.decoder.step_bytes(),
         "build_seconds": round(built, 1),
@@ -304,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         help="start this many CPU-bound processes for the runs (a shared machine: the bot's web "
         "server under load, another worker)",
     )  # fmt: skip
+    parser.add_argument(
+        "--compile", choices=["off", "parts", "step"], default="off",
+        help="generation.compile for the measured runs (the fp32 baseline stays eager, as min-dalle)",
+    )  # fmt: skip
     parser.add_argument("--cond-scale", type=float, default=10.0, help="1 = guidance off")
     parser.add_argument("--in-process", action="store_true", help="no child processes (peak RSS cumulative)")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # one configuration, in a child process
@@ -328,9 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     with _busy_processes(args.busy):
         for dtype, threads in configs:
             repeats = args.fp32_repeats if dtype == "fp32" else args.repeats
+            compiled = "off" if dtype == "fp32" else args.compile
             results[dtype, threads] = call(
-                run_config, args.size, str(device), dtype, args.images, repeats, args.cond_scale, threads
-            )
+                run_config, args.size, str(device), dtype, args.images, repeats, args.cond_scale, threads,
+                compiled,
+            )  # fmt: skip
     after = bandwidth_gbs(device)  # the load may have changed: the higher figure is the stricter floor
     print(f"memory read bandwidth after the runs {after:.1f} GB/s", flush=True)
     bandwidth = max(bandwidth, after)
@@ -352,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
                     "threads_at_end": res["threads"],
                     "thread_switches": res["thread_switches"],
                     "weights": res["weights"],
+                    "compile": args.compile,
+                    "step_modes": res["step_modes"],
                     "images": n,
                     "s_per_image": round(sec / n, 3),
                     "seconds": sec,
@@ -366,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
             print(
-                f"{dtype} ({res['weights']} weights), threads {threads or 'default'}, {n} image(s): "
+                f"{dtype} ({res['weights']} weights, step {'/'.join(res['step_modes'])}), "
+                f"threads {threads or 'default'}, {n} image(s): "
                 f"{sec:.2f} s, {sec / n:.3f} s/image "
                 f"(tokens {run['tokens_seconds']:.2f} s); "
                 f"weights read per step {res['step_bytes'] / 1e9:.3f} GB "

@@ -179,6 +179,10 @@ class Pipeline:
         tuners = [runner.tuner for _, runner in self._states.values() if runner.tuner is not None]
         return sum(t.switches for t in tuners) if tuners else None
 
+    def step_modes(self) -> list[str]:
+        """How each kept decode state's step runs ("eager", "compiled-step", "+graph" on CUDA)."""
+        return sorted({runner.mode for _, runner in self._states.values()})
+
     def thread_tuner(self) -> ThreadTuner | None:
         """A new tuner for one decode state's runner (None: threads fixed, or not on a CPU)."""
         return ThreadTuner(self._thread_candidates) if self._thread_candidates else None

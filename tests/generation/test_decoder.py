@@ -229,3 +229,23 @@ def test_compiled_step_traces_whole_and_matches(granularity: str) -> None:
     got = pipe.generate_tokens(PROMPTS, top_k=4, seed=5)
     assert pipe.runner(3, 4)[1].mode == f"compiled-{granularity}"
     assert torch.equal(got, expected)
+
+
+def test_a_cpu_compile_goes_through_inductor_with_frozen_autotuned_weights(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The real CPU route (Inductor, C++ codegen: CI has a compiler): int8 compiles whole, frozen and
+    autotuned; its sampling still depends on the seed alone. FBGEMM's fp16 product cannot be traced,
+    so bf16 on an x86 CPU falls back to the eager step and says so."""
+    pipe = pipeline("int8", options=RunnerOptions(compile="step"))
+    first = pipe.generate_tokens(PROMPTS, top_k=4, seed=2)
+    assert pipe.step_modes() == ["compiled-step"]
+    assert torch.equal(pipe.generate_tokens(PROMPTS, top_k=4, seed=2), first)
+    assert first.shape == (len(PROMPTS), pipe.config.bart.image_tokens)
+    assert int(first.min()) >= 0 and int(first.max()) < pipe.config.bart.image_vocab_size
+    half = pipeline("bf16", options=RunnerOptions(compile="step"))
+    assert half.precision.weights == ("fp16-fbgemm" if has_fbgemm() else "bf16")
+    with caplog.at_level(logging.WARNING):
+        half.generate_tokens(PROMPTS, top_k=4, seed=2)
+    if half.precision.weights == "fp16-fbgemm":
+        assert half.step_modes() == ["eager"] and "torch.compile unavailable" in caplog.text
