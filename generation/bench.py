@@ -114,15 +114,16 @@ def peak_memory_gb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
-def warm_up(pipe: Pipeline) -> None:
-    """A few decode steps and one VQGAN pass, so one-time setup is not timed."""
+def warm_up(pipe: Pipeline, images: int = 1) -> None:
+    """A few decode steps of `images` images and one VQGAN pass, so one-time setup (and compiling,
+    once per batch size) is not timed."""
 
     def stop(step: int, _tokens: torch.Tensor) -> None:
         if step >= 4:
             raise _Stop
 
     with contextlib.suppress(_Stop):
-        pipe.generate_tokens(["warm up"], seed=0, on_step=stop)
+        pipe.generate_tokens(["warm up"], images_per_prompt=images, seed=0, on_step=stop)
     pipe.decode_pixels(torch.zeros(1, pipe.config.bart.image_tokens, dtype=torch.long))
 
 
@@ -147,7 +148,8 @@ def run_config(
     if threads is not None:
         pipe.use_cpu_threads(None if threads == "auto" else int(threads))
     pipe.options = replace(pipe.options, compile=compile)
-    warm_up(pipe)
+    for n in images if compile != "off" else images[:1]:
+        warm_up(pipe, n)
     built = time.perf_counter() - start
     runs = []
     for n in images:
