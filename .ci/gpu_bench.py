@@ -169,8 +169,7 @@ def variants(device: torch.device, modes: list[str], cases: list[str]) -> dict[s
         size, images = case.split(":")
         prompts = ["a cat"] * int(images)
         for mode in modes:
-            pipe = bench.build(size, device, "bf16")
-            pipe.options = RunnerOptions(compile=mode)  # type: ignore[arg-type]
+            pipe = bench.build(size, device, "bf16", mode)  # type: ignore[arg-type]
             start = time.perf_counter()
             tokens = pipe.generate_tokens(prompts, seed=0)
             sync(device)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.adapters.base import Adapter, MissingSecret
@@ -113,15 +113,16 @@ def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
     def load() -> ImagePipeline:
         from generation import ModelLoadError, load_pipeline
         from generation.loading import DEFAULT_MODEL_DIR
+        from generation.runner import RunnerOptions
 
         try:
             pipeline = load_pipeline(
                 generation.model,
                 device=None if generation.device == "auto" else generation.device,
                 dtype=None if generation.dtype == "auto" else generation.dtype,
+                options=RunnerOptions(compile=generation.compile),
             )
             pipeline.use_cpu_threads(generation.cpu_threads)  # process-wide: this process owns its generation
-            pipeline.options = replace(pipeline.options, compile=generation.compile)
             return pipeline
         except (ModelLoadError, FileNotFoundError) as error:
             where = generation.model or f"the embedded model ({DEFAULT_MODEL_DIR})"

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any, TypeVar
 
 import torch
@@ -38,7 +37,7 @@ from generation.decoder import ImageDecoder
 from generation.encoder import TextEncoder
 from generation.loading import resolve_device
 from generation.pipeline import Pipeline
-from generation.runner import Compile
+from generation.runner import Compile, RunnerOptions
 from generation.tokenizer import Tokenizer
 from generation.vqgan import VQGANDecoder
 from generation.weights import has_fbgemm
@@ -73,8 +72,9 @@ def tiny_tokenizer(max_tokens: int) -> Tokenizer:
     return Tokenizer(vocab, [("Ġ", "a")], max_tokens=max_tokens)
 
 
-def build(size: str, device: torch.device, dtype: str) -> Pipeline:
-    """A pipeline of `size` with seeded random weights (built in bf16, or fp32 for fp32)."""
+def build(size: str, device: torch.device, dtype: str, compile: Compile = "off") -> Pipeline:
+    """A pipeline of `size` with seeded random weights (built in bf16, or fp32 for fp32), its step
+    compiled as generation.compile asks (on a CPU that also decides the weight format)."""
     bart = {"mini": MINI, "mega": MEGA}[size]
     with torch.device("meta"):
         meta_encoder, meta_decoder = TextEncoder(bart), ImageDecoder(bart)
@@ -85,8 +85,9 @@ def build(size: str, device: torch.device, dtype: str) -> Pipeline:
     vqgan = random_module(meta_vqgan, device, made, 2)
     config = ModelConfig(bart=bart, name=size)
     return Pipeline(
-        tiny_tokenizer(bart.text_tokens), encoder, decoder, vqgan, config=config, device=device, dtype=dtype
-    )
+        tiny_tokenizer(bart.text_tokens), encoder, decoder, vqgan, config=config, device=device, dtype=dtype,
+        options=RunnerOptions(compile=compile),
+    )  # fmt: skip
 
 
 def bandwidth_gbs(device: torch.device, gib: float = 0.5, repeats: int = 5) -> float:
@@ -144,10 +145,9 @@ def run_config(
     if dev.type == "cuda":  # in one process: each configuration's own peak, not the run's so far
         torch.cuda.reset_peak_memory_stats(dev)
     start = time.perf_counter()
-    pipe = build(size, dev, dtype)
+    pipe = build(size, dev, dtype, compile)
     if threads is not None:
         pipe.use_cpu_threads(None if threads == "auto" else int(threads))
-    pipe.options = replace(pipe.options, compile=compile)
     for n in images if compile != "off" else images[:1]:
         warm_up(pipe, n)
     built = time.perf_counter() - start

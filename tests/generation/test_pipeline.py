@@ -213,3 +213,23 @@ def test_int8_dynamic_is_a_cpu_precision_and_says_so_elsewhere():
     if has_fbgemm():
         p = resolve_precision("int8-dynamic", torch.device("cpu"), 1024)
         assert (p.name, p.weights, p.compute) == ("int8-dynamic", "int8-dynamic", torch.float32)
+
+
+def test_a_compiled_cpu_step_keeps_bf16_matrices_dense_where_the_cpu_has_bf16(monkeypatch):
+    """FBGEMM's packed fp16 product cannot be traced by torch.compile: with a compiled step on a CPU
+    with native bf16 the matrices stay bf16 (Inductor picks the GEMM); int8 and fp32 keep theirs."""
+    from generation import pipeline as pipeline_module
+    from generation.pipeline import resolve_precision
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(pipeline_module, "has_native_bf16", lambda: True)
+    p = resolve_precision("bf16", cpu, 1024, compiled=True)
+    assert (p.weights, p.compute, p.vqgan) == ("bf16", torch.bfloat16, torch.bfloat16)
+    assert resolve_precision(None, cpu, 1024, compiled=True).weights == "bf16"
+    assert resolve_precision("int8", cpu, 1024, compiled=True).weights == "int8"
+    assert resolve_precision("fp32", cpu, 1024, compiled=True).weights == "fp32"
+    assert resolve_precision(None, cpu, 256, compiled=True).weights == "fp32"  # the embedded model
+    if has_fbgemm():
+        assert resolve_precision("bf16", cpu, 1024).weights == "fp16-fbgemm"
+    monkeypatch.setattr(pipeline_module, "has_native_bf16", lambda: False)  # AVX2 only: no bf16 GEMM
+    assert resolve_precision("bf16", cpu, 1024, compiled=True).weights != "bf16"
