@@ -21,12 +21,11 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import torch
@@ -36,6 +35,7 @@ from generation.config import MEGA, MINI, PRECISIONS, ModelConfig, VQGANConfig
 from generation.decoder import ImageDecoder
 from generation.encoder import TextEncoder
 from generation.loading import resolve_device
+from generation.machine import bandwidth_gbs, busy_processes, peak_memory_gb, sync
 from generation.pipeline import Pipeline
 from generation.runner import Compile, RunnerOptions
 from generation.tokenizer import Tokenizer
@@ -90,31 +90,6 @@ def build(size: str, device: torch.device, dtype: str, compile: Compile = "off")
     )  # fmt: skip
 
 
-def bandwidth_gbs(device: torch.device, gib: float = 0.5, repeats: int = 5) -> float:
-    """Memory read bandwidth (GB/s): best of `repeats` sums over `gib` GiB (far past every cache)."""
-    data = torch.ones(int(gib * 2**30) // 4, device=device)
-    best = float("inf")
-    for _ in range(repeats):
-        _sync(device)
-        start = time.perf_counter()
-        data.sum()
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
-    return data.numel() * 4 / best / 1e9
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def peak_memory_gb(device: torch.device) -> float:
-    """CUDA: most memory allocated since run_config began; CPU: this process's peak resident set."""
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**30
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
-
-
 def warm_up(pipe: Pipeline, images: int = 1) -> None:
     """A few decode steps of `images` images and one VQGAN pass, so one-time setup (and compiling,
     once per batch size) is not timed."""
@@ -155,12 +130,12 @@ def run_config(
     for n in images:
         times, tokens_s = [], []
         for r in range(repeats):
-            _sync(dev)
+            sync(dev)
             t0 = time.perf_counter()
             tokens = pipe.generate_tokens(
                 [PROMPTS[r % len(PROMPTS)]], images_per_prompt=n, seed=r, cond_scale=cond_scale
             )
-            _sync(dev)
+            sync(dev)
             t1 = time.perf_counter()
             pipe.decode_pixels(tokens).cpu()
             times.append(time.perf_counter() - t0)
@@ -271,21 +246,6 @@ def _threads_arg(text: str) -> int | str:
     return value
 
 
-@contextlib.contextmanager
-def _busy_processes(n: int) -> Iterator[None]:
-    """n CPU-bound child processes (`while True: pass`) for the duration, then killed."""
-    children = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"])  # fixed argv
-        for _ in range(n)
-    ]
-    try:
-        yield
-    finally:
-        for child in children:
-            child.kill()
-            child.wait()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generation.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["mini", "mega"], default="mini")
@@ -337,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_fp32:
         configs.append(("fp32", args.threads[0]))
     results = {}
-    with _busy_processes(args.busy):
+    with busy_processes(args.busy):
         for dtype, threads in configs:
             repeats = args.fp32_repeats if dtype == "fp32" else args.repeats
             compiled = "off" if dtype == "fp32" else args.compile

@@ -14,7 +14,7 @@ HEAD_DIM = 64  # both published models use 64-wide heads: heads = d_model / 64
 
 
 # The engine's precision names (`--dtype`, `generation.Pipeline(dtype=...)`); what each means on a
-# device is `generation.pipeline.resolve_precision`'s. Here so the CLI can list them without torch.
+# device is `generation.precision.resolve_precision`'s. Here so the CLI can list them without torch.
 PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-dynamic")
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -22,72 +21,21 @@ from generation import sampler
 from generation.config import ModelConfig
 from generation.decoder import DecodeState, ImageDecoder
 from generation.encoder import TextEncoder
-from generation.loading import Components, load_components, resolve_device, resolve_dtype, save_components
+from generation.loading import Components, load_components, resolve_device, save_components
+from generation.precision import SMALL_MODEL_WIDTH, Precision, resolve_precision
 from generation.runner import RunnerOptions, StepRunner
 from generation.sampler import draw_uniforms, expand_seeds
 from generation.threads import ThreadTuner, available_cores, thread_candidates
 from generation.tokenizer import Encoding, Tokenizer
 from generation.understanding import model_prompt_rewriter
 from generation.vqgan import VQGANDecoder
-from generation.weights import DENSE, has_fbgemm, has_native_bf16, int8_activation_dtype
+from generation.weights import DENSE
 
 log = logging.getLogger(__name__)
 
 OnStep = Callable[[int, torch.Tensor], None]  # (steps done, tokens so far (N, steps done))
 
-SMALL_MODEL_WIDTH = 512  # d_model below this: fp32 and one thread on CPU by default (the embedded model)
 CAPACITIES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # CUDA batch buckets: one graph each
-
-
-@dataclass(frozen=True)
-class Precision:
-    """What a precision name means on a device: activations, the decoder's weight format, VQGAN dtype."""
-
-    name: str  # fp32 | bf16 | fp16 | int8 | int8-dynamic
-    compute: torch.dtype  # activations, norms, embeddings, KV cache, the encoder
-    weights: str  # the decoder's matrices (generation.weights format)
-    vqgan: torch.dtype
-    encoder: torch.dtype | None = None  # None: `compute`; its output is used in `compute`
-
-
-def resolve_precision(
-    dtype: str | torch.dtype | None, device: torch.device, d_model: int, *, compiled: bool = False
-) -> Precision:
-    """None -> bf16 (fp16 on CUDA cards without bf16), fp32 for a small model on a CPU.
-
-    On a CPU, half precision and int8 keep activations, norms and the KV cache in fp32 and make
-    only the decoder's matrices, read every step, smaller: fp16 through FBGEMM's fp16 GEMM (x86
-    builds; a CPU with native bf16 and no FBGEMM runs bf16 throughout), or int8. Measured on an
-    AVX512-BF16 EPYC (2 threads, Mini, 1 image): 21.8 ms a step against 40.3 ms with bf16
-    activations and PyTorch's bf16 matmul, whose attention over the cache alone took 0.63 ms a
-    layer at 256 keys (fp32: 0.09 ms). The VQGAN and the encoder (64 rows: compute-bound) run in
-    bf16 where the CPU has native bf16 (VQGAN 0.70 s against 1.68 s an image), else fp32."""
-    if dtype is None and device.type == "cpu" and d_model < SMALL_MODEL_WIDTH:
-        dtype = torch.float32
-    named = dtype.lower() if isinstance(dtype, str) else None
-    quantised = named if named in ("int8", "int8-dynamic") else None
-    if quantised == "int8-dynamic" and (device.type != "cpu" or not has_fbgemm()):
-        raise ValueError("int8-dynamic runs on a CPU with FBGEMM (x86); elsewhere use int8 or bf16")
-    if quantised:
-        name, half = quantised, int8_activation_dtype(device)
-    else:
-        half = resolve_dtype(dtype, device)
-        name = {v: k for k, v in DENSE.items()}[half]
-    if name == "fp32":
-        return Precision("fp32", torch.float32, "fp32", torch.float32)
-    native = has_native_bf16()
-    if device.type == "cpu" and compiled and native and not quantised:
-        # A compiled step (generation.compile) on a CPU with native bf16: the matrices stay dense bf16
-        # and Inductor, weights frozen, picks its GEMMs by measurement (AMX or AVX512-BF16 micro-
-        # kernels); FBGEMM's fp16 product cannot be traced. Mini, 2-core AMX Xeon, 2026-12-04: 1 image
-        # 4.8-5.1 s of tokens against fp16-fbgemm's 6.8-7.4 s eager; a 3×3 grid 10.8 s against 25 s.
-        return Precision("bf16", torch.bfloat16, "bf16", torch.bfloat16)
-    if device.type == "cpu" and (has_fbgemm() or not native):
-        weights = name if quantised else "fp16-fbgemm" if has_fbgemm() else "fp32"
-        half = torch.bfloat16 if native else torch.float32
-        return Precision(name, torch.float32, weights, half, encoder=half)
-    weights = "int8" if name == "int8" else name
-    return Precision(name, half, weights, torch.float16 if device.type == "cuda" else half)
 
 
 def _prepared(decoder: ImageDecoder, precision: Precision, dtype: torch.dtype) -> ImageDecoder:

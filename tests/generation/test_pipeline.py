@@ -206,7 +206,7 @@ def test_a_preview_decodes_only_the_rows_done_and_greys_the_rest(pipe):
 
 
 def test_int8_dynamic_is_a_cpu_precision_and_says_so_elsewhere():
-    from generation.pipeline import resolve_precision
+    from generation.precision import resolve_precision
 
     with pytest.raises(ValueError, match="int8-dynamic runs on a CPU with FBGEMM"):
         resolve_precision("int8-dynamic", torch.device("cuda"), 1024)
@@ -218,11 +218,11 @@ def test_int8_dynamic_is_a_cpu_precision_and_says_so_elsewhere():
 def test_a_compiled_cpu_step_keeps_bf16_matrices_dense_where_the_cpu_has_bf16(monkeypatch):
     """FBGEMM's packed fp16 product cannot be traced by torch.compile: with a compiled step on a CPU
     with native bf16 the matrices stay bf16 (Inductor picks the GEMM); int8 and fp32 keep theirs."""
-    from generation import pipeline as pipeline_module
-    from generation.pipeline import resolve_precision
+    from generation import precision as precision_module
+    from generation.precision import resolve_precision
 
     cpu = torch.device("cpu")
-    monkeypatch.setattr(pipeline_module, "has_native_bf16", lambda: True)
+    monkeypatch.setattr(precision_module, "has_native_bf16", lambda: True)
     p = resolve_precision("bf16", cpu, 1024, compiled=True)
     assert (p.weights, p.compute, p.vqgan) == ("bf16", torch.bfloat16, torch.bfloat16)
     assert resolve_precision(None, cpu, 1024, compiled=True).weights == "bf16"
@@ -231,5 +231,5 @@ def test_a_compiled_cpu_step_keeps_bf16_matrices_dense_where_the_cpu_has_bf16(mo
     assert resolve_precision(None, cpu, 256, compiled=True).weights == "fp32"  # the embedded model
     if has_fbgemm():
         assert resolve_precision("bf16", cpu, 1024).weights == "fp16-fbgemm"
-    monkeypatch.setattr(pipeline_module, "has_native_bf16", lambda: False)  # AVX2 only: no bf16 GEMM
+    monkeypatch.setattr(precision_module, "has_native_bf16", lambda: False)  # AVX2 only: no bf16 GEMM
     assert resolve_precision("bf16", cpu, 1024, compiled=True).weights != "bf16"
