@@ -58,7 +58,7 @@ def resolve_precision(
         # A compiled step (generation.compile) on a CPU with native bf16: the matrices stay dense bf16
         # and Inductor, weights frozen, picks its GEMMs by measurement (AMX or AVX512-BF16 micro-
         # kernels); FBGEMM's fp16 product cannot be traced. Mini, 2-core AMX Xeon, 2026-12-04: 1 image
-        # 4.8-5.1 s of tokens against fp16-fbgemm's 6.8-7.4 s eager; a 3×3 grid 10.8 s against 25 s.
+        # 4.8-5.1 s of tokens against fp16-fbgemm's 6.8-7.4 s eager; a 3×3 grid 10.6 s against 21.0 s.
         return Precision("bf16", torch.bfloat16, "bf16", torch.bfloat16)
     if device.type == "cpu" and (has_fbgemm() or not native):
         weights = name if quantised else "fp16-fbgemm" if has_fbgemm() else "fp32"
