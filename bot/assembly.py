@@ -5,6 +5,7 @@ environment: the adapter plan, the pipeline loader, the worker, the store. Nothi
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ from storage import StorageError
 if TYPE_CHECKING:
     from bot.safety.filter import SafetyFilter
     from storage import Store
+
+log = logging.getLogger(__name__)
 
 ADAPTER_PACKAGES = {
     Platform.WEB: "bot.adapters.web",
@@ -123,6 +126,9 @@ def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
                 options=RunnerOptions(compile=generation.compile),
             )
             pipeline.use_cpu_threads(generation.cpu_threads)  # process-wide: this process owns its generation
+            if generation.compile != "off":  # compile now, not while the first request waits
+                log.info("compiling the decode step (generation.compile: %s)", generation.compile)
+                pipeline.warm_up()
             return pipeline
         except (ModelLoadError, FileNotFoundError) as error:
             where = generation.model or f"the embedded model ({DEFAULT_MODEL_DIR})"

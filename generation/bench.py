@@ -18,7 +18,6 @@ The last line is one JSON object: {"size", "device", "bandwidth_gbs", "runs": [{
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
@@ -43,10 +42,6 @@ from generation.vqgan import VQGANDecoder
 from generation.weights import has_fbgemm
 
 PROMPTS = ["an armchair in the shape of an avocado", "a cat wearing sunglasses", "sunset over the sea"]
-
-
-class _Stop(Exception):
-    pass
 
 
 M = TypeVar("M", bound=nn.Module)
@@ -90,19 +85,6 @@ def build(size: str, device: torch.device, dtype: str, compile: Compile = "off")
     )  # fmt: skip
 
 
-def warm_up(pipe: Pipeline, images: int = 1) -> None:
-    """A few decode steps of `images` images and one VQGAN pass, so one-time setup (and compiling,
-    once per batch size) is not timed."""
-
-    def stop(step: int, _tokens: torch.Tensor) -> None:
-        if step >= 4:
-            raise _Stop
-
-    with contextlib.suppress(_Stop):
-        pipe.generate_tokens(["warm up"], images_per_prompt=images, seed=0, on_step=stop)
-    pipe.decode_pixels(torch.zeros(1, pipe.config.bart.image_tokens, dtype=torch.long))
-
-
 def run_config(
     size: str,
     device: str,
@@ -124,7 +106,7 @@ def run_config(
     if threads is not None:
         pipe.use_cpu_threads(None if threads == "auto" else int(threads))
     for n in images if compile != "off" else images[:1]:
-        warm_up(pipe, n)
+        pipe.warm_up(n)
     built = time.perf_counter() - start
     runs = []
     for n in images:

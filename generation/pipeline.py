@@ -9,6 +9,7 @@ CUDA graph where CUDA is: `generation.runner`) in the weight format the precisio
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -52,6 +53,10 @@ def _prepared(decoder: ImageDecoder, precision: Precision, dtype: torch.dtype) -
                 setattr(module, name, torch.nn.Parameter(p.detach().to(dtype), requires_grad=False))
     decoder.prepare(precision.weights)
     return decoder.eval()
+
+
+class _WarmedUp(Exception):
+    """Ends a warm-up's decoding after its first steps."""
 
 
 def bucket(n: int, device: torch.device) -> int:
@@ -216,6 +221,19 @@ class Pipeline:
         log.info("decode state: capacity %d, %d candidates, %s", capacity, key[1], entry[1].mode)
         self._states[key] = entry
         return entry
+
+    def warm_up(self, images: int = 1) -> None:
+        """Decode a few steps of `images` images with the default sampling, and one VQGAN pass: the
+        one-time work of that batch size (allocating, compiling: ~30 s on a CPU, 13-39 s on CUDA) is
+        done before a request waits on it."""
+
+        def stop(step: int, _tokens: torch.Tensor) -> None:
+            if step >= 4:
+                raise _WarmedUp
+
+        with contextlib.suppress(_WarmedUp):
+            self.generate_tokens(["warm up"], images_per_prompt=images, seed=0, on_step=stop)
+        self.decode_pixels(torch.zeros(1, self.config.bart.image_tokens, dtype=torch.long))
 
     @torch.no_grad()  # not inference_mode: the decode states' buffers must stay normal tensors
     def generate_tokens(

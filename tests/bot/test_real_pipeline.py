@@ -66,4 +66,7 @@ def test_the_loaded_pipeline_compiles_its_step_as_configured():
     settings = parse_settings({"generation": {"model": "shapes", "device": "cpu", "compile": "step"}})
     pipeline = embedded_pipeline_loader(settings)()
     assert pipeline.options.compile == "step"  # type: ignore[attr-defined]
-    assert embedded_pipeline_loader(parse_settings({}))().options.compile == "off"  # type: ignore[attr-defined]
+    # compiled while loading (a warm-up of one image), not while the first request waits
+    assert pipeline.step_modes() == ["compiled-step"]  # type: ignore[attr-defined]
+    eager = embedded_pipeline_loader(parse_settings({}))()
+    assert eager.options.compile == "off" and eager.step_modes() == []  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ size, n, device = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 dev = torch.device(device)
 pipe = bench.build(size, dev, "bf16")
 pipe.options = RunnerOptions(cuda_graph=False)
-bench.warm_up(pipe)
+pipe.warm_up()
 acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if dev.type == "cuda" else [])
 
 
