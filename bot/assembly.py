@@ -126,7 +126,9 @@ def embedded_pipeline_loader(settings: Settings) -> Callable[[], ImagePipeline]:
                 options=RunnerOptions(compile=generation.compile),
             )
             pipeline.use_cpu_threads(generation.cpu_threads)  # process-wide: this process owns its generation
-            if generation.compile != "off":  # compile now, not while the first request waits
+            if generation.compile != "off" and resolve_batching(settings) == "static":
+                # compile one image's step now, not while the first request waits (a continuous
+                # batcher decodes in a state of its own capacity, compiled at its first round)
                 log.info("compiling the decode step (generation.compile: %s)", generation.compile)
                 pipeline.warm_up()
             return pipeline

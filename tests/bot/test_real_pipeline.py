@@ -70,3 +70,7 @@ def test_the_loaded_pipeline_compiles_its_step_as_configured():
     assert pipeline.step_modes() == ["compiled-step"]  # type: ignore[attr-defined]
     eager = embedded_pipeline_loader(parse_settings({}))()
     assert eager.options.compile == "off" and eager.step_modes() == []  # type: ignore[attr-defined]
+    # a continuous batcher decodes in a state of its own capacity: no one-image warm-up for it
+    batched = {"generation": {"model": "shapes", "device": "cpu", "compile": "step"},
+               "worker": {"batching": "continuous"}}  # fmt: skip
+    assert embedded_pipeline_loader(parse_settings(batched))().step_modes() == []  # type: ignore[attr-defined]
