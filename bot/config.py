@@ -96,13 +96,13 @@ class GenerationSettings(_Section):
     )
     compile: Literal["off", "parts", "step"] = Field(
         "off",
-        description="torch.compile the decode step, per batch size: one image's while loading, others "
-        "at their first request (CUDA: 25-30% faster tokens on an H200, 13-39 s to compile; CPU with "
-        "native bf16 (AMX, AVX512-BF16): 'step' keeps the matrices bf16 and decodes Mini 1.3-1.4x "
-        "faster on a 2-core AMX Xeon (a 3x3 grid 1.6x), ~30 s to compile, needs a C++ compiler; an "
-        "AVX2-only CPU stays eager in bf16. A "
-        "compiled step is not batch-invariant: a picture's tokens then depend on what it was batched "
-        "with, not on its seed alone. Falls back to eager where compiling fails)",
+        description="torch.compile the decode step, per batch size: one image's while loading (static "
+        "batching), others at their first request (CUDA: 25-30% faster tokens on an H200, 13-39 s "
+        "to compile; CPU with native bf16 (AMX, AVX512-BF16): 'step' keeps the matrices bf16 and "
+        "decodes Mini 1.3-1.4x faster on a 2-core AMX Xeon (a 3x3 grid 1.6x), ~30 s to compile, needs "
+        "a C++ compiler; an AVX2-only CPU stays eager in bf16. A compiled step is not batch-invariant: "
+        "a picture's tokens then depend on what it was batched with, not on its seed alone. Falls "
+        "back to eager where compiling fails)",
     )
     defaults: GenerationDefaults = Field(default_factory=GenerationDefaults)
     limits: GenerationLimits = Field(default_factory=GenerationLimits)
