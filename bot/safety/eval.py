@@ -204,7 +204,7 @@ def run(
     for prompt in held_out_figures.wrongly_refused[:show_misses] if show_held_out_misses else ():
         print(f"  refused: [{prompt.language}] {prompt.text!r}")
 
-    # the set written blind beside the semantic classifier: its misses stay unprinted too
+    # the sets written blind beside and after the semantic classifier: their misses stay unprinted too
     later: dict[str, FreshFigures] = {}
     for name, how in (
         (SEMANTIC_SET, "written blind beside the semantic classifier"),
