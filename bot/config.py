@@ -98,9 +98,10 @@ class GenerationSettings(_Section):
         "off",
         description="torch.compile the decode step, per batch size: one image's while loading (static "
         "batching), others at their first request (CUDA: 25-30% faster tokens on an H200, 13-39 s "
-        "to compile; CPU with native bf16 (AMX, AVX512-BF16): 'step' keeps the matrices bf16 and "
-        "decodes Mini 1.3-1.4x faster on a 2-core AMX Xeon (a 3x3 grid 1.6x), ~30 s to compile, needs "
-        "a C++ compiler; an AVX2-only CPU stays eager in bf16. A compiled step is not batch-invariant: "
+        "to compile; CPU with AMX: 'step' keeps the matrices bf16 and decodes Mini 1.3-1.4x faster on "
+        "a 2-core Xeon (a 3x3 grid 1.6x), ~30 s to compile, needs a C++ compiler; without AMX bf16 stays "
+        "eager (Inductor's AVX512-BF16 GEMMs were slower than FBGEMM's), int8 compiles (1.5x on an EPYC). "
+        "A compiled step is not batch-invariant: "
         "a picture's tokens then depend on what it was batched with, not on its seed alone. Falls "
         "back to eager where compiling fails)",
     )

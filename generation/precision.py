@@ -2,7 +2,8 @@
 activations' dtype, the decoder's weight format (generation.weights), the VQGAN's and the encoder's dtypes.
 
 Chosen once, when a pipeline is built: on a CPU the answer also depends on whether the decode step
-will be compiled (FBGEMM's packed fp16 product cannot be traced by torch.compile).
+will be compiled (FBGEMM's packed fp16 product cannot be traced by torch.compile) and whether it has
+AMX (Inductor's bf16 GEMMs pay only there).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from generation.loading import resolve_dtype
-from generation.weights import DENSE, has_fbgemm, has_native_bf16, int8_activation_dtype
+from generation.weights import DENSE, has_amx, has_fbgemm, has_native_bf16, int8_activation_dtype
 
 SMALL_MODEL_WIDTH = 512  # d_model below this: fp32 and one thread on CPU by default (the embedded model)
 
@@ -54,11 +55,13 @@ def resolve_precision(
     if name == "fp32":
         return Precision("fp32", torch.float32, "fp32", torch.float32)
     native = has_native_bf16()
-    if device.type == "cpu" and compiled and native and not quantised:
-        # A compiled step (generation.compile) on a CPU with native bf16: the matrices stay dense bf16
-        # and Inductor, weights frozen, picks its GEMMs by measurement (AMX or AVX512-BF16 micro-
-        # kernels); FBGEMM's fp16 product cannot be traced. Mini, 2-core AMX Xeon, 2026-12-04: 1 image
-        # 4.8-5.1 s of tokens against fp16-fbgemm's 6.8-7.4 s eager; a 3×3 grid 10.6 s against 21.0 s.
+    if device.type == "cpu" and compiled and native and has_amx() and not quantised:
+        # A compiled step (generation.compile) on a CPU with AMX: the matrices stay dense bf16 and
+        # Inductor, weights frozen, picks its GEMMs by measurement (its AMX micro-kernels); FBGEMM's
+        # fp16 product cannot be traced. Mini, 2-core AMX Xeon, 2026-12-04: 1 image 4.8-5.1 s of
+        # tokens against fp16-fbgemm's 6.8-7.4 s eager; a 3×3 grid 10.6 s against 21.0 s. Without AMX
+        # (AVX512-BF16 only) Inductor's bf16 GEMMs lose: 2-core EPYC, 1 image 8.05 / 8.04 s compiled
+        # against 7.17 / 6.67 s eager fp16-fbgemm, alternating; a grid 3.92 against 3.18 s an image.
         return Precision("bf16", torch.bfloat16, "bf16", torch.bfloat16)
     if device.type == "cpu" and (has_fbgemm() or not native):
         weights = name if quantised else "fp16-fbgemm" if has_fbgemm() else "fp32"

@@ -58,6 +58,14 @@ def has_native_bf16() -> bool:
         return False
 
 
+def has_amx() -> bool:
+    """True when the CPU has AMX tiles (Xeon since Sapphire Rapids): Inductor's bf16 GEMMs use them."""
+    try:
+        return bool(torch.cpu._is_amx_tile_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 @cache
 def has_vnni() -> bool:
     """True when the CPU has AVX512-VNNI or AVX-VNNI (Linux: /proc/cpuinfo; elsewhere assume not)."""

@@ -18,7 +18,7 @@ import generation
 from generation.decoder import ImageDecoder
 from generation.pipeline import Pipeline
 from generation.runner import RunnerOptions
-from generation.weights import dense_weight, has_fbgemm, has_native_bf16
+from generation.weights import dense_weight, has_amx, has_fbgemm, has_native_bf16
 from tests.generation import tiny
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "reference_tokens.json").read_text())
@@ -236,7 +236,7 @@ def test_a_cpu_compile_goes_through_inductor_with_frozen_autotuned_weights(
 ) -> None:
     """The real CPU route (Inductor, C++ codegen: CI has a compiler): int8 compiles whole, frozen and
     autotuned; its sampling still depends on the seed alone. bf16 compiles with dense matrices where
-    the CPU has bf16; elsewhere FBGEMM's fp16 product, which cannot be traced: the eager step, logged."""
+    the CPU has AMX; elsewhere FBGEMM's fp16 product, which cannot be traced: the eager step, logged."""
     pipe = pipeline("int8", options=RunnerOptions(compile="step"))
     first = pipe.generate_tokens(PROMPTS, top_k=4, seed=2)
     assert pipe.step_modes() == ["compiled-step"]
@@ -246,8 +246,8 @@ def test_a_cpu_compile_goes_through_inductor_with_frozen_autotuned_weights(
     half = pipeline("bf16", options=RunnerOptions(compile="step"))
     with caplog.at_level(logging.WARNING):
         half.generate_tokens(PROMPTS, top_k=4, seed=2)
-    if has_native_bf16():  # dense bf16 matrices, compiled whole
+    if has_native_bf16() and has_amx():  # dense bf16 matrices, compiled whole
         assert half.precision.weights == "bf16" and half.step_modes() == ["compiled-step"]
-    elif has_fbgemm():  # an AVX2-only x86 CPU: FBGEMM's fp16 product, which cannot be traced
+    elif has_fbgemm():  # an x86 CPU without AMX: FBGEMM's fp16 product, which cannot be traced
         assert half.precision.weights == "fp16-fbgemm" and half.step_modes() == ["eager"]
         assert "torch.compile unavailable" in caplog.text

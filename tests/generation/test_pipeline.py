@@ -215,14 +215,20 @@ def test_int8_dynamic_is_a_cpu_precision_and_says_so_elsewhere():
         assert (p.name, p.weights, p.compute) == ("int8-dynamic", "int8-dynamic", torch.float32)
 
 
-def test_a_compiled_cpu_step_keeps_bf16_matrices_dense_where_the_cpu_has_bf16(monkeypatch):
+def test_a_compiled_cpu_step_keeps_bf16_matrices_dense_where_the_cpu_has_amx(monkeypatch):
     """FBGEMM's packed fp16 product cannot be traced by torch.compile: with a compiled step on a CPU
-    with native bf16 the matrices stay bf16 (Inductor picks the GEMM); int8 and fp32 keep theirs."""
+    with AMX the matrices stay bf16 (Inductor picks the GEMM); int8 and fp32 keep theirs. With native
+    bf16 but no AMX (AVX512-BF16 alone) Inductor's bf16 GEMMs were slower than FBGEMM's eager product,
+    so the format stays FBGEMM's there, as on an AVX2-only CPU."""
     from generation import precision as precision_module
     from generation.precision import resolve_precision
 
     cpu = torch.device("cpu")
     monkeypatch.setattr(precision_module, "has_native_bf16", lambda: True)
+    monkeypatch.setattr(precision_module, "has_amx", lambda: False)
+    assert resolve_precision("bf16", cpu, 1024, compiled=True).weights != "bf16"
+    assert resolve_precision("int8", cpu, 1024, compiled=True).weights == "int8"
+    monkeypatch.setattr(precision_module, "has_amx", lambda: True)
     p = resolve_precision("bf16", cpu, 1024, compiled=True)
     assert (p.weights, p.compute, p.vqgan) == ("bf16", torch.bfloat16, torch.bfloat16)
     assert resolve_precision(None, cpu, 1024, compiled=True).weights == "bf16"
