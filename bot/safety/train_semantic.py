@@ -7,7 +7,9 @@ four languages) and train_semantic_everyday.tsv (1,588 ordinary prompts in eight
 other files' safe prompts are mostly look-alikes of unsafe ones, and without ordinary ones the head
 took "lei è in cucina" for sexual), the en/es and ru/ja indirect wording, hate prompts and their
 look-alikes (train_semantic_hate.tsv), innocent prompts near sensitive topics (train_semantic_nearby.tsv)
-and indirect unsafe prompts in de/it/ja (train_semantic_unsafe_de_it_ja.tsv), all written for this head
+and indirect unsafe prompts in de/it/ja (train_semantic_unsafe_de_it_ja.tsv), a second round of hate
+prompts and of innocent ones near sensitive topics (train_semantic_hate_2.tsv,
+train_semantic_nearby_2.tsv), all written for this head
 by helpers who read no file of the project; and NONSENSE generated safe inputs that describe nothing
 (nonsense_prompts). No evaluation file (prompts.tsv's test rows, heldout_2.tsv, eval_fresh*.jsonl)
 is read here.
@@ -42,9 +44,10 @@ EXTRA_FILES = (
     "train_issue15_l.tsv", "train_issue15_m.tsv", "train_issue15_n.tsv", "train_issue15_o.tsv",
     "train_issue15_p.tsv", "train_semantic_everyday.tsv", "train_semantic_indirect.tsv",
     "train_semantic_indirect_en_es.tsv", "train_semantic_indirect_ru_ja.tsv", "train_semantic_hate.tsv",
-    "train_semantic_nearby.tsv", "train_semantic_unsafe_de_it_ja.tsv",
+    "train_semantic_nearby.tsv", "train_semantic_unsafe_de_it_ja.tsv", "train_semantic_hate_2.tsv",
+    "train_semantic_nearby_2.tsv",
 )  # fmt: skip
-THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)  # 0.1 apart before 2026-12-04 23:40
 FALSE_POSITIVES = 0.02
 L2 = 1e-5  # on the weights; chosen among 1e-3, 1e-4, 1e-5 (and a 256-unit hidden layer, not taken)
 FOLDS = 5
