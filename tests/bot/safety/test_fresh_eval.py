@@ -73,6 +73,7 @@ import pytest
 from bot.safety.evasions import load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
+    AFTER_SECOND_RETRAIN_SET,
     AFTER_SEMANTIC_SET,
     AFTER_THE_GATE,
     CATEGORIES,
@@ -225,6 +226,24 @@ def test_the_set_written_after_the_retrained_head_is_new_wording_of_every_kind()
     seen = "\n".join(
         data.joinpath(other).read_text(encoding="utf-8").lower()
         for other in (*TRAINING_FILES, *EXTRA_FILES, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:15])
+    )
+    assert [p.text for p in prompts if p.text.lower() in seen] == []
+
+
+def test_the_set_written_after_the_second_retraining_is_new_wording_of_every_kind() -> None:
+    """Set 17: 491 prompts written blind by two helpers after the head of 2026-12-04 23:45 UTC was
+    final; five of their 496 that also occur in (or inside) a training, evaluation or test file were
+    dropped by code (one of them seen by the lead when this test named it)."""
+    prompts = load_fresh(AFTER_SECOND_RETRAIN_SET)
+    assert len(prompts) == 491 and len({p.text for p in prompts}) == len(prompts)
+    categories = {*CATEGORIES, "safe"} - {"sexual_minors"}  # helpers write none: see MINORS_SETS
+    for lang in LANGUAGES:
+        assert {p.kind for p in prompts if p.language == lang} == {*KINDS}
+        assert {p.category for p in prompts if p.language == lang} == categories
+    data = resources.files("bot.safety").joinpath("data")
+    seen = "\n".join(
+        data.joinpath(other).read_text(encoding="utf-8").lower()
+        for other in (*TRAINING_FILES, *EXTRA_FILES, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:16])
     )
     assert [p.text for p in prompts if p.text.lower() in seen] == []
 
