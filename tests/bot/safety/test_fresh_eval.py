@@ -215,21 +215,6 @@ def test_the_set_written_after_the_retrained_head_does_not_fall_below_its_one_sc
     assert_floors(figures, (240, 255), (10, 234), AFTER_SEMANTIC_RECALL, AFTER_SEMANTIC_LANGUAGE)
 
 
-def test_the_set_written_after_the_retrained_head_is_new_wording_of_every_kind() -> None:
-    prompts = load_fresh(AFTER_SEMANTIC_SET)
-    assert len(prompts) == 489 and len({p.text for p in prompts}) == len(prompts)
-    categories = {*CATEGORIES, "safe"} - {"sexual_minors"}  # helpers write none: see MINORS_SETS
-    for lang in LANGUAGES:
-        assert {p.kind for p in prompts if p.language == lang} == {*KINDS}
-        assert {p.category for p in prompts if p.language == lang} == categories
-    data = resources.files("bot.safety").joinpath("data")
-    seen = "\n".join(
-        data.joinpath(other).read_text(encoding="utf-8").lower()
-        for other in (*TRAINING_FILES, *EXTRA_FILES, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:15])
-    )
-    assert [p.text for p in prompts if p.text.lower() in seen] == []
-
-
 # Set 17, written blind after the head's second retraining was final, scored once (2026-12-05 00:12
 # UTC): 242/256, 15/235 (the terms and rules alone: 206/256, 5/235). The floors are those figures.
 SECOND_RETRAIN_RECALL = {"sexual": 62, "violence_gore": 56, "hate": 61, "self_harm": 63}
@@ -247,20 +232,22 @@ def test_the_set_written_after_the_second_retraining_does_not_fall_below_its_one
     assert_floors(figures, (242, 256), (15, 235), SECOND_RETRAIN_RECALL, SECOND_RETRAIN_LANGUAGE)
 
 
-def test_the_set_written_after_the_second_retraining_is_new_wording_of_every_kind() -> None:
-    """Set 17: 491 prompts written blind by two helpers after the head of 2026-12-04 23:45 UTC was
-    final; five of their 496 that also occur in (or inside) a training, evaluation or test file were
-    dropped by code (one of them seen by the lead when this test named it)."""
-    prompts = load_fresh(AFTER_SECOND_RETRAIN_SET)
-    assert len(prompts) == 491 and len({p.text for p in prompts}) == len(prompts)
+# Set 16: 489 prompts; set 17: 491, written blind by two helpers after the head of 2026-12-04 23:45 UTC
+# was final, five of their 496 that also occur in (or inside) a training, evaluation or test file
+# dropped by code (one of them seen by the lead when this test named it).
+@pytest.mark.parametrize("name, count", [(AFTER_SEMANTIC_SET, 489), (AFTER_SECOND_RETRAIN_SET, 491)])
+def test_a_set_written_after_a_retrained_head_is_new_wording_of_every_kind(name: str, count: int) -> None:
+    prompts = load_fresh(name)
+    assert len(prompts) == count and len({p.text for p in prompts}) == len(prompts)
     categories = {*CATEGORIES, "safe"} - {"sexual_minors"}  # helpers write none: see MINORS_SETS
     for lang in LANGUAGES:
         assert {p.kind for p in prompts if p.language == lang} == {*KINDS}
         assert {p.category for p in prompts if p.language == lang} == categories
     data = resources.files("bot.safety").joinpath("data")
+    earlier = FRESH_FILES[: FRESH_FILES.index(name)]
     seen = "\n".join(
         data.joinpath(other).read_text(encoding="utf-8").lower()
-        for other in (*TRAINING_FILES, *EXTRA_FILES, "prompts.tsv", "heldout_2.tsv", *FRESH_FILES[:16])
+        for other in (*TRAINING_FILES, *EXTRA_FILES, "prompts.tsv", "heldout_2.tsv", *earlier)
     )
     assert [p.text for p in prompts if p.text.lower() in seen] == []
 
