@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -33,6 +34,7 @@ from generation.vqgan import VQGANDecoder
 from generation.weights import DENSE
 
 log = logging.getLogger(__name__)
+UNTRACEABLE = ("fp16-fbgemm", "int8-dynamic")  # packed weight formats: their products break a graph
 
 OnStep = Callable[[int, torch.Tensor], None]  # (steps done, tokens so far (N, steps done))
 
@@ -98,6 +100,13 @@ class Pipeline:
         options = options or RunnerOptions()
         compiled = options.compile != "off"
         self.precision = resolve_precision(dtype, self.device, encoder.config.d_model, compiled=compiled)
+        if compiled and self.precision.weights in UNTRACEABLE:
+            log.warning(
+                "generation.compile is %r, but %s matrices on this CPU are FBGEMM's packed %s, which "
+                "torch.compile cannot trace: the step runs eager (a compiled bf16 step needs AMX; "
+                "int8 compiles on any CPU)", options.compile, self.precision.name, self.precision.weights,
+            )  # fmt: skip
+            options = replace(options, compile="off")
         self.dtype = self.precision.compute
         self.tokenizer = tokenizer
         self.encoder = encoder.to(self.device, self.precision.encoder or self.dtype).eval()

@@ -231,6 +231,22 @@ def test_compiled_step_traces_whole_and_matches(granularity: str) -> None:
     assert torch.equal(got, expected)
 
 
+def test_packed_weights_say_they_run_eager_instead_of_failing_to_compile(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """FBGEMM's packed products cannot be traced: asked to compile, the pipeline says so once, in
+    words, and decodes eagerly (not a failed trace and its stack in the log at the first request)."""
+    if not has_fbgemm():  # int8-dynamic is FBGEMM's (x86 builds of PyTorch); elsewhere it is refused
+        with pytest.raises(ValueError, match="int8-dynamic runs on a CPU with FBGEMM"):
+            pipeline("int8-dynamic", options=RunnerOptions(compile="step"))
+        return
+    with caplog.at_level(logging.WARNING):
+        pipe = pipeline("int8-dynamic", options=RunnerOptions(compile="step"))
+        pipe.generate_tokens(PROMPTS, top_k=4, seed=2)
+    assert pipe.options.compile == "off" and pipe.step_modes() == ["eager"]
+    assert "torch.compile cannot trace" in caplog.text and "torch.compile unavailable" not in caplog.text
+
+
 def test_a_cpu_compile_goes_through_inductor_with_frozen_autotuned_weights(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -250,4 +266,4 @@ def test_a_cpu_compile_goes_through_inductor_with_frozen_autotuned_weights(
         assert half.precision.weights == "bf16" and half.step_modes() == ["compiled-step"]
     elif has_fbgemm():  # an x86 CPU without AMX: FBGEMM's fp16 product, which cannot be traced
         assert half.precision.weights == "fp16-fbgemm" and half.step_modes() == ["eager"]
-        assert "torch.compile unavailable" in caplog.text
+        assert "torch.compile cannot trace" in caplog.text and half.options.compile == "off"
