@@ -31,10 +31,9 @@ from generation.threads import ThreadTuner, available_cores, thread_candidates
 from generation.tokenizer import Encoding, Tokenizer
 from generation.understanding import model_prompt_rewriter
 from generation.vqgan import VQGANDecoder
-from generation.weights import DENSE
+from generation.weights import DENSE, PACKED
 
 log = logging.getLogger(__name__)
-UNTRACEABLE = ("fp16-fbgemm", "int8-dynamic")  # packed weight formats: their products break a graph
 
 OnStep = Callable[[int, torch.Tensor], None]  # (steps done, tokens so far (N, steps done))
 
@@ -100,7 +99,7 @@ class Pipeline:
         options = options or RunnerOptions()
         compiled = options.compile != "off"
         self.precision = resolve_precision(dtype, self.device, encoder.config.d_model, compiled=compiled)
-        if compiled and self.precision.weights in UNTRACEABLE:
+        if compiled and self.precision.weights in PACKED:
             log.warning(
                 "generation.compile is %r, but %s matrices on this CPU are FBGEMM's packed %s, which "
                 "torch.compile cannot trace: the step runs eager (a compiled bf16 step needs AMX; "

@@ -169,8 +169,8 @@ def _frozen(compiled: Callable[[DecodeState], None], state: DecodeState) -> None
     folded into the graph (prepacked once) and chosen by measurement (max_autotune). Mini, int8, 1
     image, 2-core Xeon with AMX (2026-12-04): tokens 6.2 s eager, 5.7 s compiled by default, 5.7 s
     with max-autotune alone, 4.5-4.7 s with both (Inductor's C++ micro-GEMM beats
-    aten._weight_int8pack_mm). FBGEMM's packed fp16 product (the bf16 default on x86) cannot be
-    traced: compiling it falls back to the eager step (logged)."""
+    aten._weight_int8pack_mm). FBGEMM's packed products (weights.PACKED) cannot be traced: the
+    pipeline does not ask to compile them (logged at load)."""
     with torch._inductor.config.patch(freezing=True):
         compiled(state)
 

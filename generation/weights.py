@@ -39,6 +39,7 @@ import torch.nn.functional as F
 
 DENSE = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 FORMATS = (*DENSE, "fp16-fbgemm", "int8", "int8-dynamic")
+PACKED = ("fp16-fbgemm", "int8-dynamic")  # FBGEMM's packed matrices: torch.compile cannot trace them
 FP16_MAX = 65504.0
 # _weight_int8pack_mm's CPU kernel (the generic one, on AVX2) reads past the end of a row whose
 # length is not a multiple of 8 (measured: K = 2730, DALL·E Mini's GLU width, crashes the process)
