@@ -39,9 +39,11 @@ class PromptGateSettings(BaseModel):
         gt=0.0,
         lt=1.0,
         description="probability of the refused categories together at or above which the sentence "
-        "classifier refuses a prompt; null keeps the packaged one (the lowest whose cross-validated false "
-        "positives on the training prompts are at most 2%, train_semantic.py --cv). Lower refuses more "
-        "unsafe prompts and more innocent ones; `dallebot eval safety --config` shows the trade",
+        "classifier refuses a prompt, when its nearest training prompts agree (their vote's share is "
+        "packaged with the head); null keeps the packaged one (chosen with the share for the best recall "
+        "whose false positives on the training prompts, one writer's file left out at a time, are at most "
+        "2%, train_semantic.py --cv). Lower refuses more unsafe prompts and more innocent ones; "
+        "`dallebot eval safety --config` shows the trade",
     )
     deny: list[str] = Field(
         default_factory=list,

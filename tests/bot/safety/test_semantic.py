@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import zlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,7 +12,15 @@ import pytest
 from bot.safety import train_semantic
 from bot.safety.filter import SafetyFilter
 from bot.safety.policy import Category
-from bot.safety.semantic import DIMENSIONS, LABELS, SemanticClassifier, SemanticHead, words
+from bot.safety.semantic import (
+    DIMENSIONS,
+    LABELS,
+    NEIGHBOUR_DIMENSIONS,
+    Neighbours,
+    SemanticClassifier,
+    SemanticHead,
+    words,
+)
 from bot.safety.settings import SafetySettings
 from tests.bot.safety.conftest import FixedScore, make_filter
 
@@ -65,10 +75,66 @@ def test_the_head_round_trips_and_rejects_a_wrong_file() -> None:
         SemanticHead.from_json(head.to_json().replace('"safe"', '"fine"', 1))
 
 
-def test_the_packaged_head_loads() -> None:
+def test_the_packaged_head_loads_with_its_neighbours() -> None:
     head = SemanticHead.packaged()
     assert head.weight.shape == (len(LABELS), DIMENSIONS) and 0.0 < head.threshold < 1.0
-    assert head.about["cross_validation"]
+    assert head.about["cross_validation"] and head.about["chosen"]["false_positives"] <= 0.02
+    neighbours = Neighbours.packaged()
+    assert head.share is not None and 0.0 < head.share <= 1.0
+    assert neighbours.bank.shape[1] == NEIGHBOUR_DIMENSIONS and len(neighbours.labels) > 10_000
+    assert set(np.unique(neighbours.labels)) == set(range(len(LABELS)))
+    assert np.allclose(np.linalg.norm(neighbours.bank, axis=1), 1.0, atol=1e-2)
+
+
+def axis(i: int, size: int = DIMENSIONS) -> np.ndarray:
+    out = np.zeros(size, dtype=np.float32)
+    out[i] = 1.0
+    return out
+
+
+def toy_neighbours(points: list[tuple[int, str]]) -> Neighbours:
+    """Training prompts at embedding axes (axis, label), kept as they are (identity projection)."""
+    projection = np.eye(DIMENSIONS, NEIGHBOUR_DIMENSIONS, dtype=np.float32)
+    bank = np.stack([axis(i, NEIGHBOUR_DIMENSIONS) for i, _ in points])
+    labels = np.array([LABELS.index(label) for _, label in points])
+    return Neighbours(np.zeros(DIMENSIONS, np.float32), projection, bank, labels)
+
+
+def test_a_refusal_of_the_head_stands_only_when_the_nearest_training_prompts_agree() -> None:
+    """The head reads 0.9 hate; the neighbours near axis 20 are safe, those near axis 21 hateful."""
+    neighbours = toy_neighbours([(20, "safe")] * 25 + [(21, "hate")] * 25)
+    head = replace(one_hot_head(0.5), share=0.6)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        near = 20 if "butcher" in texts[0] else 21
+        row = _mix(("safe", 0.1), ("hate", 0.9)) + 0.3 * axis(near)
+        return row[None, :]
+
+    classifier = SemanticClassifier(head, embed, neighbours)
+    every = frozenset(Category)
+    assert classifier.judge("a butcher at work", every) is None  # the head alone would refuse it
+    assert SemanticClassifier(replace(head, share=None), embed).judge("a butcher at work", every)
+    assert classifier.judge("a crowd at work", every) == (Category.HATE, pytest.approx(0.9, abs=1e-3))
+    # the vote counts only what is refused here: hateful neighbours do not vote where hate is allowed
+    assert classifier.judge("a crowd at work", every - {Category.HATE}) is None
+    with pytest.raises(ValueError, match="neighbours"):
+        SemanticClassifier(head, embed)
+
+
+def test_the_neighbours_round_trip_and_a_wrong_file_is_refused() -> None:
+    neighbours = Neighbours.fit(
+        np.random.default_rng(0).normal(size=(300, DIMENSIONS)).astype(np.float32),
+        np.arange(300) % len(LABELS),
+    )
+    again = Neighbours.from_bytes(neighbours.to_bytes())
+    assert again.bank.shape == (300, NEIGHBOUR_DIMENSIONS) and (again.labels == neighbours.labels).all()
+    assert np.allclose(again.bank, neighbours.bank, atol=1e-3)
+    query = np.random.default_rng(1).normal(size=(4, DIMENSIONS)).astype(np.float32)
+    assert np.allclose(again.shares(query, frozenset({1, 2})), neighbours.shares(query, frozenset({1, 2})),
+                       atol=1e-2)  # fmt: skip
+    broken = replace(neighbours, projection=neighbours.projection[:, :64])
+    with pytest.raises(ValueError, match="retrain"):
+        Neighbours.from_bytes(broken.to_bytes())
 
 
 def test_a_prompt_no_term_refuses_is_refused_by_its_meaning() -> None:
@@ -157,10 +223,13 @@ def _mix(*parts: tuple[str, float]) -> np.ndarray:
 
 
 def test_training_chooses_the_lowest_threshold_within_the_false_positive_bound() -> None:
-    """Separable toy prompts: every threshold keeps false positives at 0, so the lowest is chosen."""
-    prompts = [(f"{tag(label)} {n}", label) for label in LABELS for n in range(30)]
-    head = train_semantic.train(prompts, KeywordEmbedder())
-    assert head is not None and head.threshold == min(train_semantic.THRESHOLDS)
+    """Separable toy prompts: every threshold keeps false positives at 0 and recall at 1, so the head
+    alone at the lowest threshold is chosen."""
+    prompts = [(f"{tag(label)} {n}", label, f"file {n % 3}") for label in LABELS for n in range(30)]
+    trained = train_semantic.train(prompts, KeywordEmbedder())
+    assert trained is not None
+    head, _ = trained
+    assert head.threshold == min(train_semantic.THRESHOLDS) and head.share is None
     classifier = SemanticClassifier(head, KeywordEmbedder())
     assert classifier.judge(tag("hate") + " once again", frozenset(Category)) == (
         Category.HATE,
@@ -169,12 +238,48 @@ def test_training_chooses_the_lowest_threshold_within_the_false_positive_bound()
     assert classifier.judge(tag("safe") + " once again", frozenset(Category)) is None
 
 
+class OppositeEmbedder:
+    """Hate prompts at +axis 30 and -axis 30, safe ones at +axis 31 and -axis 31, a little noise
+    each: no flat boundary puts both hate groups on one side and both safe groups on the other."""
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for row, text in enumerate(texts):
+            noise = np.random.default_rng(zlib.crc32(text.encode())).normal(0, 0.05, DIMENSIONS)
+            where = 30 if "hate" in text else 31 if "calm" in text else 40
+            out[row] = noise + (-1.0 if "minus" in text else 1.0) * axis(where)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_training_takes_the_neighbours_vote_when_the_head_alone_cannot_separate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(train_semantic, "NONSENSE", 0)  # half hate: the head reads every prompt ~0.5
+    prompts = [
+        (f"{kind} {sign} {n}", "hate" if kind == "hate" else "safe", f"file {n % 4}")
+        for kind in ("hate", "calm") for sign in ("plus", "minus") for n in range(40)
+    ]  # fmt: skip
+    trained = train_semantic.train(prompts, OppositeEmbedder())
+    assert trained is not None
+    head, neighbours = trained
+    # no threshold of the head alone keeps within the bound; with the vote, most hate is caught
+    assert head.share is not None and head.about["head_alone"] is None
+    assert head.about["chosen"]["recall"] > 0.5 and head.about["chosen"]["false_positives"] <= 0.02
+    classifier = SemanticClassifier(head, OppositeEmbedder(), neighbours)
+    every = frozenset(Category)
+    assert classifier.judge("hate minus again", every) == (Category.HATE, pytest.approx(0.5, abs=0.5))
+    assert classifier.judge("calm minus again", every) is None
+    assert classifier.judge("calm plus again", every) is None
+
+
 def test_training_refuses_to_package_a_head_no_threshold_keeps_in_bounds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Indistinguishable prompts, nearly all unsafe: every safe one scores above every threshold."""
     monkeypatch.setattr(train_semantic, "NONSENSE", 0)
-    prompts = [(tag("hate") + " same words", "safe")] * 5 + [(tag("hate") + " same words", "hate")] * 995
+    prompts = [(tag("hate") + " same words", "safe", "a")] * 5 + [
+        (tag("hate") + " same words", "hate", "b" if n % 2 else "c") for n in range(995)
+    ]
     with pytest.raises(ValueError, match="no threshold"):
         train_semantic.train(prompts, KeywordEmbedder())
 
