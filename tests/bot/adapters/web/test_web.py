@@ -156,7 +156,7 @@ async def test_gallery_shows_web_and_daily_images_but_not_other_platforms_users(
     service, store = running_app.service, running_app.store
     assert service is not None and store is not None
     submitted = [
-        await service.submit(NewRequest(Platform.DISCORD, "i1", "someone", "a private discord picture")),
+        await service.submit(NewRequest(Platform.DISCORD, "i1", "someone", "a discord lighthouse picture")),
         await service.submit(
             NewRequest(Platform.DISCORD, "daily:2026-01-01", "daily", "the daily prompt"), trusted=True
         ),
