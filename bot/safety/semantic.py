@@ -10,17 +10,19 @@ and SentencePiece model inside the wheel, nothing downloaded. A linear softmax o
 (safe and the five policy categories) reads the 512-dimensional embedding.
 
 A linear head on a sentence embedding draws one flat boundary: fresh innocent wording near a topic
-(a butcher's offal, a feverish child touching her forehead) lands on the wrong side of it. So a
-prompt the head refuses is refused only when its nearest training prompts agree: the written
-training prompts are kept, projected to NEIGHBOUR_DIMENSIONS, and the share of refused categories
-among the K nearest (weighted by similarity, TEMPERATURE) must reach the head's `share`. Under
-cross-validation that leaves one writer's file out at a time, this vote raised recall from 74% to
-84% at the same 2% false refusals (2026-12-05, train_semantic.py).
+(a butcher's offal, a feverish child touching her forehead) lands on the wrong side of it. So the
+nearest training prompts vote too: the written training prompts are kept, projected to
+NEIGHBOUR_DIMENSIONS, and the similarity-weighted share of refused categories among the K nearest
+(weights exp(similarity / TEMPERATURE)) is mixed with the head's probability of the refused
+categories, `vote_weight` of the vote and the rest of the head's; the prompt is refused when the mix
+reaches the threshold. Under cross-validation that leaves one writer's file out at a time, the head
+alone reached 74% recall at 2% false refusals; a head refusal that had to wait for the vote's
+agreement 84%; the mix 86% on the same files (2026-12-05, train_semantic.py).
 
 The head is trained by `python -m bot.safety.train_semantic` on the training files only, and its
-threshold and share are chosen there by cross-validation on those files (see that module). It is
-packaged as data/semantic_head.json (the labels, a (6, 512) weight matrix, six biases, the
-threshold and the share) and data/semantic_neighbours.safetensors (the projection and the
+threshold and the vote's weight are chosen there by cross-validation on those files (see that
+module). It is packaged as data/semantic_head.json (the labels, a (6, 512) weight matrix, six biases, the
+threshold and the vote's weight) and data/semantic_neighbours.safetensors (the projection and the
 projected training prompts with their labels).
 """
 
@@ -81,14 +83,20 @@ class UniversalSentenceEncoder:
 
 @dataclass(frozen=True)
 class SemanticHead:
-    """softmax(weight · embedding + bias) over LABELS; refuse at `threshold` of refused probability
-    when the nearest training prompts' share of refused categories reaches `share` (None: no vote)."""
+    """softmax(weight · embedding + bias) over LABELS. A prompt's score is the probability of the
+    refused categories together, mixed with the nearest training prompts' share of them:
+    (1 - vote_weight) · probability + vote_weight · share (vote_weight None: the probability alone);
+    refused at `threshold`."""
 
     weight: np.ndarray  # (len(LABELS), DIMENSIONS)
     bias: np.ndarray  # (len(LABELS),)
     threshold: float
     about: dict[str, Any]  # how it was trained: files, prompts, cross-validation figures
-    share: float | None = None
+    vote_weight: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.vote_weight is not None and not 0.0 < self.vote_weight < 1.0:
+            raise ValueError(f"the vote's weight is {self.vote_weight}; it must lie between 0 and 1")
 
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         """(n, DIMENSIONS) -> (n, len(LABELS))."""
@@ -99,7 +107,8 @@ class SemanticHead:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"labels": list(LABELS), "threshold": self.threshold, "share": self.share, "about": self.about,
+            {"labels": list(LABELS), "threshold": self.threshold, "vote_weight": self.vote_weight,
+             "about": self.about,
              "bias": [round(float(b), 6) for b in self.bias],
              "weight": [[round(float(w), 6) for w in row] for row in self.weight]},
             ensure_ascii=False,
@@ -116,9 +125,9 @@ class SemanticHead:
                 f"{HEAD_FILE}: weight of shape {weight.shape}, expected {(len(LABELS), DIMENSIONS)}"
             )
         bias = np.asarray(data["bias"], dtype=np.float32)
-        share = data.get("share")
+        vote = data.get("vote_weight")
         return cls(weight, bias, float(data["threshold"]), dict(data.get("about", {})),
-                   None if share is None else float(share))  # fmt: skip
+                   None if vote is None else float(vote))  # fmt: skip
 
     @classmethod
     def packaged(cls) -> SemanticHead:
@@ -157,15 +166,17 @@ class Neighbours:
     def subset(self, rows: np.ndarray) -> Neighbours:
         return replace(self, bank=self.bank[rows], labels=self.labels[rows])
 
-    def shares(self, embeddings: np.ndarray, refused: frozenset[int]) -> np.ndarray:
-        """(n,) the similarity-weighted share of refused labels among each row's K nearest."""
+    def shares(self, embeddings: np.ndarray) -> np.ndarray:
+        """(n, len(LABELS)): each label's similarity-weighted share among each row's K nearest."""
         sims = self.project(embeddings) @ self.bank.T
         k = min(K, sims.shape[1])
         nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         near = np.take_along_axis(sims, nearest, axis=1)
         weight = np.exp((near - near.max(axis=1, keepdims=True)) / TEMPERATURE)
-        votes = np.isin(self.labels[nearest], sorted(refused))
-        return (weight * votes).sum(axis=1) / weight.sum(axis=1)
+        weight /= weight.sum(axis=1, keepdims=True)
+        out = np.zeros((len(embeddings), len(LABELS)))
+        np.add.at(out, (np.arange(len(embeddings))[:, None], self.labels[nearest]), weight)
+        return out
 
     def to_bytes(self) -> bytes:
         bank, labels = self.bank.astype(np.float16), self.labels.astype(np.int8)
@@ -193,7 +204,7 @@ class SemanticClassifier:
     def __init__(
         self, head: SemanticHead, embedder: Embedder | None = None, neighbours: Neighbours | None = None
     ) -> None:
-        if head.share is not None and neighbours is None:
+        if head.vote_weight is not None and neighbours is None:
             raise ValueError("this head refuses only when the neighbours agree: give it its neighbours")
         self.head = head
         self.embed = embedder or UniversalSentenceEncoder()
@@ -205,7 +216,7 @@ class SemanticClassifier:
         semantic_threshold)."""
         head = SemanticHead.packaged()
         head = head if threshold is None else replace(head, threshold=threshold)
-        return cls(head, neighbours=Neighbours.packaged() if head.share is not None else None)
+        return cls(head, neighbours=Neighbours.packaged() if head.vote_weight is not None else None)
 
     @property
     def threshold(self) -> float:
@@ -217,20 +228,23 @@ class SemanticClassifier:
         return {label: float(v) for label, v in zip(LABELS, p, strict=True)}
 
     def judge(self, text: str, refused: frozenset[Category]) -> tuple[Category, float] | None:
-        """The most probable refused category, with the probability of all refused ones together,
-        when that reaches the threshold (a category allowed here does not count) and the nearest
-        training prompts' share of refused categories reaches the head's share; else None, and None
-        for prompts of fewer than MIN_WORDS words."""
+        """The refused category the prompt falls in, with its score (the refused categories together,
+        head and neighbours mixed), when that reaches the threshold; a category allowed here neither
+        counts nor votes. None below it, and for prompts of fewer than MIN_WORDS words."""
         if not refused or words(text) < MIN_WORDS:
             return None
         embedding = self.embed([text])
         p = self.head.probabilities(embedding)[0]
-        scores = {label: float(v) for label, v in zip(LABELS, p, strict=True)}
-        total = sum(scores[c.value] for c in refused)
-        if total < self.head.threshold:
+        columns = [LABELS.index(c.value) for c in refused]
+        total = float(p[columns].sum())
+        vote = self.head.vote_weight
+        if vote is None or self.neighbours is None:
+            mixed = p
+        elif (1.0 - vote) * total + vote < self.head.threshold:
+            return None  # not even a unanimous vote would reach the threshold: the vote is not computed
+        else:
+            mixed = (1.0 - vote) * p + vote * self.neighbours.shares(embedding)[0]
+        score = float(mixed[columns].sum())
+        if score < self.head.threshold:
             return None
-        if self.neighbours is not None and self.head.share is not None:
-            indices = frozenset(LABELS.index(c.value) for c in refused)
-            if self.neighbours.shares(embedding, indices)[0] < self.head.share:
-                return None
-        return max(refused, key=lambda c: scores[c.value]), total
+        return max(refused, key=lambda c: mixed[LABELS.index(c.value)]), score

@@ -38,12 +38,13 @@ class PromptGateSettings(BaseModel):
         None,
         gt=0.0,
         lt=1.0,
-        description="probability of the refused categories together at or above which the sentence "
-        "classifier refuses a prompt, when its nearest training prompts agree (their vote's share is "
-        "packaged with the head); null keeps the packaged one (chosen with the share for the best recall "
-        "whose false positives on the training prompts, one writer's file left out at a time, are at most "
-        "2%, train_semantic.py --cv). Lower refuses more unsafe prompts and more innocent ones; "
-        "`dallebot eval safety --config` shows the trade",
+        description="score at or above which the sentence classifier refuses a prompt: the head's "
+        "probability of the refused categories together, mixed with its nearest training prompts' "
+        "share of them (the vote's weight is packaged with the head); null keeps the packaged one "
+        "(chosen with the vote's weight for the best recall whose false positives on the training "
+        "prompts, one writer's file left out at a time, are at most 2%, train_semantic.py --cv). Lower "
+        "refuses more unsafe prompts and more innocent ones; `dallebot eval safety --config` shows the "
+        "trade",
     )
     deny: list[str] = Field(
         default_factory=list,

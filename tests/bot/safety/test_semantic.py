@@ -73,6 +73,11 @@ def test_the_head_round_trips_and_rejects_a_wrong_file() -> None:
         SemanticHead.from_json(head.to_json().replace('"weight": [[', '"weight": [[1.0, ', 1))
     with pytest.raises(ValueError, match="labels"):
         SemanticHead.from_json(head.to_json().replace('"safe"', '"fine"', 1))
+    mixed = SemanticHead.from_json(replace(head, vote_weight=0.4).to_json())
+    assert mixed.vote_weight == 0.4 and again.vote_weight is None
+    for wrong in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="vote's weight"):
+            replace(head, vote_weight=wrong)
 
 
 def test_the_packaged_head_loads_with_its_neighbours() -> None:
@@ -80,7 +85,7 @@ def test_the_packaged_head_loads_with_its_neighbours() -> None:
     assert head.weight.shape == (len(LABELS), DIMENSIONS) and 0.0 < head.threshold < 1.0
     assert head.about["cross_validation"] and head.about["chosen"]["false_positives"] <= 0.02
     neighbours = Neighbours.packaged()
-    assert head.share is not None and 0.0 < head.share <= 1.0
+    assert head.vote_weight is not None and 0.0 < head.vote_weight < 1.0
     assert neighbours.bank.shape[1] == NEIGHBOUR_DIMENSIONS and len(neighbours.labels) > 10_000
     assert set(np.unique(neighbours.labels)) == set(range(len(LABELS)))
     assert np.allclose(np.linalg.norm(neighbours.bank, axis=1), 1.0, atol=1e-2)
@@ -100,25 +105,54 @@ def toy_neighbours(points: list[tuple[int, str]]) -> Neighbours:
     return Neighbours(np.zeros(DIMENSIONS, np.float32), projection, bank, labels)
 
 
-def test_a_refusal_of_the_head_stands_only_when_the_nearest_training_prompts_agree() -> None:
+class CountingNeighbours:
+    """Neighbours that count how often they are asked."""
+
+    def __init__(self, inner: Neighbours) -> None:
+        self.inner, self.calls = inner, 0
+
+    def shares(self, embeddings: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        return self.inner.shares(embeddings)
+
+
+def test_the_nearest_training_prompts_vote_with_the_head() -> None:
     """The head reads 0.9 hate; the neighbours near axis 20 are safe, those near axis 21 hateful."""
     neighbours = toy_neighbours([(20, "safe")] * 25 + [(21, "hate")] * 25)
-    head = replace(one_hot_head(0.5), share=0.6)
+    head = replace(one_hot_head(0.6), vote_weight=0.5)
 
     def embed(texts: list[str]) -> np.ndarray:
         near = 20 if "butcher" in texts[0] else 21
-        row = _mix(("safe", 0.1), ("hate", 0.9)) + 0.3 * axis(near)
+        hate = 0.5 if "leaning" in texts[0] else 0.9
+        row = _mix(("safe", 1.0 - hate), ("hate", hate)) + 0.3 * axis(near)
         return row[None, :]
 
     classifier = SemanticClassifier(head, embed, neighbours)
     every = frozenset(Category)
-    assert classifier.judge("a butcher at work", every) is None  # the head alone would refuse it
-    assert SemanticClassifier(replace(head, share=None), embed).judge("a butcher at work", every)
-    assert classifier.judge("a crowd at work", every) == (Category.HATE, pytest.approx(0.9, abs=1e-3))
+    # 0.5 x 0.9 + 0.5 x 0 (safe neighbours): the head alone at 0.6 would refuse it
+    assert classifier.judge("a butcher at work", every) is None
+    assert SemanticClassifier(replace(head, vote_weight=None), embed).judge("a butcher at work", every)
+    assert classifier.judge("a crowd at work", every) == (Category.HATE, pytest.approx(0.95, abs=1e-3))
+    # the head alone (0.5) would pass it; its hateful neighbours carry it over the threshold
+    assert SemanticClassifier(replace(head, vote_weight=None), embed).judge("a leaning crowd", every) is None
+    assert classifier.judge("a leaning crowd", every) == (Category.HATE, pytest.approx(0.75, abs=1e-3))
     # the vote counts only what is refused here: hateful neighbours do not vote where hate is allowed
     assert classifier.judge("a crowd at work", every - {Category.HATE}) is None
     with pytest.raises(ValueError, match="neighbours"):
         SemanticClassifier(head, embed)
+
+
+def test_the_vote_is_not_computed_when_it_could_not_reach_the_threshold() -> None:
+    counting = CountingNeighbours(toy_neighbours([(21, "hate")] * 5))
+    head = replace(one_hot_head(0.6), vote_weight=0.5)
+    leaning = lambda texts: np.tile(_mix(("safe", 0.85), ("hate", 0.15)), (len(texts), 1))  # noqa: E731
+    classifier = SemanticClassifier(head, leaning, counting)  # type: ignore[arg-type]
+    assert classifier.judge("three words here", frozenset(Category)) is None  # 0.075 + 0.5 < 0.6
+    assert counting.calls == 0
+    classifier = SemanticClassifier(replace(head, threshold=0.55), leaning, counting)  # type: ignore[arg-type]
+    judged = classifier.judge("three words here", frozenset(Category))
+    assert judged == (Category.HATE, pytest.approx(0.575, abs=1e-3))
+    assert counting.calls == 1
 
 
 def test_the_neighbours_round_trip_and_a_wrong_file_is_refused() -> None:
@@ -130,8 +164,9 @@ def test_the_neighbours_round_trip_and_a_wrong_file_is_refused() -> None:
     assert again.bank.shape == (300, NEIGHBOUR_DIMENSIONS) and (again.labels == neighbours.labels).all()
     assert np.allclose(again.bank, neighbours.bank, atol=1e-3)
     query = np.random.default_rng(1).normal(size=(4, DIMENSIONS)).astype(np.float32)
-    assert np.allclose(again.shares(query, frozenset({1, 2})), neighbours.shares(query, frozenset({1, 2})),
-                       atol=1e-2)  # fmt: skip
+    shares = neighbours.shares(query)
+    assert shares.shape == (4, len(LABELS)) and np.allclose(shares.sum(axis=1), 1.0)
+    assert np.allclose(again.shares(query), shares, atol=1e-2)
     broken = replace(neighbours, projection=neighbours.projection[:, :64])
     with pytest.raises(ValueError, match="retrain"):
         Neighbours.from_bytes(broken.to_bytes())
@@ -229,7 +264,7 @@ def test_training_chooses_the_lowest_threshold_within_the_false_positive_bound()
     trained = train_semantic.train(prompts, KeywordEmbedder())
     assert trained is not None
     head, _ = trained
-    assert head.threshold == min(train_semantic.THRESHOLDS) and head.share is None
+    assert head.threshold == min(train_semantic.THRESHOLDS) and head.vote_weight is None
     classifier = SemanticClassifier(head, KeywordEmbedder())
     assert classifier.judge(tag("hate") + " once again", frozenset(Category)) == (
         Category.HATE,
@@ -263,7 +298,7 @@ def test_training_takes_the_neighbours_vote_when_the_head_alone_cannot_separate(
     assert trained is not None
     head, neighbours = trained
     # no threshold of the head alone keeps within the bound; with the vote, most hate is caught
-    assert head.share is not None and head.about["head_alone"] is None
+    assert head.vote_weight is not None and head.about["head_alone"] is None
     assert head.about["chosen"]["recall"] > 0.5 and head.about["chosen"]["false_positives"] <= 0.02
     classifier = SemanticClassifier(head, OppositeEmbedder(), neighbours)
     every = frozenset(Category)
