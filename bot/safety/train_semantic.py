@@ -28,7 +28,7 @@ alone, None) with the highest recall whose share of written safe training prompt
 FALSE_POSITIVES (their safe prompts are mostly look-alikes written to be refused by mistake, so this
 is a strict bound). Until the second 2026-12-05 retraining a head refusal instead had to wait for
 the vote to reach a share: on that day's first training files 84.3% against the mix's 85.8% at the
-same bound, by the same cross-validation; with this retraining's files the mix reaches 86.8%.
+same bound, by the same cross-validation; with this retraining's files the mix reaches 86.6%.
 The projection the neighbours are kept in is fitted once on all training prompts,
 the generated nonsense among them: without it a keyboard mash's nearest prompts were whatever short
 written ones lay closest, and "asdf asdf asdf asdf" was refused on their vote.
