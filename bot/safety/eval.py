@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
+    AFTER_MIXED_VOTE_SET,
     AFTER_NEIGHBOURS_SET,
     AFTER_SECOND_RETRAIN_SET,
     AFTER_SEMANTIC_SET,
@@ -213,6 +214,7 @@ def run(
         (AFTER_SEMANTIC_SET, "written blind after the retrained semantic head was final"),
         (AFTER_SECOND_RETRAIN_SET, "written blind after the head's second retraining was final"),
         (AFTER_NEIGHBOURS_SET, "written blind after the head with the neighbours' vote was final"),
+        (AFTER_MIXED_VOTE_SET, "written blind after the head mixed with the neighbours' vote was final"),
     ):
         later_prompts = load_fresh(name)
         later[name] = fresh_figures(refuses, later_prompts)
@@ -304,6 +306,7 @@ def run(
     result["after_semantic_set"] = as_json(later[AFTER_SEMANTIC_SET])
     result["after_second_retrain_set"] = as_json(later[AFTER_SECOND_RETRAIN_SET])
     result["after_neighbours_set"] = as_json(later[AFTER_NEIGHBOURS_SET])
+    result["after_mixed_vote_set"] = as_json(later[AFTER_MIXED_VOTE_SET])
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])
