@@ -205,7 +205,7 @@ class SemanticClassifier:
         self, head: SemanticHead, embedder: Embedder | None = None, neighbours: Neighbours | None = None
     ) -> None:
         if head.vote_weight is not None and neighbours is None:
-            raise ValueError("this head refuses only when the neighbours agree: give it its neighbours")
+            raise ValueError("this head mixes its score with the neighbours' vote: give it its neighbours")
         self.head = head
         self.embed = embedder or UniversalSentenceEncoder()
         self.neighbours = neighbours
