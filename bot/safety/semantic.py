@@ -11,19 +11,19 @@ and SentencePiece model inside the wheel, nothing downloaded. A linear softmax o
 
 A linear head on a sentence embedding draws one flat boundary: fresh innocent wording near a topic
 (a butcher's offal, a feverish child touching her forehead) lands on the wrong side of it. So the
-nearest training prompts vote too: the written training prompts are kept, projected to
-NEIGHBOUR_DIMENSIONS, and the similarity-weighted share of refused categories among the K nearest
-(weights exp(similarity / TEMPERATURE)) is mixed with the head's probability of the refused
-categories, `vote_weight` of the vote and the rest of the head's; the prompt is refused when the mix
-reaches the threshold. Under cross-validation that leaves one writer's file out at a time, the head
-alone reached 74% recall at 2% false refusals; a head refusal that had to wait for the vote's
-agreement 84%; the mix 86% on the same files (2026-12-05, train_semantic.py).
+nearest training prompts vote too: the training prompts (the generated nonsense among them) are
+kept, projected to NEIGHBOUR_DIMENSIONS, and the similarity-weighted share of refused categories
+among the K nearest (weights exp(similarity / TEMPERATURE)) is mixed with the head's probability of
+the refused categories, `vote_weight` of the vote and the rest of the head's; the prompt is refused
+when the mix reaches the threshold. Under cross-validation that leaves one writer's file out at a
+time, the head alone reached 74% recall at 2% false refusals; a head refusal that had to wait for
+the vote's agreement 84%; the mix 86% on the same files (2026-12-05, train_semantic.py).
 
 The head is trained by `python -m bot.safety.train_semantic` on the training files only, and its
 threshold and the vote's weight are chosen there by cross-validation on those files (see that
-module). It is packaged as data/semantic_head.json (the labels, a (6, 512) weight matrix, six biases, the
-threshold and the vote's weight) and data/semantic_neighbours.safetensors (the projection and the
-projected training prompts with their labels).
+module). It is packaged as data/semantic_head.json (the labels, a (6, 512) weight matrix, six
+biases, the threshold and the vote's weight) and data/semantic_neighbours.safetensors (the
+projection and the projected training prompts with their labels).
 """
 
 from __future__ import annotations
