@@ -187,7 +187,7 @@ class Neighbours:
         t = load(data)
         if set(t) != {"mean", "projection", "bank", "labels"} or t["projection"].shape != (
             DIMENSIONS, NEIGHBOUR_DIMENSIONS
-        ) or t["bank"].shape != (len(t["labels"]), NEIGHBOUR_DIMENSIONS):
+        ) or t["bank"].shape != (len(t["labels"]), NEIGHBOUR_DIMENSIONS) or not len(t["labels"]):
             raise ValueError(f"{NEIGHBOURS_FILE}: not the tensors or shapes this code reads; retrain it")
         return cls(t["mean"].astype(np.float32), t["projection"].astype(np.float32),
                    t["bank"].astype(np.float32), t["labels"].astype(np.int64))  # fmt: skip

@@ -170,6 +170,8 @@ def test_the_neighbours_round_trip_and_a_wrong_file_is_refused() -> None:
     broken = replace(neighbours, projection=neighbours.projection[:, :64])
     with pytest.raises(ValueError, match="retrain"):
         Neighbours.from_bytes(broken.to_bytes())
+    with pytest.raises(ValueError, match="retrain"):  # nobody to vote
+        Neighbours.from_bytes(neighbours.subset(np.arange(0)).to_bytes())
 
 
 def test_a_prompt_no_term_refuses_is_refused_by_its_meaning() -> None:
