@@ -117,7 +117,9 @@ class SafetyFilter:
             lexicon = Lexicon.build(settings.prompt.deny, settings.prompt.allow, prompt_model.vocabulary())
             ngram_model = NgramModel.packaged()
             if settings.prompt.semantic:
-                semantic = SemanticClassifier.packaged(settings.prompt.semantic_threshold)
+                semantic = SemanticClassifier.packaged(
+                    settings.prompt.semantic_threshold, settings.prompt.semantic_vote_weight
+                )
             else:
                 log.warning("safety.prompt.semantic is false in config: prompts are judged by terms only")
         if settings.image.enabled and image_classifier is None:

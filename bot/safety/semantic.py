@@ -211,11 +211,13 @@ class SemanticClassifier:
         self.neighbours = neighbours
 
     @classmethod
-    def packaged(cls, threshold: float | None = None) -> SemanticClassifier:
-        """The packaged head and neighbours, at the head's own threshold or at `threshold` (config's
-        semantic_threshold)."""
+    def packaged(cls, threshold: float | None = None, vote_weight: float | None = None) -> SemanticClassifier:
+        """The packaged head and neighbours, at the head's own threshold and vote weight or at
+        `threshold` and `vote_weight` (config's semantic_threshold and semantic_vote_weight; a weight
+        of 0 is the head alone, without the neighbours)."""
         head = SemanticHead.packaged()
         head = head if threshold is None else replace(head, threshold=threshold)
+        head = head if vote_weight is None else replace(head, vote_weight=vote_weight or None)
         return cls(head, neighbours=Neighbours.packaged() if head.vote_weight is not None else None)
 
     @property

@@ -46,6 +46,15 @@ class PromptGateSettings(BaseModel):
         "refuses more unsafe prompts and more innocent ones; `dallebot eval safety --config` shows the "
         "trade",
     )
+    semantic_vote_weight: float | None = Field(
+        None,
+        ge=0.0,
+        lt=1.0,
+        description="weight of the nearest training prompts' vote in the sentence classifier's score "
+        "(the head's probability has the rest): 0 judges by the head alone and never reads the "
+        "neighbours; null keeps the weight packaged with the head (chosen with its threshold). Move "
+        "it together with semantic_threshold and compare with `dallebot eval safety --config`",
+    )
     deny: list[str] = Field(
         default_factory=list,
         description="operator's extra words or phrases to refuse; whole words after normalisation, "

@@ -234,6 +234,19 @@ def test_the_operator_can_turn_it_off(caplog: pytest.LogCaptureFixture) -> None:
     assert make_filter().semantic is not None
 
 
+def test_the_operator_can_move_the_vote_weight_or_judge_by_the_head_alone() -> None:
+    packaged = make_filter().semantic
+    assert packaged is not None and packaged.head.vote_weight is not None and packaged.neighbours is not None
+    heavier = make_filter(prompt={"semantic_vote_weight": 0.7}).semantic
+    assert heavier is not None and heavier.head.vote_weight == 0.7 and heavier.neighbours is not None
+    alone = make_filter(prompt={"semantic_vote_weight": 0}).semantic
+    assert alone is not None and alone.head.vote_weight is None and alone.neighbours is None
+    assert alone.head.threshold == packaged.head.threshold
+    for wrong in (-0.1, 1.0, 2, "half"):
+        with pytest.raises(ValueError, match="semantic_vote_weight"):
+            SafetySettings.model_validate({"prompt": {"semantic_vote_weight": wrong}})
+
+
 def test_the_operator_can_move_the_threshold() -> None:
     packaged = SemanticHead.packaged().threshold
     assert make_filter().semantic.threshold == packaged  # type: ignore[union-attr]
