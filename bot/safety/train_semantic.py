@@ -64,6 +64,7 @@ EXTRA_FILES = (
     "train_semantic_nearby.tsv", "train_semantic_unsafe_de_it_ja.tsv", "train_semantic_hate_2.tsv",
     "train_semantic_nearby_2.tsv", "train_semantic_unsafe_2.tsv", "train_semantic_gore.tsv",
     "train_semantic_hate_3.tsv", "train_semantic_nearby_3.tsv", "train_semantic_combination.tsv",
+    "train_semantic_lookalike_4.tsv",
 )  # fmt: skip
 # 0.02 apart since the mix (0.05 under the share rule; 0.5-0.95, 0.1 apart, before 2026-12-04 23:40)
 THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(39))  # 0.2 ... 0.96
