@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
+    AFTER_LOOKALIKES_SET,
     AFTER_MIXED_VOTE_SET,
     AFTER_NEIGHBOURS_SET,
     AFTER_SECOND_RETRAIN_SET,
@@ -215,6 +216,7 @@ def run(
         (AFTER_SECOND_RETRAIN_SET, "written blind after the head's second retraining was final"),
         (AFTER_NEIGHBOURS_SET, "written blind after the head with the neighbours' vote was final"),
         (AFTER_MIXED_VOTE_SET, "written blind after the head mixed with the neighbours' vote was final"),
+        (AFTER_LOOKALIKES_SET, "written blind after the head retrained with the look-alikes was final"),
     ):
         later_prompts = load_fresh(name)
         later[name] = fresh_figures(refuses, later_prompts)
@@ -307,6 +309,7 @@ def run(
     result["after_second_retrain_set"] = as_json(later[AFTER_SECOND_RETRAIN_SET])
     result["after_neighbours_set"] = as_json(later[AFTER_NEIGHBOURS_SET])
     result["after_mixed_vote_set"] = as_json(later[AFTER_MIXED_VOTE_SET])
+    result["after_lookalikes_set"] = as_json(later[AFTER_LOOKALIKES_SET])
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])

@@ -73,6 +73,7 @@ import pytest
 from bot.safety.evasions import load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
+    AFTER_LOOKALIKES_SET,
     AFTER_MIXED_VOTE_SET,
     AFTER_NEIGHBOURS_SET,
     AFTER_SECOND_RETRAIN_SET,
@@ -286,10 +287,12 @@ def test_a_set_written_beside_or_after_the_semantic_classifier_does_not_fall_bel
 # UTC) was final, four of their 576 dropped by code, unread, as above.
 # Set 19: 564, written blind by four helpers after the head mixed with the vote (2026-12-05 09:14 UTC)
 # was final, twelve of their 576 dropped by code, unread.
+# Set 20: 549, written blind by four helpers after the head retrained with the look-alikes file
+# (2026-12-05 11:24 UTC) was final, 27 of their 576 dropped by code, unread.
 @pytest.mark.parametrize(
     "name, count",
     [(AFTER_SEMANTIC_SET, 489), (AFTER_SECOND_RETRAIN_SET, 491), (AFTER_NEIGHBOURS_SET, 572),
-     (AFTER_MIXED_VOTE_SET, 564)],
+     (AFTER_MIXED_VOTE_SET, 564), (AFTER_LOOKALIKES_SET, 549)],
 )  # fmt: skip
 def test_a_set_written_after_a_retrained_head_is_new_wording_of_every_kind(name: str, count: int) -> None:
     prompts = load_fresh(name)
