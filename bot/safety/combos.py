@@ -171,9 +171,14 @@ def combinations(words: Words, person: set[str], minor: set[str]) -> list[tuple[
 
     found: list[tuple[Category, set[str]]] = []
     for rule in COMBINATIONS:
-        if (rule.adults_only and minor) or any(kind(name) for name in rule.none):
+        if rule.adults_only and minor:
             continue
-        matched = [set().union(*(kind(name) for name in clause)) for clause in rule.clauses]
-        if all(matched):
-            found.append((rule.category, set().union(*matched)))
+        matched: list[set[str]] = []
+        for clause in rule.clauses:  # most rules stop at their first clause: nothing of it here
+            matched.append(set().union(*(kind(name) for name in clause)))
+            if not matched[-1]:
+                break
+        else:
+            if not any(kind(name) for name in rule.none):
+                found.append((rule.category, set().union(*matched)))
     return found

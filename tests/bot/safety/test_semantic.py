@@ -16,9 +16,11 @@ from bot.safety.semantic import (
     DIMENSIONS,
     LABELS,
     NEIGHBOUR_DIMENSIONS,
+    K,
     Neighbours,
     SemanticClassifier,
     SemanticHead,
+    nearest_of_row,
     words,
 )
 from bot.safety.settings import SafetySettings
@@ -381,3 +383,21 @@ PLACEHOLDERS = [
 @pytest.mark.parametrize("prompt", PLACEHOLDERS)
 def test_placeholders_and_chat_pass_the_full_gate(full_gate: SafetyFilter, prompt: str) -> None:
     assert full_gate.check_prompt(prompt).allowed
+
+
+@pytest.mark.parametrize("size", [5, K, K + 3, 300, 5000])
+def test_the_nearest_of_one_prompt_are_those_a_full_partition_finds(size: int) -> None:
+    """The gate's one prompt is read row by row through a sampled bound; a batch by one partition of
+    the whole bank: the same K nearest, and so the same shares, whatever the bank's size."""
+    rng = np.random.default_rng(size)
+    neighbours = Neighbours.fit(
+        rng.normal(size=(size, DIMENSIONS)).astype(np.float32), np.arange(size) % len(LABELS)
+    )
+    queries = rng.normal(size=(20, DIMENSIONS)).astype(np.float32)
+    sims = neighbours.project(queries) @ neighbours.bank.T
+    k = min(K, size)
+    for row in sims:
+        assert set(nearest_of_row(row, k)) == set(np.argsort(-row)[:k])
+    batch = neighbours.shares(queries)  # 20 rows: one partition
+    one_by_one = np.concatenate([neighbours.shares(q[None]) for q in queries])
+    assert np.allclose(batch, one_by_one)
