@@ -4,11 +4,15 @@ Every Store transaction reports here (`Store._write` / `Store._read`), so the re
 never logs a storage outage itself: it hands what it caught to `log_failure`, which keeps a
 StorageUnavailable at DEBUG (the outage's own lines already say it) and logs anything else in
 full. A database that is locked, read-only or full still answers reads, so an outage that began
-on a write ends only when a write succeeds again.
+on a write ends only when a write succeeds again. An operation that began before the outage ended
+and fails after it (a thread descheduled between its error and its report, a connection attempt
+answered "starting up" just before the server was ready) reaches the listeners (/metrics) but
+starts no new outage: it says nothing about the storage since.
 
     outage = Outage("sqlite:///var/dallebot.db")
     outage.failure(error, write=True)   # the first one logs "storage unavailable …"
     outage.success(write=True)          # logs "storage available again after 15.2 s …"
+    began = outage.now()                # before an operation; its failure(…, began=began) after
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class Outage:
         self._since: float | None = None  # clock() when the current outage began
         self._began_on_write = False
         self._last_told = 0.0
+        self._ended = float("-inf")  # clock() when the last outage ended
         self._failed: Counter[str] = Counter()  # failed operations in the current outage, by kind
         self.last_error: StorageUnavailable | None = None  # while an outage lasts
 
@@ -63,8 +68,15 @@ class Outage:
         """Call `on_error(kind)` for every storage error (e.g. a metrics counter)."""
         self._listeners.append(on_error)
 
-    def failure(self, error: StorageError, *, write: bool) -> None:
-        """Count an error; an outage logs its first StorageUnavailable, then a reminder now and then."""
+    def now(self) -> float:
+        """The outage clock's reading: pass it as `failure(began=...)` for an operation started now."""
+        return self._clock()
+
+    def failure(self, error: StorageError, *, write: bool, began: float | None = None) -> None:
+        """Count an error; an outage logs its first StorageUnavailable, then a reminder now and then.
+
+        `began` (this clock) is when the failed operation started: one that started before the last
+        outage ended is stale news of that outage and starts no new one."""
         kind = kind_of(error)
         for listener in self._listeners:
             listener(kind)
@@ -72,6 +84,9 @@ class Outage:
             return  # not an outage: the caller reports it
         now = self._clock()
         with self._lock:
+            if self._since is None and began is not None and began < self._ended:
+                self._log.debug("failed, but began before the outage ended: %s", error)
+                return
             self._failed[kind] += 1
             self.last_error = error
             if self._since is None:
@@ -91,7 +106,8 @@ class Outage:
         with self._lock:
             if self._since is None or (self._began_on_write and not write):
                 return
-            seconds = self._clock() - self._since
+            self._ended = self._clock()
+            seconds = self._ended - self._since
             failed, self._failed = self._failed, Counter()
             self._since, self.last_error = None, None
         self._log.warning(

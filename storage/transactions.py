@@ -49,21 +49,23 @@ class Transactions:
 
     @contextmanager
     def _write(self, *, one_statement: bool = False) -> Iterator[Connection]:
+        began = self.outage.now()
         try:
             with transaction(self.engine, write=True, one_statement=one_statement) as connection:
                 yield connection
         except StorageError as error:
-            self.outage.failure(error, write=True)
+            self.outage.failure(error, write=True, began=began)
             raise
         self.outage.success(write=True)
 
     @contextmanager
     def _read(self, *, one_statement: bool = False) -> Iterator[Connection]:
+        began = self.outage.now()
         try:
             with transaction(self.engine, write=False, one_statement=one_statement) as connection:
                 yield connection
         except StorageError as error:
-            self.outage.failure(error, write=False)
+            self.outage.failure(error, write=False, began=began)
             raise
         self.outage.success(write=False)
 

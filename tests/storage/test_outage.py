@@ -94,3 +94,27 @@ def test_log_failure_keeps_an_outage_quiet_and_anything_else_in_full(
     quiet, loud = caplog.records
     assert quiet.levelname == "DEBUG" and "round 7 failed: the database" in quiet.getMessage()
     assert loud.levelname == "ERROR" and loud.exc_info is not None
+
+
+def test_a_failure_begun_before_the_outage_ended_starts_no_new_one(caplog: pytest.LogCaptureFixture) -> None:
+    """A thread descheduled between its error and its report (seen once as a second outage right
+    after a PostgreSQL restart, on a loaded machine): its failure is news of the outage that ended."""
+    outage, clock, kinds = _outage(caplog)
+    began = outage.now()
+    outage.failure(DOWN, write=True, began=began)
+    clock.now += 5
+    stale = outage.now()  # a connection attempt made while the server was still starting
+    clock.now += 1
+    outage.success(write=True)
+    clock.now += 0.1
+    outage.failure(DOWN, write=True, began=stale)
+    assert not outage.active and outage.last_error is None
+    assert [r.levelname for r in caplog.records] == ["ERROR", "WARNING", "DEBUG"]
+    assert kinds == ["unreachable", "unreachable"]  # /metrics still counts it
+    outage.failure(DOWN, write=True, began=outage.now())  # one begun after: a new outage
+    assert outage.active and caplog.records[-1].levelname == "ERROR"
+    clock.now += 2
+    outage.success(write=True)
+    assert caplog.records[-1].getMessage() == (
+        "storage available again after 2.0 s (1 failed operations: unreachable 1)"
+    )
