@@ -79,6 +79,7 @@ from bot.safety.fresh import (
     AFTER_SECOND_RETRAIN_SET,
     AFTER_SEMANTIC_SET,
     AFTER_THE_GATE,
+    AFTER_THIRD_RETRAIN_SET,
     CATEGORIES,
     EIGHTH_PASS_SET,
     FIRST_HELD_OUT,
@@ -299,10 +300,12 @@ def test_a_set_written_beside_or_after_the_semantic_classifier_does_not_fall_bel
 # was final, twelve of their 576 dropped by code, unread.
 # Set 20: 549, written blind by four helpers after the head retrained with the look-alikes file
 # (2026-12-05 11:24 UTC) was final, 27 of their 576 dropped by code, unread.
+# Set 21: 537, written blind by four helpers after the head's third 2026-12-05 retraining (17:30 UTC)
+# was final, 39 of their 576 dropped by code, unread.
 @pytest.mark.parametrize(
     "name, count",
     [(AFTER_SEMANTIC_SET, 489), (AFTER_SECOND_RETRAIN_SET, 491), (AFTER_NEIGHBOURS_SET, 572),
-     (AFTER_MIXED_VOTE_SET, 564), (AFTER_LOOKALIKES_SET, 549)],
+     (AFTER_MIXED_VOTE_SET, 564), (AFTER_LOOKALIKES_SET, 549), (AFTER_THIRD_RETRAIN_SET, 537)],
 )  # fmt: skip
 def test_a_set_written_after_a_retrained_head_is_new_wording_of_every_kind(name: str, count: int) -> None:
     prompts = load_fresh(name)
