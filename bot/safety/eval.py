@@ -33,13 +33,13 @@ from pydantic import ValidationError
 from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
+    AFTER_FIVE_FILES_SET,
     AFTER_LOOKALIKES_SET,
     AFTER_MIXED_VOTE_SET,
     AFTER_NEIGHBOURS_SET,
     AFTER_SECOND_RETRAIN_SET,
     AFTER_SEMANTIC_SET,
     AFTER_THE_GATE,
-    AFTER_THIRD_RETRAIN_SET,
     EIGHTH_PASS_SET,
     FIRST_HELD_OUT,
     FOURTH_PASS_SET,
@@ -218,7 +218,7 @@ def run(
         (AFTER_NEIGHBOURS_SET, "written blind after the head with the neighbours' vote was final"),
         (AFTER_MIXED_VOTE_SET, "written blind after the head mixed with the neighbours' vote was final"),
         (AFTER_LOOKALIKES_SET, "written blind after the head retrained with the look-alikes was final"),
-        (AFTER_THIRD_RETRAIN_SET, "written blind after the head's third 2026-12-05 retraining was final"),
+        (AFTER_FIVE_FILES_SET, "written blind after the head's fourth 2026-12-05 retraining was final"),
     ):
         later_prompts = load_fresh(name)
         later[name] = fresh_figures(refuses, later_prompts)
@@ -312,7 +312,7 @@ def run(
     result["after_neighbours_set"] = as_json(later[AFTER_NEIGHBOURS_SET])
     result["after_mixed_vote_set"] = as_json(later[AFTER_MIXED_VOTE_SET])
     result["after_lookalikes_set"] = as_json(later[AFTER_LOOKALIKES_SET])
-    result["after_third_retrain_set"] = as_json(later[AFTER_THIRD_RETRAIN_SET])
+    result["after_five_files_set"] = as_json(later[AFTER_FIVE_FILES_SET])
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])

@@ -13,7 +13,7 @@ train_semantic_nearby_2.tsv) and indirect sexual, gore and self-harm prompts in 
 (train_semantic_unsafe_2.tsv, from 2026-12-05), and from the second 2026-12-05 retraining graphic
 violence worded indirectly (train_semantic_gore.tsv), a third round of hate
 (train_semantic_hate_3.tsv) and of innocent prompts near sensitive topics (train_semantic_nearby_3.tsv)
-and combination wording (train_semantic_combination.tsv), and from 2026-12-05's third retraining the
+and combination wording (train_semantic_combination.tsv), and from 2026-12-05's fourth retraining the
 en/es look-alikes (train_semantic_lookalike_5.tsv), indirect hate (train_semantic_hate_4.tsv), fr/it/de/pt
 look-alikes (train_semantic_lookalike_6.tsv), indirect gore and self-harm (train_semantic_gore_2.tsv)
 and adult combination wording (train_semantic_combination_2.tsv), all written for this head by helpers who
