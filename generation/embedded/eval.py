@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -112,6 +113,12 @@ def evaluate(
     return {k: round(v, 4) for k, v in figures.items()}
 
 
+def _psnr_text(psnr: float) -> str:
+    if math.isnan(psnr):
+        return "n/a (a things model has no VQ encoder to round-trip through)"
+    return f"{psnr:.2f} dB (target 30)"
+
+
 def main(
     path: str | Path | None = None,
     *,
@@ -132,8 +139,8 @@ def main(
         print(f"miss: {line}")
     print(f"held-out fidelity {figures['heldout']:.1%} (target 90%), in-distribution "
           f"{figures['in_distribution']:.1%} (target 95%), CPU {figures['cpu_s_per_image']:.3f} s/image "
-          f"(target 0.5, {torch.get_num_threads()} thread(s)), VQGAN PSNR {figures['psnr_db']:.2f} dB "
-          "(target 30)")  # fmt: skip
+          f"(target 0.5, {torch.get_num_threads()} thread(s)), "
+          f"VQGAN PSNR {_psnr_text(figures['psnr_db'])}")  # fmt: skip
     if images > 1:
         for label, name in (("grid", f"grid defaults (T {figures['grid_temperature']})"),
                             ("grid_at_single_defaults", "single-image defaults")):  # fmt: skip
@@ -142,5 +149,6 @@ def main(
                   f"{figures[held + 'distinct']:.2f} / {figures[ind + 'distinct']:.2f}, fidelity "
                   f"{figures[held + 'fidelity']:.1%} / {figures[ind + 'fidelity']:.1%} "
                   "(held-out / in-distribution)")  # fmt: skip
-    print(json.dumps(figures))
+    # strict JSON: a PSNR that does not apply is null, not NaN (which json.dumps writes unquoted)
+    print(json.dumps({k: None if math.isnan(v) else v for k, v in figures.items()}, allow_nan=False))
     return 0

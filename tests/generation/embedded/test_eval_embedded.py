@@ -51,3 +51,19 @@ def test_evaluate_reports_every_figure(emoji_font):
     assert figures["natural_drawable"] == pytest.approx(6 / 7, abs=1e-3)  # the fox is not drawable
     assert figures["reader_natural"] == 1.0
     assert figures["reader_natural_2"] == 1.0 and 0.0 <= figures["natural_phrasing_2"] <= 1.0
+
+
+def test_eval_fidelity_last_line_is_strict_json_when_psnr_does_not_apply(monkeypatch, capsys):
+    """A things model has no PSNR (NaN inside); the JSON line says null, which every parser reads."""
+    from generation.embedded import eval as fidelity
+
+    figures = {"heldout": 0.95, "in_distribution": 0.96, "cpu_s_per_image": 0.1, "psnr_db": float("nan")}
+    monkeypatch.setattr(fidelity, "evaluate", lambda *args, **kwargs: dict(figures))
+    fidelity.main(captions=1)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "VQGAN PSNR n/a" in lines[-2]
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not strict JSON: {constant}")
+
+    assert json.loads(lines[-1], parse_constant=refuse)["psnr_db"] is None
