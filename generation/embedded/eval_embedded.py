@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -285,5 +286,6 @@ def main(
         f"detector on {detector_scenes} rendered scenes {figures['detector_accuracy']:.1%} (target 99%); "
         f"CPU {figures['s_per_image']:.3f} s/image (target 0.3)"
     )
-    print(json.dumps(figures))
+    # strict JSON: no detector scenes asked for is null, not NaN
+    print(json.dumps({k: None if math.isnan(v) else v for k, v in figures.items()}, allow_nan=False))
     return 0

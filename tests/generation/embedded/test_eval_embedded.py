@@ -67,3 +67,24 @@ def test_eval_fidelity_last_line_is_strict_json_when_psnr_does_not_apply(monkeyp
         raise ValueError(f"not strict JSON: {constant}")
 
     assert json.loads(lines[-1], parse_constant=refuse)["psnr_db"] is None
+
+
+def test_eval_embedded_last_line_is_strict_json_without_detector_scenes(emoji_font, monkeypatch, capsys):
+    from generation.embedded import eval_embedded
+
+    real = eval_embedded.evaluate
+    natural = [p for p in load_natural_set() if shapes_claims(p.claims) is not None][:2]
+
+    def small(*args, **kwargs):
+        kwargs.update(captions=2, natural=natural, second=natural, third=natural, speed_samples=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(eval_embedded, "evaluate", small)
+    eval_embedded.main("shapes", device="cpu", detector_scenes=0)
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not strict JSON: {constant}")
+
+    figures = json.loads(last, parse_constant=refuse)
+    assert figures["detector_accuracy"] is None and figures["detector_scenes"] == 0
