@@ -18,10 +18,11 @@ en/es look-alikes (train_semantic_lookalike_5.tsv), indirect hate (train_semanti
 look-alikes (train_semantic_lookalike_6.tsv), indirect gore and self-harm (train_semantic_gore_2.tsv)
 and adult combination wording (train_semantic_combination_2.tsv), and from its fifth (after set 21)
 es/fr, it/pt and en/de/ru/ja look-alikes (train_semantic_lookalike_7/_8/_9.tsv) and indirect hate in
-eight languages (train_semantic_hate_5.tsv), all written for this head by helpers who
-read no file of the project; and NONSENSE generated safe inputs that describe nothing
-(nonsense_prompts). No evaluation file (prompts.tsv's test rows, heldout_2.tsv, eval_fresh*.jsonl)
-is read here.
+eight languages (train_semantic_hate_5.tsv), and from its sixth (after set 22) indirect hate
+(train_semantic_hate_6.tsv) and fr/es/it look-alikes (train_semantic_lookalike_10.tsv), all written
+for this head by helpers who read no file of the project; and NONSENSE generated safe inputs that
+describe nothing (nonsense_prompts). No evaluation file (prompts.tsv's test rows, heldout_2.tsv,
+eval_fresh*.jsonl) is read here.
 
 The threshold and the vote's weight: the training files were written by different helpers, each in
 its own words, so cross-validation leaves one file out at a time (generated nonsense in FOLDS
@@ -72,7 +73,7 @@ EXTRA_FILES = (
     "train_semantic_lookalike_4.tsv", "train_semantic_lookalike_5.tsv", "train_semantic_hate_4.tsv",
     "train_semantic_lookalike_6.tsv", "train_semantic_gore_2.tsv", "train_semantic_combination_2.tsv",
     "train_semantic_lookalike_7.tsv", "train_semantic_lookalike_8.tsv", "train_semantic_lookalike_9.tsv",
-    "train_semantic_hate_5.tsv",
+    "train_semantic_hate_5.tsv", "train_semantic_hate_6.tsv", "train_semantic_lookalike_10.tsv",
 )  # fmt: skip
 # 0.02 apart since the mix (0.05 under the share rule; 0.5-0.95, 0.1 apart, before 2026-12-04 23:40)
 THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(39))  # 0.2 ... 0.96
