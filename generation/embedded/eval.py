@@ -113,6 +113,12 @@ def evaluate(
     return {k: round(v, 4) for k, v in figures.items()}
 
 
+def figures_json(figures: dict[str, float]) -> str:
+    """The figures as one line of strict JSON: a figure that does not apply (NaN) is null, not the
+    unquoted NaN json.dumps writes, which jq or JSON.parse refuse."""
+    return json.dumps({k: None if math.isnan(v) else v for k, v in figures.items()}, allow_nan=False)
+
+
 def _psnr_text(psnr: float) -> str:
     if math.isnan(psnr):
         return "n/a (a things model has no VQ encoder to round-trip through)"
@@ -149,6 +155,5 @@ def main(
                   f"{figures[held + 'distinct']:.2f} / {figures[ind + 'distinct']:.2f}, fidelity "
                   f"{figures[held + 'fidelity']:.1%} / {figures[ind + 'fidelity']:.1%} "
                   "(held-out / in-distribution)")  # fmt: skip
-    # strict JSON: a PSNR that does not apply is null, not NaN (which json.dumps writes unquoted)
-    print(json.dumps({k: None if math.isnan(v) else v for k, v in figures.items()}, allow_nan=False))
+    print(figures_json(figures))
     return 0
