@@ -74,6 +74,8 @@ EXTRA_FILES = (
     "train_semantic_lookalike_6.tsv", "train_semantic_gore_2.tsv", "train_semantic_combination_2.tsv",
     "train_semantic_lookalike_7.tsv", "train_semantic_lookalike_8.tsv", "train_semantic_lookalike_9.tsv",
     "train_semantic_hate_5.tsv", "train_semantic_hate_6.tsv", "train_semantic_lookalike_10.tsv",
+    "train_semantic_lookalike_11.tsv", "train_semantic_lookalike_12.tsv", "train_semantic_lookalike_13.tsv",
+    "train_semantic_lookalike_14.tsv",
 )  # fmt: skip
 # 0.02 apart since the mix (0.05 under the share rule; 0.5-0.95, 0.1 apart, before 2026-12-04 23:40)
 THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(39))  # 0.2 ... 0.96
