@@ -19,7 +19,7 @@ from bot.safety.classifier import PromptModel
 from bot.safety.image import ImageClassifier, OpenNsfwClassifier
 from bot.safety.language import LanguageIdentifier
 from bot.safety.ngrams import NgramModel
-from bot.safety.normalize import normalize
+from bot.safety.normalize import disguised, normalize
 from bot.safety.patterns import name_drinks
 from bot.safety.policy import PRECEDENCE, REASONS, Category
 from bot.safety.rules import anchored, bird_words, categorise, names_a_bird
@@ -117,8 +117,9 @@ class SafetyFilter:
             lexicon = Lexicon.build(settings.prompt.deny, settings.prompt.allow, prompt_model.vocabulary())
             ngram_model = NgramModel.packaged()
             if settings.prompt.semantic:
+                prompt = settings.prompt
                 semantic = SemanticClassifier.packaged(
-                    settings.prompt.semantic_threshold, settings.prompt.semantic_vote_weight
+                    prompt.semantic_threshold, prompt.semantic_vote_weight, prompt.semantic_clear_below
                 )
             else:
                 log.warning("safety.prompt.semantic is false in config: prompts are judged by terms only")
@@ -176,11 +177,23 @@ class SafetyFilter:
                 if category.value in scores:
                     ngram_scores[category] = scores[category.value]
                     found[category] = f"n-gram classifier {scores[category.value]:.3f}"
-        # 4. what is refused on this platform and channel; where no term or rule refused the prompt,
-        # its meaning, read by the multilingual sentence classifier (semantic.py)
+        # 4. what is refused on this platform and channel; a refusal by the terms and rules that the
+        # multilingual sentence classifier (semantic.py) reads as clearly innocent is overruled, never
+        # for sexual_minors, the operator's deny list or a word in disguise; where nothing refused the
+        # prompt, its meaning
         refused = self.settings.prompt.refused(platform, nsfw_channel)
         semantic_score = 0.0
-        if self.semantic is not None and not found.keys() & refused:
+        overruled = ""
+        blocking = found.keys() & refused
+        second_opinion = not (deny is not None and deny.source == "config")  # the operator's own list
+        second_opinion &= Category.SEXUAL_MINORS not in blocking and not disguised(text)
+        if self.semantic is not None and blocking and second_opinion:
+            cleared = self.semantic.clears(text, refused)
+            if cleared is not None:
+                overruled = f"; overruled by the semantic classifier {cleared:.3f}: " + ", ".join(
+                    f"{c.value}: {found.pop(c)}" for c in PRECEDENCE if c in blocking
+                )
+        if self.semantic is not None and not found.keys() & refused and not overruled:
             judged = self.semantic.judge(text, refused)
             if judged is not None:
                 category, semantic_score = judged
@@ -200,6 +213,7 @@ class SafetyFilter:
                 elif not found[category].startswith("classifier"):
                     score = 1.0  # a rule decided
                 return Verdict("prompt", False, score, threshold, REASONS[category], detail, category)
+        detail += overruled
         if found:
             detail += "; allowed here: " + ", ".join(sorted(c.value for c in found))
         if match.allowed:

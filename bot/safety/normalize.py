@@ -184,3 +184,28 @@ def normalize(text: str) -> Normalized:
         words.extend(parts)
         chunks.append("".join(parts))
     return Normalized(text=folded, words=tuple(words), chunks=tuple(chunks), emoji=names)
+
+
+# A letter, a leet character, a letter: "s3sso", "f@g", "su1c1d10" (not "4k", "mp3" or "1920s").
+_LEET_INSIDE = re.compile(r"[^\W\d_][0-9@$€|!*+][^\W\d_]")
+# Three or more letters standing alone, one after another, dotted or spaced: "n.u.d.e", "s e x".
+_SPELLED_OUT = re.compile(r"(?<!\w)(?:[^\W\d_][\s.\-_*·]+){2,}[^\W\d_](?!\w)")
+_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
+def disguised(text: str) -> bool:
+    """Whether the prompt spells a word in disguise: a leet character inside a word, letters of two
+    scripts in one word ("nаked" with a Cyrillic а), letters spelled out one by one, or an invisible
+    character. Innocent prompts seldom do; a prompt that does is not one a reader of its meaning
+    should clear (the sentence encoder reads "s3sso orale" as nothing in particular)."""
+    if any(unicodedata.category(ch) == "Cf" or ch in _INVISIBLE for ch in text):
+        return True
+    text = unicodedata.normalize("NFKC", text)
+    if _LEET_INSIDE.search(text) or _SPELLED_OUT.search(text):
+        return True
+    for word in text.split():
+        names = [unicodedata.name(ch, "") for ch in word if ch.isalpha()]
+        scripts = {script for name in names for script in _SCRIPTS if name.startswith(script)}
+        if len(scripts) > 1:
+            return True
+    return False

@@ -19,6 +19,14 @@ when the mix reaches the threshold. Under cross-validation that leaves one write
 time, the head alone reached 74% recall at 2% false refusals; a head refusal that had to wait for
 the vote's agreement 84%; the mix 86% on the same files (2026-12-05, train_semantic.py).
 
+It is also the second opinion on the terms and rules. On blind sets most safe prompts refused were
+refused by a term or rule (sets 14-24: 41 of 59; the n-grams 10), not by this classifier (8): a word
+that also names a dish, a breed or a painting. Where a term refused a prompt of MIN_WORDS or more and this classifier's score
+(the refused categories together, head and vote mixed) lies below the head's `clear_below`, the
+prompt is allowed. Never for sexual_minors, the operator's own deny list or a word in disguise
+("s3sso", "n.u.d.e": normalize.disguised), which the encoder cannot read. `clear_below` is
+chosen on the training files by the same cross-validation (train_semantic.choose_clear).
+
 The head is trained by `python -m bot.safety.train_semantic` on the training files only, and its
 threshold and the vote's weight are chosen there by cross-validation on those files (see that
 module). It is packaged as data/semantic_head.json (the labels, a (6, 512) weight matrix, six
@@ -86,17 +94,20 @@ class SemanticHead:
     """softmax(weight · embedding + bias) over LABELS. A prompt's score is the probability of the
     refused categories together, mixed with the nearest training prompts' share of them:
     (1 - vote_weight) · probability + vote_weight · share (vote_weight None: the probability alone);
-    refused at `threshold`."""
+    refused at `threshold`. A refusal by the terms is overruled below `clear_below` (None: never)."""
 
     weight: np.ndarray  # (len(LABELS), DIMENSIONS)
     bias: np.ndarray  # (len(LABELS),)
     threshold: float
     about: dict[str, Any]  # how it was trained: files, prompts, cross-validation figures
     vote_weight: float | None = None
+    clear_below: float | None = None
 
     def __post_init__(self) -> None:
         if self.vote_weight is not None and not 0.0 < self.vote_weight < 1.0:
             raise ValueError(f"the vote's weight is {self.vote_weight}; it must lie between 0 and 1")
+        if self.clear_below is not None and not 0.0 < self.clear_below < 1.0:
+            raise ValueError(f"clear_below is {self.clear_below}; it must lie between 0 and 1")
 
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         """(n, DIMENSIONS) -> (n, len(LABELS))."""
@@ -108,7 +119,7 @@ class SemanticHead:
     def to_json(self) -> str:
         return json.dumps(
             {"labels": list(LABELS), "threshold": self.threshold, "vote_weight": self.vote_weight,
-             "about": self.about,
+             "clear_below": self.clear_below, "about": self.about,
              "bias": [round(float(b), 6) for b in self.bias],
              "weight": [[round(float(w), 6) for w in row] for row in self.weight]},
             ensure_ascii=False,
@@ -125,9 +136,9 @@ class SemanticHead:
                 f"{HEAD_FILE}: weight of shape {weight.shape}, expected {(len(LABELS), DIMENSIONS)}"
             )
         bias = np.asarray(data["bias"], dtype=np.float32)
-        vote = data.get("vote_weight")
-        return cls(weight, bias, float(data["threshold"]), dict(data.get("about", {})),
-                   None if vote is None else float(vote))  # fmt: skip
+        vote, clear = data.get("vote_weight"), data.get("clear_below")
+        vote, clear = (None if value is None else float(value) for value in (vote, clear))
+        return cls(weight, bias, float(data["threshold"]), dict(data.get("about", {})), vote, clear)
 
     @classmethod
     def packaged(cls) -> SemanticHead:
@@ -235,13 +246,19 @@ class SemanticClassifier:
         self.neighbours = neighbours
 
     @classmethod
-    def packaged(cls, threshold: float | None = None, vote_weight: float | None = None) -> SemanticClassifier:
-        """The packaged head and neighbours, at the head's own threshold and vote weight or at
-        `threshold` and `vote_weight` (config's semantic_threshold and semantic_vote_weight; a weight
-        of 0 is the head alone, without the neighbours)."""
+    def packaged(
+        cls,
+        threshold: float | None = None,
+        vote_weight: float | None = None,
+        clear_below: float | None = None,
+    ) -> SemanticClassifier:
+        """The packaged head and neighbours, at the head's own threshold, vote weight and clear_below
+        or at those given (config's semantic_threshold, semantic_vote_weight and semantic_clear_below;
+        a weight of 0 is the head alone, without the neighbours; a clear_below of 0 never overrules)."""
         head = SemanticHead.packaged()
         head = head if threshold is None else replace(head, threshold=threshold)
         head = head if vote_weight is None else replace(head, vote_weight=vote_weight or None)
+        head = head if clear_below is None else replace(head, clear_below=clear_below or None)
         return cls(head, neighbours=Neighbours.packaged() if head.vote_weight is not None else None)
 
     @property
@@ -259,18 +276,35 @@ class SemanticClassifier:
         counts nor votes. None below it, and for prompts of fewer than MIN_WORDS words."""
         if not refused or words(text) < MIN_WORDS:
             return None
-        embedding = self.embed([text])
-        p = self.head.probabilities(embedding)[0]
+        mixed = self._mixed(text, refused, self.head.threshold)
+        if mixed is None:
+            return None
         columns = [LABELS.index(c.value) for c in refused]
-        total = float(p[columns].sum())
-        vote = self.head.vote_weight
-        if vote is None or self.neighbours is None:
-            mixed = p
-        elif (1.0 - vote) * total + vote < self.head.threshold:
-            return None  # not even a unanimous vote would reach the threshold: the vote is not computed
-        else:
-            mixed = (1.0 - vote) * p + vote * self.neighbours.shares(embedding)[0]
         score = float(mixed[columns].sum())
         if score < self.head.threshold:
             return None
         return max(refused, key=lambda c: mixed[LABELS.index(c.value)]), score
+
+    def clears(self, text: str, refused: frozenset[Category]) -> float | None:
+        """The prompt's score (as judge reads it) when it lies below the head's clear_below and its
+        threshold: a refusal by the terms is then overruled. None otherwise, without a clear_below,
+        and for prompts of fewer than MIN_WORDS words (the encoder does not judge those)."""
+        if self.head.clear_below is None or not refused or words(text) < MIN_WORDS:
+            return None
+        mixed = self._mixed(text, refused, None)
+        assert mixed is not None
+        score = float(mixed[[LABELS.index(c.value) for c in refused]].sum())
+        return score if score < min(self.head.clear_below, self.head.threshold) else None
+
+    def _mixed(self, text: str, refused: frozenset[Category], reach: float | None) -> np.ndarray | None:
+        """Each label's probability mixed with the vote; None when the refused categories could not
+        reach `reach` even with a unanimous vote (the vote is then not computed)."""
+        embedding = self.embed([text])
+        p = self.head.probabilities(embedding)[0]
+        vote = self.head.vote_weight
+        if vote is None or self.neighbours is None:
+            return p
+        total = float(p[[LABELS.index(c.value) for c in refused]].sum())
+        if reach is not None and (1.0 - vote) * total + vote < reach:
+            return None
+        return (1.0 - vote) * p + vote * self.neighbours.shares(embedding)[0]

@@ -55,6 +55,16 @@ class PromptGateSettings(BaseModel):
         "neighbours; null keeps the weight packaged with the head (chosen with its threshold). Move "
         "it together with semantic_threshold and compare with `dallebot eval safety --config`",
     )
+    semantic_clear_below: float | None = Field(
+        None,
+        ge=0.0,
+        lt=1.0,
+        description="a prompt refused by the terms and rules is allowed when the sentence classifier's "
+        "score (as for semantic_threshold) is below this: most innocent prompts refused on blind sets "
+        "were refused by a word that also names a dish, a breed or a painting. Never for sexual_minors "
+        "or the deny list below. null keeps the packaged value (chosen on the training prompts, one "
+        "writer's file left out at a time, train_semantic.py); 0 never overrules the terms",
+    )
     deny: list[str] = Field(
         default_factory=list,
         description="operator's extra words or phrases to refuse; whole words after normalisation, "

@@ -18,9 +18,10 @@ en/es look-alikes (train_semantic_lookalike_5.tsv), indirect hate (train_semanti
 look-alikes (train_semantic_lookalike_6.tsv), indirect gore and self-harm (train_semantic_gore_2.tsv)
 and adult combination wording (train_semantic_combination_2.tsv), and from its fifth (after set 21)
 es/fr, it/pt and en/de/ru/ja look-alikes (train_semantic_lookalike_7/_8/_9.tsv) and indirect hate in
-eight languages (train_semantic_hate_5.tsv), and from its sixth (after set 22) indirect hate
-(train_semantic_hate_6.tsv) and fr/es/it look-alikes (train_semantic_lookalike_10.tsv), all written
-for this head by helpers who read no file of the project; and NONSENSE generated safe inputs that
+eight languages (train_semantic_hate_5.tsv), from its sixth (after set 22) indirect hate
+(train_semantic_hate_6.tsv) and fr/es/it look-alikes (train_semantic_lookalike_10.tsv), and from its
+seventh (after set 23) ja, fr, de/ru and es/en/pt/it look-alikes (train_semantic_lookalike_11-14.tsv),
+all written for this head by helpers who read no file of the project; and NONSENSE generated safe inputs that
 describe nothing (nonsense_prompts). No evaluation file (prompts.tsv's test rows, heldout_2.tsv,
 eval_fresh*.jsonl) is read here.
 
@@ -39,11 +40,19 @@ The projection the neighbours are kept in is fitted once on all training prompts
 the generated nonsense among them: without it a keyboard mash's nearest prompts were whatever short
 written ones lay closest, and "asdf asdf asdf asdf" was refused on their vote.
 `--cv` prints those figures and stops.
+
+The second opinion (clear_below, semantic.py): the written prompts the terms and rules alone refuse
+(not as sexual_minors, MIN_WORDS or more, no word in disguise) are scored out of fold as above, at
+the chosen threshold's vote weight; of CLEARS, the value is kept where the share of safe prompts
+freed minus the share of unsafe prompts let through is highest. The terms were built with some of
+these files in view, so they refuse fewer of their safe prompts than of a stranger's (1.4% here,
+most of the false refusals on blind sets): the gain is underestimated, the cost is not.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -55,11 +64,13 @@ from bot.safety.semantic import (
     DIMENSIONS,
     HEAD_FILE,
     LABELS,
+    MIN_WORDS,
     NEIGHBOURS_FILE,
     Embedder,
     Neighbours,
     SemanticHead,
     UniversalSentenceEncoder,
+    words,
 )
 from bot.safety.train_ngrams import labelled_lines, training_prompts
 
@@ -81,6 +92,7 @@ EXTRA_FILES = (
 THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(39))  # 0.2 ... 0.96
 VOTE_WEIGHTS = (0.25, 0.4, 0.5, 0.6, 0.67, 0.75)
 FALSE_POSITIVES = 0.02
+CLEARS = tuple(round(0.01 * i, 2) for i in range(1, 31))  # clear_below candidates: 0.01 ... 0.30
 L2 = 1e-5  # on the weights; chosen among 1e-3, 1e-4, 1e-5 (and a 256-unit hidden layer, not taken)
 FOLDS = 5
 
@@ -147,13 +159,11 @@ def fit(x: torch.Tensor, y: torch.Tensor, l2: float = L2) -> tuple[np.ndarray, n
 Figure = tuple[float, float | None, float, float]  # threshold, vote weight (None: head alone), recall, fp
 
 
-def cross_validate(
-    x: torch.Tensor, y: torch.Tensor, groups: np.ndarray, neighbours: Neighbours, written: int
-) -> list[Figure]:
-    """(threshold, vote weight, recall, false-positive share) on scores left out by group, for the
-    head alone and mixed with the vote at each of VOTE_WEIGHTS, at each of THRESHOLDS; the false
-    positives count the first `written` rows only (generated nonsense is too easy to count).
-    neighbours.bank holds every row."""
+def out_of_fold(
+    x: torch.Tensor, y: torch.Tensor, groups: np.ndarray, neighbours: Neighbours
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's unsafe score (1 - the safe label's) from a head fitted without its group, and from
+    the vote of the other groups' rows: two arrays of len(y). neighbours.bank holds every row."""
     head_score = np.zeros(len(y))
     vote = np.zeros(len(y))
     for group in np.unique(groups):
@@ -162,6 +172,13 @@ def cross_validate(
         head = SemanticHead(weight, bias, 1.0, {})
         head_score[out] = 1.0 - head.probabilities(x[out].numpy())[:, 0]
         vote[out] = 1.0 - neighbours.subset(np.nonzero(~out)[0]).shares(x[out].numpy())[:, 0]
+    return head_score, vote
+
+
+def cross_validate(y: torch.Tensor, head_score: np.ndarray, vote: np.ndarray, written: int) -> list[Figure]:
+    """(threshold, vote weight, recall, false-positive share) on the out-of-fold scores, for the
+    head alone and mixed with the vote at each of VOTE_WEIGHTS, at each of THRESHOLDS; the false
+    positives count the first `written` rows only (generated nonsense is too easy to count)."""
     unsafe = (y != 0).numpy()
     safe = ~unsafe
     safe[written:] = False
@@ -185,6 +202,45 @@ def choose(figures: Sequence[Figure]) -> Figure:
     return min(passing, key=lambda f: (-f[2], f[3], f[0], -1.0 if f[1] is None else f[1]))
 
 
+def choose_clear(
+    score: np.ndarray, unsafe: np.ndarray, terms_refuse: np.ndarray
+) -> tuple[float | None, list[tuple[float, int, int]]]:
+    """The clear_below that best trades the written prompts the terms refuse: the one of CLEARS where
+    the share of safe prompts it frees minus the share of unsafe prompts it lets through is highest
+    (ties to the lowest); None when no value frees more than it lets through. Also (value, safe
+    freed, unsafe let through) for each of CLEARS. `score` is out of fold, as judged when packaged."""
+    safe = ~unsafe
+    table = []
+    best, best_gain = None, 0.0
+    for clear in CLEARS:
+        below = terms_refuse & (score < clear)
+        freed, through = int((below & safe).sum()), int((below & unsafe).sum())
+        table.append((clear, freed, through))
+        gain = freed / max(int(safe.sum()), 1) - through / max(int(unsafe.sum()), 1)
+        if gain > best_gain:
+            best, best_gain = clear, gain
+    return best, table
+
+
+def terms_refusals(texts: Sequence[str]) -> np.ndarray:
+    """Which prompts the terms and rules alone refuse where the sentence classifier may overrule them
+    (not as sexual_minors, MIN_WORDS or more, no word in disguise): the gate without its semantic part."""
+    from bot.safety.filter import SafetyFilter  # the filter imports this package's semantic module
+    from bot.safety.normalize import disguised
+    from bot.safety.policy import Category
+    from bot.safety.settings import PromptGateSettings, SafetySettings
+
+    logging.disable(logging.WARNING)  # the gate logs each sexual_minors refusal and its disabled part
+    try:
+        gate = SafetyFilter.from_settings(SafetySettings(prompt=PromptGateSettings(semantic=False)))
+        verdicts = [gate.check_prompt(text) for text in texts]
+    finally:
+        logging.disable(logging.NOTSET)
+    refuse = [not v.allowed and v.category is not Category.SEXUAL_MINORS for v in verdicts]
+    open_to_it = [words(t) >= MIN_WORDS and not disguised(t) for t in texts]
+    return np.array(refuse, dtype=bool) & np.array(open_to_it, dtype=bool)
+
+
 def train(
     prompts: Sequence[tuple[str, str, str]], embed: Embedder, *, cv_only: bool = False
 ) -> tuple[SemanticHead, Neighbours] | None:
@@ -200,15 +256,28 @@ def train(
     y = torch.tensor([LABELS.index(label) for _, label, _ in everything])
     groups = np.array([group for _, _, group in everything])
     neighbours = Neighbours.fit(x.numpy(), y.numpy())
-    figures = cross_validate(x, y, groups, neighbours, written)
+    head_score, vote = out_of_fold(x, y, groups, neighbours)
+    figures = cross_validate(y, head_score, vote, written)
     for t, mix, recall, fp in figures:
         if fp <= 2 * FALSE_POSITIVES:
-            vote = "head alone" if mix is None else f"vote {mix:.2f}"
-            print(f"threshold {t:.2f}, {vote:10}: recall {recall:6.1%}   false positives {fp:5.1%}")
+            how = "head alone" if mix is None else f"vote {mix:.2f}"
+            print(f"threshold {t:.2f}, {how:10}: recall {recall:6.1%}   false positives {fp:5.1%}")
     if cv_only:
         return None
     threshold, mix, recall, fp = choose(figures)
     print(f"chosen: threshold {threshold}, vote weight {mix}: recall {recall:.1%}, false positives {fp:.1%}")
+    score = (head_score if mix is None else (1.0 - mix) * head_score + mix * vote)[:written]
+    unsafe = (y != 0).numpy()[:written]
+    refuse = terms_refusals([t for t, _, _ in prompts])
+    clear, table = choose_clear(score, unsafe, refuse)
+    safe_refused, unsafe_refused = int((refuse & ~unsafe).sum()), int((refuse & unsafe).sum())
+    print(
+        f"terms alone refuse {safe_refused} of {int((~unsafe).sum())} safe and {unsafe_refused} of "
+        f"{int(unsafe.sum())} unsafe written prompts (not as sexual_minors)"
+    )
+    for value, freed, through in table:
+        print(f"clear below {value:.2f}: {freed} safe freed, {through} unsafe let through")
+    print(f"chosen: clear below {clear}")
     weight, bias = fit(x, y)
     counts = {label: sum(1 for _, lab, _ in everything if lab == label) for label in LABELS}
     alone = [f for f in figures if f[1] is None and f[3] <= FALSE_POSITIVES]
@@ -220,8 +289,12 @@ def train(
              "false_positive_bound": FALSE_POSITIVES, "cross_validation": "one file left out at a time",
              "chosen": {"threshold": threshold, "vote_weight": mix, "recall": round(recall, 4),
                         "false_positives": round(fp, 4)},
-             "head_alone": head_alone}  # fmt: skip
-    return SemanticHead(weight, bias, threshold, about, mix), neighbours
+             "head_alone": head_alone,
+             "clear_below": {"value": clear, "terms_refused_safe": safe_refused,
+                             "terms_refused_unsafe": unsafe_refused,
+                             "freed": {f"{v:.2f}": f for v, f, _ in table},
+                             "let_through": {f"{v:.2f}": t for v, _, t in table}}}  # fmt: skip
+    return SemanticHead(weight, bias, threshold, about, mix, clear), neighbours
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -236,8 +309,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     data = Path(str(resources.files("bot.safety").joinpath("data")))
     (data / HEAD_FILE).write_text(head.to_json() + "\n", encoding="utf-8")
     (data / NEIGHBOURS_FILE).write_bytes(neighbours.to_bytes())
-    print(f"wrote {data / HEAD_FILE} (threshold {head.threshold}, vote weight {head.vote_weight}) "
-          f"and {NEIGHBOURS_FILE}")
+    print(
+        f"wrote {data / HEAD_FILE} (threshold {head.threshold}, vote weight {head.vote_weight}) "
+        f"and {NEIGHBOURS_FILE}"
+    )
 
 
 if __name__ == "__main__":
