@@ -21,11 +21,11 @@ the vote's agreement 84%; the mix 86% on the same files (2026-12-05, train_seman
 
 It is also the second opinion on the terms and rules. On blind sets most safe prompts refused were
 refused by a term or rule (sets 14-24: 41 of 59; the n-grams 10), not by this classifier (8): a word
-that also names a dish, a breed or a painting. Where a term refused a prompt of MIN_WORDS or more and this classifier's score
-(the refused categories together, head and vote mixed) lies below the head's `clear_below`, the
-prompt is allowed. Never for sexual_minors, the operator's own deny list or a word in disguise
-("s3sso", "n.u.d.e": normalize.disguised), which the encoder cannot read. `clear_below` is
-chosen on the training files by the same cross-validation (train_semantic.choose_clear).
+that also names a dish, a breed or a painting. Where a term refused a prompt of MIN_WORDS or more
+and this classifier's score (the refused categories together, head and vote mixed) lies below the
+head's `clear_below`, the prompt is allowed. Never for sexual_minors, the operator's own deny list
+or a word in disguise ("s3sso", "n.u.d.e": normalize.disguised), which the encoder cannot read.
+`clear_below` is chosen on the training files by the same cross-validation (train_semantic).
 
 The head is trained by `python -m bot.safety.train_semantic` on the training files only, and its
 threshold and the vote's weight are chosen there by cross-validation on those files (see that
