@@ -40,6 +40,7 @@ from bot.safety.fresh import (
     AFTER_LOOKALIKES_SET,
     AFTER_MIXED_VOTE_SET,
     AFTER_NEIGHBOURS_SET,
+    AFTER_SECOND_OPINION_SET,
     AFTER_SECOND_RETRAIN_SET,
     AFTER_SEMANTIC_SET,
     AFTER_THE_GATE,
@@ -225,6 +226,7 @@ def run(
         (AFTER_HATE_5_SET, "written blind after the head retrained with the files written after set 21"),
         (AFTER_HATE_6_SET, "written blind after the head retrained with the files written after set 22"),
         (AFTER_LOOKALIKES_11_SET, "written blind after the head retrained with files written after set 23"),
+        (AFTER_SECOND_OPINION_SET, "written blind after the sentence classifier could overrule the terms"),
     ):
         later_prompts = load_fresh(name)
         later[name] = fresh_figures(refuses, later_prompts)
@@ -322,6 +324,7 @@ def run(
     result["after_hate_5_set"] = as_json(later[AFTER_HATE_5_SET])
     result["after_hate_6_set"] = as_json(later[AFTER_HATE_6_SET])
     result["after_lookalikes_11_set"] = as_json(later[AFTER_LOOKALIKES_11_SET])
+    result["after_second_opinion_set"] = as_json(later[AFTER_SECOND_OPINION_SET])
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])
