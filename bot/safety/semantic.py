@@ -276,7 +276,7 @@ class SemanticClassifier:
         counts nor votes. None below it, and for prompts of fewer than MIN_WORDS words."""
         if not refused or words(text) < MIN_WORDS:
             return None
-        mixed = self._mixed(text, refused, self.head.threshold)
+        mixed = self._mixed(text, refused, reach=self.head.threshold)
         if mixed is None:
             return None
         columns = [LABELS.index(c.value) for c in refused]
@@ -291,20 +291,25 @@ class SemanticClassifier:
         and for prompts of fewer than MIN_WORDS words (the encoder does not judge those)."""
         if self.head.clear_below is None or not refused or words(text) < MIN_WORDS:
             return None
-        mixed = self._mixed(text, refused, None)
-        assert mixed is not None
+        below = min(self.head.clear_below, self.head.threshold)
+        mixed = self._mixed(text, refused, stays_under=below)
+        if mixed is None:
+            return None
         score = float(mixed[[LABELS.index(c.value) for c in refused]].sum())
-        return score if score < min(self.head.clear_below, self.head.threshold) else None
+        return score if score < below else None
 
-    def _mixed(self, text: str, refused: frozenset[Category], reach: float | None) -> np.ndarray | None:
-        """Each label's probability mixed with the vote; None when the refused categories could not
-        reach `reach` even with a unanimous vote (the vote is then not computed)."""
+    def _mixed(
+        self, text: str, refused: frozenset[Category], reach: float = 0.0, stays_under: float = 1.0
+    ) -> np.ndarray | None:
+        """Each label's probability mixed with the vote; None, without computing the vote, when the
+        refused categories could not reach `reach` even with a unanimous vote, or could not stay under
+        `stays_under` even with none."""
         embedding = self.embed([text])
         p = self.head.probabilities(embedding)[0]
         vote = self.head.vote_weight
         if vote is None or self.neighbours is None:
             return p
         total = float(p[[LABELS.index(c.value) for c in refused]].sum())
-        if reach is not None and (1.0 - vote) * total + vote < reach:
+        if (1.0 - vote) * total + vote < reach or (1.0 - vote) * total >= stays_under:
             return None
         return (1.0 - vote) * p + vote * self.neighbours.shares(embedding)[0]

@@ -15,7 +15,14 @@ from bot.safety.policy import Category
 from bot.safety.semantic import SemanticClassifier, SemanticHead
 from bot.safety.settings import SafetySettings
 from tests.bot.safety.conftest import FixedScore, make_filter
-from tests.bot.safety.test_semantic import KeywordEmbedder, one_hot_head, tag
+from tests.bot.safety.test_semantic import (
+    CountingNeighbours,
+    KeywordEmbedder,
+    _mix,
+    one_hot_head,
+    tag,
+    toy_neighbours,
+)
 
 
 def second_opinion_filter(
@@ -175,3 +182,17 @@ def test_the_packaged_second_opinion_frees_no_plain_unsafe_prompt(
 ) -> None:
     verdict = full_gate.check_prompt(prompt)
     assert verdict.category is category
+
+
+def test_the_vote_is_not_computed_when_the_head_alone_keeps_the_score_above_clear_below() -> None:
+    counting = CountingNeighbours(toy_neighbours([(21, "safe")] * 5))
+    head = replace(one_hot_head(0.6), vote_weight=0.5, clear_below=0.1)
+    leaning = lambda texts: np.tile(_mix(("safe", 0.7), ("hate", 0.3)), (len(texts), 1))  # noqa: E731
+    classifier = SemanticClassifier(head, leaning, counting)  # type: ignore[arg-type]
+    assert classifier.clears("three words here", frozenset(Category)) is None  # 0.5 x 0.3 >= 0.1
+    assert counting.calls == 0
+    faint = lambda texts: np.tile(_mix(("safe", 0.9), ("hate", 0.1)), (len(texts), 1))  # noqa: E731
+    classifier = SemanticClassifier(head, faint, counting)  # type: ignore[arg-type]
+    # 0.5 x 0.1 + 0.5 x 0 (safe neighbours) = 0.05 < 0.1: cleared, after asking the neighbours
+    assert classifier.clears("three words here", frozenset(Category)) == pytest.approx(0.05, abs=1e-3)
+    assert counting.calls == 1
