@@ -21,6 +21,8 @@ es/fr, it/pt and en/de/ru/ja look-alikes (train_semantic_lookalike_7/_8/_9.tsv) 
 eight languages (train_semantic_hate_5.tsv), from its sixth (after set 22) indirect hate
 (train_semantic_hate_6.tsv) and fr/es/it look-alikes (train_semantic_lookalike_10.tsv), and from its
 seventh (after set 23) ja, fr, de/ru and es/en/pt/it look-alikes (train_semantic_lookalike_11-14.tsv),
+and from its eighth (after set 25) indirect hate in eight languages (train_semantic_hate_7.tsv), es/en
+look-alikes (train_semantic_lookalike_15.tsv) and combination wording (train_semantic_combination_3.tsv),
 all written for this head by helpers who read no file of the project; and NONSENSE generated safe inputs that
 describe nothing (nonsense_prompts). No evaluation file (prompts.tsv's test rows, heldout_2.tsv,
 eval_fresh*.jsonl) is read here.
@@ -86,7 +88,8 @@ EXTRA_FILES = (
     "train_semantic_lookalike_7.tsv", "train_semantic_lookalike_8.tsv", "train_semantic_lookalike_9.tsv",
     "train_semantic_hate_5.tsv", "train_semantic_hate_6.tsv", "train_semantic_lookalike_10.tsv",
     "train_semantic_lookalike_11.tsv", "train_semantic_lookalike_12.tsv", "train_semantic_lookalike_13.tsv",
-    "train_semantic_lookalike_14.tsv",
+    "train_semantic_lookalike_14.tsv", "train_semantic_hate_7.tsv", "train_semantic_lookalike_15.tsv",
+    "train_semantic_combination_3.tsv",
 )  # fmt: skip
 # 0.02 apart since the mix (0.05 under the share rule; 0.5-0.95, 0.1 apart, before 2026-12-04 23:40)
 THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(39))  # 0.2 ... 0.96
