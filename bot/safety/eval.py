@@ -36,6 +36,7 @@ from bot.safety.fresh import (
     AFTER_FIVE_FILES_SET,
     AFTER_HATE_5_SET,
     AFTER_HATE_6_SET,
+    AFTER_HATE_7_SET,
     AFTER_LOOKALIKES_11_SET,
     AFTER_LOOKALIKES_SET,
     AFTER_MIXED_VOTE_SET,
@@ -227,6 +228,7 @@ def run(
         (AFTER_HATE_6_SET, "written blind after the head retrained with the files written after set 22"),
         (AFTER_LOOKALIKES_11_SET, "written blind after the head retrained with files written after set 23"),
         (AFTER_SECOND_OPINION_SET, "written blind after the sentence classifier could overrule the terms"),
+        (AFTER_HATE_7_SET, "written blind after the head retrained with files written after set 25"),
     ):
         later_prompts = load_fresh(name)
         later[name] = fresh_figures(refuses, later_prompts)
@@ -325,6 +327,7 @@ def run(
     result["after_hate_6_set"] = as_json(later[AFTER_HATE_6_SET])
     result["after_lookalikes_11_set"] = as_json(later[AFTER_LOOKALIKES_11_SET])
     result["after_second_opinion_set"] = as_json(later[AFTER_SECOND_OPINION_SET])
+    result["after_hate_7_set"] = as_json(later[AFTER_HATE_7_SET])
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])
