@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +31,25 @@ from bot.safety.train_ngrams import ordinary_training_words
 from bot.safety.wordlists import Lexicon
 
 log = logging.getLogger(__name__)
+# where a prompt's clauses end, and the longest piece the second opinion judges whole (in words)
+_CLAUSES = re.compile(r"[,;.!?\n、。，；！？]+")
+WINDOW = 6
+
+
+def _pieces(text: str) -> list[str]:
+    """The prompt itself when it has at most WINDOW words and one clause; else its clauses, each cut
+    into windows of WINDOW words that overlap by half (the last one reaching the clause's end)."""
+    clauses = [c.split() for c in _CLAUSES.split(text)]
+    clauses = [c for c in clauses if c]
+    if len(clauses) <= 1 and len(text.split()) <= WINDOW:
+        return [text]
+    out = []
+    for words in clauses:
+        starts = range(0, max(len(words) - WINDOW, 0) + 1, WINDOW // 2)
+        out += [" ".join(words[i : i + WINDOW]) for i in starts]
+        if len(words) > WINDOW and (len(words) - WINDOW) % (WINDOW // 2):
+            out.append(" ".join(words[-WINDOW:]))
+    return out
 
 Gate = Literal["prompt", "image"]
 ImageAction = Literal["post", "spoiler", "block"]
@@ -140,6 +160,10 @@ class SafetyFilter:
         `platform` and `nsfw_channel` select the overrides of safety.prompt.platforms and
         safety.prompt.nsfw_channels; `sexual_minors` is refused whatever they say.
         """
+        return self._check(text, platform, nsfw_channel, terms_only=False)
+
+    def _check(self, text: str, platform: str | None, nsfw_channel: bool, *, terms_only: bool) -> Verdict:
+        """check_prompt; with `terms_only` the terms, rules and n-grams alone (no sentence classifier)."""
         threshold = self.settings.prompt.threshold
         if not self.settings.prompt.enabled:
             return Verdict("prompt", True, 0.0, threshold, "prompt gate disabled in config", "disabled")
@@ -185,16 +209,25 @@ class SafetyFilter:
         semantic_score = 0.0
         overruled = ""
         blocking = found.keys() & refused
-        second_opinion = not (deny is not None and deny.source == "config")  # the operator's own list
+        # The second opinion, when turned on: not for the deny lists (the operator's, and the built-in
+        # list of explicit words) or the English classifier: those words are seldom innocent, and a
+        # sentence's meaning is diluted by innocent words around them ("porn watercolor of a lake")
+        second_opinion = listed is None and not (deny is not None and deny.source == "config")
+        # nor for a word that refuses alone in the policy's terms ("porno", "fellation", "ポルノ"):
+        # only refusals built from words that need a second one (nude + a person, a group + contempt)
+        second_opinion &= not any(
+            kind.endswith(".strong") and hits.words(kind, languages.likely) for kind in hits.by_kind
+        )
         second_opinion &= Category.SEXUAL_MINORS not in blocking and not disguised(text)
-        if self.semantic is not None and blocking and second_opinion:
-            cleared = self.semantic.clears(text, refused)
+        semantic = None if terms_only else self.semantic
+        if semantic is not None and blocking and second_opinion:
+            cleared = self._second_opinion(semantic, text, refused, platform, nsfw_channel)
             if cleared is not None:
                 overruled = f"; overruled by the semantic classifier {cleared:.3f}: " + ", ".join(
                     f"{c.value}: {found.pop(c)}" for c in PRECEDENCE if c in blocking
                 )
-        if self.semantic is not None and not found.keys() & refused and not overruled:
-            judged = self.semantic.judge(text, refused)
+        if semantic is not None and not found.keys() & refused and not overruled:
+            judged = semantic.judge(text, refused)
             if judged is not None:
                 category, semantic_score = judged
                 found[category] = f"semantic classifier {semantic_score:.3f}"
@@ -202,7 +235,7 @@ class SafetyFilter:
         for category in PRECEDENCE:
             if category in found and category in refused:
                 detail += f"; {category.value}: {found[category]}"
-                if category is Category.SEXUAL_MINORS:
+                if category is Category.SEXUAL_MINORS and not terms_only:
                     log.warning(
                         "prompt refused as sexual_minors (%s, platform %s)", found[category], platform
                     )
@@ -219,6 +252,31 @@ class SafetyFilter:
         if match.allowed:
             detail += "; allow list: " + ", ".join(repr(t.entry) for t in match.allowed)
         return Verdict("prompt", True, score, threshold, "", detail)
+
+    def _second_opinion(
+        self,
+        semantic: SemanticClassifier,
+        text: str,
+        refused: frozenset[Category],
+        platform: str | None,
+        nsfw_channel: bool,
+    ) -> float | None:
+        """The sentence classifier's score when it clears a prompt the terms refuse, else None.
+
+        Innocent words added around an unsafe phrase ("explicit sex between two adults in a museum,
+        art history lesson, ...") pull a whole prompt's meaning below clear_below. So a prompt longer
+        than WINDOW words is cut into its clauses and each clause into windows of WINDOW words
+        (half overlapping); each piece the terms refuse by itself must be cleared too, and at least
+        one must be refused (a refusal earned only by words far apart is not overruled)."""
+        pieces = _pieces(text)
+        parts = []
+        if len(pieces) > 1:
+            verdicts = [self._check(p, platform, nsfw_channel, terms_only=True) for p in pieces]
+            parts = [p for p, v in zip(pieces, verdicts, strict=True) if not v.allowed]
+            if not parts or any(v.category is Category.SEXUAL_MINORS for v in verdicts):
+                return None
+        scores = [semantic.clears(t, refused) for t in (text, *parts)]
+        return None if any(s is None for s in scores) else max(s for s in scores if s is not None)
 
     def _contextual(self, words: tuple[str, ...]) -> list[Entry]:
         """The terms a deny entry stands for when the rules weigh it in context (nudity, "sexy")."""

@@ -27,6 +27,14 @@ head's `clear_below`, the prompt is allowed. Never for sexual_minors, the operat
 or a word in disguise ("s3sso", "n.u.d.e": normalize.disguised), which the encoder cannot read.
 `clear_below` is chosen on the training files by the same cross-validation (train_semantic).
 
+A sentence's meaning is diluted by innocent words around an unsafe phrase. Tried adversarially
+(2026-12-05), "explicit sex between two adults in a museum art history lesson ...", "porn watercolor
+of a quiet lake at dawn" and "порно акварель тихого озера на рассвете" were cleared by the first
+version. So the filter (filter.SafetyFilter._second_opinion) judges each clause and six-word window
+the terms refuse by itself, and never overrules a word that refuses alone in the policy's terms
+(`.strong`), the deny lists or the English classifier: only refusals built from words that need a
+second one (nude and a person, a group and contempt, two weak words, the n-grams).
+
 The head is trained by `python -m bot.safety.train_semantic` on the training files only, and its
 threshold and the vote's weight are chosen there by cross-validation on those files (see that
 module). It is packaged as data/semantic_head.json (the labels, a (6, 512) weight matrix, six

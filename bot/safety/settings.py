@@ -61,9 +61,10 @@ class PromptGateSettings(BaseModel):
         lt=1.0,
         description="a prompt refused by the terms and rules is allowed when the sentence classifier's "
         "score (as for semantic_threshold) is below this: most innocent prompts refused on blind sets "
-        "were refused by a word that also names a dish, a breed or a painting. Never for sexual_minors "
-        "or the deny list below. null keeps the packaged value (chosen on the training prompts, one "
-        "writer's file left out at a time, train_semantic.py); 0 never overrules the terms",
+        "were refused by a word that also names a dish, a breed or a painting. Never for sexual_minors, "
+        "a word that refuses alone, the deny lists or the English classifier; each clause and six-word "
+        "window the terms refuse must be cleared too. null keeps the packaged value (chosen on the "
+        "training prompts, one writer's file left out at a time, train_semantic.py); 0 never overrules",
     )
     deny: list[str] = Field(
         default_factory=list,

@@ -48,7 +48,9 @@ The second opinion (clear_below, semantic.py): the written prompts the terms and
 the chosen threshold's vote weight; of CLEARS, the value is kept where the share of safe prompts
 freed minus the share of unsafe prompts let through is highest. The terms were built with some of
 these files in view, so they refuse fewer of their safe prompts than of a stranger's (1.4% here,
-most of the false refusals on blind sets): the gain is underestimated, the cost is not.
+most of the false refusals on blind sets): the gain is underestimated, the cost is not. The filter
+narrows the rule further (no strong term, deny list or English classifier; each clause and window),
+which this count does not follow: fewer prompts are freed and fewer let through than it says.
 """
 
 from __future__ import annotations
