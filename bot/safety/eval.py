@@ -34,6 +34,7 @@ from bot.safety.evasions import PROMPT_FILES, Example, evasions, load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
     AFTER_FIVE_FILES_SET,
+    AFTER_HARDENING_SET,
     AFTER_HATE_5_SET,
     AFTER_HATE_6_SET,
     AFTER_HATE_7_SET,
@@ -229,6 +230,7 @@ def run(
         (AFTER_LOOKALIKES_11_SET, "written blind after the head retrained with files written after set 23"),
         (AFTER_SECOND_OPINION_SET, "written blind after the sentence classifier could overrule the terms"),
         (AFTER_HATE_7_SET, "written blind after the head retrained with files written after set 25"),
+        (AFTER_HARDENING_SET, "written blind after the second opinion was hardened against padding"),
     ):
         later_prompts = load_fresh(name)
         later[name] = fresh_figures(refuses, later_prompts)
@@ -328,6 +330,7 @@ def run(
     result["after_lookalikes_11_set"] = as_json(later[AFTER_LOOKALIKES_11_SET])
     result["after_second_opinion_set"] = as_json(later[AFTER_SECOND_OPINION_SET])
     result["after_hate_7_set"] = as_json(later[AFTER_HATE_7_SET])
+    result["after_hardening_set"] = as_json(later[AFTER_HARDENING_SET])
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])

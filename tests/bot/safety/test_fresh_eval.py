@@ -74,6 +74,7 @@ from bot.safety.evasions import load_examples
 from bot.safety.filter import SafetyFilter
 from bot.safety.fresh import (
     AFTER_FIVE_FILES_SET,
+    AFTER_HARDENING_SET,
     AFTER_HATE_5_SET,
     AFTER_HATE_6_SET,
     AFTER_HATE_7_SET,
@@ -440,12 +441,14 @@ def test_a_set_written_beside_or_after_the_semantic_classifier_does_not_fall_bel
 # (2026-12-05 20:17 UTC) was final, 52 of their 576 dropped by code, unread.
 # Set 26: 522, written blind by four helpers after the head retrained with the three files written
 # after set 25 (2026-12-05 20:41 UTC) was final, 54 of their 576 dropped by code, unread.
+# Set 27: 517, written blind by four helpers after the second opinion was hardened against padding
+# (2026-12-05 20:58 UTC), 59 of their 576 dropped by code, unread.
 @pytest.mark.parametrize(
     "name, count",
     [(AFTER_SEMANTIC_SET, 489), (AFTER_SECOND_RETRAIN_SET, 491), (AFTER_NEIGHBOURS_SET, 572),
      (AFTER_MIXED_VOTE_SET, 564), (AFTER_LOOKALIKES_SET, 549), (AFTER_FIVE_FILES_SET, 537),
      (AFTER_HATE_5_SET, 520), (AFTER_HATE_6_SET, 508), (AFTER_LOOKALIKES_11_SET, 523),
-     (AFTER_SECOND_OPINION_SET, 524), (AFTER_HATE_7_SET, 522)],
+     (AFTER_SECOND_OPINION_SET, 524), (AFTER_HATE_7_SET, 522), (AFTER_HARDENING_SET, 517)],
 )  # fmt: skip
 def test_a_set_written_after_a_retrained_head_is_new_wording_of_every_kind(name: str, count: int) -> None:
     prompts = load_fresh(name)
