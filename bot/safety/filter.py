@@ -202,15 +202,14 @@ class SafetyFilter:
                     ngram_scores[category] = scores[category.value]
                     found[category] = f"n-gram classifier {scores[category.value]:.3f}"
         # 4. what is refused on this platform and channel; a refusal by the terms and rules that the
-        # multilingual sentence classifier (semantic.py) reads as clearly innocent is overruled, never
-        # for sexual_minors, the operator's deny list or a word in disguise; where nothing refused the
-        # prompt, its meaning
+        # multilingual sentence classifier (semantic.py) reads as clearly innocent is overruled (the
+        # second opinion, within the limits below); where nothing refused the prompt, its meaning
         refused = self.settings.prompt.refused(platform, nsfw_channel)
         semantic_score = 0.0
         overruled = ""
         blocking = found.keys() & refused
-        # The second opinion, when turned on: not for the deny lists (the operator's, and the built-in
-        # list of explicit words) or the English classifier: those words are seldom innocent, and a
+        # The second opinion: not for the deny lists (the operator's, and the built-in list of
+        # explicit words) or the English classifier: those words are seldom innocent, and a
         # sentence's meaning is diluted by innocent words around them ("porn watercolor of a lake")
         second_opinion = listed is None and not (deny is not None and deny.source == "config")
         # nor for a word that refuses alone in the policy's terms ("porno", "fellation", "ポルノ"):
@@ -268,14 +267,15 @@ class SafetyFilter:
         than WINDOW words is cut into its clauses and each clause into windows of WINDOW words
         (half overlapping); each piece the terms refuse by itself must be cleared too, and at least
         one must be refused (a refusal earned only by words far apart is not overruled)."""
+        whole = semantic.clears(text, refused)  # most refusals end here: no piece is looked at
         pieces = _pieces(text)
-        parts = []
-        if len(pieces) > 1:
-            verdicts = [self._check(p, platform, nsfw_channel, terms_only=True) for p in pieces]
-            parts = [p for p, v in zip(pieces, verdicts, strict=True) if not v.allowed]
-            if not parts or any(v.category is Category.SEXUAL_MINORS for v in verdicts):
-                return None
-        scores = [semantic.clears(t, refused) for t in (text, *parts)]
+        if whole is None or len(pieces) == 1:
+            return whole
+        verdicts = [self._check(p, platform, nsfw_channel, terms_only=True) for p in pieces]
+        parts = [p for p, v in zip(pieces, verdicts, strict=True) if not v.allowed]
+        if not parts or any(v.category is Category.SEXUAL_MINORS for v in verdicts):
+            return None
+        scores = [whole, *(semantic.clears(p, refused) for p in parts)]
         return None if any(s is None for s in scores) else max(s for s in scores if s is not None)
 
     def _contextual(self, words: tuple[str, ...]) -> list[Entry]:
