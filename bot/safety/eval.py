@@ -45,6 +45,7 @@ from bot.safety.fresh import (
     AFTER_SECOND_OPINION_SET,
     AFTER_SECOND_RETRAIN_SET,
     AFTER_SEMANTIC_SET,
+    AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
     EIGHTH_PASS_SET,
     FIRST_HELD_OUT,
@@ -231,6 +232,7 @@ def run(
         (AFTER_SECOND_OPINION_SET, "written blind after the sentence classifier could overrule the terms"),
         (AFTER_HATE_7_SET, "written blind after the head retrained with files written after set 25"),
         (AFTER_HARDENING_SET, "written blind after the second opinion was hardened against padding"),
+        (AFTER_TERMS_PASS_SET, "written blind after the allow entries from the safe training prompts"),
     ):
         later_prompts = load_fresh(name)
         later[name] = fresh_figures(refuses, later_prompts)
@@ -331,6 +333,7 @@ def run(
     result["after_second_opinion_set"] = as_json(later[AFTER_SECOND_OPINION_SET])
     result["after_hate_7_set"] = as_json(later[AFTER_HATE_7_SET])
     result["after_hardening_set"] = as_json(later[AFTER_HARDENING_SET])
+    result["after_terms_pass_set"] = as_json(later[AFTER_TERMS_PASS_SET])
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])
