@@ -26,7 +26,7 @@ from bot.safety.policy import PRECEDENCE, REASONS, Category
 from bot.safety.rules import anchored, bird_words, categorise, names_a_bird
 from bot.safety.semantic import SemanticClassifier
 from bot.safety.settings import SafetySettings
-from bot.safety.terms import Entry, TermIndex
+from bot.safety.terms import Entry, Hits, TermIndex
 from bot.safety.train_ngrams import ordinary_training_words
 from bot.safety.wordlists import Lexicon
 
@@ -50,6 +50,22 @@ def _pieces(text: str) -> list[str]:
         if len(words) > WINDOW and (len(words) - WINDOW) % (WINDOW // 2):
             out.append(" ".join(words[-WINDOW:]))
     return out
+
+def _may_overrule(
+    text: str, blocking: set[Category], listed: str | None, hits: Hits, languages: frozenset[str]
+) -> bool:
+    """Whether the second opinion may judge a refusal by the terms: never for sexual_minors; nor for
+    the deny lists (the operator's, and the built-in list of explicit words) or the English classifier
+    (`listed`): those words are seldom innocent, and a sentence's meaning is diluted by innocent words
+    around them ("porn watercolor of a lake"); nor for a word that refuses alone in the policy's terms
+    ("porno", "fellation", "ポルノ"); nor for a word in disguise, which the encoder cannot read. What is
+    left are refusals built from words that need a second one (nude + a person, a group + contempt)."""
+    if listed is not None or Category.SEXUAL_MINORS in blocking:
+        return False
+    if any(kind.endswith(".strong") and hits.words(kind, languages) for kind in hits.by_kind):
+        return False
+    return not disguised(text)
+
 
 Gate = Literal["prompt", "image"]
 ImageAction = Literal["post", "spoiler", "block"]
@@ -208,18 +224,14 @@ class SafetyFilter:
         semantic_score = 0.0
         overruled = ""
         blocking = found.keys() & refused
-        # The second opinion: not for the deny lists (the operator's, and the built-in list of
-        # explicit words) or the English classifier: those words are seldom innocent, and a
-        # sentence's meaning is diluted by innocent words around them ("porn watercolor of a lake")
-        second_opinion = listed is None and not (deny is not None and deny.source == "config")
-        # nor for a word that refuses alone in the policy's terms ("porno", "fellation", "ポルノ"):
-        # only refusals built from words that need a second one (nude + a person, a group + contempt)
-        second_opinion &= not any(
-            kind.endswith(".strong") and hits.words(kind, languages.likely) for kind in hits.by_kind
-        )
-        second_opinion &= Category.SEXUAL_MINORS not in blocking and not disguised(text)
         semantic = None if terms_only else self.semantic
-        if semantic is not None and blocking and second_opinion:
+        # the second opinion, only for a refusal it may judge (listed: a deny list or the English
+        # classifier); the checks run only when the terms refused
+        if (
+            semantic is not None
+            and blocking
+            and _may_overrule(text, blocking, listed, hits, languages.likely)
+        ):
             cleared = self._second_opinion(semantic, text, refused, platform, nsfw_channel)
             if cleared is not None:
                 overruled = f"; overruled by the semantic classifier {cleared:.3f}: " + ", ".join(
