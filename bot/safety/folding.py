@@ -45,7 +45,13 @@ def fold_text(text: str, *, keep_hiragana: bool = False) -> str:
     if text.isascii():
         return text.lower()
     text = emoji.replace_emoji(_map_enclosed_letters(text).translate(_CHILD_EMOJI), " ")
-    text = unicodedata.normalize("NFKC", _drop_invisible(text)).casefold()
+    return fold_letters(_drop_invisible(text), keep_hiragana=keep_hiragana)
+
+
+def fold_letters(text: str, *, keep_hiragana: bool = False) -> str:
+    """fold_text for text with no emoji, enclosed letters or invisible characters (a dictionary's
+    words): width, case, accents and kana variants folded the same way, without those passes."""
+    text = unicodedata.normalize("NFKC", text).casefold()
     # accents go; kana keep their voicing marks ("グロ", gore, is not "クロ", black)
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch) or ch in _KANA_MARKS

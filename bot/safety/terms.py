@@ -5,7 +5,8 @@ look-alike letters mapped toward the script of their word, leetspeak read as let
 into words. A word matches an entry exactly, by its stem ("desnud*"), with repeated letters
 collapsed ("nuuude"), within one dropped, added or swapped letter of a long entry ("nakd",
 "sicide"), or by its consonant skeleton ("nekkid" ~ "naked"); the last three only for entries
-that refuse or nearly refuse on their own. Letters spaced out ("n a k e d") and short pieces
+that refuse or nearly refuse on their own, and never for a common word of the prompt's language
+(ordinary.py: "penas" is not "penis"). Letters spaced out ("n a k e d") and short pieces
 ("tr u p") are joined. Japanese entries are substrings of the text with spaces removed, and a
 masking mark ("セッ〇ス") stands for any one character; a short katakana entry does not match inside
 a longer katakana word ("フェラ" in "カフェラテ", "ヌード" in "ヌードル").
@@ -22,6 +23,8 @@ from importlib import resources
 
 from bot.safety.ages import ages_under_18
 from bot.safety.folding import fold_chunk, fold_text, inside_katakana_word, is_cjk, on_small_kana, word_pieces
+from bot.safety.ordinary import LANGUAGES as ORDINARY_LANGUAGES
+from bot.safety.ordinary import common_words
 from bot.safety.patterns import pattern_kinds
 from bot.safety.spelling import (
     collapse,
@@ -191,6 +194,8 @@ class TermIndex:
         """The index of bot/safety/data/terms.txt, plus the operator's allow entries (safety.prompt.allow)."""
         text = resources.files("bot.safety").joinpath("data", TERMS_FILE).read_text(encoding="utf-8")
         extra = [Entry("allow", "*", " ".join(a.split()).replace(" ", "_")) for a in allow]
+        for lang in ORDINARY_LANGUAGES:  # read now (~0.8 s once a process), not in a prompt's time
+            common_words(lang)
         return cls([*parse_terms(text), *extra], known_words)
 
     def _word(self, word: str, *, fuzzy: bool) -> tuple[Entry, ...]:
@@ -274,8 +279,10 @@ class TermIndex:
                     for entry in self.phrases.get(tuple(words[i : i + n]), ()):
                         hits.add(entry)
         stemmed = [lang for lang in languages if lang in SNOWBALL]
+        common = [common_words(lang) for lang in languages]
         for word in kept + extra + elided:
-            found = self._word(word, fuzzy=word not in elided)
+            # a common word of the prompt's language is no respelling ("penas" is not "penis")
+            found = self._word(word, fuzzy=word not in elided and not any(word in c for c in common))
             if not found:
                 found = tuple(
                     _weakened(entry, self._stem(lang, word))
