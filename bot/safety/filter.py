@@ -212,7 +212,7 @@ class SafetyFilter:
         open_categories = {c for c in anchored(hits, languages.likely, folded) if c not in found}
         open_categories.discard(Category.SEXUAL)
         if self.ngram_model is not None and open_categories:  # most prompts anchor nothing: no scoring
-            scores = self.ngram_model.flagged(text)
+            scores = self.ngram_model.flagged(self.terms.without_allowed(text))
             for category in open_categories:
                 if category.value in scores:
                     ngram_scores[category] = scores[category.value]

@@ -338,6 +338,14 @@ class TermIndex:
                 for entry in self.masked.get(letters, ()):
                     hits.add(entry)
 
+    def without_allowed(self, text: str) -> str:
+        """The prompt as its words with the allow entries taken out ("no blood", "sin sangre", "the
+        Massacre of the Innocents"), for the n-gram classifier, which reads letters and not the
+        entries; the text as written when it holds none (Japanese is not read by the n-grams)."""
+        words = [w for chunk in fold_text(text).split() for w in word_pieces(fold_chunk(chunk)[0])]
+        blocked = self._allowed_positions(words)
+        return " ".join(w for i, w in enumerate(words) if i not in blocked) if blocked else text
+
     def _allowed_positions(self, words: list[str]) -> set[int]:
         blocked: set[int] = set()
         for i, word in enumerate(words):

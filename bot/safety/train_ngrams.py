@@ -1,4 +1,4 @@
-"""Retrain the n-gram classifier: `python -m bot.safety.train_ngrams` (deterministic, about six minutes on 2 cores).
+"""Retrain the n-gram classifier: `python -m bot.safety.train_ngrams` (deterministic, ~6 min on 2 cores).
 
 It learns from the training files only: data/prompts.tsv's train and dev rows (English, sexual),
 train_multi.tsv, train_issue15.tsv, train_issue15_b/_c/_d/_e/_f/_g/_h/_i/_j/_k.tsv, the semantic

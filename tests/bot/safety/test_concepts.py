@@ -139,3 +139,18 @@ def test_the_ngram_classifier_refuses_only_in_a_category_a_term_anchors() -> Non
     assert not verdict.allowed and verdict.category is Category.VIOLENCE_GORE
     assert verdict.threshold == 0.7 and verdict.score > 0.99 and "n-gram classifier" in (verdict.detail or "")
     assert safety.check_prompt("a zorp in lingerie").allowed  # the n-grams never judge `sexual`
+
+
+def test_the_ngram_classifier_does_not_read_an_allow_entry() -> None:
+    # "no blood" is an allow entry (terms.txt): a stand-in that scores the word "no" high reads it
+    # only outside that entry
+    safety = _filter_with(NgramModel({"w:no": (9.0,) * len(CATEGORIES)}, bias=-4.0, threshold=0.7))
+    assert safety.check_prompt("a skull on the kitchen table, no blood").allowed
+    verdict = safety.check_prompt("a skull on the kitchen table, no lid")
+    assert not verdict.allowed and "n-gram classifier" in (verdict.detail or "")
+
+
+def test_without_allowed_takes_out_only_the_allow_entries() -> None:
+    terms = TermIndex.packaged()
+    assert terms.without_allowed("un cartel antiguo, sin sangre") == "un cartel antiguo"
+    assert terms.without_allowed("a skull, blood everywhere") == "a skull, blood everywhere"
