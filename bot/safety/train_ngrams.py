@@ -1,12 +1,9 @@
-"""Retrain the n-gram classifier: `python -m bot.safety.train_ngrams` (deterministic, ~6 min on 2 cores).
+"""Retrain the n-gram classifier: `python -m bot.safety.train_ngrams` (deterministic, about a minute).
 
 It learns from the training files only: data/prompts.tsv's train and dev rows (English, sexual),
-train_multi.tsv, train_issue15.tsv, train_issue15_b/_c/_d/_e/_f/_g/_h/_i/_j/_k.tsv, the semantic
-head's training files (train_semantic.EXTRA_FILES, since 2026-12-05: with the seven written last
-held out, the terms and n-grams caught 280 of their 435 unsafe prompts against 245 with the model
-trained without them, and refused 19 of 648 safe ones against 20), and the generated evasions of
-their unsafe prompts. No evaluation file (prompts.tsv's test rows, heldout_2.tsv, eval_fresh*.jsonl)
-is read here.
+train_multi.tsv, train_issue15.tsv, train_issue15_b/_c/_d/_e/_f/_g/_h/_i/_j/_k.tsv, and the generated
+evasions of their unsafe prompts. No evaluation file (prompts.tsv's test rows, heldout_2.tsv,
+eval_fresh*.jsonl) is read here.
 
 `--cv` cross-validates instead: the prompts are split into five folds (a prompt and its evasions
 in the same fold), each fold is scored by models fitted to the others, and for each threshold
@@ -67,16 +64,6 @@ def training_prompts() -> list[Labelled]:
     for name in TRAINING_FILES:
         out += [Labelled(text, category, name) for category, text in labelled_lines(name)]
     return out
-
-
-def ngram_training_prompts() -> list[Labelled]:
-    """What the n-gram model learns from: the training prompts and the semantic head's training files
-    (train_semantic.EXTRA_FILES: look-alikes, indirect wording, everyday prompts in eight languages)."""
-    from bot.safety.train_semantic import EXTRA_FILES  # that module reads this one's files too
-
-    return training_prompts() + [
-        Labelled(text, category, name) for name in EXTRA_FILES for category, text in labelled_lines(name)
-    ]
 
 
 def labelled_lines(name: str) -> list[tuple[str, str]]:
@@ -188,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cv", action="store_true", help="cross-validate on the training files instead")
     parser.add_argument("--threshold", type=float, help="threshold to package (default: chosen by --cv)")
     args = parser.parse_args(argv)
-    prompts = ngram_training_prompts()
+    prompts = training_prompts()
     if args.cv or args.threshold is None:
         figures = cross_validate(prompts)
         for t, recall, fp in figures:
