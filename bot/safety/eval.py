@@ -42,6 +42,7 @@ from bot.safety.fresh import (
     AFTER_LOOKALIKES_SET,
     AFTER_MIXED_VOTE_SET,
     AFTER_NEIGHBOURS_SET,
+    AFTER_ORDINARY_WORDS_SET,
     AFTER_SECOND_OPINION_SET,
     AFTER_SECOND_RETRAIN_SET,
     AFTER_SEMANTIC_SET,
@@ -233,6 +234,7 @@ def run(
         (AFTER_HATE_7_SET, "written blind after the head retrained with files written after set 25"),
         (AFTER_HARDENING_SET, "written blind after the second opinion was hardened against padding"),
         (AFTER_TERMS_PASS_SET, "written blind after the allow entries from the safe training prompts"),
+        (AFTER_ORDINARY_WORDS_SET, "written blind beside the common words and the innocent senses"),
     ):
         later_prompts = load_fresh(name)
         later[name] = fresh_figures(refuses, later_prompts)
@@ -334,6 +336,7 @@ def run(
     result["after_hate_7_set"] = as_json(later[AFTER_HATE_7_SET])
     result["after_hardening_set"] = as_json(later[AFTER_HARDENING_SET])
     result["after_terms_pass_set"] = as_json(later[AFTER_TERMS_PASS_SET])
+    result["after_ordinary_words_set"] = as_json(later[AFTER_ORDINARY_WORDS_SET])
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])
