@@ -97,6 +97,7 @@ def bird_words(hits: Hits, languages: frozenset[str]) -> set[str]:
 _NOT_INNOCENT = ("minor", "expose", "suggestive", "nude", "sex_act", "big", "spread", "fondle", "intimate",
                  "setting", "moan", "partner", "explicit", "adult_only", "group", "dehumanize", "incite",
                  "hate.weak", "kill_act", "gore")  # fmt: skip
+_STRONG_KINDS = ("sexual.strong", "hate.strong", "violence_gore.strong", "self_harm.strong")
 
 
 def innocent_senses(hits: Hits, languages: frozenset[str]) -> set[str]:
@@ -114,16 +115,14 @@ def innocent_senses(hits: Hits, languages: frozenset[str]) -> set[str]:
     if not cleared or any(hits.words(kind, languages) - cleared for kind in _NOT_INNOCENT):
         return set()
     strong = {w for k in _STRONG_KINDS for w in hits.words(k, languages)}
-    # the strong entries the sense words stand for: the same entry, or a prefix of it ("fuck*")
+    # the strong entries the sense words stand for: the same entry, or a prefix of it ("fuck*"),
+    # matched as a bird's name is matched to its slang entry
     covered = {w for w in strong if any(names_a_bird(w, {c}) or names_a_bird(c, {w}) for c in cleared)}
     if strong - covered:
         return set()  # another word that refuses alone
     if hits.words("sense_word.town", languages) and hits.words("person", languages):
         return set()
     return cleared | covered
-
-
-_STRONG_KINDS = ("sexual.strong", "hate.strong", "violence_gore.strong", "self_harm.strong")
 
 
 def _someone(hits: Hits, languages: frozenset[str]) -> bool:
