@@ -20,7 +20,7 @@ shown, in bed or in lingerie beside, and no minor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 Words = Callable[[str], set[str]]
 
@@ -183,3 +183,32 @@ def sexed_animal(words: Words) -> set[str]:
         return set()
     named = _same(words("sexual.strong") | words("sexual.weak"), words("animal_sex")) | words("animal_sex")
     return named if not (words("sexual.strong") | words("sexual.weak")) - named else set()
+
+
+# anything of these beside a word's innocent sense makes more of it than that sense
+_NOT_INNOCENT = ("minor", "expose", "suggestive", "nude", "sex_act", "big", "spread", "fondle", "intimate",
+                 "setting", "moan", "partner", "explicit", "adult_only", "group", "dehumanize", "incite",
+                 "hate.weak", "kill_act", "gore")  # fmt: skip
+_STRONG_KINDS = ("sexual.strong", "hate.strong", "violence_gore.strong", "self_harm.strong")
+
+
+def innocent_senses(words: Words, kinds: Iterable[str]) -> set[str]:
+    """Words that refuse alone named in an innocent sense (terms.txt's `sense_word.<sense>`) beside a
+    word of that sense (`sense.<sense>`): a ship's yard ("la verga del palo mayor"), a sewer rat ("una
+    zoccola nella fogna"), a bundle of sticks, a town ("Intercourse, Pennsylvania"). Not when anything
+    sexual, shown, suggestive, hateful or violent is beside, a minor is named, or another word that
+    refuses alone is in the prompt; a town's name also not beside a person. `kinds`: the kinds that
+    matched, where the senses are found."""
+    cleared: set[str] = set()
+    for kind in [k for k in kinds if k.startswith("sense_word.")]:
+        if words(kind) and words("sense." + kind.removeprefix("sense_word.")):
+            cleared |= words(kind)
+    if not cleared or any(words(kind) - cleared for kind in _NOT_INNOCENT):
+        return set()
+    strong = {w for kind in _STRONG_KINDS for w in words(kind)}
+    covered = _same(strong, cleared)  # the strong entries the sense words stand for ("fuck*")
+    if strong - covered:
+        return set()  # another word that refuses alone
+    if words("sense_word.town") and words("person"):
+        return set()
+    return cleared | covered

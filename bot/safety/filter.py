@@ -17,13 +17,14 @@ from typing import Literal
 from PIL import Image
 
 from bot.safety.classifier import PromptModel
+from bot.safety.contexts import innocent_senses
 from bot.safety.image import ImageClassifier, OpenNsfwClassifier
 from bot.safety.language import LanguageIdentifier
 from bot.safety.ngrams import NgramModel
 from bot.safety.normalize import disguised, normalize
 from bot.safety.patterns import name_drinks
 from bot.safety.policy import PRECEDENCE, REASONS, Category
-from bot.safety.rules import anchored, bird_words, categorise, innocent_senses, names_a_bird
+from bot.safety.rules import anchored, bird_words, categorise, names_a_bird
 from bot.safety.semantic import SemanticClassifier
 from bot.safety.settings import SafetySettings
 from bot.safety.terms import Entry, Hits, TermIndex
@@ -197,8 +198,9 @@ class SafetyFilter:
         birds = bird_words(hits, languages.likely) if deny is not None and deny.source != "config" else set()
         if deny is not None and birds and all(names_a_bird(word, birds) for word in deny.words):
             deny = None  # "a colony of nesting boobies": the seabird, not slang
-        listed_word = deny is not None and deny.source != "config"
-        senses = innocent_senses(hits, languages.likely) if listed_word else set()
+        senses: set[str] = set()
+        if deny is not None and deny.source != "config":
+            senses = innocent_senses(lambda kind: hits.words(kind, languages.likely), hits.by_kind)
         if deny is not None and senses and all(names_a_bird(word, senses) for word in deny.words):
             deny = None  # "Intercourse, Pennsylvania": a town
         if deny is not None:

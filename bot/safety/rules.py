@@ -93,38 +93,6 @@ def bird_words(hits: Hits, languages: frozenset[str]) -> set[str]:
     return slang
 
 
-# anything of these beside a word's innocent sense makes more of it than that sense
-_NOT_INNOCENT = ("minor", "expose", "suggestive", "nude", "sex_act", "big", "spread", "fondle", "intimate",
-                 "setting", "moan", "partner", "explicit", "adult_only", "group", "dehumanize", "incite",
-                 "hate.weak", "kill_act", "gore")  # fmt: skip
-_STRONG_KINDS = ("sexual.strong", "hate.strong", "violence_gore.strong", "self_harm.strong")
-
-
-def innocent_senses(hits: Hits, languages: frozenset[str]) -> set[str]:
-    """Words that refuse alone named in an innocent sense (terms.txt's `sense_word.<sense>`) beside a
-    word of that sense (`sense.<sense>`): a ship's yard ("la verga del palo mayor"), a sewer rat ("una
-    zoccola nella fogna"), a bundle of sticks, a town ("Intercourse, Pennsylvania"). Not when anything
-    sexual, shown, suggestive, hateful or violent is beside, a minor is named, or another word that
-    refuses alone is in the prompt; a town's name also not beside a person."""
-    cleared: set[str] = set()
-    for kind in [k for k in hits.by_kind if k.startswith("sense_word.")]:
-        sense = kind.removeprefix("sense_word.")
-        named = hits.words(kind, languages)
-        if named and hits.words("sense." + sense, languages):
-            cleared |= named
-    if not cleared or any(hits.words(kind, languages) - cleared for kind in _NOT_INNOCENT):
-        return set()
-    strong = {w for k in _STRONG_KINDS for w in hits.words(k, languages)}
-    # the strong entries the sense words stand for: the same entry, or a prefix of it ("fuck*"),
-    # matched as a bird's name is matched to its slang entry
-    covered = {w for w in strong if any(names_a_bird(w, {c}) or names_a_bird(c, {w}) for c in cleared)}
-    if strong - covered:
-        return set()  # another word that refuses alone
-    if hits.words("sense_word.town", languages) and hits.words("person", languages):
-        return set()
-    return cleared | covered
-
-
 def _someone(hits: Hits, languages: frozenset[str]) -> bool:
     """Whether the prompt names anyone, a body or anything sexual: the English classifier alone
     refused "a lingerie boutique storefront at night, no people" on the word "lingerie"."""
@@ -227,7 +195,7 @@ def categorise(
     intimate, exposed, acts = words("intimate"), words("expose"), words("sex_act")
     pets = contexts.pet_slang(words) | (words("bird_slang") if bird_words(hits, languages) else set())
     weak, intimate = weak - pets, intimate - pets  # the seabird ("boobies nesting"), a cat (contexts.py)
-    senses = innocent_senses(hits, languages)  # "la verga del palo mayor": a ship's yard
+    senses = contexts.innocent_senses(words, hits.by_kind)  # "la verga del palo mayor": a ship's yard
     strong, intimate = strong - senses, intimate - senses
     if words("remove") and words("garment"):  # "colegiala quitándose la blusa": undressing
         weak = weak | {"undressing: " + ", ".join(sorted(words("remove") | words("garment")))}
