@@ -1,4 +1,4 @@
-"""Innocent senses of words that refuse alone (rules.innocent_senses, terms.txt's sense_word/sense
+"""Innocent senses of words that refuse alone (contexts.innocent_senses, terms.txt's sense_word/sense
 lines): a ship's yard, a sewer rat, a bundle of sticks, a town, a funny man; and the same words
 where something else makes more of them. Written for this test (2026-12-05), not from any set."""
 
