@@ -46,6 +46,7 @@ from bot.safety.fresh import (
     AFTER_SECOND_OPINION_SET,
     AFTER_SECOND_RETRAIN_SET,
     AFTER_SEMANTIC_SET,
+    AFTER_SENSES_SET,
     AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
     EIGHTH_PASS_SET,
@@ -235,6 +236,7 @@ def run(
         (AFTER_HARDENING_SET, "written blind after the second opinion was hardened against padding"),
         (AFTER_TERMS_PASS_SET, "written blind after the allow entries from the safe training prompts"),
         (AFTER_ORDINARY_WORDS_SET, "written blind beside the common words and the innocent senses"),
+        (AFTER_SENSES_SET, "written blind after the common words and the innocent senses were final"),
     ):
         later_prompts = load_fresh(name)
         later[name] = fresh_figures(refuses, later_prompts)
@@ -337,6 +339,7 @@ def run(
     result["after_hardening_set"] = as_json(later[AFTER_HARDENING_SET])
     result["after_terms_pass_set"] = as_json(later[AFTER_TERMS_PASS_SET])
     result["after_ordinary_words_set"] = as_json(later[AFTER_ORDINARY_WORDS_SET])
+    result["after_senses_set"] = as_json(later[AFTER_SENSES_SET])
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])

@@ -86,6 +86,7 @@ from bot.safety.fresh import (
     AFTER_SECOND_OPINION_SET,
     AFTER_SECOND_RETRAIN_SET,
     AFTER_SEMANTIC_SET,
+    AFTER_SENSES_SET,
     AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
     CATEGORIES,
@@ -506,13 +507,16 @@ def test_a_set_written_beside_or_after_the_semantic_classifier_does_not_fall_bel
 # Set 29: 531, written blind by four helpers while the common words (ee35d2f) and the innocent senses
 # (4e317bb) were being made, never read; scored once against the gate with both, 45 of their 576
 # dropped by code, unread.
+# Set 30: 538, written blind by four helpers after the common words and the innocent senses were final
+# (3963023, 2026-12-05 23:45 UTC), 38 of their 576 dropped by code, unread.
 @pytest.mark.parametrize(
     "name, count",
     [(AFTER_SEMANTIC_SET, 489), (AFTER_SECOND_RETRAIN_SET, 491), (AFTER_NEIGHBOURS_SET, 572),
      (AFTER_MIXED_VOTE_SET, 564), (AFTER_LOOKALIKES_SET, 549), (AFTER_FIVE_FILES_SET, 537),
      (AFTER_HATE_5_SET, 520), (AFTER_HATE_6_SET, 508), (AFTER_LOOKALIKES_11_SET, 523),
      (AFTER_SECOND_OPINION_SET, 524), (AFTER_HATE_7_SET, 522), (AFTER_HARDENING_SET, 517),
-     (AFTER_TERMS_PASS_SET, 517), (AFTER_ORDINARY_WORDS_SET, 531)],
+     (AFTER_TERMS_PASS_SET, 517), (AFTER_ORDINARY_WORDS_SET, 531),
+     (AFTER_SENSES_SET, 538)],
 )  # fmt: skip
 def test_a_set_written_after_a_retrained_head_is_new_wording_of_every_kind(name: str, count: int) -> None:
     prompts = load_fresh(name)
