@@ -174,6 +174,43 @@ def _image_baseline(
     }
 
 
+# the sets written blind beside and after the semantic classifier: (file, JSON key, how it was written)
+LATER_SETS = (
+    (SEMANTIC_SET, "semantic_set",
+     "written blind beside the semantic classifier"),
+    (AFTER_SEMANTIC_SET, "after_semantic_set",
+     "written blind after the retrained semantic head was final"),
+    (AFTER_SECOND_RETRAIN_SET, "after_second_retrain_set",
+     "written blind after the head's second retraining was final"),
+    (AFTER_NEIGHBOURS_SET, "after_neighbours_set",
+     "written blind after the head with the neighbours' vote was final"),
+    (AFTER_MIXED_VOTE_SET, "after_mixed_vote_set",
+     "written blind after the head mixed with the neighbours' vote was final"),
+    (AFTER_LOOKALIKES_SET, "after_lookalikes_set",
+     "written blind after the head retrained with the look-alikes was final"),
+    (AFTER_FIVE_FILES_SET, "after_five_files_set",
+     "written blind after the head's fourth 2026-12-05 retraining was final"),
+    (AFTER_HATE_5_SET, "after_hate_5_set",
+     "written blind after the head retrained with the files written after set 21"),
+    (AFTER_HATE_6_SET, "after_hate_6_set",
+     "written blind after the head retrained with the files written after set 22"),
+    (AFTER_LOOKALIKES_11_SET, "after_lookalikes_11_set",
+     "written blind after the head retrained with files written after set 23"),
+    (AFTER_SECOND_OPINION_SET, "after_second_opinion_set",
+     "written blind after the sentence classifier could overrule the terms"),
+    (AFTER_HATE_7_SET, "after_hate_7_set",
+     "written blind after the head retrained with files written after set 25"),
+    (AFTER_HARDENING_SET, "after_hardening_set",
+     "written blind after the second opinion was hardened against padding"),
+    (AFTER_TERMS_PASS_SET, "after_terms_pass_set",
+     "written blind after the allow entries from the safe training prompts"),
+    (AFTER_ORDINARY_WORDS_SET, "after_ordinary_words_set",
+     "written blind beside the common words and the innocent senses"),
+    (AFTER_SENSES_SET, "after_senses_set",
+     "written blind after the common words and the innocent senses were final"),
+)  # fmt: skip
+
+
 def run(
     images_dir: Path | None = None,
     *,
@@ -220,24 +257,7 @@ def run(
 
     # the sets written blind beside and after the semantic classifier: their misses stay unprinted too
     later: dict[str, FreshFigures] = {}
-    for name, how in (
-        (SEMANTIC_SET, "written blind beside the semantic classifier"),
-        (AFTER_SEMANTIC_SET, "written blind after the retrained semantic head was final"),
-        (AFTER_SECOND_RETRAIN_SET, "written blind after the head's second retraining was final"),
-        (AFTER_NEIGHBOURS_SET, "written blind after the head with the neighbours' vote was final"),
-        (AFTER_MIXED_VOTE_SET, "written blind after the head mixed with the neighbours' vote was final"),
-        (AFTER_LOOKALIKES_SET, "written blind after the head retrained with the look-alikes was final"),
-        (AFTER_FIVE_FILES_SET, "written blind after the head's fourth 2026-12-05 retraining was final"),
-        (AFTER_HATE_5_SET, "written blind after the head retrained with the files written after set 21"),
-        (AFTER_HATE_6_SET, "written blind after the head retrained with the files written after set 22"),
-        (AFTER_LOOKALIKES_11_SET, "written blind after the head retrained with files written after set 23"),
-        (AFTER_SECOND_OPINION_SET, "written blind after the sentence classifier could overrule the terms"),
-        (AFTER_HATE_7_SET, "written blind after the head retrained with files written after set 25"),
-        (AFTER_HARDENING_SET, "written blind after the second opinion was hardened against padding"),
-        (AFTER_TERMS_PASS_SET, "written blind after the allow entries from the safe training prompts"),
-        (AFTER_ORDINARY_WORDS_SET, "written blind beside the common words and the innocent senses"),
-        (AFTER_SENSES_SET, "written blind after the common words and the innocent senses were final"),
-    ):
+    for name, _, how in LATER_SETS:
         later_prompts = load_fresh(name)
         later[name] = fresh_figures(refuses, later_prompts)
         for line in report(f"{name} ({len(later_prompts)} prompts, {how})", later[name]):
@@ -324,22 +344,7 @@ def run(
         result["image_ms_as_shipped"] = baseline["ms_as_shipped"]
         result["image_ms_same_run"] = baseline["ms_folded"]
         result["image_max_score_change"] = baseline["max_score_change"]
-    result["semantic_set"] = as_json(later[SEMANTIC_SET])
-    result["after_semantic_set"] = as_json(later[AFTER_SEMANTIC_SET])
-    result["after_second_retrain_set"] = as_json(later[AFTER_SECOND_RETRAIN_SET])
-    result["after_neighbours_set"] = as_json(later[AFTER_NEIGHBOURS_SET])
-    result["after_mixed_vote_set"] = as_json(later[AFTER_MIXED_VOTE_SET])
-    result["after_lookalikes_set"] = as_json(later[AFTER_LOOKALIKES_SET])
-    result["after_five_files_set"] = as_json(later[AFTER_FIVE_FILES_SET])
-    result["after_hate_5_set"] = as_json(later[AFTER_HATE_5_SET])
-    result["after_hate_6_set"] = as_json(later[AFTER_HATE_6_SET])
-    result["after_lookalikes_11_set"] = as_json(later[AFTER_LOOKALIKES_11_SET])
-    result["after_second_opinion_set"] = as_json(later[AFTER_SECOND_OPINION_SET])
-    result["after_hate_7_set"] = as_json(later[AFTER_HATE_7_SET])
-    result["after_hardening_set"] = as_json(later[AFTER_HARDENING_SET])
-    result["after_terms_pass_set"] = as_json(later[AFTER_TERMS_PASS_SET])
-    result["after_ordinary_words_set"] = as_json(later[AFTER_ORDINARY_WORDS_SET])
-    result["after_senses_set"] = as_json(later[AFTER_SENSES_SET])
+    result.update({key: as_json(later[name]) for name, key, _ in LATER_SETS})
     result["after_the_gate_set"] = as_json(after_figures)
     result["probe_set"] = as_json(after[PROBE_SET])
     result["fourth_pass_set"] = as_json(after[FOURTH_PASS_SET])
