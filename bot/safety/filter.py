@@ -52,6 +52,7 @@ def _pieces(text: str) -> list[str]:
             out.append(" ".join(words[-WINDOW:]))
     return out
 
+
 def _may_overrule(
     text: str, blocking: set[Category], listed: str | None, hits: Hits, languages: frozenset[str]
 ) -> bool:
@@ -195,14 +196,12 @@ class SafetyFilter:
         # The English deny list (its evasion repairs included) refuses alone, except for words the
         # rules weigh in context ("nude" needs a person): those join the matched terms instead.
         deny, listed = match.deny, None
-        birds = bird_words(hits, languages.likely) if deny is not None and deny.source != "config" else set()
-        if deny is not None and birds and all(names_a_bird(word, birds) for word in deny.words):
-            deny = None  # "a colony of nesting boobies": the seabird, not slang
-        senses: set[str] = set()
         if deny is not None and deny.source != "config":
+            # "a colony of nesting boobies": the seabird; "Intercourse, Pennsylvania": a town
+            birds = bird_words(hits, languages.likely)
             senses = innocent_senses(lambda kind: hits.words(kind, languages.likely), hits.by_kind)
-        if deny is not None and senses and all(names_a_bird(word, senses) for word in deny.words):
-            deny = None  # "Intercourse, Pennsylvania": a town
+            if any(meant and all(names_a_bird(w, meant) for w in deny.words) for meant in (birds, senses)):
+                deny = None
         if deny is not None:
             contextual = [] if deny.source == "config" else self._contextual(deny.words)
             for entry in contextual:
