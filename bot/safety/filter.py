@@ -237,7 +237,10 @@ class SafetyFilter:
             and blocking
             and _may_overrule(text, blocking, listed, hits, languages.likely)
         ):
-            cleared = self._second_opinion(semantic, text, refused, platform, nsfw_channel)
+            ngram_only = all(found[c].startswith("n-gram") for c in blocking)
+            cleared = self._second_opinion(
+                semantic, text, refused, platform, nsfw_channel, ngram_only=ngram_only
+            )
             if cleared is not None:
                 overruled = f"; overruled by the semantic classifier {cleared:.3f}: " + ", ".join(
                     f"{c.value}: {found.pop(c)}" for c in PRECEDENCE if c in blocking
@@ -276,23 +279,32 @@ class SafetyFilter:
         refused: frozenset[Category],
         platform: str | None,
         nsfw_channel: bool,
+        *,
+        ngram_only: bool,
     ) -> float | None:
         """The sentence classifier's score when it clears a prompt the terms refuse, else None.
 
         Innocent words added around an unsafe phrase ("explicit sex between two adults in a museum,
         art history lesson, ...") pull a whole prompt's meaning below clear_below. So a prompt longer
         than WINDOW words is cut into its clauses and each clause into windows of WINDOW words
-        (half overlapping); each piece the terms refuse by itself must be cleared too, and at least
-        one must be refused (a refusal earned only by words far apart is not overruled)."""
+        (half overlapping); each piece the terms refuse by itself must be cleared too, in the category
+        it is refused for (a short piece read as another category says nothing of this refusal), and
+        at least one must be refused (a refusal earned only by words far apart is not overruled).
+
+        A refusal by the n-grams alone (`ngram_only`: no term or rule refused, the n-gram classifier
+        did in a category a term anchors) is judged on the whole prompt: the n-grams read the whole
+        prompt's letters, and its pieces, read alone, were refused by n-grams that no longer see the
+        rest. Cross-validated on the training files the n-grams never saw (2026-12-06), overruling
+        those refusals below clear_below freed 31 of 69 safe prompts and let 1 of 912 unsafe through."""
         whole = semantic.clears(text, refused)  # most refusals end here: no piece is looked at
         pieces = _pieces(text)
-        if whole is None or len(pieces) == 1:
+        if whole is None or len(pieces) == 1 or ngram_only:
             return whole
         verdicts = [self._check(p, platform, nsfw_channel, terms_only=True) for p in pieces]
-        parts = [p for p, v in zip(pieces, verdicts, strict=True) if not v.allowed]
+        parts = [(p, v.category) for p, v in zip(pieces, verdicts, strict=True) if not v.allowed]
         if not parts or any(v.category is Category.SEXUAL_MINORS for v in verdicts):
             return None
-        scores = [whole, *(semantic.clears(p, refused) for p in parts)]
+        scores = [whole, *(semantic.clears(p, refused if c is None else frozenset({c})) for p, c in parts)]
         return None if any(s is None for s in scores) else max(s for s in scores if s is not None)
 
     def _contextual(self, words: tuple[str, ...]) -> list[Entry]:

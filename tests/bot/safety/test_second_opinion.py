@@ -90,6 +90,51 @@ def test_each_clause_and_window_the_terms_refuse_must_be_cleared_too() -> None:
     ]
 
 
+class ShortReadsAs:
+    """Reads a text of 8 words or fewer that holds `word` as `label`; everything else as safe."""
+
+    def __init__(self, word: str, label: str) -> None:
+        self.word, self.label = word, label
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for row, text in enumerate(texts):
+            short = self.word in text and len(text.split()) <= 8
+            out[row, LABELS.index(self.label) if short else 0] = 1.0
+        return out
+
+
+def short_reading_filter(word: str, label: str) -> SafetyFilter:
+    base = make_filter()
+    semantic = SemanticClassifier(replace(one_hot_head(), clear_below=0.5), ShortReadsAs(word, label))
+    return SafetyFilter(
+        base.settings, lexicon=base.lexicon, prompt_model=base.prompt_model, image_classifier=FixedScore(0.0),
+        terms=base.terms, ngram_model=base.ngram_model, semantic=semantic,
+    )  # fmt: skip
+
+
+def test_a_piece_is_cleared_in_the_category_it_was_refused_for() -> None:
+    # the piece "una mujer desnuda en la cama" is refused as sexual; read alone as self_harm, it says
+    # nothing of the sexual refusal: cleared. Read as sexual (the test above), it stays refused.
+    windowed = "una mujer desnuda en la cama con tulipanes abejas mariposas flores y un jardín soleado"
+    verdict = short_reading_filter("desnuda", "self_harm").check_prompt(windowed)
+    assert verdict.allowed and verdict.detail is not None and "overruled" in verdict.detail
+    assert short_reading_filter("desnuda", "sexual").check_prompt(windowed).category is Category.SEXUAL
+
+
+def test_a_refusal_by_the_ngrams_alone_is_judged_on_the_whole_prompt() -> None:
+    prompt = "Denkmal für die ermordeten Juden Europas in Berlin, Stelenfeld im Winter"
+    terms_only = make_filter(prompt={"semantic": False}).check_prompt(prompt)
+    assert terms_only.category is Category.HATE
+    assert terms_only.detail is not None and "hate: n-gram classifier" in terms_only.detail
+    # its first window alone reads as hate; the whole prompt does not: the n-grams read the whole
+    verdict = short_reading_filter("Juden", "hate").check_prompt(prompt)
+    assert verdict.allowed and verdict.detail is not None and "overruled" in verdict.detail
+    # a refusal by a term is still judged piece by piece ("Juden als Ratten": a group and contempt)
+    padded = "ein ruhiger See im Morgengrauen mit Blumen und Schmetterlingen, Juden als Ratten"
+    assert short_reading_filter("Juden", "hate").check_prompt(padded).category is Category.HATE
+
+
 def test_without_a_clear_below_the_terms_decide_alone_and_nothing_is_embedded() -> None:
     gate, embedder = second_opinion_filter(clear_below=None)
     assert gate.check_prompt("a naked woman on a bed").category is Category.SEXUAL
