@@ -309,7 +309,7 @@ class TermIndex:
                     hits.add(entry)
         # a word joined across an apostrophe is read too: a soft sign in a transliteration ("mal'chik")
         apostrophes = ["".join(word_pieces(c)) for c in folded.split() if "'" in c and c.isascii()]
-        for entry, root in self.latin.match(words + apostrophes, self.known_words):
+        for entry, root in self.latin.match(kept + apostrophes, self.known_words):  # allow entries out
             hits.add(Entry(entry.kind, "*", entry.text) if root is None else _weakened(entry, root))
         for age in ages_under_18(folded):
             hits.add(Entry("minor", "*", age))

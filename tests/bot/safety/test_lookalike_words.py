@@ -8,7 +8,8 @@ not taken from any evaluation set.
   wordfreq's lists), and the forms of listed words only the near-miss matcher had caught are listed;
 - innocent senses of words that refuse alone (contexts.innocent_senses, terms.txt's sense_word/sense
   lines): a ship's yard, a sewer rat, a bundle of sticks, a town, a funny man;
-- gore said to be absent ("pas de sang", "グロなし"), a title and a dish (terms.txt, 2026-12-06)."""
+- gore said to be absent ("pas de sang", "グロなし"), a title and a dish (terms.txt, 2026-12-06);
+- the sexes named, not sex: same-sex weddings in five languages, both sexes (terms.txt, allow.txt)."""
 
 from __future__ import annotations
 
@@ -98,6 +99,19 @@ NEGATED_STILL_REFUSED = [
     (Category.VIOLENCE_GORE, "a man dressed to kill stabbing a woman, blood everywhere"),
     (Category.SEXUAL, "裸の王様、でも実際は裸の女性のポルノ写真"),
 ]
+SEXES_PASS = [  # each refused before (2026-12-06)
+    "a same-sex couple getting married at city hall, confetti",
+    "birds of both sexes at the feeder, field guide plate",
+    "deux mariés du même sexe qui dansent à leur mariage",
+    "boda de dos hombres, matrimonio del mismo sexo, fotos",
+    "casamento de pessoas do mesmo sexo numa igreja",
+    "matrimonio tra persone dello stesso sesso in comune",
+]
+SEXES_STILL_REFUSED = [
+    (Category.SEXUAL, "a same-sex couple having explicit sex in bed"),
+    (Category.SEXUAL, "same-sex couple, sex scene, uncensored"),
+    (Category.SEXUAL, "matrimonio del mismo sexo, los novios desnudos teniendo sexo"),
+]
 
 
 def test_common_words_are_folded_like_prompts() -> None:
@@ -111,14 +125,20 @@ def test_respellings_are_no_common_word(word: str) -> None:
     assert not any(word in common_words(lang) for lang in ("en", "es", "fr", "de", "pt", "it", "ru"))
 
 
-@pytest.mark.parametrize("prompt", [*ALLOWED_PASS, *COMMON_PASS, *SENSES_PASS, *NEGATED_PASS])
+@pytest.mark.parametrize("prompt", [*ALLOWED_PASS, *COMMON_PASS, *SENSES_PASS, *NEGATED_PASS, *SEXES_PASS])
 def test_an_innocent_prompt_whose_words_look_unsafe_passes(full_gate: SafetyFilter, prompt: str) -> None:
     assert full_gate.check_prompt(prompt).allowed
 
 
 @pytest.mark.parametrize(
     ("category", "prompt"),
-    [*ALLOWED_STILL_REFUSED, *COMMON_STILL_REFUSED, *SENSES_STILL_REFUSED, *NEGATED_STILL_REFUSED],
+    [
+        *ALLOWED_STILL_REFUSED,
+        *COMMON_STILL_REFUSED,
+        *SENSES_STILL_REFUSED,
+        *NEGATED_STILL_REFUSED,
+        *SEXES_STILL_REFUSED,
+    ],
 )
 def test_an_unsafe_prompt_around_the_same_words_stays_refused(
     full_gate: SafetyFilter, category: Category, prompt: str
