@@ -56,6 +56,7 @@ from bot.safety.fresh import (
     HELD_OUT,
     LATEST,
     LEAD_SET,
+    MENDS_SET,
     NINTH_PASS_SET,
     PROBE_SET,
     SECOND_HELD_OUT,
@@ -208,6 +209,8 @@ LATER_SETS = (
      "written blind beside the common words and the innocent senses"),
     (AFTER_SENSES_SET, "after_senses_set",
      "written blind after the common words and the innocent senses were final"),
+    (MENDS_SET, "mends_set",
+     "written blind beside the second opinion's mends and the negated-gore entries"),
 )  # fmt: skip
 
 
