@@ -40,6 +40,7 @@ from bot.safety.fresh import (
     AFTER_HATE_7_SET,
     AFTER_LOOKALIKES_11_SET,
     AFTER_LOOKALIKES_SET,
+    AFTER_MENDS_SET,
     AFTER_MIXED_VOTE_SET,
     AFTER_NEIGHBOURS_SET,
     AFTER_ORDINARY_WORDS_SET,
@@ -211,6 +212,8 @@ LATER_SETS = (
      "written blind after the common words and the innocent senses were final"),
     (MENDS_SET, "mends_set",
      "written blind beside the second opinion's mends and the negated-gore entries"),
+    (AFTER_MENDS_SET, "after_mends_set",
+     "written blind after the second opinion's mends and the allow entries were final"),
 )  # fmt: skip
 
 
