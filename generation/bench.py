@@ -144,12 +144,16 @@ def run_config(
     }
 
 
-def quality(size: str, device: str, steps: int = 64, dtype: str = "int8") -> dict[str, Any]:
+def quality(
+    size: str, device: str, steps: int = 64, dtype: str = "int8", compile: Compile = "off"
+) -> dict[str, Any]:
     """`dtype` (int8, int8-dynamic) vs bf16 logits on the same random weights, both fed the bf16
     path's tokens (teacher forcing) for `steps` steps, guidance 10: cosine (mean, min over rows and
-    steps), max |error| relative to the largest |bf16 logit|, share of steps with the same top token."""
+    steps), max |error| relative to the largest |bf16 logit|, share of steps with the same top token.
+    compile: the precisions a compiled step would use (bf16 activations on an AMX CPU); the steps
+    themselves run eagerly."""
     dev = resolve_device(device)
-    pipes = {d: build(size, dev, d) for d in ("bf16", dtype)}
+    pipes = {d: build(size, dev, d, compile) for d in ("bf16", dtype)}
     logits: dict[str, list[torch.Tensor]] = {"bf16": [], dtype: []}
     with torch.no_grad():
         enc, mask = pipes["bf16"].encode([PROMPTS[0]])
@@ -345,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     if baseline is not None:
         out["fp32"] = baseline
     if args.quality:
-        out["quality_int8_vs_bf16"] = call(quality, args.size, str(device))
+        out["quality_int8_vs_bf16"] = call(quality, args.size, str(device), 64, "int8", args.compile)
         print(f"int8 vs bf16 logits: {out['quality_int8_vs_bf16']}", flush=True)
         if device.type == "cpu" and has_fbgemm():
             out["quality_int8_dynamic_vs_bf16"] = call(quality, args.size, str(device), 64, "int8-dynamic")

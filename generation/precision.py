@@ -55,14 +55,18 @@ def resolve_precision(
     if name == "fp32":
         return Precision("fp32", torch.float32, "fp32", torch.float32)
     native = has_native_bf16()
-    if device.type == "cpu" and compiled and native and has_amx() and not quantised:
+    if device.type == "cpu" and compiled and native and has_amx() and quantised != "int8-dynamic":
         # A compiled step (generation.compile) on a CPU with AMX: the matrices stay dense bf16 and
         # Inductor, weights frozen, picks its GEMMs by measurement (its AMX micro-kernels); FBGEMM's
         # fp16 product cannot be traced. Mini, 2-core AMX Xeon, 2026-12-04: 1 image 4.8-5.1 s of
         # tokens against fp16-fbgemm's 6.8-7.4 s eager; a 3×3 grid 10.6 s against 21.0 s. Without AMX
         # (AVX512-BF16 only) Inductor's bf16 GEMMs lose: 2-core EPYC, 1 image 8.05 / 8.04 s compiled
         # against 7.17 / 6.67 s eager fp16-fbgemm, alternating; a grid 3.92 against 3.18 s an image.
-        return Precision("bf16", torch.bfloat16, "bf16", torch.bfloat16)
+        # int8 keeps its matrices and takes bf16 activations and KV cache too: the int8 product
+        # multiplies bf16 rows anyway, and the attention over a bf16 cache reads half the bytes (Mini,
+        # 1 image, same Xeon, 2026-12-06, alternating in one process, median of 4: 5.08 s against
+        # 5.51 s with fp32 activations; attention 131 against 194 µs a call).
+        return Precision(name, torch.bfloat16, "int8" if quantised else "bf16", torch.bfloat16)
     if device.type == "cpu" and (has_fbgemm() or not native):
         weights = name if quantised else "fp16-fbgemm" if has_fbgemm() else "fp32"
         half = torch.bfloat16 if native else torch.float32

@@ -217,7 +217,8 @@ def test_int8_dynamic_is_a_cpu_precision_and_says_so_elsewhere():
 
 def test_a_compiled_cpu_step_keeps_bf16_matrices_dense_where_the_cpu_has_amx(monkeypatch):
     """FBGEMM's packed fp16 product cannot be traced by torch.compile: with a compiled step on a CPU
-    with AMX the matrices stay bf16 (Inductor picks the GEMM); int8 and fp32 keep theirs. With native
+    with AMX the matrices stay bf16 (Inductor picks the GEMM); int8 and fp32 keep theirs, int8 with bf16
+    activations there. With native
     bf16 but no AMX (AVX512-BF16 alone) Inductor's bf16 GEMMs were slower than FBGEMM's eager product,
     so the format stays FBGEMM's there, as on an AVX2-only CPU."""
     from generation import precision as precision_module
@@ -232,7 +233,9 @@ def test_a_compiled_cpu_step_keeps_bf16_matrices_dense_where_the_cpu_has_amx(mon
     p = resolve_precision("bf16", cpu, 1024, compiled=True)
     assert (p.weights, p.compute, p.vqgan) == ("bf16", torch.bfloat16, torch.bfloat16)
     assert resolve_precision(None, cpu, 1024, compiled=True).weights == "bf16"
-    assert resolve_precision("int8", cpu, 1024, compiled=True).weights == "int8"
+    p = resolve_precision("int8", cpu, 1024, compiled=True)  # bf16 rows into the int8 product
+    assert (p.name, p.weights, p.compute, p.vqgan) == ("int8", "int8", torch.bfloat16, torch.bfloat16)
+    assert resolve_precision("int8", cpu, 1024).compute == torch.float32  # eager: as before
     assert resolve_precision("fp32", cpu, 1024, compiled=True).weights == "fp32"
     assert resolve_precision(None, cpu, 256, compiled=True).weights == "fp32"  # the embedded model
     if has_fbgemm():
