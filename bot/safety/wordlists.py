@@ -92,6 +92,8 @@ class Lexicon:
         self._collapsed_stems = tuple((collapse_repeats(s), s) for s in self._stems)
         self._deny_by_first, self._deny_prefix = _index(self.deny)
         self._allow_by_first, self._allow_prefix = _index(self.allow)
+        # an allow-listed word is whole: "Pornobalken im Büro" must not join into "pornobalkenim"
+        self._allowed_words = {t.words[0] for t in self.allow if len(t.words) == 1 and not t.prefix}
         self._common = _common_words()
         self._resolved: dict[str, str] = {}  # memo: most prompts reuse the same few hundred words
 
@@ -167,18 +169,20 @@ class Lexicon:
         """Join the pieces of a spaced-out word ("n u d e", "nak ed", "ma sturbating", "cou ple").
 
         A window joins only if the result is a word of the lists or a known word and at least one
-        piece is not a real word, so "pen is" and "an us" stay apart. Two pieces may be long;
-        three or four must be short (at most five letters each); longer runs must be single letters.
+        piece is not a real word, so "pen is" and "an us" stay apart, and no piece is an allow-listed
+        word. Two pieces may be long; three or four must be short (at most five letters each); longer
+        runs must be single letters.
         """
         unreal = [not self._real(t) for t in tokens]
         if not any(unreal):
             return tokens
+        allowed = [t in self._allowed_words for t in tokens]
         out: list[str] = []
         i = 0
         while i < len(tokens):
             joined_at = None
             for j in range(self._window_end(tokens, i), i + 1, -1):
-                if not any(unreal[i:j]):
+                if not any(unreal[i:j]) or any(allowed[i:j]):
                     continue
                 pieces = tokens[i:j]
                 word = self.resolve("".join(pieces))

@@ -9,7 +9,8 @@ not taken from any evaluation set.
 - innocent senses of words that refuse alone (contexts.innocent_senses, terms.txt's sense_word/sense
   lines): a ship's yard, a sewer rat, a bundle of sticks, a town, a funny man;
 - gore said to be absent ("pas de sang", "グロなし"), a title and a dish (terms.txt, 2026-12-06);
-- the sexes named, not sex: same-sex weddings in five languages, both sexes (terms.txt, allow.txt)."""
+- the sexes named, not sex: same-sex weddings in five languages, both sexes (terms.txt, allow.txt);
+- a moustache named after 1970s films ("porn mustache", "Pornobalken"; allow.txt, terms.txt)."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ SENSES_STILL_REFUSED = [
     (Category.SEXUAL, "sexy zoccola in un vicolo di Napoli"),
 ]
 
-# allow entries of 2026-12-06: gore said to be absent, a title, a dish, the sexes named (not sex)
+# allow entries of 2026-12-06: gore said to be absent, a title, a dish, the sexes named (not sex), a moustache
 NOT_MEANT_PASS = [  # each refused before
     "affiche de film d'horreur, un manoir dans le brouillard, pas de sang",
     "お化け屋敷のポスター、提灯とお札、グロなし",
@@ -98,6 +99,7 @@ NOT_MEANT_PASS = [  # each refused before
     "boda de dos hombres, matrimonio del mismo sexo, fotos",
     "casamento de pessoas do mesmo sexo numa igreja",
     "matrimonio tra persone dello stesso sesso in comune",
+    "a guy with a porn mustache, 70s polaroid",
 ]
 NOT_MEANT_STILL_REFUSED = [
     (Category.VIOLENCE_GORE, "pas de sang sur le mur, mais un cadavre éventré au sol, tripes à l'air"),
@@ -108,6 +110,9 @@ NOT_MEANT_STILL_REFUSED = [
     (Category.SEXUAL, "a same-sex couple having explicit sex in bed"),
     (Category.SEXUAL, "same-sex couple, sex scene, uncensored"),
     (Category.SEXUAL, "matrimonio del mismo sexo, los novios desnudos teniendo sexo"),
+    (Category.SEXUAL, "a porn star with a pornstache having sex"),
+    (Category.SEXUAL, "Porno mit einem Mann mit Pornobalken"),
+    (Category.SEXUAL, "a porn mustache guy in a porn scene"),
 ]
 
 

@@ -142,6 +142,16 @@ def test_operator_allow_entry_lets_a_listed_word_through() -> None:
     assert deny_entry(Lexicon.build(extra_allow=["sexy car"]), "a sexy woman") == "sexy"
 
 
+def test_an_allowed_word_is_never_joined_to_the_next_one() -> None:
+    # "im" is no English word, and "pornobalkenim" starts with the listed "porn": joined, the allow
+    # entry never matched (a German moustache, refused as pornography before 2026-12-06)
+    lexicon = Lexicon.build()  # allow.txt lists "pornobalken"
+    assert deny_entry(lexicon, "ein Mann mit Pornobalken im Büro") is None
+    assert deny_entry(Lexicon.build(extra_allow=["Pornheft"]), "ein Pornheft im Büro") is None
+    assert deny_entry(lexicon, "Porno im Büro, ein Mann mit Pornobalken") == "porn*"
+    assert deny_entry(lexicon, "ein nak ed Mann mit Pornobalken") == "naked"  # other joins still happen
+
+
 def test_match_reports_the_allow_entries_used() -> None:
     match = Lexicon.build(extra_allow=["Scunthorpe"]).match(normalize("Scunthorpe at dawn"))
     assert [t.entry for t in match.allowed] == ["Scunthorpe"]
