@@ -34,8 +34,9 @@ def resolve_precision(
 ) -> Precision:
     """None -> bf16 (fp16 on CUDA cards without bf16), fp32 for a small model on a CPU.
 
-    On a CPU, half precision and int8 keep activations, norms and the KV cache in fp32 and make
-    only the decoder's matrices, read every step, smaller: fp16 through FBGEMM's fp16 GEMM (x86
+    On a CPU, half precision and int8 keep activations, norms and the KV cache in fp32 (except in a
+    compiled step on an AMX CPU: bf16, below) and make only the decoder's matrices, read every step,
+    smaller: fp16 through FBGEMM's fp16 GEMM (x86
     builds; a CPU with native bf16 and no FBGEMM runs bf16 throughout), or int8. Measured on an
     AVX512-BF16 EPYC (2 threads, Mini, 1 image): 21.8 ms a step against 40.3 ms with bf16
     activations and PyTorch's bf16 matmul, whose attention over the cache alone took 0.63 ms a
