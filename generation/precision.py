@@ -36,12 +36,12 @@ def resolve_precision(
 
     On a CPU, half precision and int8 keep activations, norms and the KV cache in fp32 (except in a
     compiled step on an AMX CPU: bf16, below) and make only the decoder's matrices, read every step,
-    smaller: fp16 through FBGEMM's fp16 GEMM (x86
-    builds; a CPU with native bf16 and no FBGEMM runs bf16 throughout), or int8. Measured on an
-    AVX512-BF16 EPYC (2 threads, Mini, 1 image): 21.8 ms a step against 40.3 ms with bf16
-    activations and PyTorch's bf16 matmul, whose attention over the cache alone took 0.63 ms a
-    layer at 256 keys (fp32: 0.09 ms). The VQGAN and the encoder (64 rows: compute-bound) run in
-    bf16 where the CPU has native bf16 (VQGAN 0.70 s against 1.68 s an image), else fp32."""
+    smaller: fp16 through FBGEMM's fp16 GEMM (x86 builds; a CPU with native bf16 and no FBGEMM runs
+    bf16 throughout), or int8. Measured on an AVX512-BF16 EPYC (2 threads, Mini, 1 image): 21.8 ms
+    a step against 40.3 ms with bf16 activations and PyTorch's bf16 matmul, whose attention over the
+    cache alone took 0.63 ms a layer at 256 keys (fp32: 0.09 ms). The VQGAN and the encoder (64
+    rows: compute-bound) run in bf16 where the CPU has native bf16 (VQGAN 0.70 s against 1.68 s an
+    image), else fp32."""
     if dtype is None and device.type == "cpu" and d_model < SMALL_MODEL_WIDTH:
         dtype = torch.float32
     named = dtype.lower() if isinstance(dtype, str) else None
@@ -67,7 +67,8 @@ def resolve_precision(
         # multiplies bf16 rows anyway, and the attention over a bf16 cache reads half the bytes (Mini,
         # 1 image, same Xeon, 2026-12-06, alternating in one process, median of 4: 5.08 s against
         # 5.51 s with fp32 activations; attention 131 against 194 µs a call).
-        return Precision(name, torch.bfloat16, "int8" if quantised else "bf16", torch.bfloat16)
+        kind = "int8" if quantised else "bf16"
+        return Precision(kind, torch.bfloat16, kind, torch.bfloat16)
     if device.type == "cpu" and (has_fbgemm() or not native):
         weights = name if quantised else "fp16-fbgemm" if has_fbgemm() else "fp32"
         half = torch.bfloat16 if native else torch.float32

@@ -236,6 +236,7 @@ def test_a_compiled_cpu_step_keeps_bf16_matrices_dense_where_the_cpu_has_amx(mon
     p = resolve_precision("int8", cpu, 1024, compiled=True)  # bf16 rows into the int8 product
     assert (p.name, p.weights, p.compute, p.vqgan) == ("int8", "int8", torch.bfloat16, torch.bfloat16)
     assert resolve_precision("int8", cpu, 1024).compute == torch.float32  # eager: as before
+    assert resolve_precision("fp16", cpu, 1024, compiled=True).name == "bf16"  # what runs, named
     assert resolve_precision("fp32", cpu, 1024, compiled=True).weights == "fp32"
     assert resolve_precision(None, cpu, 256, compiled=True).weights == "fp32"  # the embedded model
     if has_fbgemm():
