@@ -58,40 +58,9 @@ def test_the_deny_list_and_the_english_classifier_are_never_overruled() -> None:
     assert embedder.calls == 0
 
 
-class ShortSexualEmbedder:
-    """Reads a text as sexual when it is short (8 words or fewer) and says "desnuda"; as safe otherwise:
-    innocent words around the phrase dilute it, as they do a real sentence encoder's reading."""
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        for row, text in enumerate(texts):
-            out[row, LABELS.index("sexual") if "desnuda" in text and len(text.split()) <= 8 else 0] = 1.0
-        return out
-
-
-def test_each_clause_and_window_the_terms_refuse_must_be_cleared_too() -> None:
-    base = make_filter()
-    gate = SafetyFilter(
-        base.settings, lexicon=base.lexicon, prompt_model=base.prompt_model, image_classifier=FixedScore(0.0),
-        terms=base.terms, ngram_model=base.ngram_model,
-        semantic=SemanticClassifier(replace(one_hot_head(), clear_below=0.5), ShortSexualEmbedder()),
-    )  # fmt: skip
-    assert gate.check_prompt("una mujer en la cama leyendo un libro").allowed
-    # alone, the phrase reads sexual: refused, and no padding clears it, in a clause or a window
-    assert gate.check_prompt("una mujer desnuda en la cama").category is Category.SEXUAL
-    padded = "un jardín soleado con tulipanes y abejas, una mujer desnuda en la cama"
-    assert gate.check_prompt(padded).category is Category.SEXUAL
-    windowed = "una mujer desnuda en la cama con tulipanes abejas mariposas flores y un jardín soleado"
-    assert gate.check_prompt(windowed).category is Category.SEXUAL
-    assert _pieces("a red kite") == ["a red kite"]
-    assert _pieces("one two three four five six seven eight") == [
-        "one two three four five six",
-        "three four five six seven eight",
-    ]
-
-
 class ShortReadsAs:
-    """Reads a text of 8 words or fewer that holds `word` as `label`; everything else as safe."""
+    """Reads a text of 8 words or fewer that holds `word` as `label`; everything else as safe: innocent
+    words around the phrase dilute it, as they do a real sentence encoder's reading."""
 
     def __init__(self, word: str, label: str) -> None:
         self.word, self.label = word, label
@@ -111,6 +80,22 @@ def short_reading_filter(word: str, label: str) -> SafetyFilter:
         base.settings, lexicon=base.lexicon, prompt_model=base.prompt_model, image_classifier=FixedScore(0.0),
         terms=base.terms, ngram_model=base.ngram_model, semantic=semantic,
     )  # fmt: skip
+
+
+def test_each_clause_and_window_the_terms_refuse_must_be_cleared_too() -> None:
+    gate = short_reading_filter("desnuda", "sexual")
+    assert gate.check_prompt("una mujer en la cama leyendo un libro").allowed
+    # alone, the phrase reads sexual: refused, and no padding clears it, in a clause or a window
+    assert gate.check_prompt("una mujer desnuda en la cama").category is Category.SEXUAL
+    padded = "un jardín soleado con tulipanes y abejas, una mujer desnuda en la cama"
+    assert gate.check_prompt(padded).category is Category.SEXUAL
+    windowed = "una mujer desnuda en la cama con tulipanes abejas mariposas flores y un jardín soleado"
+    assert gate.check_prompt(windowed).category is Category.SEXUAL
+    assert _pieces("a red kite") == ["a red kite"]
+    assert _pieces("one two three four five six seven eight") == [
+        "one two three four five six",
+        "three four five six seven eight",
+    ]
 
 
 def test_a_piece_is_cleared_in_the_category_it_was_refused_for() -> None:
