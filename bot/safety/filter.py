@@ -297,8 +297,10 @@ class SafetyFilter:
         rest. Cross-validated on the training files the n-grams never saw (2026-12-06), overruling
         those refusals below clear_below freed 31 of 69 safe prompts and let 1 of 912 unsafe through."""
         whole = semantic.clears(text, refused)  # most refusals end here: no piece is looked at
+        if whole is None or ngram_only:
+            return whole
         pieces = _pieces(text)
-        if whole is None or len(pieces) == 1 or ngram_only:
+        if len(pieces) == 1:
             return whole
         verdicts = [self._check(p, platform, nsfw_channel, terms_only=True) for p in pieces]
         parts = [(p, v.category) for p, v in zip(pieces, verdicts, strict=True) if not v.allowed]
