@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from generation import int8_kernel
 from generation.weights import (
     dense_weight,
     dequantize_int8,
@@ -35,10 +36,11 @@ def test_int8_round_trip_is_within_half_a_step_per_channel():
 
 
 FBGEMM = ["fp16-fbgemm", "int8-dynamic"] if has_fbgemm() else []
+KERNEL = ["int8-blocked"] if int8_kernel.available() else []  # built in CI: test_int8_kernel.py
 
 
 @pytest.mark.parametrize("k", [64, 45])  # 45: not a multiple of 8 (DALL·E Mini's GLU width is 2730)
-@pytest.mark.parametrize("fmt", ["fp32", "bf16", "int8", *FBGEMM])
+@pytest.mark.parametrize("fmt", ["fp32", "bf16", "int8", *FBGEMM, *KERNEL])
 def test_matmul_equals_the_product_with_the_held_weights(fmt, k):
     gen = torch.Generator().manual_seed(1)
     w = torch.randn(48, k, generator=gen) * 0.05
@@ -48,11 +50,12 @@ def test_matmul_equals_the_product_with_the_held_weights(fmt, k):
     assert y.shape == (3, 2, 48)
     want = x @ dense_weight(packed).T  # what the format holds, multiplied in fp32
     # int8: bf16 activations; int8-dynamic: 8-bit activations (|x| <= 4.5 here: a step of ~0.035)
-    tol = {"fp32": 1e-6, "fp16-fbgemm": 1e-5, "int8": 2e-2, "bf16": 2e-2, "int8-dynamic": 5e-2}[fmt]
+    tol = {"fp32": 1e-6, "fp16-fbgemm": 1e-5, "int8": 2e-2, "bf16": 2e-2, "int8-dynamic": 5e-2,
+           "int8-blocked": 1e-5}[fmt]  # fmt: skip
     torch.testing.assert_close(y.float(), want, rtol=tol, atol=tol)
     stored_k = k + packed.pad
-    per_weight = {"fp32": 4, "bf16": 2, "fp16-fbgemm": 2, "int8": 1, "int8-dynamic": 1}[fmt]
-    scales = {"int8": 48 * 2, "int8-dynamic": 48 * 4}.get(fmt, 0)
+    per_weight = {"fp32": 4, "bf16": 2, "fp16-fbgemm": 2}.get(fmt, 1)  # the int8 formats: 1
+    scales = {"int8": 48 * 2, "int8-dynamic": 48 * 4, "int8-blocked": 48 * 4}.get(fmt, 0)
     assert packed.nbytes == per_weight * 48 * stored_k + scales
 
 
