@@ -1,9 +1,10 @@
-"""The one compiled part of dallebot: generation/csrc/int8_gemv.cpp, weight-only int8 products on an
-x86-64 CPU, built at install time against the pinned torch (pyproject.toml's build requirements).
+"""The one compiled part of dallebot: generation/csrc, CPU kernels for the decode step (weight-only
+int8 products, attention for one new query), built at install time against the pinned torch
+(pyproject.toml's build requirements).
 
 Everything else is declared in pyproject.toml. The extension is optional: without a C++ compiler,
-or on another architecture, the install goes on and int8 products use PyTorch's own kernel
-(`dallebot about` and the bench say which runs)."""
+or on another architecture, the install goes on and the step uses PyTorch's own kernels (the
+bench prints the weight format that runs: int8-blocked is ours)."""
 
 import platform
 import sys
@@ -12,21 +13,21 @@ from setuptools import Extension, setup
 
 
 def extensions() -> tuple[list[Extension], dict[str, type]]:
-    """The int8 kernel where it can run (x86-64 with GCC or Clang), else nothing."""
+    """The kernels where they can run (x86-64 with GCC or Clang), else nothing."""
     if sys.platform == "win32" or platform.machine().lower() not in ("x86_64", "amd64"):
         return [], {}
     from torch.utils.cpp_extension import BuildExtension, CppExtension
 
-    kernel = CppExtension(
-        "generation._int8_gemv",
-        ["generation/csrc/int8_gemv.cpp"],
+    kernels = CppExtension(
+        "generation._kernels",
+        [f"generation/csrc/{name}.cpp" for name in ("module", "int8_gemv", "decode_attention")],
         # the ISA is chosen at run time (AVX512 or AVX2, per function), not by -march: the
         # library runs on any x86-64 CPU that has AVX2 and FMA
         extra_compile_args=["-O3", "-fopenmp"],
         extra_link_args=["-fopenmp"],  # torch's parallel_for is OpenMP; its libgomp is shared
         optional=True,
     )
-    return [kernel], {"build_ext": BuildExtension}
+    return [kernels], {"build_ext": BuildExtension}
 
 
 ext_modules, cmdclass = extensions()

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from generation import sampler
+from generation import kernels, sampler
 from generation.config import BartConfig
 from generation.layers import GLU, Attention
 from generation.weights import DENSE, PackedWeight, matmul, pack
@@ -220,7 +220,8 @@ class ImageDecoder(nn.Module):
             top_k=torch.ones(B, dtype=torch.long, device=device), uniforms=torch.zeros(B, S, device=device),
             tokens=torch.zeros(B, S + 1, dtype=torch.long, device=device),
             logits=torch.zeros(B, cfg.image_vocab_size, device=device) if keep_logits else None,
-            fns={"embed": embed_step, "layer": layer_step, "head": head_step}, trim=device.type == "cpu",
+            fns={"embed": embed_step, "layer": layer_step, "head": head_step,
+                 "attend": kernels.attention_for(dtype, device, hd)}, trim=device.type == "cpu",
         )  # fmt: skip
 
     @torch.no_grad()
@@ -272,7 +273,7 @@ class ImageDecoder(nn.Module):
         for i, w in enumerate(self._step_weights["layers"]):
             k_cache, v_cache = state.k_cache[i][:, :, :n], state.v_cache[i][:, :, :n]  # views: writes land
             x = fns["layer"](x, row_position, self_bias, state.cross_bias, k_cache, v_cache, state.cross_k[i],
-                             state.cross_v[i], w, cfg.heads, cfg.layer_norm_eps)  # fmt: skip
+                             state.cross_v[i], w, cfg.heads, cfg.layer_norm_eps, fns["attend"])  # fmt: skip
         head = self._step_weights["lm_head"]
         fns["head"](x, self.final_ln.weight, self.final_ln.bias, head, cfg.layer_norm_eps, state)
 
@@ -302,9 +303,10 @@ def embed_step(
 def layer_step(
     x: torch.Tensor, row_position: torch.Tensor, self_bias: torch.Tensor, cross_bias: torch.Tensor,
     k_cache: torch.Tensor, v_cache: torch.Tensor, cross_k: torch.Tensor, cross_v: torch.Tensor,
-    w: dict[str, Any], heads: int, eps: float,
+    w: dict[str, Any], heads: int, eps: float, attend: kernels.Attention = kernels.sdpa_attention,
 ) -> torch.Tensor:  # fmt: skip
-    """One decoder layer for one new position per row: x (R, D) -> (R, D); writes k/v into the caches."""
+    """One decoder layer for one new position per row: x (R, D) -> (R, D); writes k/v into the caches.
+    attend: q (R, H, hd), keys, values, bias -> (R, H, hd) (generation.kernels: ours on a CPU, fp32)."""
     norms: list[tuple[torch.Tensor, torch.Tensor]] = w["norms"]
     (pre_self, self_ln, pre_cross, cross_ln, ln0, ln1) = norms
     R, d = x.shape
@@ -314,11 +316,11 @@ def layer_step(
     rows = torch.arange(R, device=x.device)
     k_cache[rows, :, row_position] = k  # into (R, H, S, hd) at each row's position
     v_cache[rows, :, row_position] = v
-    a = F.scaled_dot_product_attention(q.unsqueeze(2), k_cache, v_cache, attn_mask=self_bias)  # (R, H, 1, hd)
+    a = attend(q, k_cache, v_cache, self_bias)  # (R, H, hd)
     x = x + _ln(matmul(a.reshape(R, d), w["self_out"]), *self_ln, eps)
     # cross-attention over the cached encoder keys/values
-    q = matmul(_ln(x, *pre_cross, eps), w["cross_q"]).view(R, heads, 1, hd)
-    a = F.scaled_dot_product_attention(q, cross_k, cross_v, attn_mask=cross_bias)
+    q = matmul(_ln(x, *pre_cross, eps), w["cross_q"]).view(R, heads, hd)
+    a = attend(q, cross_k, cross_v, cross_bias)
     x = x + _ln(matmul(a.reshape(R, d), w["cross_out"]), *cross_ln, eps)
     # GLU
     g0, g1 = matmul(_ln(x, *ln0, eps), w["glu01"]).chunk(2, dim=-1)  # (R, glu) each

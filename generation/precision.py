@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from generation import int8_kernel
+from generation import kernels
 from generation.loading import resolve_dtype
 from generation.weights import DENSE, has_amx, has_fbgemm, has_native_bf16, int8_activation_dtype
 
@@ -39,7 +39,7 @@ def resolve_precision(
     compiled step on an AMX CPU: bf16, below) and make only the decoder's matrices, read every step,
     smaller: fp16 through FBGEMM's fp16 GEMM (x86 builds; a CPU with native bf16 and no FBGEMM runs
     bf16 throughout), or int8 (in the blocks of dallebot's own kernel where it was built,
-    `generation.int8_kernel`; not in a compiled step on an AMX CPU, where Inductor's GEMMs were
+    `generation.kernels`; not in a compiled step on an AMX CPU, where Inductor's GEMMs were
     measured). Measured on an AVX512-BF16 EPYC (2 threads, Mini, 1 image): 21.8 ms a step against
     40.3 ms with bf16 activations and PyTorch's bf16 matmul, whose attention over the cache alone
     took 0.63 ms a layer at 256 keys (fp32: 0.09 ms). The VQGAN and the encoder (64 rows:
@@ -74,7 +74,7 @@ def resolve_precision(
         return Precision(kind, torch.bfloat16, kind, torch.bfloat16)
     if device.type == "cpu" and (has_fbgemm() or not native):
         weights = name if quantised else "fp16-fbgemm" if has_fbgemm() else "fp32"
-        if weights == "int8" and int8_kernel.available():
+        if weights == "int8" and kernels.available():
             weights = "int8-blocked"  # the same int8 weights, read by dallebot's kernel at memory speed
         half = torch.bfloat16 if native else torch.float32
         return Precision(name, torch.float32, weights, half, encoder=half)

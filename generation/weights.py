@@ -18,7 +18,7 @@ The format is a property of the weights, not of the modules: `pack(weight, forma
   has no bf16); on CUDA q is widened and multiplied by cuBLAS instead (CUDA_INT8_PACK_MAX_ROWS);
   the result comes back in the caller's dtype.
 - "int8-blocked" (CPU, x86-64 with AVX2): the same int8 weights (q and its bf16-rounded scale), q
-  stored in blocks for dallebot's own kernel (generation/int8_kernel.py, built at install time),
+  stored in blocks for dallebot's own kernel (generation/kernels.py, built at install time),
   which reads them at the memory's speed: a DALL·E Mini step's matrices at 2 rows in 6.5-6.8 ms
   against 13.9 ms for `aten._weight_int8pack_mm` (2-core EPYC, Zen 4). Activations fp32 or bf16.
 - "int8-dynamic" (CPU, FBGEMM): the same int8 weights, multiplied by FBGEMM's int8 GEMM
@@ -41,7 +41,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from generation import int8_kernel
+from generation import kernels
 
 DENSE = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 FORMATS = (*DENSE, "fp16-fbgemm", "int8", "int8-blocked", "int8-dynamic")
@@ -94,7 +94,7 @@ class PackedWeight:
 
     format: str
     data: torch.Tensor  # dense: the weight (N, K); int8: q (N, K) int8; int8-blocked: q in the
-    # kernel's blocks (int8_kernel.block); packed formats: shape only (meta)
+    # kernel's blocks (kernels.block); packed formats: shape only (meta)
     scale: torch.Tensor | None = None  # int8: (N,) in the activation dtype of the product; int8-blocked: fp32
     packed: Any = None  # fp16-fbgemm, int8-dynamic: the packed matrix (a ScriptObject)
     nbytes: int = 0  # bytes read per product (what bounds a decode step)
@@ -145,12 +145,12 @@ def pack(weight: torch.Tensor, fmt: str) -> PackedWeight:
         nbytes = q.numel() + scale.numel() * scale.element_size()
         return PackedWeight(fmt, q, scale=scale, nbytes=nbytes, pad=pad)
     if fmt == "int8-blocked":
-        if w.device.type != "cpu" or not int8_kernel.available():
+        if w.device.type != "cpu" or not kernels.available():
             raise ValueError("the int8-blocked weight format needs dallebot's int8 kernel on an x86-64 CPU")
         # the scale rounded to bf16 as "int8" stores it: the same weights, whichever kernel runs
         q, scale = quantize_int8(w, torch.bfloat16)
         pad = -k % INT8_K_MULTIPLE
-        blocked = int8_kernel.block(F.pad(q, (0, pad)))
+        blocked = kernels.block(F.pad(q, (0, pad)))
         return PackedWeight(fmt, blocked, scale=scale.float(), nbytes=blocked.numel() + n * 4, pad=pad)
     if fmt == "fp16-fbgemm":
         if w.device.type != "cpu" or not has_fbgemm():
@@ -213,7 +213,7 @@ def matmul(x: torch.Tensor, w: PackedWeight) -> torch.Tensor:
         assert w.scale is not None
         if w.pad:
             rows = F.pad(rows, (0, w.pad))
-        y = int8_kernel.gemv(rows, w.data, w.scale)
+        y = kernels.gemv(rows, w.data, w.scale)
     elif w.format == "int8-dynamic":  # activations quantised to 8 bits per call, one scale per call
         y = torch.ops.quantized.linear_dynamic(rows.float().contiguous(), w.packed, not has_vnni())
     else:  # fp16-fbgemm: fp32 in, fp32 out
@@ -237,7 +237,7 @@ def dense_weight(w: PackedWeight) -> torch.Tensor:
         return dequantize_int8(w.data[:, : w.data.shape[1] - w.pad], w.scale)
     if w.format == "int8-blocked":
         assert w.scale is not None
-        q = int8_kernel.unblock(w.data, w.out_features)
+        q = kernels.unblock(w.data, w.out_features)
         return dequantize_int8(q[:, : q.shape[1] - w.pad], w.scale)
     if w.format == "int8-dynamic":
         with warnings.catch_warnings():

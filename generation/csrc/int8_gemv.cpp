@@ -6,10 +6,8 @@
 // walk the rows of q one by one. Here q is stored in blocks of R rows, interleaved 16 columns at a
 // time, so each thread reads one contiguous stream (prefetched ahead), widens 16 weights to fp32
 // and multiplies them with up to four rows of x held in registers; the scale is applied once per
-// output. Built at install time (setup.py); generation/int8_kernel.py loads it and
+// output. Built at install time (setup.py); generation/kernels.py loads it and
 // generation/weights.py routes int8 products on a CPU through it.
-#include <Python.h>
-
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
@@ -151,12 +149,4 @@ at::Tensor int8_gemv(const at::Tensor& x, const at::Tensor& blocked, const at::T
 
 }  // namespace
 
-TORCH_LIBRARY(dallebot, m) {
-  m.def("int8_gemv(Tensor x, Tensor blocked, Tensor scale, bool wide=True) -> Tensor");
-}
-
 TORCH_LIBRARY_IMPL(dallebot, CPU, m) { m.impl("int8_gemv", &int8_gemv); }
-
-// Importing the module registers the operator (torch.ops.dallebot.int8_gemv); it has no functions.
-static PyModuleDef module = {PyModuleDef_HEAD_INIT, "_int8_gemv", nullptr, -1, nullptr};
-PyMODINIT_FUNC PyInit__int8_gemv(void) { return PyModule_Create(&module); }

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import generation
-from generation import int8_kernel
+from generation import kernels
 from generation.decoder import ImageDecoder
 from generation.pipeline import Pipeline
 from generation.runner import RunnerOptions
@@ -92,7 +92,7 @@ def test_step_logits_equal_the_full_pass_in_fp32() -> None:
 
 
 FORMATS = ["bf16-emulated", "int8"] + (["fp16-fbgemm", "int8-dynamic"] if has_fbgemm() else [])
-FORMATS += ["int8-blocked"] if int8_kernel.available() else []  # built in CI: test_int8_kernel.py
+FORMATS += ["int8-blocked"] if kernels.available() else []  # built in CI: test_kernels.py
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -138,7 +138,7 @@ def test_each_weight_format_computes_the_full_pass_of_its_own_weights(fmt: str) 
 def test_int8_pipeline_end_to_end_on_tiny_weights(tmp_path, name) -> None:
     ref = pipeline()
     int8 = pipeline(name)
-    fmt = "int8-blocked" if name == "int8" and int8_kernel.available() else name  # a CPU: our kernel
+    fmt = "int8-blocked" if name == "int8" and kernels.available() else name  # a CPU: our kernel
     assert int8.precision.weights == fmt and int8.decoder.weight_format == fmt
     qkv = int8.decoder._step_weights["layers"][0]["qkv"]
     assert qkv.scale is not None and qkv.scale.shape == (3 * tiny.BART.d_model,)

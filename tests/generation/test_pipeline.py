@@ -228,7 +228,7 @@ def test_a_compiled_cpu_step_keeps_bf16_matrices_dense_where_the_cpu_has_amx(mon
     monkeypatch.setattr(precision_module, "has_native_bf16", lambda: True)
     monkeypatch.setattr(precision_module, "has_amx", lambda: False)
     assert resolve_precision("bf16", cpu, 1024, compiled=True).weights != "bf16"
-    monkeypatch.setattr(precision_module.int8_kernel, "available", lambda: False)
+    monkeypatch.setattr(precision_module.kernels, "available", lambda: False)
     assert resolve_precision("int8", cpu, 1024, compiled=True).weights == "int8"
     monkeypatch.setattr(precision_module, "has_amx", lambda: True)
     p = resolve_precision("bf16", cpu, 1024, compiled=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from generation import int8_kernel
+from generation import kernels
 from generation.weights import (
     dense_weight,
     dequantize_int8,
@@ -36,7 +36,7 @@ def test_int8_round_trip_is_within_half_a_step_per_channel():
 
 
 FBGEMM = ["fp16-fbgemm", "int8-dynamic"] if has_fbgemm() else []
-KERNEL = ["int8-blocked"] if int8_kernel.available() else []  # built in CI: test_int8_kernel.py
+KERNEL = ["int8-blocked"] if kernels.available() else []  # built in CI: test_kernels.py
 
 
 @pytest.mark.parametrize("k", [64, 45])  # 45: not a multiple of 8 (DALL·E Mini's GLU width is 2730)
