@@ -306,7 +306,7 @@ def layer_step(
     w: dict[str, Any], heads: int, eps: float, attend: kernels.Attention = kernels.sdpa_attention,
 ) -> torch.Tensor:  # fmt: skip
     """One decoder layer for one new position per row: x (R, D) -> (R, D); writes k/v into the caches.
-    attend: q (R, H, hd), keys, values, bias -> (R, H, hd) (generation.kernels: ours on a CPU, fp32)."""
+    attend: generation.kernels.Attention (ours on a CPU in fp32, else SDPA)."""
     norms: list[tuple[torch.Tensor, torch.Tensor]] = w["norms"]
     (pre_self, self_ln, pre_cross, cross_ln, ln0, ln1) = norms
     R, d = x.shape
@@ -316,11 +316,11 @@ def layer_step(
     rows = torch.arange(R, device=x.device)
     k_cache[rows, :, row_position] = k  # into (R, H, S, hd) at each row's position
     v_cache[rows, :, row_position] = v
-    a = attend(q, k_cache, v_cache, self_bias)  # (R, H, hd)
+    a = attend(q, k_cache, v_cache, self_bias, row_position + 1)  # (R, H, hd): keys up to each row's step
     x = x + _ln(matmul(a.reshape(R, d), w["self_out"]), *self_ln, eps)
     # cross-attention over the cached encoder keys/values
     q = matmul(_ln(x, *pre_cross, eps), w["cross_q"]).view(R, heads, hd)
-    a = attend(q, cross_k, cross_v, cross_bias)
+    a = attend(q, cross_k, cross_v, cross_bias, None)
     x = x + _ln(matmul(a.reshape(R, d), w["cross_out"]), *cross_ln, eps)
     # GLU
     g0, g1 = matmul(_ln(x, *ln0, eps), w["glu01"]).chunk(2, dim=-1)  # (R, glu) each

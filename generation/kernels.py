@@ -33,7 +33,9 @@ BLOCK_ROWS = 4  # rows of q in a block
 BLOCK_COLUMNS = 16  # columns of a row read together; K must be a multiple of it
 ATTENTION_HEAD_DIMS = range(16, 129, 16)  # head sizes the attention kernel takes on any AVX2 CPU
 
-Attention = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+# q (R, H, hd), keys, values (R, H, n, hd), bias (R, 1, 1, n), lengths (R,) or None -> (R, H, hd)
+Tensor = torch.Tensor
+Attention = Callable[[Tensor, Tensor, Tensor, Tensor, Tensor | None], Tensor]
 
 
 @cache
@@ -61,8 +63,9 @@ def _register_fakes() -> None:
 
     @torch.library.register_fake("dallebot::decode_attention")
     def _(
-        q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor, wide: bool = True
-    ) -> torch.Tensor:
+        q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor,
+        lengths: torch.Tensor | None = None, wide: bool = True,
+    ) -> torch.Tensor:  # fmt: skip
         return q.new_empty(q.shape)
 
 
@@ -90,16 +93,21 @@ def gemv(x: torch.Tensor, blocked: torch.Tensor, scale: torch.Tensor, *, wide: b
 
 
 def decode_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor, *, wide: bool = True
-) -> torch.Tensor:
+    q: Tensor, k: Tensor, v: Tensor, bias: Tensor, lengths: Tensor | None = None, *, wide: bool = True
+) -> Tensor:
     """q (R, H, hd), k/v (R, H, n, hd) (views of a longer cache will do), bias (R, 1, 1, n) added to
     the scores -> (R, H, hd): softmax(q·kᵀ/√hd + bias)·v, all fp32; a row whose keys are all masked
-    gets zeros. wide=False: the AVX2 code (tests)."""
-    return torch.ops.dallebot.decode_attention(q, k, v, bias, wide)
+    gets zeros. lengths (R,) int64: row r reads only its first lengths[r] keys, the rest weigh
+    nothing (a static cache whose rows are at different steps, at a fixed shape for a compiled
+    step). wide=False: the AVX2 code (tests)."""
+    return torch.ops.dallebot.decode_attention(q, k, v, bias, lengths, wide)
 
 
-def sdpa_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """The same through PyTorch's SDPA (any device and dtype): q (R, H, hd) -> (R, H, hd)."""
+def sdpa_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor, lengths: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The same through PyTorch's SDPA (any device and dtype; lengths must agree with the bias,
+    which alone masks here): q (R, H, hd) -> (R, H, hd)."""
     return F.scaled_dot_product_attention(q.unsqueeze(2), k, v, attn_mask=bias).squeeze(2)
 
 

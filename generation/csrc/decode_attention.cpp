@@ -11,9 +11,11 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <vector>
 
 namespace {
@@ -22,6 +24,7 @@ constexpr int kMaxChunks = 16;  // head_dim up to 16 registers: 256 (AVX512) or 
 
 struct Views {
   const float *q, *k, *v, *bias;
+  const int64_t* lengths;  // per row, the keys it attends (the first ones); null: all n
   float* out;
   int64_t H, n, hd;
   int64_t qs0, qs1, ks0, ks1, ks2, vs0, vs1, vs2, bs0, bs3;
@@ -84,10 +87,11 @@ inline void prefetch_row(const float* row, int64_t floats) {
     const float* v = a.v + r * a.vs0 + h * a.vs1;                                                       \
     const float* bias = a.bias + r * a.bs0;                                                             \
     const float scale = 1.0f / std::sqrt(static_cast<float>(a.hd));                                     \
+    const int64_t n = a.lengths ? std::min(a.n, std::max<int64_t>(a.lengths[r], 0)) : a.n;             \
     VEC qv[kMaxChunks];                                                                                 \
     for (int64_t c = 0; c < chunks; ++c) qv[c] = MUL(LOADU(q + c * W), SET1(scale));                    \
     float top = -INFINITY;                                                                              \
-    for (int64_t j = 0; j < a.n; ++j) {                                                                 \
+    for (int64_t j = 0; j < n; ++j) {                                                                   \
       const float* kj = k + j * a.ks2;                                                                  \
       prefetch_row(k + (j + kAhead) * a.ks2, a.hd); /* keys ahead; the values for the third pass */    \
       prefetch_row(v + j * a.vs2, a.hd);                                                                \
@@ -102,16 +106,16 @@ inline void prefetch_row(const float* row, int64_t floats) {
       for (int64_t i = 0; i < a.hd; ++i) out[i] = 0.0f;                                                 \
       return;                                                                                           \
     }                                                                                                   \
-    for (int64_t j = a.n; j < a.n + W; ++j) scores[j] = -INFINITY; /* the last vector's tail */         \
+    for (int64_t j = n; j < n + W; ++j) scores[j] = -INFINITY; /* the last vector's tail */             \
     VEC total = SETZERO();                                                                              \
-    for (int64_t j = 0; j < a.n; j += W) {                                                              \
+    for (int64_t j = 0; j < n; j += W) {                                                                \
       VEC p = EXP(ADD(LOADU(scores + j), SET1(-top)));                                                  \
       STOREU(scores + j, p);                                                                            \
       total = ADD(total, p);                                                                            \
     }                                                                                                   \
     VEC acc[kMaxChunks];                                                                                \
     for (int64_t c = 0; c < chunks; ++c) acc[c] = SETZERO();                                            \
-    for (int64_t j = 0; j < a.n; ++j) {                                                                 \
+    for (int64_t j = 0; j < n; ++j) {                                                                   \
       const VEC p = SET1(scores[j]);                                                                    \
       const float* vj = v + j * a.vs2;                                                                  \
       for (int64_t c = 0; c < chunks; ++c) acc[c] = FMADD(p, LOADU(vj + c * W), acc[c]);                \
@@ -132,9 +136,11 @@ bool has_avx512() { return __builtin_cpu_supports("avx512f"); }
 bool has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
 // q (R, H, hd); k, v (R, H, n, hd) (views of a longer cache are fine: the last dim contiguous);
-// bias (R, 1, 1, n) added to the scores (0 or -inf). All float32. wide: AVX512 where present.
+// bias (R, 1, 1, n) added to the scores (0 or -inf). All float32. lengths (R,) int64, optional: row r
+// attends to its first lengths[r] keys only, the rest weigh nothing, as if masked (a static cache
+// whose rows are at different steps reads only what each row has written). wide: AVX512 if present.
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                            const at::Tensor& bias, bool wide) {
+                            const at::Tensor& bias, const std::optional<at::Tensor>& lengths, bool wide) {
   TORCH_CHECK(q.dim() == 3 && k.dim() == 4 && v.dim() == 4 && bias.dim() == 4,
               "decode_attention: q (R, H, hd), k and v (R, H, n, hd), bias (R, 1, 1, n)");
   for (const at::Tensor* t : {&q, &k, &v, &bias}) {
@@ -145,6 +151,12 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& k, const at::
   TORCH_CHECK(k.sizes() == v.sizes() && k.size(0) == R && k.size(1) == H && k.size(3) == hd,
               "decode_attention: k and v must be (R, H, n, hd) for q (R, H, hd)");
   TORCH_CHECK(bias.size(0) == R && bias.size(3) == n, "decode_attention: bias must be (R, 1, 1, n)");
+  at::Tensor limits;
+  if (lengths.has_value()) {
+    TORCH_CHECK(lengths->dim() == 1 && lengths->size(0) == R && lengths->scalar_type() == at::kLong,
+                "decode_attention: lengths must be (R,) int64");
+    limits = lengths->contiguous();
+  }
   wide = wide && has_avx512();
   TORCH_CHECK(wide || has_avx2(), "decode_attention needs AVX2 and FMA");
   const int64_t width = wide ? 16 : 8;
@@ -152,7 +164,7 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& k, const at::
               " must be a multiple of ", width, " and at most ", width * kMaxChunks);
   at::Tensor out = at::empty({R, H, hd}, q.options());
   Views a{q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), bias.data_ptr<float>(),
-          out.data_ptr<float>(), H, n, hd, q.stride(0), q.stride(1), k.stride(0), k.stride(1),
+          limits.defined() ? limits.data_ptr<int64_t>() : nullptr, out.data_ptr<float>(), H, n, hd, q.stride(0), q.stride(1), k.stride(0), k.stride(1),
           k.stride(2), v.stride(0), v.stride(1), v.stride(2), bias.stride(0), bias.stride(3)};
   at::parallel_for(0, R * H, 1, [&](int64_t t0, int64_t t1) {
     std::vector<float> scores(n + 16);

@@ -7,7 +7,8 @@
 
 TORCH_LIBRARY(dallebot, m) {
   m.def("int8_gemv(Tensor x, Tensor blocked, Tensor scale, bool wide=True) -> Tensor");
-  m.def("decode_attention(Tensor q, Tensor k, Tensor v, Tensor bias, bool wide=True) -> Tensor");
+  m.def(
+      "decode_attention(Tensor q, Tensor k, Tensor v, Tensor bias, Tensor? lengths=None, bool wide=True) -> Tensor");
 }
 
 static PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", nullptr, -1, nullptr};

@@ -202,3 +202,19 @@ def test_a_cpu_fp32_step_attends_with_the_kernel_and_keeps_the_recorded_tokens()
     decoder = tiny.components(seed=3).decoder
     decoder.prepare("fp32")
     assert decoder.new_state(2).fns["attend"] is kernels.decode_attention
+
+
+@needs_kernel
+@pytest.mark.parametrize("wide", [True, False], ids=["avx512-where-present", "avx2"])
+def test_each_row_reads_only_its_own_keys(wide) -> None:
+    """lengths: rows at different steps of one static cache; the keys past a row's length weigh
+    nothing even where the bias does not mask them (garbage left by an earlier image)."""
+    gen = torch.Generator().manual_seed(9)
+    q, k, v = torch.randn(3, 4, 64, generator=gen), *torch.randn(2, 3, 4, 40, 64, generator=gen).unbind(0)
+    lengths = torch.tensor([1, 17, 40])
+    got = kernels.decode_attention(q, k, v, torch.zeros(3, 1, 1, 40), lengths, wide=wide)
+    for r, n in enumerate(lengths.tolist()):
+        want = sdpa_reference(q[r : r + 1], k[r : r + 1, :, :n], v[r : r + 1, :, :n], torch.zeros(1, 1, 1, n))
+        torch.testing.assert_close(got[r : r + 1].double(), want, rtol=1e-5, atol=1e-5)
+    with pytest.raises(RuntimeError, match="lengths must be"):
+        kernels.decode_attention(q, k, v, torch.zeros(3, 1, 1, 40), torch.tensor([1, 2]))
