@@ -18,6 +18,16 @@ def extensions() -> tuple[list[Extension], dict[str, type]]:
         return [], {}
     from torch.utils.cpp_extension import BuildExtension, CppExtension
 
+    class OptionalBuild(BuildExtension):
+        """torch's build raises RuntimeError when the compiler fails, which setuptools' `optional`
+        does not catch: any failure leaves the kernels out and the install goes on."""
+
+        def build_extension(self, ext: Extension) -> None:
+            try:
+                super().build_extension(ext)
+            except Exception as exc:  # a missing compiler, headers, flags: all leave the kernels out
+                self.warn(f"dallebot's CPU kernels were not built ({exc}); PyTorch's kernels will run")
+
     kernels = CppExtension(
         "generation._kernels",
         [f"generation/csrc/{name}.cpp" for name in ("module", "int8_gemv", "decode_attention")],
@@ -27,7 +37,7 @@ def extensions() -> tuple[list[Extension], dict[str, type]]:
         extra_link_args=["-fopenmp"],  # torch's parallel_for is OpenMP; its libgomp is shared
         optional=True,
     )
-    return [kernels], {"build_ext": BuildExtension}
+    return [kernels], {"build_ext": OptionalBuild}
 
 
 ext_modules, cmdclass = extensions()
