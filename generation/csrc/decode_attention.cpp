@@ -30,19 +30,19 @@ struct Views {
   int64_t qs0, qs1, ks0, ks1, ks2, vs0, vs1, vs2, bs0, bs3;
 };
 
+// 2^f for f in [-0.5, 0.5]: the Taylor series of e^(f·ln2), highest power first (ln2^i / i!)
+constexpr int kExp2Terms = 7;
+constexpr float kExp2[kExp2Terms] = {1.5403530e-4f, 1.3333558e-3f, 9.6181291e-3f, 5.5504109e-2f,
+                                     0.24022651f,   0.69314718f,   1.0f};
+
 // e^x for a vector, relative error < 2e-7; x = -inf gives exactly 0 (a masked key weighs nothing)
 __attribute__((target("avx512f"))) __m512 exp_avx512(__m512 x) {
   const __m512 clamped = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
   const __m512 t = _mm512_mul_ps(clamped, _mm512_set1_ps(1.4426950408889634f));  // log2(e)
   const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 f = _mm512_sub_ps(t, n);  // [-0.5, 0.5]: 2^f by its Taylor series in f·ln2
-  __m512 p = _mm512_set1_ps(1.5403530e-4f);
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.3333558e-3f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6181291e-3f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5504109e-2f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.24022651f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.69314718f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  const __m512 f = _mm512_sub_ps(t, n);  // [-0.5, 0.5]
+  __m512 p = _mm512_set1_ps(kExp2[0]);
+  for (int i = 1; i < kExp2Terms; ++i) p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(kExp2[i]));
   const __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-INFINITY), _CMP_NEQ_OQ);
   return _mm512_maskz_mov_ps(live, _mm512_scalef_ps(p, n));
 }
@@ -52,13 +52,8 @@ __attribute__((target("avx2,fma"))) __m256 exp_avx2(__m256 x) {
   const __m256 t = _mm256_mul_ps(clamped, _mm256_set1_ps(1.4426950408889634f));
   const __m256 n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   const __m256 f = _mm256_sub_ps(t, n);
-  __m256 p = _mm256_set1_ps(1.5403530e-4f);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.3333558e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.6181291e-3f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.5504109e-2f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.24022651f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.69314718f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  __m256 p = _mm256_set1_ps(kExp2[0]);
+  for (int i = 1; i < kExp2Terms; ++i) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2[i]));
   const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   const __m256 live = _mm256_cmp_ps(x, _mm256_set1_ps(-INFINITY), _CMP_NEQ_OQ);
   return _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(e)), live);
