@@ -50,6 +50,13 @@ FP16_MAX = 65504.0
 # _weight_int8pack_mm's CPU kernel (the generic one, on AVX2) reads past the end of a row whose
 # length is not a multiple of 8 (measured: K = 2730, DALL·E Mini's GLU width, crashes the process)
 INT8_K_MULTIPLE = 16
+# An fp32 product on a CPU with this many rows or fewer is computed as W·xᵀ: PyTorch's F.linear
+# (x·Wᵀ through MKL) is 2.1-3.8x slower at 2 rows on a 2-core Zen 4 EPYC (Mini's 73 matrices, 2
+# threads: 105.6 against 28.0 ms; the embedded model's, 1 thread: 2.54 against 1.19 ms), equal at 1,
+# 1.26-1.75x slower at 4 (0.94x for Mini's on 1 thread). The embedded model's decode step is fp32
+# with 2 rows: `eval fidelity` 0.31 -> 0.14 s a prompt there. Same sums, another order: the
+# recorded reference tokens still match. Not measured on the Xeon.
+FEW_ROWS = 4
 # On CUDA, products with more rows than this widen q to the activation dtype (exact: |q| <= 127)
 # and multiply with cuBLAS, scaling the result; _weight_int8pack_mm's CUDA kernel is a slow path
 # there (H200, torch 2.11, Mini: 1.38 s an image against bf16's 0.38; 0.21 s an image at 256
@@ -198,6 +205,8 @@ def _check_int8_kernel(device: torch.device) -> None:
 def matmul(x: torch.Tensor, w: PackedWeight) -> torch.Tensor:
     """x (..., K) @ W.T -> (..., N) in x's dtype."""
     if w.format in DENSE:
+        if x.device.type == "cpu" and w.data.dtype == torch.float32 and x.dim() == 2 and len(x) <= FEW_ROWS:
+            return (w.data @ x.float().T).T.contiguous().to(x.dtype)  # W·xᵀ: see FEW_ROWS
         return F.linear(x.to(w.data.dtype), w.data).to(x.dtype)
     rows = x.reshape(-1, x.shape[-1])
     if w.format == "int8":

@@ -7,6 +7,7 @@ import torch
 
 from generation import kernels
 from generation.weights import (
+    FEW_ROWS,
     dense_weight,
     dequantize_int8,
     has_fbgemm,
@@ -57,6 +58,18 @@ def test_matmul_equals_the_product_with_the_held_weights(fmt, k):
     per_weight = {"fp32": 4, "bf16": 2, "fp16-fbgemm": 2}.get(fmt, 1)  # the int8 formats: 1
     scales = {"int8": 48 * 2, "int8-dynamic": 48 * 4, "int8-blocked": 48 * 4}.get(fmt, 0)
     assert packed.nbytes == per_weight * 48 * stored_k + scales
+
+
+@pytest.mark.parametrize("rows", [1, 2, FEW_ROWS, FEW_ROWS + 1])
+def test_a_cpu_fp32_product_of_few_rows_equals_f_linear(rows):
+    """Few rows (<= FEW_ROWS) are multiplied as W·xᵀ on a CPU: the same product, contiguous (the
+    attention kernel reads q as rows), in x's dtype; more rows go through F.linear as before."""
+    gen = torch.Generator().manual_seed(rows)
+    w = torch.randn(300, 128, generator=gen) * 0.05
+    x = torch.randn(rows, 128, generator=gen)
+    y = matmul(x, pack(w, "fp32"))
+    assert y.shape == (rows, 300) and y.is_contiguous() and y.dtype == torch.float32
+    torch.testing.assert_close(y, torch.nn.functional.linear(x, w), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("k", [64, 45])
