@@ -3,7 +3,8 @@
 The format is a property of the weights, not of the modules: `pack(weight, format)` returns a
 `PackedWeight`, and `matmul(x, packed)` is the one place that multiplies by it.
 
-- "fp32", "bf16", "fp16": the weight itself in that dtype, multiplied by PyTorch (x @ W.T).
+- "fp32", "bf16", "fp16": the weight itself in that dtype, multiplied by PyTorch (x @ W.T; in fp32
+  on a CPU, FEW_ROWS rows or fewer as W @ x.T, which MKL does faster).
 - "fp16-fbgemm": the 16-bit format of every x86 CPU. PyTorch's bf16 matmul converts the weight
   again for every call: on an AVX2-only CPU slower than fp32 at 2 rows; with native bf16
   (AVX512-BF16 EPYC, 2 threads, 36 matrices of 5460×1024 read from memory) 0.62 ms a product at
