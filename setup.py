@@ -35,7 +35,7 @@ def extensions() -> tuple[list[Extension], dict[str, type]]:
         # library runs on any x86-64 CPU that has AVX2 and FMA
         extra_compile_args=["-O3", "-fopenmp"],
         extra_link_args=["-fopenmp"],  # torch's parallel_for is OpenMP; its libgomp is shared
-        optional=True,
+        optional=True,  # with the catch above: setuptools then skips copying the missing library
     )
     return [kernels], {"build_ext": OptionalBuild}
 

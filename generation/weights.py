@@ -146,19 +146,15 @@ def pack(weight: torch.Tensor, fmt: str) -> PackedWeight:
         return PackedWeight(fmt, dense, nbytes=dense.numel() * dense.element_size())
     if fmt == "int8":
         _check_int8_kernel(w.device)
-        q, scale = quantize_int8(w, int8_activation_dtype(w.device))
-        pad = -k % INT8_K_MULTIPLE
-        if pad:
-            q = F.pad(q, (0, pad))  # zero weights: the padded activations add nothing
+        q, scale, pad = _int8_padded(w, int8_activation_dtype(w.device))
         nbytes = q.numel() + scale.numel() * scale.element_size()
         return PackedWeight(fmt, q, scale=scale, nbytes=nbytes, pad=pad)
     if fmt == "int8-blocked":
         if w.device.type != "cpu" or not kernels.available():
             raise ValueError("the int8-blocked weight format needs dallebot's int8 kernel on an x86-64 CPU")
         # the scale rounded to bf16 as "int8" stores it: the same weights, whichever kernel runs
-        q, scale = quantize_int8(w, torch.bfloat16)
-        pad = -k % INT8_K_MULTIPLE
-        blocked = kernels.block(F.pad(q, (0, pad)))
+        q, scale, pad = _int8_padded(w, torch.bfloat16)
+        blocked = kernels.block(q)
         return PackedWeight(fmt, blocked, scale=scale.float(), nbytes=blocked.numel() + n * 4, pad=pad)
     if fmt == "fp16-fbgemm":
         if w.device.type != "cpu" or not has_fbgemm():
@@ -181,6 +177,14 @@ def pack(weight: torch.Tensor, fmt: str) -> PackedWeight:
         shape_only = torch.empty(n, k, device="meta", dtype=torch.int8)
         return PackedWeight(fmt, shape_only, scale=scale, packed=packed, nbytes=n * k + n * 4)
     raise ValueError(f"unknown weight format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def _int8_padded(w: torch.Tensor, scale_dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """quantize_int8, q's columns padded with zeros to a multiple of INT8_K_MULTIPLE -> q, scale, pad
+    (zero weights: the padded activations add nothing)."""
+    q, scale = quantize_int8(w, scale_dtype)
+    pad = -q.shape[1] % INT8_K_MULTIPLE
+    return (F.pad(q, (0, pad)) if pad else q), scale, pad
 
 
 _INT8_CHECKED: set[str] = set()
@@ -242,12 +246,9 @@ def dense_weight(w: PackedWeight) -> torch.Tensor:
     """The matrix a PackedWeight multiplies by, as float32 (N, K) (tests, quality checks)."""
     if w.format in DENSE:
         return w.data.float()
-    if w.format == "int8":
+    if w.format in ("int8", "int8-blocked"):
         assert w.scale is not None
-        return dequantize_int8(w.data[:, : w.data.shape[1] - w.pad], w.scale)
-    if w.format == "int8-blocked":
-        assert w.scale is not None
-        q = kernels.unblock(w.data, w.out_features)
+        q = w.data if w.format == "int8" else kernels.unblock(w.data, w.out_features)
         return dequantize_int8(q[:, : q.shape[1] - w.pad], w.scale)
     if w.format == "int8-dynamic":
         with warnings.catch_warnings():
