@@ -18,6 +18,7 @@ from PIL import Image
 
 from bot.safety.classifier import PromptModel
 from bot.safety.contexts import innocent_senses
+from bot.safety.folding import fold_chunk
 from bot.safety.image import ImageClassifier, OpenNsfwClassifier
 from bot.safety.language import LanguageIdentifier
 from bot.safety.ngrams import NgramModel
@@ -196,6 +197,8 @@ class SafetyFilter:
         # The English deny list (its evasion repairs included) refuses alone, except for words the
         # rules weigh in context ("nude" needs a person): those join the matched terms instead.
         deny, listed = match.deny, None
+        if deny is not None and deny.source != "config" and self._only_allowed(text, deny.words):
+            deny = None  # "bailarinas color nude": the built-in English list matched an allowed phrase
         if deny is not None and deny.source != "config":
             # "a colony of nesting boobies": the seabird; "Intercourse, Pennsylvania": a town
             birds = bird_words(hits, languages.likely)
@@ -308,6 +311,13 @@ class SafetyFilter:
             return None
         scores = [whole, *(semantic.clears(p, refused if c is None else frozenset({c})) for p, c in parts)]
         return None if any(s is None for s in scores) else max(s for s in scores if s is not None)
+
+    def _only_allowed(self, text: str, words: tuple[str, ...]) -> bool:
+        """Whether every word a built-in deny entry matched occurs only inside the terms' allow entries
+        (which hold for every language: the English deny list knows only its own, allow.txt)."""
+        assert self.terms is not None
+        allowed = self.terms.allowed_words(text)
+        return bool(allowed) and all(fold_chunk(w)[0] in allowed for w in words)
 
     def _contextual(self, words: tuple[str, ...]) -> list[Entry]:
         """The terms a deny entry stands for when the rules weigh it in context (nudity, "sexy")."""

@@ -136,14 +136,20 @@ class TermIndex:
         self.minor_swaps: dict[str, list[Entry]] = defaultdict(list)  # "chlid": two letters swapped
         self._stem_memo: dict[tuple[str, str], str] = {}
         self._memo: dict[tuple[str, bool], tuple[Entry, ...]] = {}  # prompts reuse the same words
+        entries = list(entries)
+        # `as_written` lines name entries of other kinds matched as written, never by stem: Snowball's
+        # Italian stem of "tette" is that of "tetto" and "tetti" (roof, roofs)
+        self.as_written = {(e.lang, e.text) for e in entries if e.kind == "as_written"}
         for entry in entries:
-            self._add(entry)
+            if entry.kind != "as_written":
+                self._add(entry)
         self.max_phrase = max((len(p) for p in self.phrases), default=1)
 
     def _add(self, entry: Entry) -> None:
         raw = entry.text
+        stemless = entry.kind in _STEMLESS_KINDS or (entry.lang, raw) in self.as_written
         if entry.kind != "allow":
-            self.latin.add(entry, stemmed=entry.kind not in _STEMLESS_KINDS)
+            self.latin.add(entry, stemmed=not stemless)
         if entry.lang == "ja" or any(is_cjk(ch) for ch in raw):
             folded = fold_text(raw).replace(" ", "")
             if entry.kind == "allow":
@@ -157,7 +163,7 @@ class TermIndex:
         pieces = fold_text(raw.rstrip("*")).replace("_", " ").split()
         words = tuple(w for piece in pieces for w in word_pieces(fold_chunk(piece)[0]))
         stem_langs: tuple[str, ...] | dict[str, str] = SNOWBALL if entry.lang == "*" else (entry.lang,)
-        if entry.kind in _STEMLESS_KINDS:
+        if stemless:
             stem_langs = ()
         if len(words) > 1:
             self.phrases[words].append(entry)
@@ -170,7 +176,7 @@ class TermIndex:
         if entry.kind == "minor" and not is_prefix and len(word) >= 5:  # "a chlid in lingerie"
             for i in range(1, len(word) - 1):
                 self.minor_swaps[word[:i] + word[i + 1] + word[i] + word[i + 2 :]].append(entry)
-        if not is_prefix and entry.kind not in _STEMLESS_KINDS:
+        if not is_prefix and not stemless:
             for lang in (lang for lang in stem_langs if lang in SNOWBALL):
                 if (found := stem(lang, word)) is not None:
                     self.stems[(lang, found)].append(entry)
@@ -345,6 +351,13 @@ class TermIndex:
         words = [w for chunk in fold_text(text).split() for w in word_pieces(fold_chunk(chunk)[0])]
         blocked = self._allowed_positions(words)
         return " ".join(w for i, w in enumerate(words) if i not in blocked) if blocked else text
+
+    def allowed_words(self, text: str) -> set[str]:
+        """The folded words of the prompt that only occur inside its allow entries ("nude" in
+        "bailarinas color nude"): a deny list that matched only those has matched an allowed phrase."""
+        words = [w for chunk in fold_text(text).split() for w in word_pieces(fold_chunk(chunk)[0])]
+        blocked = self._allowed_positions(words)
+        return {words[i] for i in blocked} - {w for i, w in enumerate(words) if i not in blocked}
 
     def _allowed_positions(self, words: list[str]) -> set[int]:
         blocked: set[int] = set()

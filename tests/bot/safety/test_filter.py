@@ -184,3 +184,24 @@ def test_config_yaml_safety_section_is_valid() -> None:
         section = yaml.safe_load(f)["safety"]
     settings = SafetySettings.model_validate(section)
     assert settings == SafetySettings()  # the file documents the defaults
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["bailarinas planas color nude para la boda", "sapatilhas bailarinas cor nude, foto de catálogo"],
+)
+def test_the_english_deny_list_does_not_refuse_a_word_inside_an_allow_entry(
+    safety: SafetyFilter, prompt: str
+) -> None:
+    """"color nude" is an allow entry of the terms (every language); the built-in English deny list
+    matched its "nude" and handed it to the rules beside the dancers, refusing ballet flats."""
+    verdict = safety.check_prompt(prompt)
+    assert verdict.allowed, verdict.detail
+
+
+@pytest.mark.parametrize(
+    "prompt", ["bailarinas desnudas, color nude", "nude dancers on a stage, nude color lighting"]
+)
+def test_the_same_word_outside_the_allow_entry_still_counts(safety: SafetyFilter, prompt: str) -> None:
+    verdict = safety.check_prompt(prompt)
+    assert not verdict.allowed and verdict.category is Category.SEXUAL

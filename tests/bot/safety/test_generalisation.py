@@ -73,10 +73,22 @@ def test_stems_are_by_language_and_short_ones_are_not_used() -> None:
 
 def test_a_stem_match_of_a_word_that_refuses_alone_counts_as_weak() -> None:
     index = TermIndex.packaged()
-    hits, _ = index.match("un gatto sul tetto", ["it"])  # a roof: "tette" shares its stem
+    hits, _ = index.match("scope di saggina in un fienile", ["it"])  # brooms: "scopare" shares their stem
     assert "sexual.strong" not in hits.by_kind
-    assert {e.text for e in hits.by_kind["sexual.weak"]} == {"tett~"}
-    hits, _ = index.match("una scopa nel ripostiglio", ["it"])  # the forms of one stem count once
+    assert {e.text for e in hits.by_kind["sexual.weak"]} == {"scop~"}
+    hits, _ = index.match("vecchia scopa nel ripostiglio", ["it"])  # the forms of one stem count once
     assert {e.text for e in hits.by_kind["sexual.weak"]} <= {"scopa", "scop~"}
-    hits, _ = index.match("un gatto sul tetto")  # no language: no stems
+    hits, _ = index.match("scope di saggina in un fienile")  # no language: no stems
     assert not hits.by_kind.get("sexual.weak")
+
+
+def test_an_entry_named_as_written_is_not_matched_by_its_stem() -> None:
+    """terms.txt's `as_written it: tette`: Snowball's Italian stem of "tette" is that of "tetto" and
+    "tetti" (roof, roofs), so "un bambino sul tetto" was refused as sexual_minors."""
+    index = TermIndex.packaged()
+    hits, _ = index.match("un gatto sul tetto", ["it"])
+    assert not hits.by_kind.get("sexual.weak") and not hits.by_kind.get("intimate")
+    assert {e.text for e in hits.by_kind["height"]} == {"sul_tetto"}  # the roof still counts as a height
+    hits, _ = index.match("le tette di una donna", ["it"])
+    assert {e.text for e in hits.by_kind["sexual.strong"]} == {"tette"}
+    assert "as_written" not in hits.by_kind
