@@ -93,6 +93,14 @@ EXTRA_FILES = (
     "train_semantic_lookalike_14.tsv", "train_semantic_hate_7.tsv", "train_semantic_lookalike_15.tsv",
     "train_semantic_combination_3.tsv",
 )  # fmt: skip
+# Written for the head (2026-12-06, look-alikes in eight languages, idioms taken literally among them)
+# and read for the terms' allow entries and innocent senses, but not learned from: retrained with them
+# the head refused 3 more of the safe prompts of sets 1-13 (validation) and caught 1 more unsafe one,
+# against the false refusals issue 15 still has to cut. A later retraining may take them.
+WAITING_FILES = (
+    "train_semantic_lookalike_16.tsv", "train_semantic_lookalike_17.tsv", "train_semantic_lookalike_18.tsv",
+    "train_semantic_lookalike_19.tsv",
+)  # fmt: skip
 # 0.02 apart since the mix (0.05 under the share rule; 0.5-0.95, 0.1 apart, before 2026-12-04 23:40)
 THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(39))  # 0.2 ... 0.96
 VOTE_WEIGHTS = (0.25, 0.4, 0.5, 0.6, 0.67, 0.75)
