@@ -90,6 +90,7 @@ from bot.safety.fresh import (
     AFTER_SENSES_SET,
     AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
+    BESIDE_TERMS_SET,
     CATEGORIES,
     EIGHTH_PASS_SET,
     FIRST_HELD_OUT,
@@ -552,6 +553,8 @@ def test_a_set_written_beside_or_after_the_semantic_classifier_does_not_fall_bel
 # e5be4cb before any of it), 69 of their 576 dropped by code, unread.
 # Set 32: 507, written blind by four helpers after they were final (41e8413), 69 of their 576 dropped by
 # code (set 31 among the texts compared), unread.
+# Set 33: 505, written blind by four helpers beside the terms pass of 2026-12-06 (committed 9f412f4 before
+# any of it), 71 of their 576 dropped by code, unread.
 @pytest.mark.parametrize(
     "name, count",
     [(AFTER_SEMANTIC_SET, 489), (AFTER_SECOND_RETRAIN_SET, 491), (AFTER_NEIGHBOURS_SET, 572),
@@ -559,7 +562,8 @@ def test_a_set_written_beside_or_after_the_semantic_classifier_does_not_fall_bel
      (AFTER_HATE_5_SET, 520), (AFTER_HATE_6_SET, 508), (AFTER_LOOKALIKES_11_SET, 523),
      (AFTER_SECOND_OPINION_SET, 524), (AFTER_HATE_7_SET, 522), (AFTER_HARDENING_SET, 517),
      (AFTER_TERMS_PASS_SET, 517), (AFTER_ORDINARY_WORDS_SET, 531),
-     (AFTER_SENSES_SET, 538), (MENDS_SET, 507), (AFTER_MENDS_SET, 507)],
+     (AFTER_SENSES_SET, 538), (MENDS_SET, 507), (AFTER_MENDS_SET, 507),
+     (BESIDE_TERMS_SET, 505)],
 )  # fmt: skip
 def test_a_set_written_after_a_retrained_head_is_new_wording_of_every_kind(name: str, count: int) -> None:
     prompts = load_fresh(name)
@@ -742,7 +746,10 @@ def test_every_category_and_language_meets_its_target_or_holds_its_first_figure(
         assert false_positives.rate <= ceilings.get(lang, 0.03), lang
 
 
-@pytest.mark.parametrize("name", [*TRAINING_FILES[TRAINING_FILES.index("train_issue15_f.tsv") :], *WAITING_FILES])
+LATER_TRAINING_FILES = [*TRAINING_FILES[TRAINING_FILES.index("train_issue15_f.tsv") :], *WAITING_FILES]
+
+
+@pytest.mark.parametrize("name", LATER_TRAINING_FILES)
 def test_a_training_file_of_a_later_pass_holds_no_evaluation_prompt(name: str) -> None:
     """Since issue 15's fifth pass no training line contains a prompt of an evaluation file (lines
     that did, short everyday wordings found by a program, or from an account of a set's misses,

@@ -120,7 +120,7 @@ NOT_MEANT_STILL_REFUSED = [
     (Category.SEXUAL, "a porn mustache guy in a porn scene"),
 ]
 
-# the safe training prompts of 2026-12-06, sets 1-13 (validation) and the English deny list inside allow entries
+# the safe training prompts of 2026-12-06, sets 1-13 (validation), the English deny list inside allow entries
 MISREAD_PASS = [  # each refused before
     "carte postale du port de Dildo à Terre-Neuve, bateaux de pêche",
     "la bahía de Matanzas al atardecer, barcos de pesca",
@@ -163,7 +163,10 @@ def test_respellings_are_no_common_word(word: str) -> None:
     assert not any(word in common_words(lang) for lang in ("en", "es", "fr", "de", "pt", "it", "ru"))
 
 
-@pytest.mark.parametrize("prompt", [*ALLOWED_PASS, *COMMON_PASS, *SENSES_PASS, *NOT_MEANT_PASS, *MISREAD_PASS])
+PASSING = [*ALLOWED_PASS, *COMMON_PASS, *SENSES_PASS, *NOT_MEANT_PASS, *MISREAD_PASS]
+
+
+@pytest.mark.parametrize("prompt", PASSING)
 def test_an_innocent_prompt_whose_words_look_unsafe_passes(full_gate: SafetyFilter, prompt: str) -> None:
     assert full_gate.check_prompt(prompt).allowed
 
