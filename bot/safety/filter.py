@@ -197,13 +197,13 @@ class SafetyFilter:
         # The English deny list (its evasion repairs included) refuses alone, except for words the
         # rules weigh in context ("nude" needs a person): those join the matched terms instead.
         deny, listed = match.deny, None
-        if deny is not None and deny.source != "config" and self._only_allowed(text, deny.words):
-            deny = None  # "bailarinas color nude": the built-in English list matched an allowed phrase
         if deny is not None and deny.source != "config":
-            # "a colony of nesting boobies": the seabird; "Intercourse, Pennsylvania": a town
+            # "a colony of nesting boobies": the seabird; "Intercourse, Pennsylvania": a town;
+            # "bailarinas color nude": a word inside an allow entry of the terms (every language)
             birds = bird_words(hits, languages.likely)
             senses = innocent_senses(lambda kind: hits.words(kind, languages.likely), hits.by_kind)
-            if any(meant and all(names_a_bird(w, meant) for w in deny.words) for meant in (birds, senses)):
+            named = any(m and all(names_a_bird(w, m) for w in deny.words) for m in (birds, senses))
+            if named or self._only_allowed(text, deny.words):
                 deny = None
         if deny is not None:
             contextual = [] if deny.source == "config" else self._contextual(deny.words)

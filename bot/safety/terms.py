@@ -114,6 +114,11 @@ def parse_terms(text: str) -> list[Entry]:
     return entries
 
 
+def _folded_words(text: str) -> list[str]:
+    """The prompt's words as the allow entries are matched: folded, split at inner punctuation."""
+    return [w for chunk in fold_text(text).split() for w in word_pieces(fold_chunk(chunk)[0])]
+
+
 class TermIndex:
     """data/terms.txt indexed for fast, respelling-tolerant lookups (a few µs a word)."""
 
@@ -348,14 +353,14 @@ class TermIndex:
         """The prompt as its words with the allow entries taken out ("no blood", "sin sangre", "the
         Massacre of the Innocents"), for the n-gram classifier, which reads letters and not the
         entries; the text as written when it holds none (Japanese is not read by the n-grams)."""
-        words = [w for chunk in fold_text(text).split() for w in word_pieces(fold_chunk(chunk)[0])]
+        words = _folded_words(text)
         blocked = self._allowed_positions(words)
         return " ".join(w for i, w in enumerate(words) if i not in blocked) if blocked else text
 
     def allowed_words(self, text: str) -> set[str]:
         """The folded words of the prompt that only occur inside its allow entries ("nude" in
         "bailarinas color nude"): a deny list that matched only those has matched an allowed phrase."""
-        words = [w for chunk in fold_text(text).split() for w in word_pieces(fold_chunk(chunk)[0])]
+        words = _folded_words(text)
         blocked = self._allowed_positions(words)
         return {words[i] for i in blocked} - {w for i, w in enumerate(words) if i not in blocked}
 
