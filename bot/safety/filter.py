@@ -18,6 +18,7 @@ from PIL import Image
 
 from bot.safety.classifier import PromptModel
 from bot.safety.contexts import innocent_senses
+from bot.safety.entries import Entry, Hits
 from bot.safety.folding import fold_chunk
 from bot.safety.image import ImageClassifier, OpenNsfwClassifier
 from bot.safety.language import LanguageIdentifier
@@ -28,7 +29,7 @@ from bot.safety.policy import PRECEDENCE, REASONS, Category
 from bot.safety.rules import anchored, bird_words, categorise, names_a_bird
 from bot.safety.semantic import SemanticClassifier
 from bot.safety.settings import SafetySettings
-from bot.safety.terms import Entry, Hits, TermIndex
+from bot.safety.terms import TermIndex
 from bot.safety.train_ngrams import ordinary_training_words
 from bot.safety.wordlists import Lexicon
 

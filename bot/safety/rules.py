@@ -35,9 +35,9 @@ import re
 
 from bot.safety import contexts
 from bot.safety.combos import combinations
+from bot.safety.entries import Hits
 from bot.safety.minors import minor_in_company
 from bot.safety.policy import Category
-from bot.safety.terms import Hits
 
 # The kinds of term that anchor each category: the n-gram classifier may refuse a prompt in a
 # category only when one of them is in it ("a nurse giving a flu shot" has no sexual term, so

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.safety.terms import Entry, TermIndex, collapse, fold_text, parse_terms
+from bot.safety.entries import Entry, parse_terms
+from bot.safety.terms import TermIndex, collapse, fold_text
 
 
 @pytest.fixture(scope="module")
