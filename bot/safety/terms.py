@@ -97,7 +97,8 @@ class TermIndex:
 
     def _add(self, entry: Entry) -> None:
         raw = entry.text
-        stemless = entry.kind in _STEMLESS_KINDS or (entry.lang, raw) in self.as_written
+        named = (entry.lang, raw) in self.as_written or ("*", raw) in self.as_written  # "*": every language's
+        stemless = entry.kind in _STEMLESS_KINDS or named
         if entry.kind != "allow":
             self.latin.add(entry, stemmed=not stemless)
         if entry.lang == "ja" or any(is_cjk(ch) for ch in raw):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.safety.entries import Entry
 from bot.safety.filter import SafetyFilter
 from bot.safety.policy import Category
 from bot.safety.stems import stem
@@ -92,3 +93,11 @@ def test_an_entry_named_as_written_is_not_matched_by_its_stem() -> None:
     hits, _ = index.match("le tette di una donna", ["it"])
     assert {e.text for e in hits.by_kind["sexual.strong"]} == {"tette"}
     assert "as_written" not in hits.by_kind
+
+
+def test_an_as_written_line_for_every_language_names_the_entries_of_each() -> None:
+    entries = [Entry("sexual.strong", "it", "tette"), Entry("as_written", "*", "tette")]
+    hits, _ = TermIndex(entries).match("un gatto sul tetto", ["it"])
+    assert not hits.by_kind
+    hits, _ = TermIndex(entries[:1]).match("un gatto sul tetto", ["it"])
+    assert {e.text for e in hits.by_kind["sexual.weak"]} == {"tett~"}  # by its stem, without the line
