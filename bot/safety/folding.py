@@ -24,6 +24,7 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 _LEET_L = str.maketrans({"1": "l", "|": "l", "!": "l"})
 _LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306v", "аеорсухкмтзобв")  # "деvочка": v for в
 _CYRILLIC_LEET = str.maketrans("41", "аи")  # "р4счленённое", "ж1ды"
+_CYRILLIC_BANG = re.compile(r"(?<=[а-яё])!(?=[а-яё0-9])")
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
 _SMALL_KANA_LETTERS = "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -108,6 +109,7 @@ def fold_chunk(chunk: str) -> list[str]:
         ord(ch) in _LATIN_TO_CYRILLIC for ch in chunk if "a" <= ch <= "z"
     )
     if cyrillic and (cyrillic >= latin or cyrillic_word):
+        chunk = _CYRILLIC_BANG.sub("и", chunk)  # "!" between letters is an и ("н!ггеры"), not a trailing one
         readings = [chunk.translate(_LATIN_TO_CYRILLIC).translate(_CYRILLIC_LEET)]
         if "3" in chunk:  # a 3 is a з by its look and an е in leetspeak: "с3кс"
             readings.append(chunk.replace("3", "е").translate(_LATIN_TO_CYRILLIC))

@@ -265,7 +265,8 @@ def categorise(
         note(Category.SEXUAL_MINORS, minor, company)  # beside a grown-up, in underwear, touched (minors.py)
     # 3. violence, self-harm: a strong word or two weak ones
     for category, prefix in ((Category.VIOLENCE_GORE, "violence_gore"), (Category.SELF_HARM, "self_harm")):
-        strong_words, weak_words = words(f"{prefix}.strong"), words(f"{prefix}.weak")
+        # a word in an innocent sense ("los chorizos de la matanza": a village's pig-killing)
+        strong_words, weak_words = words(f"{prefix}.strong") - senses, words(f"{prefix}.weak")
         if category is Category.SELF_HARM:  # named by an awareness poster (contexts.py)
             strong_words = strong_words - contexts.topic_names(words)
         if category is Category.VIOLENCE_GORE:  # "a bloody knife" on a crime novel is no gore

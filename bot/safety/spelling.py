@@ -8,7 +8,7 @@ letters a change in place counts only in its last two letters, where inflections
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _VOWELS = frozenset("aeiouy")
 
@@ -51,8 +51,12 @@ def deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def joined_pieces(words: list[str]) -> Iterable[str]:
-    """Runs of spaced-out letters or short pieces joined: "n a k e d" → "naked", "tr u p" → "trup"."""
+def joined_pieces(words: list[str], common: Callable[[str], bool] | None = None) -> Iterable[str]:
+    """Runs of spaced-out letters or short pieces joined: "n a k e d" → "naked", "tr u p" → "trup".
+
+    `common` (a word of the prompt's language?) keeps pieces apart that are all words, one of three
+    letters: "for a" is no "fora" (Portuguese "out"); "тр у п" is still "труп" (the word lists hold
+    abbreviations and single letters)."""
     run: list[str] = []
     for word in [*words, ""]:
         if word and len(word) == 1 and word.isalpha():
@@ -66,5 +70,6 @@ def joined_pieces(words: list[str]) -> Iterable[str]:
     for n in (2, 3, 4):
         for i in range(len(words) - n + 1):
             pieces = words[i : i + n]
-            if all(len(p) <= 3 for p in pieces) and any(len(p) == 1 for p in pieces):
+            short = all(len(p) <= 3 for p in pieces) and any(len(p) == 1 for p in pieces)
+            if short and not (common and any(len(p) == 3 for p in pieces) and all(map(common, pieces))):
                 yield "".join(pieces)

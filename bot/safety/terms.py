@@ -258,7 +258,7 @@ class TermIndex:
                             hits.add(_weakened(entry, " ".join(stems[i : i + n])))
         for chunk in folded.split():
             self._match_masked(chunk, hits)
-        for joined in joined_pieces(kept):
+        for joined in joined_pieces(kept, lambda piece: any(piece in c for c in common)):
             for reading in fold_chunk(joined):  # the pieces may mix scripts: "г o л a я"
                 for entry in self._word(reading, fuzzy=False):
                     hits.add(entry)
