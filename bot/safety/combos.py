@@ -141,6 +141,12 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(X, "stones_pockets", "into_water"),  # "stones in her pockets, walking into the river"
     _c(X, "rope|noose", "stool|perch", "hang_from", none="hang_object"),  # "stool, rope to the beam"
     _c(X, "die", "blade", "limb|bath"),  # "a blade to her forearm, to make it all stop"
+    # 2026-12-06, fifth session (this pass's training prompts): a hate attack's killer, or a death camp,
+    # praised; monkeys told to go back to Africa
+    _c(H, "perpetrator", "praise|exalt|glorify|saintly|tribute", none="victims_word"),  # "Traini, eroe"
+    _c(H, "killer|attacker", "attack_site", "praise|exalt|glorify|saintly|tribute", none="victims_word"),
+    _c(H, "camp", "camp_glory", none="liberation victims_word"),  # "Auschwitz, die gute alte Zeit"
+    _c(H, "animal", "back_to_africa"),  # "macacos, voltem pra África"
 )  # fmt: skip
 
 
