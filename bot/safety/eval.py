@@ -50,6 +50,7 @@ from bot.safety.fresh import (
     AFTER_SENSES_SET,
     AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
+    BESIDE_PRAISE_SET,
     BESIDE_TERMS_SET,
     EIGHTH_PASS_SET,
     FIRST_HELD_OUT,
@@ -217,6 +218,8 @@ LATER_SETS = (
      "written blind after the second opinion's mends and the allow entries were final"),
     (BESIDE_TERMS_SET, "beside_terms_set",
      "written blind beside the terms pass of 2026-12-06 (as_written, towns, the deny list in allow entries)"),
+    (BESIDE_PRAISE_SET, "beside_praise_set",
+     "written blind beside the second terms pass of 2026-12-06 (killers and camps praised, senses)"),
 )  # fmt: skip
 
 
