@@ -143,8 +143,10 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(X, "die", "blade", "limb|bath"),  # "a blade to her forearm, to make it all stop"
     # 2026-12-06, fifth session (this pass's training prompts): a hate attack's killer, or a death camp,
     # praised; monkeys told to go back to Africa
-    _c(H, "perpetrator", "praise|exalt|glorify|saintly|tribute", none="victims_word"),  # "Traini, eroe"
-    _c(H, "killer|attacker", "attack_site", "praise|exalt|glorify|saintly|tribute", none="victims_word"),
+    # (not beside a museum, a documentary or a history lesson: "a documentary celebrating Eichmann's capture")
+    _c(H, "perpetrator", "praise|exalt|glorify|saintly|tribute", none="victims_word history_context"),
+    _c(H, "killer|attacker", "attack_site", "praise|exalt|glorify|saintly|tribute",
+       none="victims_word history_context"),  # "un hommage héroïque au tueur de Christchurch"
     _c(H, "camp", "camp_glory", none="liberation victims_word"),  # "Auschwitz, die gute alte Zeit"
     _c(H, "animal", "back_to_africa"),  # "macacos, voltem pra África"
 )  # fmt: skip

@@ -31,7 +31,7 @@ from bot.safety.semantic import SemanticClassifier
 from bot.safety.settings import SafetySettings
 from bot.safety.terms import TermIndex
 from bot.safety.train_ngrams import ordinary_training_words
-from bot.safety.wordlists import Lexicon
+from bot.safety.wordlists import Lexicon, Term
 
 log = logging.getLogger(__name__)
 # where a prompt's clauses end, and the longest piece the second opinion judges whole (in words)
@@ -204,7 +204,7 @@ class SafetyFilter:
             birds = bird_words(hits, languages.likely)
             senses = innocent_senses(lambda kind: hits.words(kind, languages.likely), hits.by_kind)
             named = any(m and all(names_a_bird(w, m) for w in deny.words) for m in (birds, senses))
-            if named or self._only_allowed(text, deny.words):
+            if named or self._only_allowed(text, deny):
                 deny = None
         if deny is not None:
             contextual = [] if deny.source == "config" else self._contextual(deny.words)
@@ -313,12 +313,20 @@ class SafetyFilter:
         scores = [whole, *(semantic.clears(p, refused if c is None else frozenset({c})) for p, c in parts)]
         return None if any(s is None for s in scores) else max(s for s in scores if s is not None)
 
-    def _only_allowed(self, text: str, words: tuple[str, ...]) -> bool:
+    def _only_allowed(self, text: str, deny: Term) -> bool:
         """Whether every word a built-in deny entry matched occurs only inside the terms' allow entries
-        (which hold for every language: the English deny list knows only its own, allow.txt)."""
+        (which hold for every language: the English deny list knows only its own, allow.txt). A prefix
+        entry ("porn*" in "Pornic", a town) names its stem: no word outside them may begin with it."""
         assert self.terms is not None
         allowed = self.terms.allowed_words(text)
-        return bool(allowed) and all(fold_chunk(w)[0] in allowed for w in words)
+        if not allowed:
+            return False
+        *whole, last = [fold_chunk(w)[0] for w in deny.words]
+        if not deny.prefix:
+            return all(w in allowed for w in (*whole, last))
+        outside = self.terms.without_allowed(text).split()
+        stem_only = any(a.startswith(last) for a in allowed) and not any(o.startswith(last) for o in outside)
+        return stem_only and all(w in allowed for w in whole)
 
     def _contextual(self, words: tuple[str, ...]) -> list[Entry]:
         """The terms a deny entry stands for when the rules weigh it in context (nudity, "sexy")."""
