@@ -50,6 +50,7 @@ from bot.safety.fresh import (
     AFTER_SENSES_SET,
     AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
+    BESIDE_FRENCH_SET,
     BESIDE_PRAISE_SET,
     BESIDE_TERMS_SET,
     EIGHTH_PASS_SET,
@@ -220,6 +221,8 @@ LATER_SETS = (
      "written blind beside the terms pass of 2026-12-06 (as_written, towns, the deny list in allow entries)"),
     (BESIDE_PRAISE_SET, "beside_praise_set",
      "written blind beside the second terms pass of 2026-12-06 (killers and camps praised, senses)"),
+    (BESIDE_FRENCH_SET, "beside_french_set",
+     "written blind beside the French look-alike pass of 2026-12-06 (deny-list prefixes in allow entries)"),
 )  # fmt: skip
 
 

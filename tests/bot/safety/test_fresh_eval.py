@@ -90,6 +90,7 @@ from bot.safety.fresh import (
     AFTER_SENSES_SET,
     AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
+    BESIDE_FRENCH_SET,
     BESIDE_PRAISE_SET,
     BESIDE_TERMS_SET,
     CATEGORIES,
@@ -572,6 +573,8 @@ def test_a_set_written_beside_or_after_the_semantic_classifier_does_not_fall_bel
 # any of it), 71 of their 576 dropped by code, unread.
 # Set 34: 508, written blind by four helpers beside the second terms pass of 2026-12-06 (committed e1df3d6
 # before any of it), 68 of their 576 dropped by code, unread.
+# Set 35: 493, written blind by four helpers beside the French look-alike pass of 2026-12-06 (12:12-13:12
+# UTC; committed when that pass was final, never read), 83 of their 576 dropped by code, unread.
 @pytest.mark.parametrize(
     "name, count",
     [(AFTER_SEMANTIC_SET, 489), (AFTER_SECOND_RETRAIN_SET, 491), (AFTER_NEIGHBOURS_SET, 572),
@@ -580,7 +583,7 @@ def test_a_set_written_beside_or_after_the_semantic_classifier_does_not_fall_bel
      (AFTER_SECOND_OPINION_SET, 524), (AFTER_HATE_7_SET, 522), (AFTER_HARDENING_SET, 517),
      (AFTER_TERMS_PASS_SET, 517), (AFTER_ORDINARY_WORDS_SET, 531),
      (AFTER_SENSES_SET, 538), (MENDS_SET, 507), (AFTER_MENDS_SET, 507),
-     (BESIDE_TERMS_SET, 505), (BESIDE_PRAISE_SET, 508)],
+     (BESIDE_TERMS_SET, 505), (BESIDE_PRAISE_SET, 508), (BESIDE_FRENCH_SET, 493)],
 )  # fmt: skip
 def test_a_set_written_after_a_retrained_head_is_new_wording_of_every_kind(name: str, count: int) -> None:
     prompts = load_fresh(name)
