@@ -318,15 +318,14 @@ class SafetyFilter:
         (which hold for every language: the English deny list knows only its own, allow.txt). A prefix
         entry ("porn*" in "Pornic", a town) names its stem: no word outside them may begin with it."""
         assert self.terms is not None
-        allowed = self.terms.allowed_words(text)
-        if not allowed:
-            return False
+        inside, outside = self.terms.allow_split(text)
         *whole, last = [fold_chunk(w)[0] for w in deny.words]
-        if not deny.prefix:
-            return all(w in allowed for w in (*whole, last))
-        outside = self.terms.without_allowed(text).split()
-        stem_only = any(a.startswith(last) for a in allowed) and not any(o.startswith(last) for o in outside)
-        return stem_only and all(w in allowed for w in whole)
+        if deny.prefix:  # no word outside may begin with it
+            begins = [w for w in (*inside, *outside) if w.startswith(last)]
+            last_inside = bool(begins) and all(w in inside and w not in outside for w in begins)
+        else:
+            last_inside = last in inside and last not in outside
+        return last_inside and all(w in inside and w not in outside for w in whole)
 
     def _contextual(self, words: tuple[str, ...]) -> list[Entry]:
         """The terms a deny entry stands for when the rules weigh it in context (nudity, "sexy")."""

@@ -303,12 +303,13 @@ class TermIndex:
         blocked = self._allowed_positions(words)
         return " ".join(w for i, w in enumerate(words) if i not in blocked) if blocked else text
 
-    def allowed_words(self, text: str) -> set[str]:
-        """The folded words of the prompt that only occur inside its allow entries ("nude" in
-        "bailarinas color nude"): a deny list that matched only those has matched an allowed phrase."""
+    def allow_split(self, text: str) -> tuple[set[str], set[str]]:
+        """The prompt's folded words inside its allow entries and those outside them ("nude" inside
+        "bailarinas color nude"): a deny list that matched only words inside has matched an allowed
+        phrase."""
         words = _folded_words(text)
         blocked = self._allowed_positions(words)
-        return {words[i] for i in blocked} - {w for i, w in enumerate(words) if i not in blocked}
+        return {words[i] for i in blocked}, {w for i, w in enumerate(words) if i not in blocked}
 
     def _allowed_positions(self, words: list[str]) -> set[int]:
         blocked: set[int] = set()
