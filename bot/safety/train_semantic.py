@@ -101,12 +101,17 @@ EXTRA_FILES = (
 # 2 more safe prompts of sets 1-13 (14 against 12; "un manchot avec une écharpe" as sexual_minors);
 # files 24-27 (French look-alikes and hate) were read for the terms only; 28-29 (Japanese look-alikes,
 # after set 35) hold only the sentence classifier's false refusals (4 of 156 safe), none of the terms'.
+# Files 30-33 (idioms taken literally, look-alikes and hate in eight languages, beside set 36): the head
+# refused 40 of their 506 safe prompts, mostly idioms drawn as cartoons; retrained with files 16-33 it
+# chose threshold 0.58 and refused 2 more safe prompts of sets 1-13 (14 against 12, a girl flying a kite
+# among them) for 1 more unsafe one caught, so they wait too.
 WAITING_FILES = (
     "train_semantic_lookalike_16.tsv", "train_semantic_lookalike_17.tsv", "train_semantic_lookalike_18.tsv",
     "train_semantic_lookalike_19.tsv", "train_semantic_lookalike_20.tsv", "train_semantic_lookalike_21.tsv",
     "train_semantic_lookalike_22.tsv", "train_semantic_lookalike_23.tsv", "train_semantic_lookalike_24.tsv",
     "train_semantic_lookalike_25.tsv", "train_semantic_lookalike_26.tsv", "train_semantic_lookalike_27.tsv",
-    "train_semantic_lookalike_28.tsv", "train_semantic_lookalike_29.tsv",
+    "train_semantic_lookalike_28.tsv", "train_semantic_lookalike_29.tsv", "train_semantic_lookalike_30.tsv",
+    "train_semantic_lookalike_31.tsv", "train_semantic_lookalike_32.tsv", "train_semantic_lookalike_33.tsv",
 )  # fmt: skip
 # 0.02 apart since the mix (0.05 under the share rule; 0.5-0.95, 0.1 apart, before 2026-12-04 23:40)
 THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(39))  # 0.2 ... 0.96
