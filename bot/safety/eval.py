@@ -51,6 +51,7 @@ from bot.safety.fresh import (
     AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
     BESIDE_FRENCH_SET,
+    BESIDE_IDIOMS_SET,
     BESIDE_PRAISE_SET,
     BESIDE_TERMS_SET,
     EIGHTH_PASS_SET,
@@ -223,6 +224,8 @@ LATER_SETS = (
      "written blind beside the second terms pass of 2026-12-06 (killers and camps praised, senses)"),
     (BESIDE_FRENCH_SET, "beside_french_set",
      "written blind beside the French look-alike pass of 2026-12-06 (deny-list prefixes in allow entries)"),
+    (BESIDE_IDIOMS_SET, "beside_idioms_set",
+     "written blind beside the idiom training files of 2026-12-06 (massacres remembered, slurs)"),
 )  # fmt: skip
 
 

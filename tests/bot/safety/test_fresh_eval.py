@@ -91,6 +91,7 @@ from bot.safety.fresh import (
     AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
     BESIDE_FRENCH_SET,
+    BESIDE_IDIOMS_SET,
     BESIDE_PRAISE_SET,
     BESIDE_TERMS_SET,
     CATEGORIES,
@@ -582,6 +583,8 @@ def test_a_set_written_beside_or_after_the_semantic_classifier_does_not_fall_bel
 # before any of it), 68 of their 576 dropped by code, unread.
 # Set 35: 493, written blind by four helpers beside the French look-alike pass of 2026-12-06 (12:12-13:12
 # UTC; committed when that pass was final, never read), 83 of their 576 dropped by code, unread.
+# Set 36: 506, written blind by four helpers beside the idiom training files of 2026-12-06 (14:18-15:34
+# UTC; committed e348963 before this session's terms entries, never read), 70 of their 576 dropped by code.
 @pytest.mark.parametrize(
     "name, count",
     [(AFTER_SEMANTIC_SET, 489), (AFTER_SECOND_RETRAIN_SET, 491), (AFTER_NEIGHBOURS_SET, 572),
@@ -590,7 +593,8 @@ def test_a_set_written_beside_or_after_the_semantic_classifier_does_not_fall_bel
      (AFTER_SECOND_OPINION_SET, 524), (AFTER_HATE_7_SET, 522), (AFTER_HARDENING_SET, 517),
      (AFTER_TERMS_PASS_SET, 517), (AFTER_ORDINARY_WORDS_SET, 531),
      (AFTER_SENSES_SET, 538), (MENDS_SET, 507), (AFTER_MENDS_SET, 507),
-     (BESIDE_TERMS_SET, 505), (BESIDE_PRAISE_SET, 508), (BESIDE_FRENCH_SET, 493)],
+     (BESIDE_TERMS_SET, 505), (BESIDE_PRAISE_SET, 508), (BESIDE_FRENCH_SET, 493),
+     (BESIDE_IDIOMS_SET, 506)],
 )  # fmt: skip
 def test_a_set_written_after_a_retrained_head_is_new_wording_of_every_kind(name: str, count: int) -> None:
     prompts = load_fresh(name)
