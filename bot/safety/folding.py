@@ -22,7 +22,8 @@ _KANA_MARKS = "\u3099\u309a"  # the voiced and semi-voiced sound marks of kana
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
                        "$": "s", "!": "i", "|": "i", "€": "e"})  # fmt: skip
 _LEET_L = str.maketrans({"1": "l", "|": "l", "!": "l"})
-_LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306vu", "аеорсухкмтзобви")  # "деvочка": v for в; "нuгеры": u for и
+# "деvочка": v for в; "нuгеры": u for и
+_LATIN_TO_CYRILLIC = str.maketrans("aeopcyxkmt306vu", "аеорсухкмтзобви")
 _CYRILLIC_LEET = str.maketrans("41", "аи")  # "р4счленённое", "ж1ды"
 _CYRILLIC_BANG = re.compile(r"(?<=[а-яё])!(?=[а-яё0-9])")
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
