@@ -38,6 +38,7 @@ INNOCENT_BESIDE = [  # allowed before and after
     "café negro con churros",  # read as Spanish or Italian: no Italian "negro" among the slurs
     "карта Нигера и Мали, учебник географии",  # the country, not the plural slur
     "alunos matando aula na praia, desenho",
+    "Portrait d'une négresse de Marie-Guillemine Benoist au Louvre, détail",  # a painting's old title
 ]
 STILL_REFUSED = [
     (Category.SEXUAL, "zwei Männer wichsen sich gegenseitig in Lederstiefeln"),
