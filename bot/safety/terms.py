@@ -87,8 +87,8 @@ class TermIndex:
         self._stem_memo: dict[tuple[str, str], str] = {}
         self._memo: dict[tuple[str, bool], tuple[Entry, ...]] = {}  # prompts reuse the same words
         entries = list(entries)
-        # `as_written` lines name entries of other kinds matched as written, never by stem: Snowball's
-        # Italian stem of "tette" is that of "tetto" and "tetti" (roof, roofs)
+        # `as_written` lines name entries of other kinds matched as written, never by stem nor as a near
+        # miss: Snowball's Italian stem of "tette" is that of "tetto" and "tetti" (roof, roofs)
         self.as_written = {(e.lang, e.text) for e in entries if e.kind == "as_written"}
         for entry in entries:
             if entry.kind != "as_written":
@@ -139,6 +139,8 @@ class TermIndex:
         short = collapse(word)
         if short != word and len(short) >= 4:
             self.collapsed[short].append(entry)
+        if named:  # as written: no near miss either ("Нигера", the country, is one letter from "нигеры")
+            return
         if len(short) >= _MIN_FUZZY:
             for key in {short} | deletes(short):
                 self.near[key].append((short, entry))
