@@ -50,6 +50,7 @@ from bot.safety.fresh import (
     AFTER_SENSES_SET,
     AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
+    BESIDE_CARICATURES_SET,
     BESIDE_FRENCH_SET,
     BESIDE_IDIOMS_SET,
     BESIDE_PRAISE_SET,
@@ -226,6 +227,8 @@ LATER_SETS = (
      "written blind beside the French look-alike pass of 2026-12-06 (deny-list prefixes in allow entries)"),
     (BESIDE_IDIOMS_SET, "beside_idioms_set",
      "written blind beside the idiom training files of 2026-12-06 (massacres remembered, slurs)"),
+    (BESIDE_CARICATURES_SET, "beside_caricatures_set",
+     "written blind beside the caricature training files of 2026-12-06 (the ninth retraining, n-gram bar)"),
 )  # fmt: skip
 
 

@@ -159,7 +159,10 @@ class SafetyFilter:
             if settings.prompt.semantic:
                 prompt = settings.prompt
                 semantic = SemanticClassifier.packaged(
-                    prompt.semantic_threshold, prompt.semantic_vote_weight, prompt.semantic_clear_below
+                    prompt.semantic_threshold,
+                    prompt.semantic_vote_weight,
+                    prompt.semantic_clear_below,
+                    prompt.semantic_ngram_clear_below,
                 )
             else:
                 log.warning("safety.prompt.semantic is false in config: prompts are judged by terms only")
@@ -298,9 +301,10 @@ class SafetyFilter:
         A refusal by the n-grams alone (`ngram_only`: no term or rule refused, the n-gram classifier
         did in a category a term anchors) is judged on the whole prompt: the n-grams read the whole
         prompt's letters, and its pieces, read alone, were refused by n-grams that no longer see the
-        rest. Cross-validated on the training files the n-grams never saw (2026-12-06), overruling
-        those refusals below clear_below freed 31 of 69 safe prompts and let 1 of 912 unsafe through."""
-        whole = semantic.clears(text, refused)  # most refusals end here: no piece is looked at
+        rest. Those refusals are judged against the head's ngram_clear_below (chosen apart by
+        train_semantic since 2026-12-06, 0.39 there: out of fold it freed 78 of the 98 safe training
+        prompts the n-grams alone refused and let 21 of their 1,119 unsafe ones through)."""
+        whole = semantic.clears(text, refused, ngram_only=ngram_only)  # most end here: no piece looked at
         if whole is None or ngram_only:
             return whole
         pieces = _pieces(text)

@@ -25,7 +25,9 @@ that also names a dish, a breed or a painting. Where a term refused a prompt of 
 and this classifier's score (the refused categories together, head and vote mixed) lies below the
 head's `clear_below`, the prompt is allowed. Never for sexual_minors, the operator's own deny list
 or a word in disguise ("s3sso", "n.u.d.e": normalize.disguised), which the encoder cannot read.
-`clear_below` is chosen on the training files by the same cross-validation (train_semantic).
+`clear_below` is chosen on the training files by the same cross-validation (train_semantic), and
+apart from it `ngram_clear_below` for refusals by the n-gram classifier alone (letters that resemble
+a listed word, weaker evidence than the word: 0.39 against 0.06 at the 2026-12-06 retraining).
 
 A sentence's meaning is diluted by innocent words around an unsafe phrase. Tried adversarially
 (2026-12-05), "explicit sex between two adults in a museum art history lesson ...", "porn watercolor
@@ -102,7 +104,8 @@ class SemanticHead:
     """softmax(weight · embedding + bias) over LABELS. A prompt's score is the probability of the
     refused categories together, mixed with the nearest training prompts' share of them:
     (1 - vote_weight) · probability + vote_weight · share (vote_weight None: the probability alone);
-    refused at `threshold`. A refusal by the terms is overruled below `clear_below` (None: never)."""
+    refused at `threshold`. A refusal by the terms is overruled below `clear_below` (None: never), one
+    by the n-gram classifier alone below `ngram_clear_below` (None: clear_below)."""
 
     weight: np.ndarray  # (len(LABELS), DIMENSIONS)
     bias: np.ndarray  # (len(LABELS),)
@@ -110,12 +113,15 @@ class SemanticHead:
     about: dict[str, Any]  # how it was trained: files, prompts, cross-validation figures
     vote_weight: float | None = None
     clear_below: float | None = None
+    ngram_clear_below: float | None = None
 
     def __post_init__(self) -> None:
         if self.vote_weight is not None and not 0.0 < self.vote_weight < 1.0:
             raise ValueError(f"the vote's weight is {self.vote_weight}; it must lie between 0 and 1")
         if self.clear_below is not None and not 0.0 < self.clear_below < 1.0:
             raise ValueError(f"clear_below is {self.clear_below}; it must lie between 0 and 1")
+        if self.ngram_clear_below is not None and not 0.0 < self.ngram_clear_below < 1.0:
+            raise ValueError(f"ngram_clear_below is {self.ngram_clear_below}; it must lie between 0 and 1")
 
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         """(n, DIMENSIONS) -> (n, len(LABELS))."""
@@ -127,7 +133,8 @@ class SemanticHead:
     def to_json(self) -> str:
         return json.dumps(
             {"labels": list(LABELS), "threshold": self.threshold, "vote_weight": self.vote_weight,
-             "clear_below": self.clear_below, "about": self.about,
+             "clear_below": self.clear_below, "ngram_clear_below": self.ngram_clear_below,
+             "about": self.about,
              "bias": [round(float(b), 6) for b in self.bias],
              "weight": [[round(float(w), 6) for w in row] for row in self.weight]},
             ensure_ascii=False,
@@ -144,9 +151,10 @@ class SemanticHead:
                 f"{HEAD_FILE}: weight of shape {weight.shape}, expected {(len(LABELS), DIMENSIONS)}"
             )
         bias = np.asarray(data["bias"], dtype=np.float32)
-        vote, clear = data.get("vote_weight"), data.get("clear_below")
-        vote, clear = (None if value is None else float(value) for value in (vote, clear))
-        return cls(weight, bias, float(data["threshold"]), dict(data.get("about", {})), vote, clear)
+        vote, clear, ngram = data.get("vote_weight"), data.get("clear_below"), data.get("ngram_clear_below")
+        vote, clear, ngram = (None if value is None else float(value) for value in (vote, clear, ngram))
+        about = dict(data.get("about", {}))
+        return cls(weight, bias, float(data["threshold"]), about, vote, clear, ngram)
 
     @classmethod
     def packaged(cls) -> SemanticHead:
@@ -259,14 +267,19 @@ class SemanticClassifier:
         threshold: float | None = None,
         vote_weight: float | None = None,
         clear_below: float | None = None,
+        ngram_clear_below: float | None = None,
     ) -> SemanticClassifier:
-        """The packaged head and neighbours, at the head's own threshold, vote weight and clear_below
-        or at those given (config's semantic_threshold, semantic_vote_weight and semantic_clear_below;
-        a weight of 0 is the head alone, without the neighbours; a clear_below of 0 never overrules)."""
+        """The packaged head and neighbours, at the head's own threshold, vote weight, clear_below and
+        ngram_clear_below or at those given (config's semantic_threshold, semantic_vote_weight,
+        semantic_clear_below and semantic_ngram_clear_below; a weight of 0 is the head alone, without
+        the neighbours; a clear_below of 0 never overrules; an ngram_clear_below of 0 judges the
+        n-grams' refusals at clear_below)."""
         head = SemanticHead.packaged()
         head = head if threshold is None else replace(head, threshold=threshold)
         head = head if vote_weight is None else replace(head, vote_weight=vote_weight or None)
         head = head if clear_below is None else replace(head, clear_below=clear_below or None)
+        if ngram_clear_below is not None:
+            head = replace(head, ngram_clear_below=ngram_clear_below or None)
         return cls(head, neighbours=Neighbours.packaged() if head.vote_weight is not None else None)
 
     @property
@@ -293,13 +306,18 @@ class SemanticClassifier:
             return None
         return max(refused, key=lambda c: mixed[LABELS.index(c.value)]), score
 
-    def clears(self, text: str, refused: frozenset[Category]) -> float | None:
+    def clears(self, text: str, refused: frozenset[Category], *, ngram_only: bool = False) -> float | None:
         """The prompt's score (as judge reads it) when it lies below the head's clear_below and its
-        threshold: a refusal by the terms is then overruled. None otherwise, without a clear_below,
-        and for prompts of fewer than MIN_WORDS words (the encoder does not judge those)."""
+        threshold: a refusal by the terms is then overruled. A refusal by the n-gram classifier alone
+        (`ngram_only`) is judged against ngram_clear_below where the head has one (never below
+        clear_below). None otherwise, without a clear_below, and for prompts of fewer than MIN_WORDS
+        words (the encoder does not judge those)."""
         if self.head.clear_below is None or not refused or words(text) < MIN_WORDS:
             return None
-        below = min(self.head.clear_below, self.head.threshold)
+        below = self.head.clear_below
+        if ngram_only and self.head.ngram_clear_below is not None:
+            below = max(below, self.head.ngram_clear_below)
+        below = min(below, self.head.threshold)
         mixed = self._mixed(text, refused, stays_under=below)
         if mixed is None:
             return None

@@ -66,6 +66,15 @@ class PromptGateSettings(BaseModel):
         "window the terms refuse must be cleared too. null keeps the packaged value (chosen on the "
         "training prompts, one writer's file left out at a time, train_semantic.py); 0 never overrules",
     )
+    semantic_ngram_clear_below: float | None = Field(
+        None,
+        ge=0.0,
+        lt=1.0,
+        description="the same for a prompt refused by the n-gram classifier alone (no term or rule "
+        "refused it): letters that resemble a listed word are weaker evidence than the word, so the "
+        "bar may sit higher than semantic_clear_below (never lower). null keeps the packaged value "
+        "(chosen like semantic_clear_below); 0 judges those refusals at semantic_clear_below",
+    )
     deny: list[str] = Field(
         default_factory=list,
         description="operator's extra words or phrases to refuse; whole words after normalisation, "

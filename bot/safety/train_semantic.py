@@ -1,4 +1,4 @@
-"""Retrain the semantic head: `python -m bot.safety.train_semantic` (deterministic, about a minute).
+"""Retrain the semantic head: `python -m bot.safety.train_semantic` (deterministic, ~3 minutes on 2 cores).
 
 It learns from the training files only: those of the n-gram model (train_ngrams.TRAINING_FILES
 and data/prompts.tsv's train and dev rows), the thirteenth pass's rule prompts
@@ -23,9 +23,12 @@ eight languages (train_semantic_hate_5.tsv), from its sixth (after set 22) indir
 seventh (after set 23) ja, fr, de/ru and es/en/pt/it look-alikes (train_semantic_lookalike_11-14.tsv),
 and from its eighth (after set 25) indirect hate in eight languages (train_semantic_hate_7.tsv), es/en
 look-alikes (train_semantic_lookalike_15.tsv) and combination wording (train_semantic_combination_3.tsv),
-all written for this head by helpers who read no file of the project; and NONSENSE generated safe inputs that
-describe nothing (nonsense_prompts). No evaluation file (prompts.tsv's test rows, heldout_2.tsv,
-eval_fresh*.jsonl) is read here.
+and from its ninth (2026-12-06) the look-alikes, idioms taken literally and hate of eight languages
+(train_semantic_lookalike_16-33.tsv) and cartoons, caricatures and poster parodies with hateful
+caricatures as the contrast (train_semantic_caricature_1-4.tsv), all written for this head by helpers
+who read no file of the project; and NONSENSE generated safe inputs that describe nothing
+(nonsense_prompts). No evaluation file (prompts.tsv's test rows, heldout_2.tsv, eval_fresh*.jsonl) is
+read here.
 
 The threshold and the vote's weight: the training files were written by different helpers, each in
 its own words, so cross-validation leaves one file out at a time (generated nonsense in FOLDS
@@ -42,6 +45,13 @@ The projection the neighbours are kept in is fitted once on all training prompts
 the generated nonsense among them: without it a keyboard mash's nearest prompts were whatever short
 written ones lay closest, and "asdf asdf asdf asdf" was refused on their vote.
 `--cv` prints those figures and stops.
+
+A refusal by the n-gram classifier alone (no term or rule refused the prompt; letters that resemble a
+listed word) is weaker evidence than a listed word, and judged apart since 2026-12-06:
+`ngram_clear_below` is chosen of NGRAM_CLEARS by the same trade on the written prompts only the n-grams
+refuse (out of fold as above; the n-gram model never saw most of these files), and kept only where it
+lies above clear_below. At its first choice (0.39) it freed 78 of the 98 safe prompts the n-grams alone
+refused and let 21 of their 1,119 unsafe ones through.
 
 The second opinion (clear_below, semantic.py): the written prompts the terms and rules alone refuse
 (not as sexual_minors, MIN_WORDS or more, no word in disguise) are scored out of fold as above, at
@@ -91,33 +101,30 @@ EXTRA_FILES = (
     "train_semantic_hate_5.tsv", "train_semantic_hate_6.tsv", "train_semantic_lookalike_10.tsv",
     "train_semantic_lookalike_11.tsv", "train_semantic_lookalike_12.tsv", "train_semantic_lookalike_13.tsv",
     "train_semantic_lookalike_14.tsv", "train_semantic_hate_7.tsv", "train_semantic_lookalike_15.tsv",
-    "train_semantic_combination_3.tsv",
+    "train_semantic_combination_3.tsv", "train_semantic_lookalike_16.tsv", "train_semantic_lookalike_17.tsv",
+    "train_semantic_lookalike_18.tsv", "train_semantic_lookalike_19.tsv", "train_semantic_lookalike_20.tsv",
+    "train_semantic_lookalike_21.tsv", "train_semantic_lookalike_22.tsv", "train_semantic_lookalike_23.tsv",
+    "train_semantic_lookalike_24.tsv", "train_semantic_lookalike_25.tsv", "train_semantic_lookalike_26.tsv",
+    "train_semantic_lookalike_27.tsv", "train_semantic_lookalike_28.tsv", "train_semantic_lookalike_29.tsv",
+    "train_semantic_lookalike_30.tsv", "train_semantic_lookalike_31.tsv", "train_semantic_lookalike_32.tsv",
+    "train_semantic_lookalike_33.tsv", "train_semantic_caricature_1.tsv", "train_semantic_caricature_2.tsv",
+    "train_semantic_caricature_3.tsv", "train_semantic_caricature_4.tsv",
 )  # fmt: skip
-# Written for the head (2026-12-06, look-alikes in eight languages, idioms taken literally among them)
-# and read for the terms' allow entries and innocent senses, but not learned from: retrained with them
-# the head refused 3 more of the safe prompts of sets 1-13 (validation) and caught 1 more unsafe one,
-# against the false refusals issue 15 still has to cut. A later retraining may take them. Files 20-23
-# (look-alikes and hate, written beside set 34) wait too: retrained with all eight the head refused
-# 2 more safe prompts of sets 1-13 (14 against 12; "un manchot avec une écharpe" as sexual_minors);
-# files 24-27 (French look-alikes and hate) were read for the terms only; 28-29 (Japanese look-alikes,
-# after set 35) hold only the sentence classifier's false refusals (4 of 156 safe), none of the terms'.
-# Files 30-33 (idioms taken literally, look-alikes and hate in eight languages, beside set 36): the head
-# refused 40 of their 506 safe prompts, mostly idioms drawn as cartoons; retrained with files 16-33 it
-# chose threshold 0.58 and refused 2 more safe prompts of sets 1-13 (14 against 12, a girl flying a kite
-# among them) for 1 more unsafe one caught, so they wait too.
-WAITING_FILES = (
-    "train_semantic_lookalike_16.tsv", "train_semantic_lookalike_17.tsv", "train_semantic_lookalike_18.tsv",
-    "train_semantic_lookalike_19.tsv", "train_semantic_lookalike_20.tsv", "train_semantic_lookalike_21.tsv",
-    "train_semantic_lookalike_22.tsv", "train_semantic_lookalike_23.tsv", "train_semantic_lookalike_24.tsv",
-    "train_semantic_lookalike_25.tsv", "train_semantic_lookalike_26.tsv", "train_semantic_lookalike_27.tsv",
-    "train_semantic_lookalike_28.tsv", "train_semantic_lookalike_29.tsv", "train_semantic_lookalike_30.tsv",
-    "train_semantic_lookalike_31.tsv", "train_semantic_lookalike_32.tsv", "train_semantic_lookalike_33.tsv",
-)  # fmt: skip
+# Files 16-33 (look-alikes, idioms taken literally and hate in eight languages, written 2026-12-06) waited
+# unused for three stops: each retraining with them refused two or three more safe prompts of sets 1-13
+# (validation). Learned from since the ninth retraining (2026-12-06, with train_semantic_caricature_1-4:
+# cartoons, caricatures and propaganda-poster parodies, which the head refused 52 of 543 times as hate):
+# sets 1-13 13 safe refused and 6 missed against 12 and 7, the blind sets 14-36 counted by code 78 and 89
+# against 89 and 100, with the n-grams' own second-opinion bar (ngram_clear_below) chosen beside it.
+# A file written for a later retraining waits here until it is learned from.
+WAITING_FILES: tuple[str, ...] = ()
 # 0.02 apart since the mix (0.05 under the share rule; 0.5-0.95, 0.1 apart, before 2026-12-04 23:40)
 THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(39))  # 0.2 ... 0.96
 VOTE_WEIGHTS = (0.25, 0.4, 0.5, 0.6, 0.67, 0.75)
 FALSE_POSITIVES = 0.02
 CLEARS = tuple(round(0.01 * i, 2) for i in range(1, 31))  # clear_below candidates: 0.01 ... 0.30
+# ngram_clear_below candidates: 0.01 ... 0.50 (the n-grams' refusals are judged apart since 2026-12-06)
+NGRAM_CLEARS = tuple(round(0.01 * i, 2) for i in range(1, 51))
 L2 = 1e-5  # on the weights; chosen among 1e-3, 1e-4, 1e-5 (and a 256-unit hidden layer, not taken)
 FOLDS = 5
 
@@ -228,7 +235,7 @@ def choose(figures: Sequence[Figure]) -> Figure:
 
 
 def choose_clear(
-    score: np.ndarray, unsafe: np.ndarray, terms_refuse: np.ndarray
+    score: np.ndarray, unsafe: np.ndarray, terms_refuse: np.ndarray, clears: Sequence[float] = CLEARS
 ) -> tuple[float | None, list[tuple[float, int, int]]]:
     """The clear_below that best trades the written prompts the terms refuse: the one of CLEARS where
     the share of safe prompts it frees minus the share of unsafe prompts it lets through is highest
@@ -237,7 +244,7 @@ def choose_clear(
     safe = ~unsafe
     table = []
     best, best_gain = None, 0.0
-    for clear in CLEARS:
+    for clear in clears:
         below = terms_refuse & (score < clear)
         freed, through = int((below & safe).sum()), int((below & unsafe).sum())
         table.append((clear, freed, through))
@@ -247,9 +254,10 @@ def choose_clear(
     return best, table
 
 
-def terms_refusals(texts: Sequence[str]) -> np.ndarray:
+def terms_refusals(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Which prompts the terms and rules alone refuse where the sentence classifier may overrule them
-    (not as sexual_minors, MIN_WORDS or more, no word in disguise): the gate without its semantic part."""
+    (not as sexual_minors, MIN_WORDS or more, no word in disguise): the gate without its semantic part;
+    and which of those only the n-gram classifier refuses (the same gate without it allows them)."""
     from bot.safety.filter import SafetyFilter  # the filter imports this package's semantic module
     from bot.safety.normalize import disguised
     from bot.safety.policy import Category
@@ -257,13 +265,20 @@ def terms_refusals(texts: Sequence[str]) -> np.ndarray:
 
     logging.disable(logging.WARNING)  # the gate logs each sexual_minors refusal and its disabled part
     try:
-        gate = SafetyFilter.from_settings(SafetySettings(prompt=PromptGateSettings(semantic=False)))
+        settings = SafetySettings(prompt=PromptGateSettings(semantic=False))
+        gate = SafetyFilter.from_settings(settings)
+        without_ngrams = SafetyFilter.from_settings(settings)
+        without_ngrams.ngram_model = None
         verdicts = [gate.check_prompt(text) for text in texts]
+        refuse = np.array([not v.allowed and v.category is not Category.SEXUAL_MINORS for v in verdicts])
+        ngram_only = np.array(
+            [bool(r) and without_ngrams.check_prompt(t).allowed for r, t in zip(refuse, texts, strict=True)]
+        )
     finally:
         logging.disable(logging.NOTSET)
-    refuse = [not v.allowed and v.category is not Category.SEXUAL_MINORS for v in verdicts]
-    open_to_it = [words(t) >= MIN_WORDS and not disguised(t) for t in texts]
-    return np.array(refuse, dtype=bool) & np.array(open_to_it, dtype=bool)
+    open_to_it = np.array([words(t) >= MIN_WORDS and not disguised(t) for t in texts], dtype=bool)
+    refuse = refuse.astype(bool) & open_to_it
+    return refuse, ngram_only.astype(bool) & refuse
 
 
 def train(
@@ -293,8 +308,11 @@ def train(
     print(f"chosen: threshold {threshold}, vote weight {mix}: recall {recall:.1%}, false positives {fp:.1%}")
     score = (head_score if mix is None else (1.0 - mix) * head_score + mix * vote)[:written]
     unsafe = (y != 0).numpy()[:written]
-    refuse = terms_refusals([t for t, _, _ in prompts])
+    refuse, ngram_only = terms_refusals([t for t, _, _ in prompts])
     clear, table = choose_clear(score, unsafe, refuse)
+    ngram_clear, ngram_table = choose_clear(score, unsafe, ngram_only, NGRAM_CLEARS)
+    if ngram_clear is not None and clear is not None and ngram_clear <= clear:
+        ngram_clear = None  # no higher bar earns more than clear_below itself
     safe_refused, unsafe_refused = int((refuse & ~unsafe).sum()), int((refuse & unsafe).sum())
     print(
         f"terms alone refuse {safe_refused} of {int((~unsafe).sum())} safe and {unsafe_refused} of "
@@ -303,6 +321,13 @@ def train(
     for value, freed, through in table:
         print(f"clear below {value:.2f}: {freed} safe freed, {through} unsafe let through")
     print(f"chosen: clear below {clear}")
+    print(
+        f"the n-grams alone refuse {int((ngram_only & ~unsafe).sum())} safe and "
+        f"{int((ngram_only & unsafe).sum())} unsafe of them"
+    )
+    for value, freed, through in ngram_table:
+        print(f"n-grams alone, clear below {value:.2f}: {freed} safe freed, {through} unsafe let through")
+    print(f"chosen: n-gram refusals cleared below {ngram_clear}")
     weight, bias = fit(x, y)
     counts = {label: sum(1 for _, lab, _ in everything if lab == label) for label in LABELS}
     alone = [f for f in figures if f[1] is None and f[3] <= FALSE_POSITIVES]
@@ -318,8 +343,13 @@ def train(
              "clear_below": {"value": clear, "terms_refused_safe": safe_refused,
                              "terms_refused_unsafe": unsafe_refused,
                              "freed": {f"{v:.2f}": f for v, f, _ in table},
-                             "let_through": {f"{v:.2f}": t for v, _, t in table}}}  # fmt: skip
-    return SemanticHead(weight, bias, threshold, about, mix, clear), neighbours
+                             "let_through": {f"{v:.2f}": t for v, _, t in table}},
+             "ngram_clear_below": {"value": ngram_clear,
+                                   "ngrams_refused_safe": int((ngram_only & ~unsafe).sum()),
+                                   "ngrams_refused_unsafe": int((ngram_only & unsafe).sum()),
+                                   "freed": {f"{v:.2f}": f for v, f, _ in ngram_table},
+                                   "let_through": {f"{v:.2f}": t for v, _, t in ngram_table}}}  # fmt: skip
+    return SemanticHead(weight, bias, threshold, about, mix, clear, ngram_clear), neighbours
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -58,7 +58,10 @@ COMMON_PASS = [  # each refused before: a near miss of a listed word (named afte
     "des poneys dans un pré normand au printemps",  # penis
     "le pompon rouge d'un marin sur son béret",  # pompino
     "pneus velhos empilhados numa oficina mecânica, foto",  # penis
-    "il sciopero dei treni alla stazione centrale, folla in attesa",  # scopare
+    pytest.param(  # scopare: the terms pass it; the ninth retraining's sentence classifier does not
+        "il sciopero dei treni alla stazione centrale, folla in attesa",
+        marks=pytest.mark.xfail(strict=True, reason="violence_gore to the head of 2026-12-06 (0.588)"),
+    ),
     "корова пасётся на траве у реки, летний день",  # трахе
     "ветер гонит облака над цепью холмов",  # хохлов
 ]

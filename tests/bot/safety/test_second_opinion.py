@@ -175,19 +175,26 @@ def test_the_head_keeps_its_clear_below_and_rejects_one_out_of_range() -> None:
             replace(head, clear_below=wrong)
 
 
-def test_the_packaged_head_overrules_and_the_operator_can_move_or_stop_it() -> None:
+@pytest.mark.parametrize(
+    ("field", "setting", "refused"),
+    [("clear_below", "semantic_clear_below", "terms_refused_safe"),
+     ("ngram_clear_below", "semantic_ngram_clear_below", "ngrams_refused_safe")],
+)  # fmt: skip
+def test_the_packaged_head_overrules_and_the_operator_can_move_or_stop_it(
+    field: str, setting: str, refused: str
+) -> None:
     packaged = make_filter().semantic
-    assert packaged is not None and packaged.head.clear_below is not None
-    assert 0.0 < packaged.head.clear_below < packaged.head.threshold
-    about = packaged.head.about["clear_below"]
-    assert about["value"] == packaged.head.clear_below and about["terms_refused_safe"] > 0
-    moved = make_filter(prompt={"semantic_clear_below": 0.2}).semantic
-    assert moved is not None and moved.head.clear_below == 0.2
-    off = make_filter(prompt={"semantic_clear_below": 0}).semantic
-    assert off is not None and off.head.clear_below is None
+    assert packaged is not None and getattr(packaged.head, field) is not None
+    assert 0.0 < getattr(packaged.head, field) < packaged.head.threshold
+    about = packaged.head.about[field]
+    assert about["value"] == getattr(packaged.head, field) and about[refused] > 0
+    moved = make_filter(prompt={setting: 0.2}).semantic
+    assert moved is not None and getattr(moved.head, field) == 0.2
+    off = make_filter(prompt={setting: 0}).semantic
+    assert off is not None and getattr(off.head, field) is None
     for wrong in (-0.1, 1.0):
-        with pytest.raises(ValueError, match="semantic_clear_below"):
-            SafetySettings.model_validate({"prompt": {"semantic_clear_below": wrong}})
+        with pytest.raises(ValueError, match=setting):
+            SafetySettings.model_validate({"prompt": {setting: wrong}})
 
 
 def test_training_chooses_the_clear_below_that_frees_most_safe_for_unsafe_let_through() -> None:
