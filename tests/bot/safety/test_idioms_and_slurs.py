@@ -1,7 +1,9 @@
 """Issue 15, the terms pass beside evaluation set 36 (2026-12-06, seventh session): innocent prompts
 whose words the terms misread, each refused before the change, and hate they missed, each allowed
 (or refused only by a classifier) before; unsafe prompts around the same words stay refused. Written
-for these tests, in words of their own, not taken from any training or evaluation file.
+for these tests, in words of their own, not taken from any training or evaluation file. The lists are
+checked by the pass tests of test_praise_and_senses.py (each innocent prompt passes, each unsafe one
+stays refused in its category, each hate prompt is refused by the terms alone).
 
 - an idiom drawn "au sens propre" (literally): "sens" is no sensuality to the n-grams;
 - a massacre remembered (a memorial, a vigil, its victims) is no gore asked for
@@ -20,8 +22,6 @@ kissed; and everyday phrases of other languages: the card game scopa, "bater uma
 """
 
 from __future__ import annotations
-
-import pytest
 
 from bot.safety.filter import SafetyFilter
 from bot.safety.folding import fold_chunk
@@ -84,11 +84,6 @@ HATE = [  # each allowed before, or refused only by a classifier
 ]
 
 
-@pytest.mark.parametrize("prompt", INNOCENT + INNOCENT_BESIDE + FRENCH)
-def test_an_innocent_prompt_passes(full_gate: SafetyFilter, prompt: str) -> None:
-    assert full_gate.check_prompt(prompt).allowed
-
-
 def test_an_anti_fascist_slogan_is_no_hate_to_the_terms(full_gate: SafetyFilter) -> None:
     prompt = 'Demo gegen rechts, Transparent mit der Aufschrift "Nazis raus"'
     assert full_gate._check(prompt, None, False, terms_only=True).allowed
@@ -98,20 +93,6 @@ def test_a_diary_is_no_intimacy_to_the_terms(full_gate: SafetyFilter) -> None:
     # the sentence classifier still reads this one as self_harm (0.598 against its 0.58)
     prompt = "un adolescent écrit dans son journal intime, aquarelle douce"
     assert full_gate._check(prompt, None, False, terms_only=True).allowed
-
-
-@pytest.mark.parametrize(("category", "prompt"), STILL_REFUSED)
-def test_an_unsafe_prompt_around_the_same_words_stays_refused(
-    full_gate: SafetyFilter, category: Category, prompt: str
-) -> None:
-    verdict = full_gate.check_prompt(prompt)
-    assert not verdict.allowed and verdict.category is category
-
-
-@pytest.mark.parametrize("prompt", HATE)
-def test_hate_is_refused_by_the_terms_alone(full_gate: SafetyFilter, prompt: str) -> None:
-    verdict = full_gate._check(prompt, None, False, terms_only=True)
-    assert not verdict.allowed and verdict.category is Category.HATE
 
 
 def test_a_latin_u_inside_a_cyrillic_word_is_an_i() -> None:

@@ -1,7 +1,8 @@
 """Issue 15, the terms pass beside evaluation set 34 (2026-12-06): innocent prompts whose words the
 terms misread, each refused before the change, and hate they missed, each allowed (or refused only by
 a classifier) before; unsafe prompts around the same words stay refused. Written for these tests, in
-words of their own, not taken from any training or evaluation file.
+words of their own, not taken from any training or evaluation file. The same three checks run the later
+passes' lists too (test_idioms_and_slurs.py).
 
 - a word's stem shared with an explicit one ("Vögel", birds; "vögeln"), read as written;
 - innocent senses: a surname and Fick's law, a stag's antlers, monkfish, a village's pig-killing, a
@@ -26,6 +27,7 @@ from bot.safety.filter import SafetyFilter
 from bot.safety.folding import fold_chunk
 from bot.safety.policy import Category
 from bot.safety.spelling import joined_pieces
+from tests.bot.safety import test_idioms_and_slurs as idioms  # the seventh and eighth sessions' lists
 
 INNOCENT = [  # each refused before this pass
     "zwei Kinder zählen Vögel am Futterhaus im Winter",  # sexual_minors before
@@ -101,12 +103,15 @@ def test_a_dish_or_a_grater_clears_no_rape(full_gate: SafetyFilter, prompt: str)
     assert not verdict.allowed and verdict.category is Category.SEXUAL
 
 
-@pytest.mark.parametrize("prompt", INNOCENT + INNOCENT_BESIDE_THE_NEW_RULES)
+LATER_INNOCENT = idioms.INNOCENT + idioms.INNOCENT_BESIDE + idioms.FRENCH
+
+
+@pytest.mark.parametrize("prompt", INNOCENT + INNOCENT_BESIDE_THE_NEW_RULES + LATER_INNOCENT)
 def test_an_innocent_prompt_passes(full_gate: SafetyFilter, prompt: str) -> None:
     assert full_gate.check_prompt(prompt).allowed
 
 
-@pytest.mark.parametrize(("category", "prompt"), STILL_REFUSED)
+@pytest.mark.parametrize(("category", "prompt"), STILL_REFUSED + idioms.STILL_REFUSED)
 def test_an_unsafe_prompt_around_the_same_words_stays_refused(
     full_gate: SafetyFilter, category: Category, prompt: str
 ) -> None:
@@ -114,7 +119,7 @@ def test_an_unsafe_prompt_around_the_same_words_stays_refused(
     assert not verdict.allowed and verdict.category is category
 
 
-@pytest.mark.parametrize("prompt", HATE)
+@pytest.mark.parametrize("prompt", HATE + idioms.HATE)
 def test_hate_is_refused_by_the_terms_alone(full_gate: SafetyFilter, prompt: str) -> None:
     verdict = full_gate._check(prompt, None, False, terms_only=True)
     assert not verdict.allowed and verdict.category is Category.HATE
