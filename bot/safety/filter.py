@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 # where a prompt's clauses end, and the longest piece the second opinion judges whole (in words)
 _CLAUSES = re.compile(r"[,;.!?\n、。，；！？]+")
 WINDOW = 6
+# violence beside a judged word ("massacrée à la hache", "éventré, les entrailles dans l'herbe"): the
+# word is then meant as it is written, and its refusal is not judged again
+_VIOLENT_BESIDE = ("violence_gore.weak", "maim", "blood", "innards", "spill", "decay", "weapon", "gun",
+                   "corpse", "kill_act", "killer", "devour", "gutted", "pieces", "wounded", "maul",
+                   "chainsaw", "saw_cut", "red_water", "remains", "perpetrator", "torture_tool")  # fmt: skip
 
 
 def _pieces(text: str) -> list[str]:
@@ -62,12 +67,19 @@ def _may_overrule(
     the deny lists (the operator's, and the built-in list of explicit words) or the English classifier
     (`listed`): those words are seldom innocent, and a sentence's meaning is diluted by innocent words
     around them ("porn watercolor of a lake"); nor for a word that refuses alone in the policy's terms
-    ("porno", "fellation", "ポルノ"); nor for a word in disguise, which the encoder cannot read. What is
-    left are refusals built from words that need a second one (nude + a person, a group + contempt)."""
+    ("porno", "fellation", "ポルノ"), unless every such word is a word of violence with an everyday sense
+    (terms.txt's `judged`: a pine "torturé" by the wind, a statue "décapitée"); nor for a word in
+    disguise, which the encoder cannot read. What is left are refusals built from words that need a
+    second one (nude + a person, a group + contempt), and those of the judged words."""
     if listed is not None or Category.SEXUAL_MINORS in blocking:
         return False
-    if any(kind.endswith(".strong") and hits.words(kind, languages) for kind in hits.by_kind):
-        return False
+    judged = hits.words("judged", languages)
+    for kind in hits.by_kind:
+        strong = hits.words(kind, languages) if kind.endswith(".strong") else set()
+        if strong and (kind != "violence_gore.strong" or not strong <= judged):
+            return False
+        if strong and any(hits.words(beside, languages) for beside in _VIOLENT_BESIDE):
+            return False
     return not disguised(text)
 
 
@@ -245,8 +257,9 @@ class SafetyFilter:
             and _may_overrule(text, blocking, listed, hits, languages.likely)
         ):
             ngram_only = all(found[c].startswith("n-gram") for c in blocking)
+            judged = bool(hits.words("violence_gore.strong", languages.likely))  # all judged words here
             cleared = self._second_opinion(
-                semantic, text, refused, platform, nsfw_channel, ngram_only=ngram_only
+                semantic, text, refused, platform, nsfw_channel, ngram_only=ngram_only, judged=judged
             )
             if cleared is not None:
                 overruled = f"; overruled by the semantic classifier {cleared:.3f}: " + ", ".join(
@@ -288,6 +301,7 @@ class SafetyFilter:
         nsfw_channel: bool,
         *,
         ngram_only: bool,
+        judged: bool = False,
     ) -> float | None:
         """The sentence classifier's score when it clears a prompt the terms refuse, else None.
 
@@ -303,8 +317,17 @@ class SafetyFilter:
         prompt's letters, and its pieces, read alone, were refused by n-grams that no longer see the
         rest. Those refusals are judged against the head's ngram_clear_below (chosen apart by
         train_semantic since 2026-12-06, 0.39 there: out of fold it freed 78 of the 98 safe training
-        prompts the n-grams alone refused and let 21 of their 1,119 unsafe ones through)."""
-        whole = semantic.clears(text, refused, ngram_only=ngram_only)  # most end here: no piece looked at
+        prompts the n-grams alone refused and let 21 of their 1,119 unsafe ones through).
+
+        A refusal by words of violence with an everyday sense (`judged`: terms.txt's `judged`) needs
+        its pieces only not to be read as violence (below the threshold; a piece of fewer than
+        MIN_WORDS words is never cleared): six words cut from "un pin torturé par le vent sur une
+        falaise" lose the wind and the cliff, and no piece reads as innocent as the whole prompt."""
+        if judged:  # clear of violence, and not read as another refused category either
+            violence = frozenset({Category.VIOLENCE_GORE})
+            whole = None if semantic.reads_as(text, refused) else semantic.clears(text, violence)
+        else:
+            whole = semantic.clears(text, refused, ngram_only=ngram_only)  # most end here: no piece looked at
         if whole is None or ngram_only:
             return whole
         pieces = _pieces(text)
@@ -314,6 +337,9 @@ class SafetyFilter:
         parts = [(p, v.category) for p, v in zip(pieces, verdicts, strict=True) if not v.allowed]
         if not parts or any(v.category is Category.SEXUAL_MINORS for v in verdicts):
             return None
+        if judged:
+            read = [semantic.reads_as(p, refused if c is None else frozenset({c})) for p, c in parts]
+            return None if any(read) else whole
         scores = [whole, *(semantic.clears(p, refused if c is None else frozenset({c})) for p, c in parts)]
         return None if any(s is None for s in scores) else max(s for s in scores if s is not None)
 

@@ -306,6 +306,11 @@ class SemanticClassifier:
             return None
         return max(refused, key=lambda c: mixed[LABELS.index(c.value)]), score
 
+    def reads_as(self, text: str, refused: frozenset[Category]) -> bool:
+        """Whether the prompt's meaning may fall in a refused category: judge finds one, or the prompt is
+        too short (fewer than MIN_WORDS words) for the encoder to read it."""
+        return words(text) < MIN_WORDS or self.judge(text, refused) is not None
+
     def clears(self, text: str, refused: frozenset[Category], *, ngram_only: bool = False) -> float | None:
         """The prompt's score (as judge reads it) when it lies below the head's clear_below and its
         threshold: a refusal by the terms is then overruled. A refusal by the n-gram classifier alone
