@@ -116,8 +116,12 @@ EXTRA_FILES = (
 # cartoons, caricatures and propaganda-poster parodies, which the head refused 52 of 543 times as hate):
 # sets 1-13 13 safe refused and 6 missed against 12 and 7, the blind sets 14-36 counted by code 78 and 89
 # against 89 and 100, with the n-grams' own second-opinion bar (ngram_clear_below) chosen beside it.
-# A file written for a later retraining waits here until it is learned from.
-WAITING_FILES: tuple[str, ...] = ()
+# A file written for a later retraining waits here until it is learned from. Files judged and figurative
+# (violent words and words of death in everyday senses, 2026-12-06): a retraining with them (threshold 0.58,
+# vote weight 0.6, cross-validated 90.2% / 1.96%) refused 15 safe prompts of sets 1-13 and missed 5 (13 and 6
+# before); on the blind sets 14-37, counted by code, 72 and 94 (77 and 91 before): fewer false refusals for
+# more violence let through, so it was not kept.
+WAITING_FILES: tuple[str, ...] = ("train_semantic_judged.tsv", "train_semantic_figurative.tsv")
 # 0.02 apart since the mix (0.05 under the share rule; 0.5-0.95, 0.1 apart, before 2026-12-04 23:40)
 THRESHOLDS = tuple(round(0.2 + 0.02 * i, 2) for i in range(39))  # 0.2 ... 0.96
 VOTE_WEIGHTS = (0.25, 0.4, 0.5, 0.6, 0.67, 0.75)
