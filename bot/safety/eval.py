@@ -38,6 +38,7 @@ from bot.safety.fresh import (
     AFTER_HATE_5_SET,
     AFTER_HATE_6_SET,
     AFTER_HATE_7_SET,
+    AFTER_JUDGED_WORDS_SET,
     AFTER_LOOKALIKES_11_SET,
     AFTER_LOOKALIKES_SET,
     AFTER_MENDS_SET,
@@ -229,6 +230,8 @@ LATER_SETS = (
      "written blind beside the idiom training files of 2026-12-06 (massacres remembered, slurs)"),
     (BESIDE_CARICATURES_SET, "beside_caricatures_set",
      "written blind beside the caricature training files of 2026-12-06 (the ninth retraining, n-gram bar)"),
+    (AFTER_JUDGED_WORDS_SET, "after_judged_words_set",
+     "written blind after the judged words of 2026-12-06 were final (violent words in everyday senses)"),
 )  # fmt: skip
 
 
