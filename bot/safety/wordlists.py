@@ -8,7 +8,8 @@ know the vocabulary to be undone safely:
   * repeated letters ("nuuuude") collapse only when the collapsed form is a listed word with
     the same letters, so "Bobs" does not become "boobs";
   * words spaced apart ("n u d e", "nak ed") are joined only when the pieces are short, the
-    result is a listed word, and not every piece is a common word ("pen is", "an us" stay apart).
+    result is a listed word, and not every piece is a common word ("pen is", "an us" stay apart;
+    nor "por Nueva York", "por nada": the words of other languages' everyday text count too).
 Whole-word matching is what lets "Scunthorpe", "cocktail", "grapes" and "therapist" through.
 """
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from bot.safety.normalize import AMBIGUOUS_IL, ANY_LETTER, Normalized, leet_reading, normalize
+from bot.safety.ordinary import LANGUAGES, common_words
 
 _MAX_PIECE = 5  # letters in one piece of a spaced-out word ("nak ed")
 _MAX_PIECES = 4  # pieces of several letters joined at most; single letters may run to _MAX_LETTERS
@@ -95,6 +97,8 @@ class Lexicon:
         # an allow-listed word is whole: "Pornobalken im Büro" must not join into "pornobalkenim"
         self._allowed_words = {t.words[0] for t in self.allow if len(t.words) == 1 and not t.prefix}
         self._common = _common_words()
+        # words of the other languages' everyday text: "por Nueva York" is no spaced-out "porn..."
+        self._everyday = frozenset().union(*(common_words(lang) for lang in LANGUAGES - {"en"}))
         self._resolved: dict[str, str] = {}  # memo: most prompts reuse the same few hundred words
 
     @classmethod
@@ -163,7 +167,8 @@ class Lexicon:
         if len(piece) == 1:
             return piece in ("a", "i")
         # A list word is whole already: "a sexual act" must not join into the known word "asexual".
-        return piece in self._common or piece in self._known_words or piece in self._vocab
+        real = (self._common, self._known_words, self._vocab, self._everyday)
+        return any(piece in words for words in real)
 
     def _join_spaced(self, tokens: list[str]) -> list[str]:
         """Join the pieces of a spaced-out word ("n u d e", "nak ed", "ma sturbating", "cou ple").

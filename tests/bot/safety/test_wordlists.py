@@ -83,6 +83,26 @@ def test_a_spaced_join_never_swallows_a_list_word() -> None:
     assert deny_entry(lexicon, "a sex y woman") == "sexy"  # a list word plus a stray letter still joins
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "un paseo por Nápoles al atardecer",
+        "gracias por nada, dibujo de un gato",
+        "un regalo por Navidad para mi abuela",
+        "passeio por Niterói de bicicleta",
+        "viajando por Noruega en invierno",
+    ],
+)
+def test_everyday_words_of_other_languages_are_not_joined(lexicon: Lexicon, text: str) -> None:
+    # "por" + "Nápoles" made "pornapoles", a `porn*` word: both pieces are everyday Spanish
+    assert deny_entry(lexicon, text) is None
+
+
+@pytest.mark.parametrize("text", ["por n hub", "por nvideos of a woman", "p orn video", "p o r n"])
+def test_a_spaced_out_word_is_still_joined(lexicon: Lexicon, text: str) -> None:
+    assert deny_entry(lexicon, text) == "porn*"
+
+
 def test_an_entry_written_with_digits_matches_itself_and_its_leet_spellings() -> None:
     lexicon = Lexicon.build(extra_deny=["r18"])
     assert deny_entry(lexicon, "an r18 drawing") == "r18"
@@ -124,7 +144,7 @@ def test_figurative_phrases_leave_the_literal_sense_refused(
 
 def test_operator_deny_entries_are_whole_words_with_optional_prefix() -> None:
     lexicon = Lexicon.build(extra_deny=["grope*", "Kitten Heels"])
-    assert deny_entry(lexicon, "groped hands") == "grope*"
+    assert deny_entry(lexicon, "gropeful hands") == "grope*"  # "groped" is a built-in entry of its own
     assert deny_entry(lexicon, "a pair of kitten heels") == "Kitten Heels"
     assert deny_entry(lexicon, "a kitten") is None  # a phrase needs all its words
     assert deny_entry(lexicon, "a gropey name") == "grope*"
