@@ -317,7 +317,9 @@ class SafetyFilter:
         prompt's letters, and its pieces, read alone, were refused by n-grams that no longer see the
         rest. Those refusals are judged against the head's ngram_clear_below (chosen apart by
         train_semantic since 2026-12-06, 0.39 there: out of fold it freed 78 of the 98 safe training
-        prompts the n-grams alone refused and let 21 of their 1,119 unsafe ones through).
+        prompts the n-grams alone refused and let 21 of their 1,119 unsafe ones through), and none
+        of the prompt's clauses may be read as a refused category: cheerful clauses around "a man's
+        body going into the meat grinder" pulled the whole prompt under that bar.
 
         A refusal by words of violence with an everyday sense (`judged`: terms.txt's `judged`) needs
         its pieces only not to be read as violence (below the threshold; a piece of fewer than
@@ -328,8 +330,11 @@ class SafetyFilter:
             whole = None if semantic.reads_as(text, refused) else semantic.clears(text, violence)
         else:
             whole = semantic.clears(text, refused, ngram_only=ngram_only)  # most end here: no piece looked at
-        if whole is None or ngram_only:
-            return whole
+        if whole is None:
+            return None
+        if ngram_only:  # no clause may read as a refused category ("..., a body in the meat grinder, ...")
+            clauses = [c for c in _CLAUSES.split(text) if c.strip()]
+            return None if len(clauses) > 1 and any(semantic.judge(c, refused) for c in clauses) else whole
         pieces = _pieces(text)
         if len(pieces) == 1:
             return whole

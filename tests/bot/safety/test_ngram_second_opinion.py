@@ -90,3 +90,24 @@ def test_training_tells_the_ngrams_refusals_from_the_terms() -> None:
     refuse, ngram_only = train_semantic.terms_refusals([MEMORIAL, CONTEMPT, "a quiet street at dusk"])
     assert refuse.tolist() == [True, True, False]
     assert ngram_only.tolist() == [True, False, False]
+
+
+class ClauseReadsAs:
+    """A clause (no comma) holding `word` reads as hate; anything else, the whole prompt included,
+    as mostly safe: cheerful clauses around an unsafe one pull the whole prompt under the bar."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        unsafe, mostly_safe = _mix(("hate", 0.95), ("safe", 0.05)), _mix(("hate", 0.25), ("safe", 0.75))
+        rows = [unsafe if self.word in t and "," not in t else mostly_safe for t in texts]
+        return np.stack(rows).reshape(len(texts), DIMENSIONS)
+
+
+def test_an_ngram_refusal_is_not_cleared_when_one_of_its_clauses_reads_as_refused() -> None:
+    head = replace(one_hot_head(0.8), clear_below=0.1, ngram_clear_below=0.4)
+    refused = gate_with(SemanticClassifier(head, ClauseReadsAs("Stelenfeld"))).check_prompt(MEMORIAL)
+    assert refused.category is Category.HATE
+    cleared = gate_with(SemanticClassifier(head, ClauseReadsAs("nowhere"))).check_prompt(MEMORIAL)
+    assert cleared.allowed
