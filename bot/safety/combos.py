@@ -148,6 +148,8 @@ COMBINATIONS: tuple[Combination, ...] = (
     _c(H, "killer|attacker", "attack_site", "praise|exalt|glorify|saintly|tribute",
        none="victims_word history_context"),  # "un hommage héroïque au tueur de Christchurch"
     _c(H, "camp", "camp_glory", none="liberation victims_word"),  # "Auschwitz, die gute alte Zeit"
+    _c(H, "badge", "drive_out|gone|purge|purge_call|victory|dehumanize|incite",
+       none="liberation victims_word"),  # "chasing the family with yellow stars out of town"
     _c(H, "animal", "back_to_africa"),  # "macacos, voltem pra África"
 )  # fmt: skip
 
