@@ -98,7 +98,9 @@ class Lexicon:
         self._allowed_words = {t.words[0] for t in self.allow if len(t.words) == 1 and not t.prefix}
         self._common = _common_words()
         # words of the other languages' everyday text: "por Nueva York" is no spaced-out "porn..."
-        self._everyday = frozenset().union(*(common_words(lang) for lang in LANGUAGES - {"en"}))
+        # (of three letters or more: "nu de", "na ked" are still a word split in two)
+        everyday = frozenset().union(*(common_words(lang) for lang in LANGUAGES - {"en"}))
+        self._everyday = frozenset(w for w in everyday if len(w) >= 3)
         self._resolved: dict[str, str] = {}  # memo: most prompts reuse the same few hundred words
 
     @classmethod
