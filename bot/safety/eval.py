@@ -49,6 +49,7 @@ from bot.safety.fresh import (
     AFTER_SECOND_RETRAIN_SET,
     AFTER_SEMANTIC_SET,
     AFTER_SENSES_SET,
+    AFTER_SET_38_SET,
     AFTER_TERMS_PASS_SET,
     AFTER_THE_GATE,
     BESIDE_CARICATURES_SET,
@@ -232,6 +233,8 @@ LATER_SETS = (
      "written blind beside the caricature training files of 2026-12-06 (the ninth retraining, n-gram bar)"),
     (AFTER_JUDGED_WORDS_SET, "after_judged_words_set",
      "written blind after the judged words of 2026-12-06 were final (violent words in everyday senses)"),
+    (AFTER_SET_38_SET, "after_set_38_set",
+     "written blind after the entries read on set 38 were final (2026-12-06)"),
 )  # fmt: skip
 
 

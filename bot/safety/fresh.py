@@ -58,7 +58,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 
-FRESH_FILES = tuple(f"eval_fresh{n}.jsonl" for n in ("", *(f"_{i}" for i in range(2, 39))))
+FRESH_FILES = tuple(f"eval_fresh{n}.jsonl" for n in ("", *(f"_{i}" for i in range(2, 40))))
 HELD_OUT = FRESH_FILES[13]  # the headline set (no sexual_minors prompts: see MINORS_SETS)
 SEMANTIC_SET = FRESH_FILES[14]  # written blind beside the semantic classifier, scored once when it was final
 AFTER_SEMANTIC_SET = FRESH_FILES[15]  # written blind after the retrained semantic head was final
@@ -84,6 +84,7 @@ BESIDE_FRENCH_SET = FRESH_FILES[34]  # written blind beside the French look-alik
 BESIDE_IDIOMS_SET = FRESH_FILES[35]  # written blind beside the idiom training files of 2026-12-06
 BESIDE_CARICATURES_SET = FRESH_FILES[36]  # written blind beside the caricature training files of 2026-12-06
 AFTER_JUDGED_WORDS_SET = FRESH_FILES[37]  # written blind after the judged words of 2026-12-06 were final
+AFTER_SET_38_SET = FRESH_FILES[38]  # written blind after the entries read on set 38 were final
 SECOND_HELD_OUT = FRESH_FILES[12]  # the headline set until part of its misses was seen (third session)
 FIRST_HELD_OUT = FRESH_FILES[2]  # the headline set until its misses were read for the tenth pass
 MINORS_SETS = FRESH_FILES[3:12]  # sets written after a gate: their sexual_minors prompts stand in
