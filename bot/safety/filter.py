@@ -257,9 +257,9 @@ class SafetyFilter:
             and _may_overrule(text, blocking, listed, hits, languages.likely)
         ):
             ngram_only = all(found[c].startswith("n-gram") for c in blocking)
-            judged = bool(hits.words("violence_gore.strong", languages.likely))  # all judged words here
+            by_judged = bool(hits.words("violence_gore.strong", languages.likely))  # all judged words here
             cleared = self._second_opinion(
-                semantic, text, refused, platform, nsfw_channel, ngram_only=ngram_only, judged=judged
+                semantic, text, refused, platform, nsfw_channel, ngram_only=ngram_only, judged=by_judged
             )
             if cleared is not None:
                 overruled = f"; overruled by the semantic classifier {cleared:.3f}: " + ", ".join(
