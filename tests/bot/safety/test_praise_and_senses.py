@@ -28,6 +28,8 @@ from bot.safety.folding import fold_chunk
 from bot.safety.policy import Category
 from bot.safety.spelling import joined_pieces
 from tests.bot.safety import test_idioms_and_slurs as idioms  # the seventh and eighth sessions' lists
+from tests.bot.safety import test_read_on_set_38 as set_38  # the ninth session's
+from tests.bot.safety import test_yellow_star as yellow_star
 
 INNOCENT = [  # each refused before this pass
     "zwei Kinder zählen Vögel am Futterhaus im Winter",  # sexual_minors before
@@ -103,7 +105,8 @@ def test_a_dish_or_a_grater_clears_no_rape(full_gate: SafetyFilter, prompt: str)
     assert not verdict.allowed and verdict.category is Category.SEXUAL
 
 
-LATER_INNOCENT = idioms.INNOCENT + idioms.INNOCENT_BESIDE + idioms.FRENCH
+LATER_INNOCENT = [*idioms.INNOCENT, *idioms.INNOCENT_BESIDE, *idioms.FRENCH]
+LATER_INNOCENT += [*set_38.INNOCENT, *yellow_star.INNOCENT]
 
 
 @pytest.mark.parametrize("prompt", INNOCENT + INNOCENT_BESIDE_THE_NEW_RULES + LATER_INNOCENT)
@@ -111,7 +114,10 @@ def test_an_innocent_prompt_passes(full_gate: SafetyFilter, prompt: str) -> None
     assert full_gate.check_prompt(prompt).allowed
 
 
-@pytest.mark.parametrize(("category", "prompt"), STILL_REFUSED + idioms.STILL_REFUSED)
+LATER_REFUSED = [*idioms.STILL_REFUSED, *set_38.STILL_REFUSED]
+
+
+@pytest.mark.parametrize(("category", "prompt"), STILL_REFUSED + LATER_REFUSED)
 def test_an_unsafe_prompt_around_the_same_words_stays_refused(
     full_gate: SafetyFilter, category: Category, prompt: str
 ) -> None:
@@ -119,7 +125,7 @@ def test_an_unsafe_prompt_around_the_same_words_stays_refused(
     assert not verdict.allowed and verdict.category is category
 
 
-@pytest.mark.parametrize("prompt", HATE + idioms.HATE)
+@pytest.mark.parametrize("prompt", HATE + idioms.HATE + yellow_star.DRIVEN_OUT)
 def test_hate_is_refused_by_the_terms_alone(full_gate: SafetyFilter, prompt: str) -> None:
     verdict = full_gate._check(prompt, None, False, terms_only=True)
     assert not verdict.allowed and verdict.category is Category.HATE
