@@ -233,8 +233,7 @@ LATER_SETS = (
      "written blind beside the caricature training files of 2026-12-06 (the ninth retraining, n-gram bar)"),
     (AFTER_JUDGED_WORDS_SET, "after_judged_words_set",
      "written blind after the judged words of 2026-12-06 were final (violent words in everyday senses)"),
-    (AFTER_SET_38_SET, "after_set_38_set",
-     "written blind after the entries read on set 38 were final (2026-12-06)"),
+    (AFTER_SET_38_SET, "after_set_38_set", "written blind after the entries read on set 38 were final"),
 )  # fmt: skip
 
 

@@ -37,8 +37,7 @@ log = logging.getLogger(__name__)
 # where a prompt's clauses end, and the longest piece the second opinion judges whole (in words)
 _CLAUSES = re.compile(r"[,;.!?\n、。，；！？]+")
 WINDOW = 6
-# violence beside a judged word ("massacrée à la hache", "éventré, les entrailles dans l'herbe"): the
-# word is then meant as it is written, and its refusal is not judged again
+# violence beside a judged word ("massacrée à la hache"): the word is meant as written, not judged again
 _VIOLENT_BESIDE = ("violence_gore.weak", "maim", "blood", "innards", "spill", "decay", "weapon", "gun",
                    "corpse", "kill_act", "killer", "devour", "gutted", "pieces", "wounded", "maul",
                    "chainsaw", "saw_cut", "red_water", "remains", "perpetrator", "torture_tool")  # fmt: skip
@@ -67,10 +66,9 @@ def _may_overrule(
     the deny lists (the operator's, and the built-in list of explicit words) or the English classifier
     (`listed`): those words are seldom innocent, and a sentence's meaning is diluted by innocent words
     around them ("porn watercolor of a lake"); nor for a word that refuses alone in the policy's terms
-    ("porno", "fellation", "ポルノ"), unless every such word is a word of violence with an everyday sense
-    (terms.txt's `judged`: a pine "torturé" by the wind, a statue "décapitée"); nor for a word in
-    disguise, which the encoder cannot read. What is left are refusals built from words that need a
-    second one (nude + a person, a group + contempt), and those of the judged words."""
+    ("porno", "fellation", "ポルノ") unless all are violence with an everyday sense (`judged`: a pine
+    "torturé" by the wind), no violence beside; nor for a word in disguise, which the encoder cannot read.
+    Left are refusals built from words that need a second one (nude + a person), and judged ones."""
     if listed is not None or Category.SEXUAL_MINORS in blocking:
         return False
     judged = hits.words("judged", languages)
@@ -321,10 +319,8 @@ class SafetyFilter:
         of the prompt's clauses may be read as a refused category: cheerful clauses around "a man's
         body going into the meat grinder" pulled the whole prompt under that bar.
 
-        A refusal by words of violence with an everyday sense (`judged`: terms.txt's `judged`) needs
-        its pieces only not to be read as violence (below the threshold; a piece of fewer than
-        MIN_WORDS words is never cleared): six words cut from "un pin torturé par le vent sur une
-        falaise" lose the wind and the cliff, and no piece reads as innocent as the whole prompt."""
+        A refusal by judged words needs its pieces only not to read as violence (a piece under MIN_WORDS
+        words never clears): six words cut from "un pin torturé par le vent" lose the wind."""
         if judged:  # clear of violence, and not read as another refused category either
             violence = frozenset({Category.VIOLENCE_GORE})
             whole = None if semantic.reads_as(text, refused) else semantic.clears(text, violence)

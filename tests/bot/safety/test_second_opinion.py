@@ -59,23 +59,23 @@ def test_the_deny_list_and_the_english_classifier_are_never_overruled() -> None:
 
 
 class ShortReadsAs:
-    """Reads a text of 8 words or fewer that holds `word` as `label`; everything else as safe: innocent
-    words around the phrase dilute it, as they do a real sentence encoder's reading."""
+    """Reads a text of `most` words or fewer that holds `word` as `label`; everything else as safe:
+    innocent words around the phrase dilute it, as they do a real sentence encoder's reading."""
 
-    def __init__(self, word: str, label: str) -> None:
-        self.word, self.label = word, label
+    def __init__(self, word: str, label: str, most: int = 8) -> None:
+        self.word, self.label, self.most = word, label, most
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         for row, text in enumerate(texts):
-            short = self.word in text and len(text.split()) <= 8
+            short = self.word in text and len(text.split()) <= self.most
             out[row, LABELS.index(self.label) if short else 0] = 1.0
         return out
 
 
-def short_reading_filter(word: str, label: str) -> SafetyFilter:
+def short_reading_filter(word: str, label: str, most: int = 8) -> SafetyFilter:
     base = make_filter()
-    semantic = SemanticClassifier(replace(one_hot_head(), clear_below=0.5), ShortReadsAs(word, label))
+    semantic = SemanticClassifier(replace(one_hot_head(), clear_below=0.5), ShortReadsAs(word, label, most))
     return SafetyFilter(
         base.settings, lexicon=base.lexicon, prompt_model=base.prompt_model, image_classifier=FixedScore(0.0),
         terms=base.terms, ngram_model=base.ngram_model, semantic=semantic,
@@ -112,9 +112,12 @@ def test_a_refusal_by_the_ngrams_alone_is_judged_on_the_whole_prompt() -> None:
     terms_only = make_filter(prompt={"semantic": False}).check_prompt(prompt)
     assert terms_only.category is Category.HATE
     assert terms_only.detail is not None and "hate: n-gram classifier" in terms_only.detail
-    # its first window alone reads as hate; the whole prompt does not: the n-grams read the whole
-    verdict = short_reading_filter("Juden", "hate").check_prompt(prompt)
+    # its first window (six words) alone reads as hate; its clauses and the whole prompt do not: the
+    # n-grams read the whole, and no window need be cleared
+    verdict = short_reading_filter("Juden", "hate", most=6).check_prompt(prompt)
     assert verdict.allowed and verdict.detail is not None and "overruled" in verdict.detail
+    # but a clause that reads as hate keeps the refusal (cheerful clauses around an unsafe one)
+    assert short_reading_filter("Juden", "hate", most=8).check_prompt(prompt).category is Category.HATE
     # a refusal by a term is still judged piece by piece ("Juden als Ratten": a group and contempt)
     padded = "ein ruhiger See im Morgengrauen mit Blumen und Schmetterlingen, Juden als Ratten"
     assert short_reading_filter("Juden", "hate").check_prompt(padded).category is Category.HATE
