@@ -15,6 +15,7 @@ Whole-word matching is what lets "Scunthorpe", "cocktail", "grapes" and "therapi
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,6 +36,14 @@ def _common_words() -> frozenset[str]:
     """data/common.txt: a spaced-out join made only of these is ordinary text ("pen is")."""
     text = resources.files("bot.safety").joinpath("data", "common.txt").read_text(encoding="utf-8")
     return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
+@functools.cache
+def _everyday_words() -> frozenset[str]:
+    """Words of three letters or more of the other languages' everyday text (wordfreq): "por Nueva York"
+    is no spaced-out "porn...", while "nu de", "na ked" are still a word split in two. Built once."""
+    everyday = frozenset().union(*(common_words(lang) for lang in LANGUAGES - {"en"}))
+    return frozenset(w for w in everyday if len(w) >= 3)
 
 
 def collapse_repeats(word: str) -> str:
@@ -97,10 +106,7 @@ class Lexicon:
         # an allow-listed word is whole: "Pornobalken im Büro" must not join into "pornobalkenim"
         self._allowed_words = {t.words[0] for t in self.allow if len(t.words) == 1 and not t.prefix}
         self._common = _common_words()
-        # words of the other languages' everyday text: "por Nueva York" is no spaced-out "porn..."
-        # (of three letters or more: "nu de", "na ked" are still a word split in two)
-        everyday = frozenset().union(*(common_words(lang) for lang in LANGUAGES - {"en"}))
-        self._everyday = frozenset(w for w in everyday if len(w) >= 3)
+        self._everyday = _everyday_words()
         self._resolved: dict[str, str] = {}  # memo: most prompts reuse the same few hundred words
 
     @classmethod
@@ -169,8 +175,8 @@ class Lexicon:
         if len(piece) == 1:
             return piece in ("a", "i")
         # A list word is whole already: "a sexual act" must not join into the known word "asexual".
-        real = (self._common, self._known_words, self._vocab, self._everyday)
-        return any(piece in words for words in real)
+        known = piece in self._common or piece in self._known_words or piece in self._vocab
+        return known or piece in self._everyday
 
     def _join_spaced(self, tokens: list[str]) -> list[str]:
         """Join the pieces of a spaced-out word ("n u d e", "nak ed", "ma sturbating", "cou ple").
